@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Sourced by the other scripts: where Sluice lives and how to reach hosts.
+#   SLUICE_HOME      install root (default: the parent of bin/)
+#   SLUICE_CONF_DIR  configuration (default: $SLUICE_HOME/conf)
+#   SLUICE_LOG_DIR   daemon logs (default: $SLUICE_HOME/log)
+#   SLUICE_PID_DIR   pid files (default: $SLUICE_HOME/run)
+#   SLUICE_BIN_DIR   daemon binaries (default: $SLUICE_HOME/build/bin)
+#   SLUICE_STOP_TIMEOUT  seconds stop waits for a clean exit (default: 10)
+#   SLUICE_SSH_OPTS  extra options for ssh to remote hosts
+
+SLUICE_HOME=${SLUICE_HOME:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+SLUICE_CONF_DIR=${SLUICE_CONF_DIR:-$SLUICE_HOME/conf}
+SLUICE_LOG_DIR=${SLUICE_LOG_DIR:-$SLUICE_HOME/log}
+SLUICE_PID_DIR=${SLUICE_PID_DIR:-$SLUICE_HOME/run}
+SLUICE_BIN_DIR=${SLUICE_BIN_DIR:-$SLUICE_HOME/build/bin}
+SLUICE_STOP_TIMEOUT=${SLUICE_STOP_TIMEOUT:-10}
+export SLUICE_HOME SLUICE_CONF_DIR SLUICE_LOG_DIR SLUICE_PID_DIR SLUICE_BIN_DIR SLUICE_STOP_TIMEOUT
+
+# Prints the host part of each non-comment line of conf/<file>.
+read_hosts() {
+  local file="$SLUICE_CONF_DIR/$1"
+  if [[ ! -f $file ]]; then
+    echo "sluice: $file not found" >&2
+    return 1
+  fi
+  sed -e 's/#.*//' -e 's/[[:space:]]//g' "$file" | grep -v '^$' | sed -e 's/:[0-9]*$//'
+}
+
+is_local_host() {
+  case "$1" in
+    localhost | 127.* | ::1 | "$(hostname)" | "$(hostname -f 2>/dev/null)") return 0 ;;
+  esac
+  return 1
+}
+
+# Runs bin/<script> with its arguments on <host>: locally, or over ssh with the
+# same install path and configuration directory.
+run_on_host() {
+  local host=$1 script=$2
+  shift 2
+  if is_local_host "$host"; then
+    "$SLUICE_HOME/bin/$script" "$@"
+  else
+    # shellcheck disable=SC2086
+    ssh -n $SLUICE_SSH_OPTS "$host" -- \
+      "SLUICE_CONF_DIR='$SLUICE_CONF_DIR' '$SLUICE_HOME/bin/$script' $*"
+  fi
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# sluice-daemon.sh (start|start-foreground|stop|stop-all) (resourcemanager|jobmanager|taskmanager) [daemon args...]
+#
+# start: runs the daemon in the background with its own log file under
+# $SLUICE_LOG_DIR and appends its pid to $SLUICE_PID_DIR/sluice-<daemon>.pid;
+# several instances of one daemon (e.g. TaskManagers) can run on a host.
+# stop: SIGTERM to the most recently started instance, then waits for a clean
+# exit (at most $SLUICE_STOP_TIMEOUT s, then SIGKILL). stop-all: every instance.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/sluice-config.sh"
+
+usage() {
+  echo "Usage: $(basename "$0") (start|start-foreground|stop|stop-all) (resourcemanager|jobmanager|taskmanager) [args...]" >&2
+  exit 2
+}
+[[ $# -ge 2 ]] || usage
+action=$1 daemon=$2
+shift 2
+case "$daemon" in resourcemanager | jobmanager | taskmanager) ;; *) usage ;; esac
+
+binary="$SLUICE_BIN_DIR/sluice-$daemon"
+pid_file="$SLUICE_PID_DIR/sluice-$daemon.pid"
+
+# Is <pid> alive and really our daemon (not a recycled pid)?
+is_ours() {
+  [[ -r /proc/$1/cmdline ]] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -q "sluice-$daemon"
+}
+
+live_pids() {
+  [[ -f $pid_file ]] || return 0
+  local pid
+  while read -r pid; do
+    [[ -n $pid ]] && is_ours "$pid" && echo "$pid"
+  done <"$pid_file"
+  return 0
+}
+
+stop_pid() {
+  local pid=$1 waited=0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  while is_ours "$pid"; do
+    if ((waited >= SLUICE_STOP_TIMEOUT * 10)); then
+      echo "sluice-$daemon (pid $pid) did not exit within ${SLUICE_STOP_TIMEOUT}s; killing it" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  echo "Stopped sluice-$daemon (pid $pid) on $(hostname)."
+}
+
+write_pids() {
+  if [[ $# -eq 0 ]]; then rm -f "$pid_file"; else printf '%s\n' "$@" >"$pid_file"; fi
+}
+
+require_binary() {
+  if [[ ! -x $binary ]]; then
+    echo "sluice: $binary not found; build first (see README.md) or set SLUICE_BIN_DIR" >&2
+    exit 1
+  fi
+}
+
+case "$action" in
+  start)
+    require_binary
+    mkdir -p "$SLUICE_LOG_DIR" "$SLUICE_PID_DIR"
+    mapfile -t pids < <(live_pids)
+    instance=${#pids[@]}
+    log="$SLUICE_LOG_DIR/sluice-$daemon-$instance-$(hostname).log"
+    nohup "$binary" --conf-dir "$SLUICE_CONF_DIR" "$@" >"$log" 2>&1 </dev/null &
+    pid=$!
+    write_pids "${pids[@]}" "$pid"
+    # A bad configuration stops the daemon at once: report it here.
+    sleep 0.3
+    if ! is_ours "$pid"; then
+      write_pids "${pids[@]}"
+      echo "sluice-$daemon failed to start; $log says:" >&2
+      tail -n 5 "$log" >&2
+      exit 1
+    fi
+    echo "Started sluice-$daemon (pid $pid) on $(hostname), log: $log"
+    ;;
+  start-foreground)
+    require_binary
+    exec "$binary" --conf-dir "$SLUICE_CONF_DIR" "$@"
+    ;;
+  stop)
+    mapfile -t pids < <(live_pids)
+    if [[ ${#pids[@]} -eq 0 ]]; then
+      echo "No sluice-$daemon to stop on $(hostname)."
+      write_pids
+      exit 0
+    fi
+    last=${pids[-1]}
+    unset 'pids[-1]'
+    stop_pid "$last"
+    write_pids "${pids[@]}"
+    ;;
+  stop-all)
+    mapfile -t pids < <(live_pids)
+    for pid in "${pids[@]}"; do stop_pid "$pid"; done
+    write_pids
+    ;;
+  *) usage ;;
+esac

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# taskmanager.sh (start|start-foreground|stop|stop-all) [-D key=value...]
+exec "$(dirname "${BASH_SOURCE[0]}")/sluice-daemon.sh" "${1:-}" taskmanager "${@:2}"

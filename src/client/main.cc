@@ -1,0 +1,80 @@
+// sluice: the command-line client.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "client/cluster_client.h"
+#include "client/status_format.h"
+#include "common/config/config_options.h"
+#include "common/daemon.h"
+#include "common/rpc/grpc_server.h"
+
+namespace sluice {
+namespace {
+
+struct ClusterStatusArgs {
+  std::string target;
+  std::string output = "table";
+  std::string conf_dir;
+  std::vector<std::string> overrides;
+};
+
+int RunClusterStatus(const ClusterStatusArgs& args) {
+  std::string target = args.target;
+  absl::Duration timeout = absl::Seconds(10);
+  if (target.empty() || !args.overrides.empty()) {
+    auto config = LoadConfig(CommandLine{args.conf_dir, args.overrides, false});
+    if (!config.ok()) {
+      std::cerr << "sluice: configuration error: " << config.status().message() << "\n";
+      return 1;
+    }
+    timeout = config->GetDuration("rpc.timeout");
+    if (target.empty()) {
+      target = HostPort(config->GetString("jobmanager.rpc.address"),
+                        static_cast<int>(config->GetInt("jobmanager.rpc.port")));
+    }
+  }
+  auto status = FetchClusterStatus(target, timeout);
+  if (!status.ok()) {
+    std::cerr << "sluice: " << status.status().message() << "\n";
+    return 1;
+  }
+  std::cout << (args.output == "json" ? FormatStatusJson(*status) + "\n" : FormatStatusTable(*status));
+  return 0;
+}
+
+}  // namespace
+}  // namespace sluice
+
+int main(int argc, char** argv) {
+  CLI::App app{"sluice: submit and control Sluice jobs, inspect the cluster"};
+  app.set_version_flag("--version", std::string("sluice ") + SLUICE_VERSION);
+  app.require_subcommand(1);
+
+  sluice::ClusterStatusArgs status_args;
+  auto* cluster = app.add_subcommand("cluster", "Inspect the cluster");
+  cluster->require_subcommand(1);
+  auto* status = cluster->add_subcommand("status", "TaskManagers, slots, resources, heartbeats");
+  status->add_option("-m,--jobmanager", status_args.target,
+                     "host:port of the JobManager or ResourceManager (default: "
+                     "jobmanager.rpc.address:jobmanager.rpc.port from the config)");
+  status->add_option("--output,-o", status_args.output, "Output format")
+      ->check(CLI::IsMember({"table", "json"}));
+  status->add_option("--conf-dir", status_args.conf_dir,
+                     "Directory holding sluice.yaml (default: $SLUICE_CONF_DIR, else ./conf)");
+  status->add_option("-D", status_args.overrides, "Override a configuration key: -D key=value");
+
+  auto* config_cmd = app.add_subcommand("config", "Configuration tools");
+  config_cmd->require_subcommand(1);
+  auto* docs = config_cmd->add_subcommand("docs", "Print the configuration reference (Markdown)");
+
+  CLI11_PARSE(app, argc, argv);
+  if (status->parsed()) return sluice::RunClusterStatus(status_args);
+  if (docs->parsed()) {
+    std::cout << sluice::RenderConfigReference();
+    return 0;
+  }
+  return 2;
+}

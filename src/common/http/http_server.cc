@@ -1,0 +1,74 @@
+#include "common/http/http_server.h"
+
+#include <httplib.h>
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "prometheus/collectable.h"
+#include "prometheus/text_serializer.h"
+
+namespace sluice {
+
+HttpServer::HttpServer() : server_(std::make_unique<httplib::Server>()) {
+  // httplib's default adds SO_REUSEPORT, which would let two daemons on one
+  // host share a metrics port; a port range must yield distinct ports.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::HandleGet(const std::string& path, Handler handler) {
+  server_->Get(path, [handler = std::move(handler)](const httplib::Request&,
+                                                     httplib::Response& res) {
+    HttpResponse response = handler();
+    res.status = response.status;
+    res.set_content(response.body, response.content_type.c_str());
+  });
+}
+
+void HttpServer::ServeMetrics(std::vector<std::weak_ptr<prometheus::Collectable>> collectables) {
+  HandleGet("/metrics", [collectables = std::move(collectables)] {
+    std::vector<prometheus::MetricFamily> families;
+    for (const auto& weak : collectables) {
+      if (auto collectable = weak.lock()) {
+        auto collected = collectable->Collect();
+        families.insert(families.end(), std::make_move_iterator(collected.begin()),
+                        std::make_move_iterator(collected.end()));
+      }
+    }
+    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                        prometheus::TextSerializer().Serialize(families)};
+  });
+}
+
+absl::StatusOr<int> HttpServer::Start(const std::string& host, PortRange ports) {
+  int bound = -1;
+  if (ports.first == 0) {
+    bound = server_->bind_to_any_port(host.c_str());
+  } else {
+    for (int port = ports.first; port <= ports.last && bound < 0; ++port) {
+      if (server_->bind_to_port(host.c_str(), port)) bound = port;
+    }
+  }
+  if (bound <= 0) {
+    return absl::UnavailableError(absl::StrCat("cannot bind an HTTP port in ", ports.first, "-",
+                                               ports.last, " on ", host,
+                                               ": all in use or not permitted"));
+  }
+  port_ = bound;
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  return bound;
+}
+
+void HttpServer::Stop() {
+  if (!thread_.joinable()) return;
+  server_->stop();
+  thread_.join();
+}
+
+}  // namespace sluice

@@ -1,0 +1,59 @@
+// The HTTP server every daemon runs: /metrics for Prometheus, and on the
+// JobManager the REST API. Built on cpp-httplib (a well-kept, dependency-light
+// server from Debian) rather than on prometheus-cpp's civetweb Exposer, so the
+// same server can carry JSON endpoints and the web UI later.
+#ifndef SLUICE_COMMON_HTTP_HTTP_SERVER_H_
+#define SLUICE_COMMON_HTTP_HTTP_SERVER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/config/value_parsers.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace prometheus {
+class Collectable;
+}
+
+namespace sluice {
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+class HttpServer {
+ public:
+  using Handler = std::function<HttpResponse()>;
+
+  HttpServer();
+  ~HttpServer();  // Stop()s.
+
+  // Serves GET `path`. Call before Start().
+  void HandleGet(const std::string& path, Handler handler);
+  // Serves the Prometheus text format of `collectables` at /metrics.
+  void ServeMetrics(std::vector<std::weak_ptr<prometheus::Collectable>> collectables);
+
+  // Binds the first free port of `ports` on `host` (port 0: any free port) and
+  // serves in a background thread. Returns the bound port.
+  absl::StatusOr<int> Start(const std::string& host, PortRange ports);
+  void Stop();
+  int port() const { return port_; }
+
+ private:
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_COMMON_HTTP_HTTP_SERVER_H_

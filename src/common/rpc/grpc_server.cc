@@ -1,0 +1,35 @@
+#include "common/rpc/grpc_server.h"
+
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace sluice {
+
+std::string HostPort(const std::string& host, int port) {
+  if (absl::StrContains(host, ":") && !absl::StartsWith(host, "[")) {
+    return absl::StrCat("[", host, "]:", port);
+  }
+  return absl::StrCat(host, ":", port);
+}
+
+absl::StatusOr<RunningGrpcServer> StartGrpcServer(const std::string& host, int port,
+                                                  const std::vector<grpc::Service*>& services) {
+  RunningGrpcServer running;
+  grpc::ServerBuilder builder;
+  // Several daemons on one host must not share a port by accident.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddListeningPort(HostPort(host, port), grpc::InsecureServerCredentials(), &running.port);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  running.server = builder.BuildAndStart();
+  if (running.server == nullptr || running.port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", HostPort(host, port),
+                                               ": address in use or not available"));
+  }
+  return running;
+}
+
+}  // namespace sluice

@@ -1,0 +1,166 @@
+#include "jobmanager/job_manager.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/rpc/channel.h"
+#include "prometheus/family.h"
+#include "spdlog/spdlog.h"
+
+namespace sluice {
+namespace {
+
+std::vector<ResourceUtilization> FromProto(const v1::ClusterOverview& overview) {
+  std::vector<ResourceUtilization> out;
+  for (const auto& r : overview.resources()) {
+    out.push_back(ResourceUtilization{r.resource(), r.capacity(), r.used(), r.utilization_percent()});
+  }
+  return out;
+}
+
+prometheus::Gauge* NewGauge(prometheus::Registry& registry, const std::string& name,
+                            const std::string& help) {
+  return &prometheus::BuildGauge().Name(name).Help(help).Register(registry).Add({});
+}
+
+std::string LocalHostName() {
+  char name[256] = {};
+  return gethostname(name, sizeof(name) - 1) == 0 ? name : "localhost";
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& config) {
+  std::unique_ptr<JobManager> jm(new JobManager());
+  const std::string rm_address =
+      HostPort(config.GetString("resourcemanager.rpc.address"),
+               static_cast<int>(config.GetInt("resourcemanager.rpc.port")));
+  jm->rm_stub_ = v1::ResourceManager::NewStub(
+      CreateChannel(rm_address, config.GetDuration("cluster.registration.max-timeout")));
+  jm->service_ = std::make_unique<ClusterStatusForwarder>(jm->rm_stub_.get(), rm_address,
+                                                          config.GetDuration("rpc.timeout"));
+  auto grpc = StartGrpcServer(config.GetString("jobmanager.bind-host"),
+                              static_cast<int>(config.GetInt("jobmanager.rpc.port")),
+                              {jm->service_.get()});
+  if (!grpc.ok()) return grpc.status();
+  jm->grpc_ = std::move(*grpc);
+  jm->rpc_address_ = HostPort(config.GetString("jobmanager.rpc.address"), jm->grpc_.port);
+  jm->id_ = absl::StrCat("jobmanager@", LocalHostName(), ":", jm->grpc_.port);
+
+  auto& registry = jm->rest_.registry();
+  jm->utilization_ = std::make_unique<UtilizationGauges>(registry);
+  jm->taskmanagers_gauge_ = NewGauge(registry, "sluice_jobmanager_taskmanagers_registered",
+                                     "TaskManagers registered in the cluster (Flink: "
+                                     "numRegisteredTaskManagers).");
+  jm->slots_total_gauge_ = NewGauge(registry, "sluice_jobmanager_task_slots_total",
+                                    "Slots in the cluster (Flink: taskSlotsTotal).");
+  jm->slots_available_gauge_ = NewGauge(registry, "sluice_jobmanager_task_slots_available",
+                                        "Free slots in the cluster (Flink: taskSlotsAvailable).");
+  jm->ServeRestApi();
+  const std::string& rest_host = config.GetString("rest.bind-address");
+  int rest_port = static_cast<int>(config.GetInt("rest.port"));
+  auto bound = jm->rest_.Start(rest_host, PortRange{rest_port, rest_port});
+  if (!bound.ok()) return bound.status();
+
+  spdlog::info("JobManager '{}' serving RPC on {}; REST API and metrics at http://{}/", jm->id_,
+               HostPort(config.GetString("jobmanager.bind-host"), jm->grpc_.port),
+               HostPort(rest_host, *bound));
+  jm->StartSession(config, rm_address);
+  return jm;
+}
+
+void JobManager::StartSession(const Config& config, const std::string& rm_address) {
+  SessionKeeperOptions options;
+  options.peer = absl::StrCat("ResourceManager at ", rm_address);
+  options.heartbeat_interval = config.GetDuration("heartbeat.interval");
+  options.heartbeat_timeout = config.GetDuration("heartbeat.timeout");
+  options.initial_backoff = config.GetDuration("cluster.registration.initial-timeout");
+  options.max_backoff = config.GetDuration("cluster.registration.max-timeout");
+  options.refused_delay = config.GetDuration("cluster.registration.refused-registration-delay");
+
+  SessionKeeper<v1::JobManagerMessage>::Hooks hooks;
+  hooks.start_call = [this](grpc::ClientContext* context, auto* reactor) {
+    rm_stub_->async()->JobManagerSession(context, reactor);
+  };
+  hooks.make_register = [this] {
+    v1::JobManagerMessage message;
+    message.mutable_register_()->set_job_manager_id(id_);
+    message.mutable_register_()->set_rpc_address(rpc_address_);
+    message.mutable_register_()->set_rest_address(absl::StrCat(":", rest_port()));
+    return message;
+  };
+  hooks.make_heartbeat = [](uint64_t sequence) {
+    v1::JobManagerMessage message;
+    message.mutable_heartbeat()->set_sequence(sequence);
+    return message;
+  };
+  hooks.make_deregister = [] {
+    v1::JobManagerMessage message;
+    message.mutable_deregister()->set_reason("JobManager shutting down");
+    return message;
+  };
+  hooks.on_message = [this](const v1::ResourceManagerMessage& message) {
+    OnResourceManagerMessage(message);
+  };
+  keeper_ = std::make_unique<SessionKeeper<v1::JobManagerMessage>>(options, std::move(hooks));
+  keeper_->Start();
+}
+
+void JobManager::OnResourceManagerMessage(const v1::ResourceManagerMessage& message) {
+  if (!message.has_ack() || !message.ack().has_overview()) return;
+  const v1::ClusterOverview& overview = message.ack().overview();
+  utilization_->Publish(FromProto(overview));
+  taskmanagers_gauge_->Set(overview.task_managers());
+  slots_total_gauge_->Set(overview.slots_total());
+  slots_available_gauge_->Set(overview.slots_free());
+  absl::MutexLock lock(&mu_);
+  overview_ = overview;
+}
+
+std::optional<v1::ClusterOverview> JobManager::overview() const {
+  absl::MutexLock lock(&mu_);
+  return overview_;
+}
+
+void JobManager::ServeRestApi() {
+  // Flink's /overview, so existing tooling and habits carry over.
+  rest_.http().HandleGet("/overview", [this] {
+    v1::ClusterOverview o = overview().value_or(v1::ClusterOverview{});
+    return HttpResponse{
+        200, "application/json",
+        absl::StrCat(R"({"taskmanagers":)", o.task_managers(), R"(,"slots-total":)",
+                     o.slots_total(), R"(,"slots-available":)", o.slots_free(),
+                     R"(,"jobs-running":0,"jobs-finished":0,"jobs-cancelled":0,"jobs-failed":0,)",
+                     R"("sluice-version":")", SLUICE_VERSION, R"("})")};
+  });
+  rest_.http().HandleGet("/taskmanagers", [this] {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::ClusterStatus status;
+    grpc::Status rpc = rm_stub_->GetClusterStatus(&context, v1::GetClusterStatusRequest{}, &status);
+    if (!rpc.ok()) {
+      return HttpResponse{503, "application/json",
+                          absl::StrCat(R"({"errors":["ResourceManager unavailable"]})")};
+    }
+    std::string json;
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    options.always_print_primitive_fields = true;
+    (void)google::protobuf::util::MessageToJsonString(status, &json, options);
+    return HttpResponse{200, "application/json", json};
+  });
+}
+
+void JobManager::Shutdown() {
+  if (keeper_) keeper_->Stop(/*deregister=*/true);
+  if (grpc_.server) {
+    grpc_.server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+    grpc_.server.reset();
+  }
+  rest_.http().Stop();
+}
+
+JobManager::~JobManager() { Shutdown(); }
+
+}  // namespace sluice

@@ -1,0 +1,63 @@
+// A running JobManager. For now it registers with the ResourceManager, keeps
+// the cluster overview that arrives with every heartbeat ack, answers the
+// CLI's cluster status (asking the RM), and serves /metrics, /overview and
+// /taskmanagers on rest.port. Jobs, scheduling and checkpoints build on it.
+#ifndef SLUICE_JOBMANAGER_JOB_MANAGER_H_
+#define SLUICE_JOBMANAGER_JOB_MANAGER_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/config/config.h"
+#include "common/daemon.h"
+#include "common/metrics/metrics_endpoint.h"
+#include "common/metrics/utilization_gauges.h"
+#include "common/rpc/grpc_server.h"
+#include "common/rpc/session_keeper.h"
+#include "jobmanager/cluster_status_forwarder.h"
+#include "prometheus/gauge.h"
+#include "sluice/v1/jobmanager.grpc.pb.h"
+#include "sluice/v1/resourcemanager.grpc.pb.h"
+
+namespace sluice {
+
+class JobManager final : public Daemon {
+ public:
+  static absl::StatusOr<std::unique_ptr<JobManager>> Start(const Config& config);
+  ~JobManager() override;
+
+  void Shutdown() override;
+  int rpc_port() const { return grpc_.port; }
+  int rest_port() const { return rest_.http().port(); }
+  bool registered() const { return keeper_ && keeper_->registered(); }
+  // The cluster overview of the latest heartbeat ack, if any.
+  std::optional<v1::ClusterOverview> overview() const;
+
+ private:
+  JobManager() = default;
+  void StartSession(const Config& config, const std::string& rm_address);
+  void OnResourceManagerMessage(const v1::ResourceManagerMessage& message);
+  void ServeRestApi();
+
+  std::string id_;
+  std::string rpc_address_;
+  MetricsEndpoint rest_;  // /metrics plus the REST API, on rest.port
+  std::unique_ptr<UtilizationGauges> utilization_;
+  prometheus::Gauge* taskmanagers_gauge_ = nullptr;
+  prometheus::Gauge* slots_total_gauge_ = nullptr;
+  prometheus::Gauge* slots_available_gauge_ = nullptr;
+  std::unique_ptr<v1::ResourceManager::Stub> rm_stub_;
+  std::unique_ptr<ClusterStatusForwarder> service_;
+  RunningGrpcServer grpc_;
+  std::unique_ptr<SessionKeeper<v1::JobManagerMessage>> keeper_;
+  mutable absl::Mutex mu_;
+  std::optional<v1::ClusterOverview> overview_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_JOBMANAGER_JOB_MANAGER_H_

@@ -1,0 +1,88 @@
+// The ResourceManager core: TaskManager and JobManager sessions, the failure
+// detector, and the cluster overview. Everything runs on one mailbox thread;
+// the public methods may be called from any thread and post to it.
+#ifndef SLUICE_RESOURCEMANAGER_RESOURCE_MANAGER_H_
+#define SLUICE_RESOURCEMANAGER_RESOURCE_MANAGER_H_
+
+#include <atomic>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/mailbox.h"
+#include "resourcemanager/cluster_overview.h"
+#include "resourcemanager/rm_metrics.h"
+#include "resourcemanager/session_peer.h"
+#include "resourcemanager/task_manager_registry.h"
+
+namespace sluice {
+
+struct ResourceManagerOptions {
+  std::string id = "resourcemanager";
+  absl::Duration heartbeat_interval = absl::Seconds(1);
+  absl::Duration heartbeat_timeout = absl::Seconds(5);
+};
+
+struct JobManagerInfo {
+  std::string id;
+  std::string rpc_address;
+  std::string rest_address;
+};
+
+class ResourceManager {
+ public:
+  ResourceManager(ResourceManagerOptions options, const Clock* clock,
+                  prometheus::Registry& metrics_registry);
+  ~ResourceManager();
+
+  SessionId NewSessionId() { return next_session_id_++; }
+
+  void RegisterTaskManager(SessionId session, std::shared_ptr<SessionPeer> peer,
+                           TaskManagerInfo info);
+  void TaskManagerHeartbeat(SessionId session, uint64_t sequence, std::vector<SlotState> slots,
+                            ProcessUsage usage);
+  void DeregisterTaskManager(SessionId session, std::string reason);
+  void TaskManagerSessionClosed(SessionId session);
+
+  void RegisterJobManager(SessionId session, std::shared_ptr<SessionPeer> peer,
+                          JobManagerInfo info);
+  void JobManagerHeartbeat(SessionId session, uint64_t sequence);
+  void JobManagerSessionClosed(SessionId session);
+
+  // Calls `done` on the mailbox thread with a snapshot of the cluster.
+  void GetClusterStatus(std::function<void(ClusterStatusSnapshot)> done);
+  std::future<ClusterStatusSnapshot> GetClusterStatus();
+
+ private:
+  struct JobManagerSession {
+    JobManagerInfo info;
+    std::shared_ptr<SessionPeer> peer;
+    absl::Time last_heartbeat;
+  };
+
+  void OnTaskManagerRemoved(const RemovedTaskManager& removed, const std::string& detail);
+  void CheckHeartbeats();
+  void ScheduleHeartbeatCheck();
+  ClusterOverview Overview() const;
+  void PublishTotals();
+
+  const ResourceManagerOptions options_;
+  const Clock* const clock_;
+  std::atomic<SessionId> next_session_id_{1};
+  // Mailbox-thread state.
+  TaskManagerRegistry registry_;
+  std::map<SessionId, std::shared_ptr<SessionPeer>> task_manager_peers_;
+  std::map<SessionId, JobManagerSession> job_managers_;
+  int64_t task_managers_lost_ = 0;
+  ResourceManagerMetrics metrics_;
+  Mailbox mailbox_;  // last: its thread stops before the state above is destroyed
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_RESOURCEMANAGER_RESOURCE_MANAGER_H_

@@ -1,0 +1,46 @@
+#include "resourcemanager/resource_manager_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace sluice {
+
+absl::StatusOr<std::unique_ptr<ResourceManagerServer>> ResourceManagerServer::Start(
+    const Config& config, const Clock* clock) {
+  std::unique_ptr<ResourceManagerServer> server(new ResourceManagerServer());
+  const std::string& host = config.GetString("resourcemanager.bind-host");
+  ResourceManagerOptions options;
+  options.id = absl::StrCat("resourcemanager@", config.GetString("resourcemanager.rpc.address"),
+                            ":", config.GetInt("resourcemanager.rpc.port"));
+  options.heartbeat_interval = config.GetDuration("heartbeat.interval");
+  options.heartbeat_timeout = config.GetDuration("heartbeat.timeout");
+  server->core_ = std::make_unique<ResourceManager>(options, clock, server->metrics_.registry());
+  server->service_ = std::make_unique<ResourceManagerService>(server->core_.get());
+
+  auto grpc = StartGrpcServer(host, static_cast<int>(config.GetInt("resourcemanager.rpc.port")),
+                              {server->service_.get()});
+  if (!grpc.ok()) return grpc.status();
+  server->grpc_ = std::move(*grpc);
+  auto metrics_port = server->metrics_.Start(host, config.GetPortRange("metrics.reporter.prom.port"));
+  if (!metrics_port.ok()) return metrics_port.status();
+
+  spdlog::info("ResourceManager listening on {} (heartbeat interval {}, timeout {})",
+               HostPort(host, server->grpc_.port), HumanDuration(options.heartbeat_interval),
+               HumanDuration(options.heartbeat_timeout));
+  spdlog::info("Metrics at http://{}/metrics", HostPort(host, *metrics_port));
+  return server;
+}
+
+void ResourceManagerServer::Shutdown() {
+  if (grpc_.server) {
+    // Session streams never end on their own: give in-flight calls a moment,
+    // then cancel them so TaskManagers notice at once.
+    grpc_.server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+    grpc_.server.reset();
+  }
+  metrics_.http().Stop();
+}
+
+ResourceManagerServer::~ResourceManagerServer() { Shutdown(); }
+
+}  // namespace sluice

@@ -1,0 +1,159 @@
+#include "resourcemanager/task_manager_registry.h"
+
+#include <set>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace sluice {
+
+const char* RemovalReasonName(RemovalReason reason) {
+  switch (reason) {
+    case RemovalReason::kStreamBroken: return "stream_broken";
+    case RemovalReason::kHeartbeatTimeout: return "heartbeat_timeout";
+    case RemovalReason::kDeregistered: return "deregistered";
+    case RemovalReason::kReplaced: return "replaced";
+  }
+  return "unknown";
+}
+
+TaskManagerRegistry::TaskManagerRegistry(const Clock* clock, absl::Duration heartbeat_timeout)
+    : clock_(clock), heartbeat_timeout_(heartbeat_timeout) {}
+
+absl::Status TaskManagerRegistry::ValidateSlots(const std::string& id,
+                                                const std::vector<SlotState>& slots) const {
+  std::set<int> seen;
+  for (const auto& slot : slots) {
+    if (slot.index < 0 || !seen.insert(slot.index).second) {
+      return absl::InvalidArgumentError(absl::StrCat("TaskManager '", id,
+                                                     "' reported an invalid or repeated slot "
+                                                     "index ",
+                                                     slot.index));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<RemovedTaskManager>> TaskManagerRegistry::Register(
+    SessionId session, TaskManagerInfo info) {
+  if (info.id.empty()) return absl::InvalidArgumentError("registration without a TaskManager id");
+  if (info.slots.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("TaskManager '", info.id, "' offers no slots"));
+  }
+  if (auto status = ValidateSlots(info.id, info.slots); !status.ok()) return status;
+  if (id_by_session_.count(session) != 0) {
+    return absl::FailedPreconditionError("this session has already registered a TaskManager");
+  }
+  std::optional<RemovedTaskManager> replaced;
+  if (auto it = by_id_.find(info.id); it != by_id_.end()) {
+    const TaskManagerRecord& existing = it->second;
+    if (existing.info.rpc_address != info.rpc_address) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "TaskManager id '", info.id, "' is already registered from ",
+          existing.info.rpc_address, " (last heartbeat ",
+          absl::FormatDuration(clock_->Now() - existing.last_heartbeat),
+          " ago); give each TaskManager its own taskmanager.resource-id"));
+    }
+    replaced = Erase(it, RemovalReason::kReplaced);
+  }
+  TaskManagerRecord record;
+  record.session = session;
+  record.registered_at = record.last_heartbeat = clock_->Now();
+  std::vector<SlotState> slots = std::move(info.slots);
+  record.info = std::move(info);
+  ApplySlots(record, std::move(slots));
+  AddToTotals(record, +1);
+  id_by_session_[session] = record.info.id;
+  by_id_.emplace(record.info.id, std::move(record));
+  return replaced;
+}
+
+absl::StatusOr<absl::Duration> TaskManagerRegistry::Heartbeat(SessionId session,
+                                                              std::vector<SlotState> slots,
+                                                              ProcessUsage usage) {
+  auto session_it = id_by_session_.find(session);
+  if (session_it == id_by_session_.end()) {
+    return absl::NotFoundError("no TaskManager is registered on this session");
+  }
+  TaskManagerRecord& record = by_id_.at(session_it->second);
+  if (auto status = ValidateSlots(record.info.id, slots); !status.ok()) return status;
+  absl::Time now = clock_->Now();
+  absl::Duration gap = now - record.last_heartbeat;
+  record.last_heartbeat = now;
+  record.usage = usage;
+  if (slots != record.info.slots) {  // most heartbeats change nothing
+    AddToTotals(record, -1);
+    ApplySlots(record, std::move(slots));
+    AddToTotals(record, +1);
+  }
+  return gap;
+}
+
+std::optional<RemovedTaskManager> TaskManagerRegistry::Remove(SessionId session,
+                                                              RemovalReason reason) {
+  auto session_it = id_by_session_.find(session);
+  if (session_it == id_by_session_.end()) return std::nullopt;
+  return Erase(by_id_.find(session_it->second), reason);
+}
+
+std::vector<RemovedTaskManager> TaskManagerRegistry::ExpireSilent() {
+  std::vector<RemovedTaskManager> lost;
+  absl::Time deadline = clock_->Now() - heartbeat_timeout_;
+  for (auto it = by_id_.begin(); it != by_id_.end();) {
+    auto current = it++;
+    if (current->second.last_heartbeat < deadline) {
+      lost.push_back(Erase(current, RemovalReason::kHeartbeatTimeout));
+    }
+  }
+  return lost;
+}
+
+const TaskManagerRecord* TaskManagerRegistry::Find(const std::string& id) const {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : &it->second;
+}
+
+std::vector<const TaskManagerRecord*> TaskManagerRegistry::All() const {
+  std::vector<const TaskManagerRecord*> out;
+  out.reserve(by_id_.size());
+  for (const auto& [id, record] : by_id_) out.push_back(&record);
+  return out;
+}
+
+void TaskManagerRegistry::ApplySlots(TaskManagerRecord& record, std::vector<SlotState> slots) {
+  record.info.slots = std::move(slots);
+  record.used = ResourceProfile{};
+  record.free_slots = 0;
+  for (const auto& slot : record.info.slots) {
+    if (slot.IsFree()) {
+      ++record.free_slots;
+    } else {
+      record.used += slot.profile;
+    }
+  }
+}
+
+void TaskManagerRegistry::AddToTotals(const TaskManagerRecord& record, int sign) {
+  totals_.task_managers += sign;
+  totals_.slots_total += sign * static_cast<int>(record.info.slots.size());
+  totals_.slots_free += sign * record.free_slots;
+  if (sign > 0) {
+    totals_.capacity += record.info.total;
+    totals_.used += record.used;
+  } else {
+    totals_.capacity -= record.info.total;
+    totals_.used -= record.used;
+  }
+}
+
+RemovedTaskManager TaskManagerRegistry::Erase(
+    std::map<std::string, TaskManagerRecord>::iterator it, RemovalReason reason) {
+  RemovedTaskManager removed{it->first, it->second.session, reason};
+  AddToTotals(it->second, -1);
+  id_by_session_.erase(it->second.session);
+  by_id_.erase(it);
+  return removed;
+}
+
+}  // namespace sluice

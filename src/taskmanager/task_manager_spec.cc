@@ -1,0 +1,38 @@
+#include "taskmanager/task_manager_spec.h"
+
+#include <unistd.h>
+
+#include "common/rpc/grpc_server.h"
+
+namespace sluice {
+namespace {
+
+std::string MachineHostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "localhost";
+  return name;
+}
+
+}  // namespace
+
+TaskManagerSpec SpecFromConfig(const Config& config, int rpc_port) {
+  TaskManagerSpec spec;
+  spec.host = config.GetString("taskmanager.host");
+  if (spec.host.empty()) spec.host = MachineHostName();
+  spec.rpc_address = HostPort(spec.host, rpc_port);
+  spec.id = config.GetString("taskmanager.resource-id");
+  if (spec.id.empty()) spec.id = spec.rpc_address;
+
+  const int slots = static_cast<int>(config.GetInt("taskmanager.numberOfTaskSlots"));
+  double cores = config.GetDouble("taskmanager.cpu.cores");
+  spec.total.cpu_cores = cores > 0 ? cores : slots;
+  spec.total.memory_bytes = config.GetMemoryBytes("taskmanager.memory.process.size");
+  spec.total.network_bytes_per_second = config.GetMemoryBytes("taskmanager.network.bandwidth");
+  spec.total.extended = config.ExtendedResources();
+
+  const ResourceProfile share = spec.total.Share(slots);
+  for (int i = 0; i < slots; ++i) spec.slots.push_back(SlotState{i, share, "", ""});
+  return spec;
+}
+
+}  // namespace sluice
