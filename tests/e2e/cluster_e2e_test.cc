@@ -1,0 +1,214 @@
+// The real daemons, started and stopped by the real scripts, on loopback:
+// failure detection and recovery as an operator would see it in the metrics.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "tests/testing/test_cluster.h"
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using testing::HttpGet;
+using testing::MetricValue;
+using testing::PickFreePort;
+using testing::WaitFor;
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+CommandResult RunCommand(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, n);
+  int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Alive and not a zombie.
+bool IsRunning(int pid) {
+  std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (stat.empty()) return false;
+  size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+}
+
+class ClusterE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/sluice-e2e-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    root_ = pattern;
+    fs::create_directories(root_ / "conf");
+    rm_port_ = PickFreePort();
+    jm_port_ = PickFreePort();
+    rest_port_ = PickFreePort();
+    int metrics = PickFreePort();
+    WriteConfig(absl::StrCat(
+        "jobmanager.rpc.address: 127.0.0.1\njobmanager.rpc.port: ", jm_port_,
+        "\njobmanager.bind-host: 127.0.0.1\nresourcemanager.rpc.address: 127.0.0.1\n"
+        "resourcemanager.rpc.port: ", rm_port_,
+        "\nresourcemanager.bind-host: 127.0.0.1\nrest.port: ", rest_port_,
+        "\nrest.bind-address: 127.0.0.1\ntaskmanager.host: 127.0.0.1\n"
+        "taskmanager.bind-host: 127.0.0.1\ntaskmanager.numberOfTaskSlots: 2\n"
+        "heartbeat.interval: 200 ms\nheartbeat.timeout: 1 s\n"
+        "cluster.registration.max-timeout: 500 ms\n"
+        "metrics.reporter.prom.port: ", metrics, "-", metrics + 30, "\n"));
+    std::ofstream(root_ / "conf/masters") << "localhost\n";
+    std::ofstream(root_ / "conf/workers") << "localhost\nlocalhost\n";
+    setenv("SLUICE_CONF_DIR", (root_ / "conf").c_str(), 1);
+    setenv("SLUICE_LOG_DIR", (root_ / "log").c_str(), 1);
+    setenv("SLUICE_PID_DIR", (root_ / "run").c_str(), 1);
+    setenv("SLUICE_BIN_DIR", SLUICE_BINARY_DIR "/bin", 1);
+  }
+
+  void TearDown() override {
+    Script("stop-cluster.sh");
+    for (const char* daemon : {"taskmanager", "jobmanager", "resourcemanager"}) {
+      for (int pid : Pids(daemon)) kill(pid, SIGKILL);
+    }
+    fs::remove_all(root_);
+  }
+
+  void WriteConfig(const std::string& yaml) { std::ofstream(root_ / "conf/sluice.yaml") << yaml; }
+
+  CommandResult Script(const std::string& script_and_args) {
+    return RunCommand(absl::StrCat("bash " SLUICE_SOURCE_DIR "/bin/", script_and_args));
+  }
+
+  std::vector<int> Pids(const std::string& daemon) {
+    std::ifstream in(root_ / "run" / absl::StrCat("sluice-", daemon, ".pid"));
+    std::vector<int> pids;
+    for (int pid; in >> pid;) pids.push_back(pid);
+    return pids;
+  }
+
+  // The RM writes its metrics address to its log; 0 until it has.
+  int RmMetricsPort() {
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    std::string log =
+        ReadFile(root_ / "log" / absl::StrCat("sluice-resourcemanager-0-", host, ".log"));
+    std::smatch match;
+    static const std::regex kLine(R"(Metrics at http://[^:]+:(\d+)/metrics)");
+    return std::regex_search(log, match, kLine) ? std::stoi(match[1]) : 0;
+  }
+
+  std::optional<double> RmMetric(const std::string& series) {
+    int port = RmMetricsPort();
+    if (port == 0) return std::nullopt;
+    auto metrics = HttpGet(port, "/metrics");
+    return metrics ? MetricValue(*metrics, series) : std::nullopt;
+  }
+
+  bool TaskManagersAre(int expected, absl::Duration within) {
+    return WaitFor([&] { return RmMetric("sluice_resourcemanager_taskmanagers") == expected; },
+                   within);
+  }
+
+  fs::path root_;
+  int rm_port_ = 0, jm_port_ = 0, rest_port_ = 0;
+};
+
+TEST_F(ClusterE2eTest, DetectsLostTaskManagersAndRecoversWithoutRestarts) {
+  CommandResult started = Script("start-cluster.sh");
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  ASSERT_TRUE(TaskManagersAre(2, absl::Seconds(15)));
+  std::vector<int> tms = Pids("taskmanager");
+  ASSERT_EQ(tms.size(), 2u);
+
+  // The CLI sees both through the JobManager; the JM serves the utilization.
+  CommandResult status = RunCommand(absl::StrCat(SLUICE_BINARY_DIR "/bin/sluice cluster status -m 127.0.0.1:",
+                                          jm_port_, " --output json"));
+  ASSERT_EQ(status.exit_code, 0) << status.output;
+  EXPECT_THAT(status.output, HasSubstr("\"slots_total\": 4"));
+  ASSERT_TRUE(WaitFor([&] {
+    auto metrics = HttpGet(rest_port_, "/metrics");
+    return metrics && MetricValue(*metrics, R"(sluice_cluster_resource_utilization{resource="slots"})");
+  }));
+
+  // kill -9: the broken stream gives it away at once.
+  kill(tms[0], SIGKILL);
+  EXPECT_TRUE(TaskManagersAre(1, absl::Seconds(2)));
+  EXPECT_EQ(RmMetric(R"(sluice_resourcemanager_taskmanagers_lost_total{reason="stream_broken"})"), 1);
+
+  // SIGSTOP: silent past heartbeat.timeout (1 s).
+  kill(tms[1], SIGSTOP);
+  EXPECT_TRUE(TaskManagersAre(0, absl::Seconds(3)));
+  EXPECT_EQ(RmMetric(R"(sluice_resourcemanager_taskmanagers_lost_total{reason="heartbeat_timeout"})"), 1);
+  kill(tms[1], SIGCONT);
+  EXPECT_TRUE(TaskManagersAre(1, absl::Seconds(5)));
+
+  ASSERT_EQ(Script("taskmanager.sh start").exit_code, 0);
+  ASSERT_TRUE(TaskManagersAre(2, absl::Seconds(10)));
+
+  // The ResourceManager dies and comes back: TaskManagers re-register on
+  // their own, without being restarted.
+  std::vector<int> rm = Pids("resourcemanager");
+  ASSERT_EQ(rm.size(), 1u);
+  std::vector<int> tms_before = Pids("taskmanager");
+  kill(rm[0], SIGKILL);
+  ASSERT_TRUE(WaitFor([&] { return !IsRunning(rm[0]); }));
+  CommandResult restarted = Script("resourcemanager.sh start");
+  ASSERT_EQ(restarted.exit_code, 0) << restarted.output;
+  EXPECT_TRUE(TaskManagersAre(2, absl::Seconds(10)));
+  EXPECT_EQ(Pids("taskmanager"), tms_before);
+  for (int pid : tms_before) EXPECT_TRUE(IsRunning(pid)) << pid;
+
+  // stop-cluster leaves nothing behind, and every daemon exits cleanly.
+  std::vector<int> all = Pids("taskmanager");
+  for (const char* daemon : {"jobmanager", "resourcemanager"}) {
+    for (int pid : Pids(daemon)) all.push_back(pid);
+  }
+  CommandResult stopped = Script("stop-cluster.sh");
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
+  EXPECT_THAT(stopped.output, ::testing::Not(HasSubstr("killing")));
+  for (int pid : all) EXPECT_FALSE(IsRunning(pid)) << "pid " << pid << " survived stop-cluster";
+}
+
+TEST_F(ClusterE2eTest, BadConfigStopsStartupWithAOneLineError) {
+  WriteConfig("jobmanager.rpc.address: 127.0.0.1\nresourcemanager.rpc.address: 127.0.0.1\n"
+              "taskmanager.numberOfTaskSlots: many\n");
+  CommandResult direct = RunCommand(absl::StrCat(SLUICE_BINARY_DIR "/bin/sluice-taskmanager --conf-dir ",
+                                          (root_ / "conf").string()));
+  EXPECT_NE(direct.exit_code, 0);
+  EXPECT_THAT(direct.output,
+              HasSubstr("sluice.yaml: key 'taskmanager.numberOfTaskSlots': expected an integer, "
+                        "got 'many'"));
+  CommandResult scripted = Script("taskmanager.sh start");
+  EXPECT_NE(scripted.exit_code, 0);
+  EXPECT_THAT(scripted.output, HasSubstr("failed to start"));
+  EXPECT_THAT(scripted.output, HasSubstr("taskmanager.numberOfTaskSlots"));
+  EXPECT_TRUE(Pids("taskmanager").empty());
+
+  CommandResult bad_flag = RunCommand(SLUICE_BINARY_DIR "/bin/sluice-resourcemanager --bogus");
+  EXPECT_EQ(bad_flag.exit_code, 2);
+  EXPECT_THAT(bad_flag.output, HasSubstr("unknown argument '--bogus'"));
+}
+
+}  // namespace
+}  // namespace sluice

@@ -1,0 +1,154 @@
+// A ResourceManager, a JobManager and TaskManagers in one process on
+// 127.0.0.1 with port 0, talking real gRPC.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "client/cluster_client.h"
+#include "client/status_format.h"
+#include "jobmanager/job_manager.h"
+#include "resourcemanager/resource_manager_server.h"
+#include "taskmanager/task_manager.h"
+#include "tests/testing/test_cluster.h"
+
+namespace sluice {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::HttpGet;
+using testing::LoopbackConfig;
+using testing::MetricValue;
+using testing::WaitFor;
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto rm = ResourceManagerServer::Start(LoopbackConfig());
+    ASSERT_TRUE(rm.ok()) << rm.status();
+    rm_ = std::move(*rm);
+  }
+
+  std::vector<std::string> Peers(std::vector<std::string> extra = {}) {
+    extra.push_back(absl::StrCat("resourcemanager.rpc.port=", rm_->rpc_port()));
+    return extra;
+  }
+
+  std::unique_ptr<TaskManager> StartTaskManager(std::vector<std::string> overrides) {
+    auto tm = TaskManager::Start(LoopbackConfig(Peers(std::move(overrides))));
+    EXPECT_TRUE(tm.ok()) << tm.status();
+    return tm.ok() ? std::move(*tm) : nullptr;
+  }
+
+  std::unique_ptr<JobManager> StartJobManager() {
+    auto jm = JobManager::Start(LoopbackConfig(Peers()));
+    EXPECT_TRUE(jm.ok()) << jm.status();
+    return jm.ok() ? std::move(*jm) : nullptr;
+  }
+
+  int RegisteredTaskManagers() {
+    return rm_->core().GetClusterStatus().get().overview.totals.task_managers;
+  }
+
+  std::string RmMetrics() { return HttpGet(rm_->metrics_port(), "/metrics").value_or(""); }
+
+  std::unique_ptr<ResourceManagerServer> rm_;
+};
+
+TEST_F(ClusterTest, ClusterStatusFromJobManagerAndResourceManagerMatches) {
+  auto jm = StartJobManager();
+  auto tm1 = StartTaskManager({"taskmanager.numberOfTaskSlots=2", "taskmanager.cpu.cores=4",
+                               "taskmanager.resource.gpu.amount=2"});
+  auto tm2 = StartTaskManager({"taskmanager.numberOfTaskSlots=3", "taskmanager.memory.process.size=3g"});
+  ASSERT_TRUE(jm && tm1 && tm2);
+  ASSERT_TRUE(WaitFor([&] { return RegisteredTaskManagers() == 2 && jm->registered(); }));
+
+  for (int port : {jm->rpc_port(), rm_->rpc_port()}) {
+    auto status = FetchClusterStatus(absl::StrCat("127.0.0.1:", port), absl::Seconds(5));
+    ASSERT_TRUE(status.ok()) << status.status();
+    ASSERT_EQ(status->task_managers_size(), 2);
+    EXPECT_EQ(status->overview().slots_total(), 5);
+    EXPECT_EQ(status->overview().slots_free(), 5);
+    EXPECT_EQ(status->job_managers(), 1);
+    for (const auto& tm : status->task_managers()) {
+      const TaskManager& local = tm.id() == tm1->spec().id ? *tm1 : *tm2;
+      EXPECT_EQ(tm.rpc_address(), local.spec().rpc_address);
+      EXPECT_EQ(tm.slots_total(), static_cast<int>(local.spec().slots.size()));
+      EXPECT_EQ(tm.total_resources().cpu_cores(), local.spec().total.cpu_cores);
+      EXPECT_EQ(tm.total_resources().memory_bytes(), local.spec().total.memory_bytes);
+      EXPECT_LT(tm.last_heartbeat_age_seconds(), 1.0);
+    }
+    std::string table = FormatStatusTable(*status);
+    EXPECT_THAT(table, HasSubstr(tm1->spec().id));
+    EXPECT_THAT(table, HasSubstr("GPU FREE/TOTAL"));
+    EXPECT_THAT(FormatStatusJson(*status), HasSubstr("\"slots_total\": 5"));
+  }
+
+  // The JobManager serves the cluster utilization on its REST port.
+  ASSERT_TRUE(WaitFor([&] {
+    auto metrics = HttpGet(jm->rest_port(), "/metrics");
+    return metrics && MetricValue(*metrics, R"(sluice_cluster_resource_utilization{resource="gpu"})");
+  }));
+  std::string jm_metrics = *HttpGet(jm->rest_port(), "/metrics");
+  for (const char* resource : {"slots", "cpu", "memory", "gpu"}) {
+    auto value = MetricValue(
+        jm_metrics, absl::StrCat(R"(sluice_cluster_resource_utilization{resource=")", resource, R"("})"));
+    ASSERT_TRUE(value.has_value()) << resource;
+    EXPECT_EQ(*value, 0) << resource;
+  }
+  EXPECT_TRUE(MetricValue(jm_metrics, "sluice_process_resident_memory_bytes").value_or(0) > 0);
+  EXPECT_THAT(HttpGet(jm->rest_port(), "/overview").value_or(""), HasSubstr(R"("slots-total":5)"));
+
+  std::string rm_metrics = RmMetrics();
+  EXPECT_EQ(MetricValue(rm_metrics, "sluice_resourcemanager_taskmanagers"), 2);
+  EXPECT_EQ(MetricValue(rm_metrics, R"(sluice_resourcemanager_slots{state="free"})"), 5);
+  EXPECT_EQ(MetricValue(rm_metrics, R"(sluice_resourcemanager_resource_capacity{resource="cpu"})"), 7);
+  EXPECT_EQ(MetricValue(rm_metrics, R"(sluice_resourcemanager_resource_capacity{resource="gpu"})"), 2);
+}
+
+TEST_F(ClusterTest, DuplicateIdIsRefusedAndTheFirstKept) {
+  auto first = StartTaskManager({"taskmanager.resource-id=tm-x"});
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(WaitFor([&] { return first->registered(); }));
+  auto second = StartTaskManager({"taskmanager.resource-id=tm-x"});
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(WaitFor([&] {
+    return MetricValue(RmMetrics(),
+                       "sluice_resourcemanager_taskmanager_registrations_refused_total")
+               .value_or(0) >= 1;
+  }));
+  EXPECT_FALSE(second->registered());
+  auto status = rm_->core().GetClusterStatus().get();
+  ASSERT_EQ(status.task_managers.size(), 1u);
+  EXPECT_EQ(status.task_managers[0].info.rpc_address, first->spec().rpc_address);
+}
+
+TEST_F(ClusterTest, ShutdownDeregistersSoSlotsLeaveAtOnce) {
+  auto tm1 = StartTaskManager({});
+  auto tm2 = StartTaskManager({});
+  ASSERT_TRUE(tm1 && tm2);
+  ASSERT_TRUE(WaitFor([&] { return RegisteredTaskManagers() == 2; }));
+  tm1->Shutdown();
+  // Deregistration is synchronous with Shutdown: no waiting for a timeout.
+  EXPECT_TRUE(WaitFor([&] { return RegisteredTaskManagers() == 1; }, absl::Milliseconds(500)));
+  EXPECT_EQ(rm_->core().GetClusterStatus().get().overview.task_managers_lost_total, 0);
+}
+
+TEST_F(ClusterTest, TaskManagersComeBackWhenTheResourceManagerRestarts) {
+  auto tm = StartTaskManager({});
+  auto jm = StartJobManager();
+  ASSERT_TRUE(tm && jm);
+  ASSERT_TRUE(WaitFor([&] { return tm->registered() && jm->registered(); }));
+  int port = rm_->rpc_port();
+  rm_.reset();
+  ASSERT_TRUE(WaitFor([&] { return !tm->registered(); }));
+  auto restarted =
+      ResourceManagerServer::Start(LoopbackConfig({absl::StrCat("resourcemanager.rpc.port=", port)}));
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  rm_ = std::move(*restarted);
+  EXPECT_TRUE(WaitFor([&] { return RegisteredTaskManagers() == 1 && tm->registered(); }));
+  EXPECT_TRUE(WaitFor([&] { return jm->registered(); }));
+  EXPECT_EQ(tm->spec().id, rm_->core().GetClusterStatus().get().task_managers.at(0).info.id);
+}
+
+}  // namespace
+}  // namespace sluice

@@ -1,0 +1,91 @@
+#include "tests/testing/test_cluster.h"
+
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/time/clock.h"
+
+namespace sluice::testing {
+
+Config LoopbackConfig(const std::vector<std::string>& overrides) {
+  static constexpr char kYaml[] = R"(
+jobmanager.rpc.address: 127.0.0.1
+jobmanager.rpc.port: 0
+jobmanager.bind-host: 127.0.0.1
+rest.port: 0
+rest.bind-address: 127.0.0.1
+resourcemanager.rpc.address: 127.0.0.1
+resourcemanager.rpc.port: 0
+resourcemanager.bind-host: 127.0.0.1
+taskmanager.host: 127.0.0.1
+taskmanager.bind-host: 127.0.0.1
+metrics.reporter.prom.port: 0
+heartbeat.interval: 100 ms
+heartbeat.timeout: 1 s
+cluster.registration.max-timeout: 200 ms
+cluster.registration.refused-registration-delay: 200 ms
+)";
+  auto config = Config::FromYaml(kYaml, "test config", overrides);
+  if (!config.ok()) {
+    std::cerr << "bad test config: " << config.status() << "\n";
+    std::abort();
+  }
+  return *std::move(config);
+}
+
+bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return condition();
+}
+
+std::optional<std::string> HttpGet(int port, const std::string& path) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(2);
+  client.set_read_timeout(5);
+  auto result = client.Get(path.c_str());
+  if (!result || result->status != 200) return std::nullopt;
+  return result->body;
+}
+
+std::optional<double> MetricValue(const std::string& exposition, const std::string& series) {
+  std::istringstream lines(exposition);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!absl::StartsWith(line, series + " ")) continue;
+    double value = 0;
+    if (absl::SimpleAtod(line.substr(series.size() + 1), &value)) return value;
+  }
+  return std::nullopt;
+}
+
+int PickFreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+}  // namespace sluice::testing

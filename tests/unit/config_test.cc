@@ -1,0 +1,161 @@
+#include "common/config/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "common/config/value_parsers.h"
+
+namespace sluice {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kRequired[] =
+    "jobmanager.rpc.address: jm\nresourcemanager.rpc.address: rm\n";
+
+absl::StatusOr<Config> Parse(const std::string& yaml, std::vector<std::string> overrides = {}) {
+  return Config::FromYaml(yaml, "conf/sluice.yaml", overrides);
+}
+
+std::string ErrorOf(const std::string& yaml, std::vector<std::string> overrides = {}) {
+  auto config = Parse(yaml, std::move(overrides));
+  EXPECT_FALSE(config.ok()) << "expected an error for:\n" << yaml;
+  return config.ok() ? "" : std::string(config.status().message());
+}
+
+TEST(ConfigTest, ShippedConfigLoadsWithoutWarnings) {
+  auto config = Config::Load(std::string(SLUICE_SOURCE_DIR) + "/conf", {});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->warnings().empty());
+  EXPECT_EQ(config->GetString("resourcemanager.rpc.address"), "localhost");
+  EXPECT_EQ(config->GetInt("rest.port"), 8081);
+  EXPECT_EQ(config->GetInt("taskmanager.numberOfTaskSlots"), 2);
+  EXPECT_EQ(config->GetMemoryBytes("taskmanager.memory.process.size"), 1728LL * 1024 * 1024);
+  EXPECT_EQ(config->GetDuration("heartbeat.interval"), absl::Seconds(1));
+  EXPECT_EQ(config->GetDuration("heartbeat.timeout"), absl::Seconds(5));
+  EXPECT_EQ(config->GetPortRange("metrics.reporter.prom.port"), (PortRange{9249, 9260}));
+}
+
+TEST(ConfigTest, DefaultsApplyToAbsentKeys) {
+  auto config = Parse(kRequired);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->GetInt("jobmanager.rpc.port"), 6123);
+  EXPECT_EQ(config->GetInt("resourcemanager.rpc.port"), 6124);
+  EXPECT_EQ(config->GetInt("taskmanager.numberOfTaskSlots"), 1);
+  EXPECT_EQ(config->GetDuration("rpc.timeout"), absl::Seconds(10));
+  EXPECT_TRUE(config->ExtendedResources().empty());
+}
+
+TEST(ConfigTest, NestedKeysEqualFlatKeys) {
+  auto config = Parse(std::string(kRequired) +
+                      "taskmanager:\n  numberOfTaskSlots: 4\n  resource:\n    gpu:\n      amount: 2\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->GetInt("taskmanager.numberOfTaskSlots"), 4);
+  EXPECT_EQ(config->ExtendedResources(), (std::map<std::string, double>{{"gpu", 2}}));
+}
+
+TEST(ConfigTest, OverridesWinOverTheFile) {
+  auto config = Parse(std::string(kRequired) + "rest.port: 9000\n",
+                      {"rest.port=9100", "heartbeat.timeout=3 s"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->GetInt("rest.port"), 9100);
+  EXPECT_EQ(config->GetDuration("heartbeat.timeout"), absl::Seconds(3));
+}
+
+TEST(ConfigTest, UnknownKeysWarnButLoad) {
+  auto config = Parse(std::string(kRequired) + "taskmanager.numberOfSlots: 3\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->warnings().size(), 1u);
+  EXPECT_THAT(config->warnings()[0], HasSubstr("conf/sluice.yaml"));
+  EXPECT_THAT(config->warnings()[0], HasSubstr("unknown key 'taskmanager.numberOfSlots'"));
+}
+
+TEST(ConfigTest, UnparseableYamlNamesFileAndLine) {
+  std::string error = ErrorOf(std::string(kRequired) + "rest.port: [8081\n");
+  EXPECT_THAT(error, HasSubstr("conf/sluice.yaml: invalid YAML at line"));
+}
+
+TEST(ConfigTest, WrongTypeNamesFileKeyAndReason) {
+  EXPECT_EQ(ErrorOf(std::string(kRequired) + "taskmanager.numberOfTaskSlots: two\n"),
+            "conf/sluice.yaml: key 'taskmanager.numberOfTaskSlots': expected an integer, got "
+            "'two'");
+  EXPECT_THAT(ErrorOf(std::string(kRequired) + "heartbeat.interval: often\n"),
+              HasSubstr("key 'heartbeat.interval': expected a duration"));
+  EXPECT_THAT(ErrorOf(std::string(kRequired) + "taskmanager.memory.process.size: lots\n"),
+              HasSubstr("key 'taskmanager.memory.process.size': expected a memory size"));
+  EXPECT_THAT(ErrorOf(std::string(kRequired) + "taskmanager.resource.gpu.amount: many\n"),
+              HasSubstr("key 'taskmanager.resource.gpu.amount': expected a number"));
+  EXPECT_THAT(ErrorOf(std::string(kRequired) + "log.level: loud\n"),
+              HasSubstr("key 'log.level': expected one of trace, debug, info, warn, error"));
+  EXPECT_THAT(ErrorOf(std::string(kRequired) + "rest.port:\n  - 1\n  - 2\n"),
+              HasSubstr("key 'rest.port': expected a single value, got a list"));
+}
+
+TEST(ConfigTest, OutOfRangeNamesTheRange) {
+  EXPECT_THAT(ErrorOf(std::string(kRequired) + "taskmanager.numberOfTaskSlots: 0\n"),
+              HasSubstr("key 'taskmanager.numberOfTaskSlots': value '0' is out of range [1, 4096]"));
+  EXPECT_THAT(ErrorOf(std::string(kRequired) + "rest.port: 70000\n"),
+              HasSubstr("key 'rest.port': value '70000' is out of range"));
+  EXPECT_THAT(ErrorOf(std::string(kRequired) + "metrics.reporter.prom.port: 9260-9249\n"),
+              HasSubstr("key 'metrics.reporter.prom.port': expected a port"));
+}
+
+TEST(ConfigTest, MissingRequiredKeyIsNamed) {
+  EXPECT_EQ(ErrorOf("jobmanager.rpc.address: jm\n"),
+            "conf/sluice.yaml: key 'resourcemanager.rpc.address': required key is missing");
+}
+
+TEST(ConfigTest, HeartbeatTimeoutMustExceedInterval) {
+  EXPECT_THAT(ErrorOf(std::string(kRequired) + "heartbeat.interval: 5 s\nheartbeat.timeout: 5 s\n"),
+              HasSubstr("key 'heartbeat.timeout': must be greater than heartbeat.interval"));
+}
+
+TEST(ConfigTest, BadOverrideNamesTheOverride) {
+  EXPECT_EQ(ErrorOf(kRequired, {"rest.port"}), "-D rest.port: expected key=value");
+  EXPECT_EQ(ErrorOf(kRequired, {"rest.port=http"}),
+            "-D rest.port=http: key 'rest.port': expected an integer, got 'http'");
+}
+
+TEST(ConfigTest, MissingFileIsAClearError) {
+  auto config = Config::Load("/nonexistent/sluice-conf", {});
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(config.status().message()),
+              HasSubstr("/nonexistent/sluice-conf/sluice.yaml"));
+}
+
+TEST(ValueParsersTest, Durations) {
+  EXPECT_EQ(*ParseDuration("10 s"), absl::Seconds(10));
+  EXPECT_EQ(*ParseDuration("500ms"), absl::Milliseconds(500));
+  EXPECT_EQ(*ParseDuration("250"), absl::Milliseconds(250));
+  EXPECT_EQ(*ParseDuration("2 min"), absl::Minutes(2));
+  EXPECT_EQ(*ParseDuration("1.5h"), absl::Minutes(90));
+  EXPECT_FALSE(ParseDuration("").ok());
+  EXPECT_FALSE(ParseDuration("-1 s").ok());
+  EXPECT_FALSE(ParseDuration("5 fortnights").ok());
+}
+
+TEST(ValueParsersTest, MemorySizes) {
+  EXPECT_EQ(*ParseMemorySize("1728m"), 1728LL << 20);
+  EXPECT_EQ(*ParseMemorySize("2 GB"), 2LL << 30);
+  EXPECT_EQ(*ParseMemorySize("512k"), 512LL << 10);
+  EXPECT_EQ(*ParseMemorySize("100"), 100);
+  EXPECT_FALSE(ParseMemorySize("1x").ok());
+  EXPECT_FALSE(ParseMemorySize("m").ok());
+}
+
+TEST(ValueParsersTest, PortRanges) {
+  EXPECT_EQ(*ParsePortRange("9249"), (PortRange{9249, 9249}));
+  EXPECT_EQ(*ParsePortRange("9249-9260"), (PortRange{9249, 9260}));
+  EXPECT_EQ(*ParsePortRange("0"), (PortRange{0, 0}));
+  EXPECT_FALSE(ParsePortRange("9260-9249").ok());
+  EXPECT_FALSE(ParsePortRange("65536").ok());
+  EXPECT_FALSE(ParsePortRange("a-b").ok());
+}
+
+}  // namespace
+}  // namespace sluice
