@@ -32,9 +32,9 @@ absl::StatusOr<v1::ClusterStatus> FetchClusterStatus(const std::string& target,
     result = Ask(*rm, timeout, &status);
   }
   if (!result.ok()) {
-    return absl::Status(FromGrpcStatus(result).code(),
-                        absl::StrCat("cannot get the cluster status from ", target, ": ",
-                                     result.error_message()));
+    return absl::Status(
+        FromGrpcStatus(result).code(),
+        absl::StrCat("cannot get the cluster status from ", target, ": ", result.error_message()));
   }
   return status;
 }

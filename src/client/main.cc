@@ -41,7 +41,8 @@ int RunClusterStatus(const ClusterStatusArgs& args) {
     std::cerr << "sluice: " << status.status().message() << "\n";
     return 1;
   }
-  std::cout << (args.output == "json" ? FormatStatusJson(*status) + "\n" : FormatStatusTable(*status));
+  std::cout << (args.output == "json" ? FormatStatusJson(*status) + "\n"
+                                      : FormatStatusTable(*status));
   return 0;
 }
 

@@ -1,7 +1,5 @@
 #include "client/status_format.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <algorithm>
 #include <set>
 #include <vector>
@@ -11,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/config/value_parsers.h"
+#include "common/rpc/proto_json.h"
 
 namespace sluice {
 namespace {
@@ -95,14 +94,6 @@ std::string FormatStatusTable(const v1::ClusterStatus& status) {
   return out;
 }
 
-std::string FormatStatusJson(const v1::ClusterStatus& status) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(status, &json, options);
-  return json;
-}
+std::string FormatStatusJson(const v1::ClusterStatus& status) { return ToJson(status, true); }
 
 }  // namespace sluice

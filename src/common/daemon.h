@@ -41,6 +41,17 @@ using DaemonFactory = std::function<absl::StatusOr<std::unique_ptr<Daemon>>(cons
 // The whole main(): returns the process exit code.
 int RunDaemon(int argc, char** argv, const std::string& name, const DaemonFactory& start);
 
+// RunDaemon for a component with `static StatusOr<unique_ptr<C>> Start(const Config&)`.
+template <typename Component>
+int RunDaemon(int argc, char** argv, const std::string& name) {
+  return RunDaemon(argc, argv, name,
+                   [](const Config& config) -> absl::StatusOr<std::unique_ptr<Daemon>> {
+                     auto component = Component::Start(config);
+                     if (!component.ok()) return component.status();
+                     return std::unique_ptr<Daemon>(std::move(*component));
+                   });
+}
+
 }  // namespace sluice
 
 #endif  // SLUICE_COMMON_DAEMON_H_

@@ -22,7 +22,8 @@ ProcessUsage ReadProcessUsage(pid_t pid) {
       if (i == 14) utime = std::stoull(field);
       if (i == 15) stime = std::stoull(field);
     }
-    usage.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    usage.cpu_seconds =
+        static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
   }
   std::ifstream statm(dir + "/statm");
   long long size = 0, resident = 0;

@@ -2,13 +2,14 @@
 #ifndef SLUICE_COMMON_PROCESS_STATS_H_
 #define SLUICE_COMMON_PROCESS_STATS_H_
 
-#include <cstdint>
 #include <sys/types.h>
+
+#include <cstdint>
 
 namespace sluice {
 
 struct ProcessUsage {
-  double cpu_seconds = 0;           // user + system time since start
+  double cpu_seconds = 0;  // user + system time since start
   int64_t resident_memory_bytes = 0;
 };
 

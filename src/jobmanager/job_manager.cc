@@ -1,10 +1,11 @@
 #include "jobmanager/job_manager.h"
 
-#include <google/protobuf/util/json_util.h>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/rpc/channel.h"
+#include "common/rpc/proto_json.h"
+#include "common/rpc/session_options.h"
 #include "prometheus/family.h"
 #include "spdlog/spdlog.h"
 
@@ -14,7 +15,8 @@ namespace {
 std::vector<ResourceUtilization> FromProto(const v1::ClusterOverview& overview) {
   std::vector<ResourceUtilization> out;
   for (const auto& r : overview.resources()) {
-    out.push_back(ResourceUtilization{r.resource(), r.capacity(), r.used(), r.utilization_percent()});
+    out.push_back(
+        ResourceUtilization{r.resource(), r.capacity(), r.used(), r.utilization_percent()});
   }
   return out;
 }
@@ -33,16 +35,14 @@ std::string LocalHostName() {
 
 absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& config) {
   std::unique_ptr<JobManager> jm(new JobManager());
-  const std::string rm_address =
-      HostPort(config.GetString("resourcemanager.rpc.address"),
-               static_cast<int>(config.GetInt("resourcemanager.rpc.port")));
+  const std::string rm_address = ResourceManagerAddress(config);
   jm->rm_stub_ = v1::ResourceManager::NewStub(
       CreateChannel(rm_address, config.GetDuration("cluster.registration.max-timeout")));
   jm->service_ = std::make_unique<ClusterStatusForwarder>(jm->rm_stub_.get(), rm_address,
                                                           config.GetDuration("rpc.timeout"));
-  auto grpc = StartGrpcServer(config.GetString("jobmanager.bind-host"),
-                              static_cast<int>(config.GetInt("jobmanager.rpc.port")),
-                              {jm->service_.get()});
+  auto grpc =
+      StartGrpcServer(config.GetString("jobmanager.bind-host"),
+                      static_cast<int>(config.GetInt("jobmanager.rpc.port")), {jm->service_.get()});
   if (!grpc.ok()) return grpc.status();
   jm->grpc_ = std::move(*grpc);
   jm->rpc_address_ = HostPort(config.GetString("jobmanager.rpc.address"), jm->grpc_.port);
@@ -66,18 +66,12 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
   spdlog::info("JobManager '{}' serving RPC on {}; REST API and metrics at http://{}/", jm->id_,
                HostPort(config.GetString("jobmanager.bind-host"), jm->grpc_.port),
                HostPort(rest_host, *bound));
-  jm->StartSession(config, rm_address);
+  jm->StartSession(config);
   return jm;
 }
 
-void JobManager::StartSession(const Config& config, const std::string& rm_address) {
-  SessionKeeperOptions options;
-  options.peer = absl::StrCat("ResourceManager at ", rm_address);
-  options.heartbeat_interval = config.GetDuration("heartbeat.interval");
-  options.heartbeat_timeout = config.GetDuration("heartbeat.timeout");
-  options.initial_backoff = config.GetDuration("cluster.registration.initial-timeout");
-  options.max_backoff = config.GetDuration("cluster.registration.max-timeout");
-  options.refused_delay = config.GetDuration("cluster.registration.refused-registration-delay");
+void JobManager::StartSession(const Config& config) {
+  SessionKeeperOptions options = ResourceManagerSessionOptions(config);
 
   SessionKeeper<v1::JobManagerMessage>::Hooks hooks;
   hooks.start_call = [this](grpc::ClientContext* context, auto* reactor) {
@@ -143,21 +137,13 @@ void JobManager::ServeRestApi() {
       return HttpResponse{503, "application/json",
                           absl::StrCat(R"({"errors":["ResourceManager unavailable"]})")};
     }
-    std::string json;
-    google::protobuf::util::JsonPrintOptions options;
-    options.preserve_proto_field_names = true;
-    options.always_print_primitive_fields = true;
-    (void)google::protobuf::util::MessageToJsonString(status, &json, options);
-    return HttpResponse{200, "application/json", json};
+    return HttpResponse{200, "application/json", ToJson(status)};
   });
 }
 
 void JobManager::Shutdown() {
   if (keeper_) keeper_->Stop(/*deregister=*/true);
-  if (grpc_.server) {
-    grpc_.server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
-    grpc_.server.reset();
-  }
+  StopGrpcServer(grpc_);
   rest_.http().Stop();
 }
 

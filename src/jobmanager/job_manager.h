@@ -39,7 +39,7 @@ class JobManager final : public Daemon {
 
  private:
   JobManager() = default;
-  void StartSession(const Config& config, const std::string& rm_address);
+  void StartSession(const Config& config);
   void OnResourceManagerMessage(const v1::ResourceManagerMessage& message);
   void ServeRestApi();
 

@@ -3,10 +3,5 @@
 #include "jobmanager/job_manager.h"
 
 int main(int argc, char** argv) {
-  return sluice::RunDaemon(argc, argv, "sluice-jobmanager", [](const sluice::Config& config)
-                               -> absl::StatusOr<std::unique_ptr<sluice::Daemon>> {
-    auto jm = sluice::JobManager::Start(config);
-    if (!jm.ok()) return jm.status();
-    return std::unique_ptr<sluice::Daemon>(std::move(*jm));
-  });
+  return sluice::RunDaemon<sluice::JobManager>(argc, argv, "sluice-jobmanager");
 }

@@ -102,8 +102,7 @@ void ResourceManager::OnTaskManagerRemoved(const RemovedTaskManager& removed,
     task_manager_peers_.erase(peer);
   }
   if (removed.reason == RemovalReason::kDeregistered) {
-    spdlog::info("TaskManager '{}' deregistered ({}); its slots left the pool", removed.id,
-                 detail);
+    spdlog::info("TaskManager '{}' deregistered ({}); its slots left the pool", removed.id, detail);
   } else if (removed.reason == RemovalReason::kReplaced) {
     spdlog::info("TaskManager '{}' restarted: its old entry and slots are replaced", removed.id);
   } else {

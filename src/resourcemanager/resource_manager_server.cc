@@ -21,7 +21,8 @@ absl::StatusOr<std::unique_ptr<ResourceManagerServer>> ResourceManagerServer::St
                               {server->service_.get()});
   if (!grpc.ok()) return grpc.status();
   server->grpc_ = std::move(*grpc);
-  auto metrics_port = server->metrics_.Start(host, config.GetPortRange("metrics.reporter.prom.port"));
+  auto metrics_port =
+      server->metrics_.Start(host, config.GetPortRange("metrics.reporter.prom.port"));
   if (!metrics_port.ok()) return metrics_port.status();
 
   spdlog::info("ResourceManager listening on {} (heartbeat interval {}, timeout {})",
@@ -32,12 +33,7 @@ absl::StatusOr<std::unique_ptr<ResourceManagerServer>> ResourceManagerServer::St
 }
 
 void ResourceManagerServer::Shutdown() {
-  if (grpc_.server) {
-    // Session streams never end on their own: give in-flight calls a moment,
-    // then cancel them so TaskManagers notice at once.
-    grpc_.server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
-    grpc_.server.reset();
-  }
+  StopGrpcServer(grpc_);
   metrics_.http().Stop();
 }
 

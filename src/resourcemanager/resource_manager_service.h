@@ -12,8 +12,8 @@ class ResourceManagerService final : public v1::ResourceManager::CallbackService
  public:
   explicit ResourceManagerService(ResourceManager* core) : core_(core) {}
 
-  grpc::ServerBidiReactor<v1::TaskManagerMessage, v1::ResourceManagerMessage>*
-  TaskManagerSession(grpc::CallbackServerContext* context) override;
+  grpc::ServerBidiReactor<v1::TaskManagerMessage, v1::ResourceManagerMessage>* TaskManagerSession(
+      grpc::CallbackServerContext* context) override;
   grpc::ServerBidiReactor<v1::JobManagerMessage, v1::ResourceManagerMessage>* JobManagerSession(
       grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* GetClusterStatus(grpc::CallbackServerContext* context,

@@ -37,13 +37,13 @@ ResourceManagerMetrics::ResourceManagerMetrics(prometheus::Registry& registry)
                    .Help("Refused TaskManager registrations (duplicate id, bad request).")
                    .Register(registry)
                    .Add({})),
-      heartbeat_interval_(prometheus::BuildHistogram()
-                              .Name("sluice_resourcemanager_heartbeat_interval_seconds")
-                              .Help("Time between consecutive heartbeats of one TaskManager.")
-                              .Register(registry)
-                              .Add({}, prometheus::Histogram::BucketBoundaries{
-                                           0.1, 0.25, 0.5, 0.75, 0.9, 1, 1.1, 1.25, 1.5, 2, 3,
-                                           5, 10, 30})),
+      heartbeat_interval_(
+          prometheus::BuildHistogram()
+              .Name("sluice_resourcemanager_heartbeat_interval_seconds")
+              .Help("Time between consecutive heartbeats of one TaskManager.")
+              .Register(registry)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.1, 0.25, 0.5, 0.75, 0.9, 1, 1.1,
+                                                               1.25, 1.5, 2, 3, 5, 10, 30})),
       job_managers_(GaugeFamily(registry, "sluice_resourcemanager_jobmanagers",
                                 "JobManagers registered with the ResourceManager.")
                         .Add({})) {
@@ -55,7 +55,8 @@ ResourceManagerMetrics::ResourceManagerMetrics(prometheus::Registry& registry)
 void ResourceManagerMetrics::Publish(const ClusterOverview& overview) {
   task_managers_.Set(overview.totals.task_managers);
   slots_.Add({{"state", "free"}}).Set(overview.totals.slots_free);
-  slots_.Add({{"state", "allocated"}}).Set(overview.totals.slots_total - overview.totals.slots_free);
+  slots_.Add({{"state", "allocated"}})
+      .Set(overview.totals.slots_total - overview.totals.slots_free);
   for (const auto& u : overview.utilization) {
     capacity_.Add({{"resource", u.resource}}).Set(u.capacity);
     used_.Add({{"resource", u.resource}}).Set(u.used);

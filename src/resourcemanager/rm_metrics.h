@@ -3,12 +3,12 @@
 #define SLUICE_RESOURCEMANAGER_RM_METRICS_H_
 
 #include "absl/time/time.h"
+#include "common/metrics/utilization_gauges.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
-#include "common/metrics/utilization_gauges.h"
 #include "resourcemanager/cluster_overview.h"
 
 namespace sluice {

@@ -10,10 +10,14 @@ namespace sluice {
 
 const char* RemovalReasonName(RemovalReason reason) {
   switch (reason) {
-    case RemovalReason::kStreamBroken: return "stream_broken";
-    case RemovalReason::kHeartbeatTimeout: return "heartbeat_timeout";
-    case RemovalReason::kDeregistered: return "deregistered";
-    case RemovalReason::kReplaced: return "replaced";
+    case RemovalReason::kStreamBroken:
+      return "stream_broken";
+    case RemovalReason::kHeartbeatTimeout:
+      return "heartbeat_timeout";
+    case RemovalReason::kDeregistered:
+      return "deregistered";
+    case RemovalReason::kReplaced:
+      return "replaced";
   }
   return "unknown";
 }
@@ -50,9 +54,8 @@ absl::StatusOr<std::optional<RemovedTaskManager>> TaskManagerRegistry::Register(
     const TaskManagerRecord& existing = it->second;
     if (existing.info.rpc_address != info.rpc_address) {
       return absl::AlreadyExistsError(absl::StrCat(
-          "TaskManager id '", info.id, "' is already registered from ",
-          existing.info.rpc_address, " (last heartbeat ",
-          absl::FormatDuration(clock_->Now() - existing.last_heartbeat),
+          "TaskManager id '", info.id, "' is already registered from ", existing.info.rpc_address,
+          " (last heartbeat ", absl::FormatDuration(clock_->Now() - existing.last_heartbeat),
           " ago); give each TaskManager its own taskmanager.resource-id"));
     }
     replaced = Erase(it, RemovalReason::kReplaced);
@@ -147,8 +150,8 @@ void TaskManagerRegistry::AddToTotals(const TaskManagerRecord& record, int sign)
   }
 }
 
-RemovedTaskManager TaskManagerRegistry::Erase(
-    std::map<std::string, TaskManagerRecord>::iterator it, RemovalReason reason) {
+RemovedTaskManager TaskManagerRegistry::Erase(std::map<std::string, TaskManagerRecord>::iterator it,
+                                              RemovalReason reason) {
   RemovedTaskManager removed{it->first, it->second.session, reason};
   AddToTotals(it->second, -1);
   id_by_session_.erase(it->second.session);

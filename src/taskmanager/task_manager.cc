@@ -4,6 +4,7 @@
 #include "common/process_stats.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/proto_convert.h"
+#include "common/rpc/session_options.h"
 #include "prometheus/family.h"
 #include "spdlog/spdlog.h"
 
@@ -44,16 +45,9 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
 }
 
 void TaskManager::StartSession(const Config& config) {
-  std::string rm_address = HostPort(config.GetString("resourcemanager.rpc.address"),
-                                    static_cast<int>(config.GetInt("resourcemanager.rpc.port")));
-  SessionKeeperOptions options;
-  options.peer = absl::StrCat("ResourceManager at ", rm_address);
-  options.heartbeat_interval = config.GetDuration("heartbeat.interval");
-  options.heartbeat_timeout = config.GetDuration("heartbeat.timeout");
-  options.initial_backoff = config.GetDuration("cluster.registration.initial-timeout");
-  options.max_backoff = config.GetDuration("cluster.registration.max-timeout");
-  options.refused_delay = config.GetDuration("cluster.registration.refused-registration-delay");
-  rm_stub_ = v1::ResourceManager::NewStub(CreateChannel(rm_address, options.max_backoff));
+  SessionKeeperOptions options = ResourceManagerSessionOptions(config);
+  rm_stub_ = v1::ResourceManager::NewStub(
+      CreateChannel(ResourceManagerAddress(config), options.max_backoff));
 
   SessionKeeper<v1::TaskManagerMessage>::Hooks hooks;
   hooks.start_call = [this](grpc::ClientContext* context, auto* reactor) {
@@ -109,10 +103,7 @@ grpc::ServerUnaryReactor* TaskManager::GetSlotReport(grpc::CallbackServerContext
 
 void TaskManager::Shutdown() {
   if (keeper_) keeper_->Stop(/*deregister=*/true);
-  if (grpc_.server) {
-    grpc_.server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
-    grpc_.server.reset();
-  }
+  StopGrpcServer(grpc_);
   metrics_.http().Stop();
 }
 

@@ -68,16 +68,17 @@ class ClusterE2eTest : public ::testing::Test {
     jm_port_ = PickFreePort();
     rest_port_ = PickFreePort();
     int metrics = PickFreePort();
-    WriteConfig(absl::StrCat(
-        "jobmanager.rpc.address: 127.0.0.1\njobmanager.rpc.port: ", jm_port_,
-        "\njobmanager.bind-host: 127.0.0.1\nresourcemanager.rpc.address: 127.0.0.1\n"
-        "resourcemanager.rpc.port: ", rm_port_,
-        "\nresourcemanager.bind-host: 127.0.0.1\nrest.port: ", rest_port_,
-        "\nrest.bind-address: 127.0.0.1\ntaskmanager.host: 127.0.0.1\n"
-        "taskmanager.bind-host: 127.0.0.1\ntaskmanager.numberOfTaskSlots: 2\n"
-        "heartbeat.interval: 200 ms\nheartbeat.timeout: 1 s\n"
-        "cluster.registration.max-timeout: 500 ms\n"
-        "metrics.reporter.prom.port: ", metrics, "-", metrics + 30, "\n"));
+    WriteConfig(
+        absl::StrCat("jobmanager.rpc.address: 127.0.0.1\njobmanager.rpc.port: ", jm_port_,
+                     "\njobmanager.bind-host: 127.0.0.1\nresourcemanager.rpc.address: 127.0.0.1\n"
+                     "resourcemanager.rpc.port: ",
+                     rm_port_, "\nresourcemanager.bind-host: 127.0.0.1\nrest.port: ", rest_port_,
+                     "\nrest.bind-address: 127.0.0.1\ntaskmanager.host: 127.0.0.1\n"
+                     "taskmanager.bind-host: 127.0.0.1\ntaskmanager.numberOfTaskSlots: 2\n"
+                     "heartbeat.interval: 200 ms\nheartbeat.timeout: 1 s\n"
+                     "cluster.registration.max-timeout: 500 ms\n"
+                     "metrics.reporter.prom.port: ",
+                     metrics, "-", metrics + 30, "\n"));
     std::ofstream(root_ / "conf/masters") << "localhost\n";
     std::ofstream(root_ / "conf/workers") << "localhost\nlocalhost\n";
     setenv("SLUICE_CONF_DIR", (root_ / "conf").c_str(), 1);
@@ -142,24 +143,27 @@ TEST_F(ClusterE2eTest, DetectsLostTaskManagersAndRecoversWithoutRestarts) {
   ASSERT_EQ(tms.size(), 2u);
 
   // The CLI sees both through the JobManager; the JM serves the utilization.
-  CommandResult status = RunCommand(absl::StrCat(SLUICE_BINARY_DIR "/bin/sluice cluster status -m 127.0.0.1:",
-                                          jm_port_, " --output json"));
+  CommandResult status = RunCommand(absl::StrCat(
+      SLUICE_BINARY_DIR "/bin/sluice cluster status -m 127.0.0.1:", jm_port_, " --output json"));
   ASSERT_EQ(status.exit_code, 0) << status.output;
   EXPECT_THAT(status.output, HasSubstr("\"slots_total\": 4"));
   ASSERT_TRUE(WaitFor([&] {
     auto metrics = HttpGet(rest_port_, "/metrics");
-    return metrics && MetricValue(*metrics, R"(sluice_cluster_resource_utilization{resource="slots"})");
+    return metrics &&
+           MetricValue(*metrics, R"(sluice_cluster_resource_utilization{resource="slots"})");
   }));
 
   // kill -9: the broken stream gives it away at once.
   kill(tms[0], SIGKILL);
   EXPECT_TRUE(TaskManagersAre(1, absl::Seconds(2)));
-  EXPECT_EQ(RmMetric(R"(sluice_resourcemanager_taskmanagers_lost_total{reason="stream_broken"})"), 1);
+  EXPECT_EQ(RmMetric(R"(sluice_resourcemanager_taskmanagers_lost_total{reason="stream_broken"})"),
+            1);
 
   // SIGSTOP: silent past heartbeat.timeout (1 s).
   kill(tms[1], SIGSTOP);
   EXPECT_TRUE(TaskManagersAre(0, absl::Seconds(3)));
-  EXPECT_EQ(RmMetric(R"(sluice_resourcemanager_taskmanagers_lost_total{reason="heartbeat_timeout"})"), 1);
+  EXPECT_EQ(
+      RmMetric(R"(sluice_resourcemanager_taskmanagers_lost_total{reason="heartbeat_timeout"})"), 1);
   kill(tms[1], SIGCONT);
   EXPECT_TRUE(TaskManagersAre(1, absl::Seconds(5)));
 
@@ -191,10 +195,11 @@ TEST_F(ClusterE2eTest, DetectsLostTaskManagersAndRecoversWithoutRestarts) {
 }
 
 TEST_F(ClusterE2eTest, BadConfigStopsStartupWithAOneLineError) {
-  WriteConfig("jobmanager.rpc.address: 127.0.0.1\nresourcemanager.rpc.address: 127.0.0.1\n"
-              "taskmanager.numberOfTaskSlots: many\n");
-  CommandResult direct = RunCommand(absl::StrCat(SLUICE_BINARY_DIR "/bin/sluice-taskmanager --conf-dir ",
-                                          (root_ / "conf").string()));
+  WriteConfig(
+      "jobmanager.rpc.address: 127.0.0.1\nresourcemanager.rpc.address: 127.0.0.1\n"
+      "taskmanager.numberOfTaskSlots: many\n");
+  CommandResult direct = RunCommand(absl::StrCat(
+      SLUICE_BINARY_DIR "/bin/sluice-taskmanager --conf-dir ", (root_ / "conf").string()));
   EXPECT_NE(direct.exit_code, 0);
   EXPECT_THAT(direct.output,
               HasSubstr("sluice.yaml: key 'taskmanager.numberOfTaskSlots': expected an integer, "

@@ -58,7 +58,8 @@ TEST_F(ClusterTest, ClusterStatusFromJobManagerAndResourceManagerMatches) {
   auto jm = StartJobManager();
   auto tm1 = StartTaskManager({"taskmanager.numberOfTaskSlots=2", "taskmanager.cpu.cores=4",
                                "taskmanager.resource.gpu.amount=2"});
-  auto tm2 = StartTaskManager({"taskmanager.numberOfTaskSlots=3", "taskmanager.memory.process.size=3g"});
+  auto tm2 =
+      StartTaskManager({"taskmanager.numberOfTaskSlots=3", "taskmanager.memory.process.size=3g"});
   ASSERT_TRUE(jm && tm1 && tm2);
   ASSERT_TRUE(WaitFor([&] { return RegisteredTaskManagers() == 2 && jm->registered(); }));
 
@@ -86,12 +87,14 @@ TEST_F(ClusterTest, ClusterStatusFromJobManagerAndResourceManagerMatches) {
   // The JobManager serves the cluster utilization on its REST port.
   ASSERT_TRUE(WaitFor([&] {
     auto metrics = HttpGet(jm->rest_port(), "/metrics");
-    return metrics && MetricValue(*metrics, R"(sluice_cluster_resource_utilization{resource="gpu"})");
+    return metrics &&
+           MetricValue(*metrics, R"(sluice_cluster_resource_utilization{resource="gpu"})");
   }));
   std::string jm_metrics = *HttpGet(jm->rest_port(), "/metrics");
   for (const char* resource : {"slots", "cpu", "memory", "gpu"}) {
     auto value = MetricValue(
-        jm_metrics, absl::StrCat(R"(sluice_cluster_resource_utilization{resource=")", resource, R"("})"));
+        jm_metrics,
+        absl::StrCat(R"(sluice_cluster_resource_utilization{resource=")", resource, R"("})"));
     ASSERT_TRUE(value.has_value()) << resource;
     EXPECT_EQ(*value, 0) << resource;
   }
@@ -101,8 +104,10 @@ TEST_F(ClusterTest, ClusterStatusFromJobManagerAndResourceManagerMatches) {
   std::string rm_metrics = RmMetrics();
   EXPECT_EQ(MetricValue(rm_metrics, "sluice_resourcemanager_taskmanagers"), 2);
   EXPECT_EQ(MetricValue(rm_metrics, R"(sluice_resourcemanager_slots{state="free"})"), 5);
-  EXPECT_EQ(MetricValue(rm_metrics, R"(sluice_resourcemanager_resource_capacity{resource="cpu"})"), 7);
-  EXPECT_EQ(MetricValue(rm_metrics, R"(sluice_resourcemanager_resource_capacity{resource="gpu"})"), 2);
+  EXPECT_EQ(MetricValue(rm_metrics, R"(sluice_resourcemanager_resource_capacity{resource="cpu"})"),
+            7);
+  EXPECT_EQ(MetricValue(rm_metrics, R"(sluice_resourcemanager_resource_capacity{resource="gpu"})"),
+            2);
 }
 
 TEST_F(ClusterTest, DuplicateIdIsRefusedAndTheFirstKept) {
@@ -141,8 +146,8 @@ TEST_F(ClusterTest, TaskManagersComeBackWhenTheResourceManagerRestarts) {
   int port = rm_->rpc_port();
   rm_.reset();
   ASSERT_TRUE(WaitFor([&] { return !tm->registered(); }));
-  auto restarted =
-      ResourceManagerServer::Start(LoopbackConfig({absl::StrCat("resourcemanager.rpc.port=", port)}));
+  auto restarted = ResourceManagerServer::Start(
+      LoopbackConfig({absl::StrCat("resourcemanager.rpc.port=", port)}));
   ASSERT_TRUE(restarted.ok()) << restarted.status();
   rm_ = std::move(*restarted);
   EXPECT_TRUE(WaitFor([&] { return RegisteredTaskManagers() == 1 && tm->registered(); }));

@@ -24,12 +24,13 @@ TEST(ConfigDocsTest, CheckedInReferenceMatchesTheCode) {
 
 TEST(ConfigDocsTest, EveryDefaultParsesAndEveryKeyIsDocumented) {
   // Loading with only the required keys parses every default of the catalogue.
-  auto config = Config::FromYaml(
-      "jobmanager.rpc.address: a\nresourcemanager.rpc.address: b\n", "test", {});
+  auto config =
+      Config::FromYaml("jobmanager.rpc.address: a\nresourcemanager.rpc.address: b\n", "test", {});
   ASSERT_TRUE(config.ok()) << config.status();
   for (const auto& option : AllConfigOptions()) {
     EXPECT_FALSE(option.description.empty()) << option.key;
-    EXPECT_TRUE(option.required || option.default_value || option.key.find('<') != std::string::npos)
+    EXPECT_TRUE(option.required || option.default_value ||
+                option.key.find('<') != std::string::npos)
         << option.key << " has neither a default nor is required";
   }
 }

@@ -14,8 +14,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr char kRequired[] =
-    "jobmanager.rpc.address: jm\nresourcemanager.rpc.address: rm\n";
+constexpr char kRequired[] = "jobmanager.rpc.address: jm\nresourcemanager.rpc.address: rm\n";
 
 absl::StatusOr<Config> Parse(const std::string& yaml, std::vector<std::string> overrides = {}) {
   return Config::FromYaml(yaml, "conf/sluice.yaml", overrides);
@@ -51,8 +50,9 @@ TEST(ConfigTest, DefaultsApplyToAbsentKeys) {
 }
 
 TEST(ConfigTest, NestedKeysEqualFlatKeys) {
-  auto config = Parse(std::string(kRequired) +
-                      "taskmanager:\n  numberOfTaskSlots: 4\n  resource:\n    gpu:\n      amount: 2\n");
+  auto config =
+      Parse(std::string(kRequired) +
+            "taskmanager:\n  numberOfTaskSlots: 4\n  resource:\n    gpu:\n      amount: 2\n");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->GetInt("taskmanager.numberOfTaskSlots"), 4);
   EXPECT_EQ(config->ExtendedResources(), (std::map<std::string, double>{{"gpu", 2}}));
@@ -96,8 +96,9 @@ TEST(ConfigTest, WrongTypeNamesFileKeyAndReason) {
 }
 
 TEST(ConfigTest, OutOfRangeNamesTheRange) {
-  EXPECT_THAT(ErrorOf(std::string(kRequired) + "taskmanager.numberOfTaskSlots: 0\n"),
-              HasSubstr("key 'taskmanager.numberOfTaskSlots': value '0' is out of range [1, 4096]"));
+  EXPECT_THAT(
+      ErrorOf(std::string(kRequired) + "taskmanager.numberOfTaskSlots: 0\n"),
+      HasSubstr("key 'taskmanager.numberOfTaskSlots': value '0' is out of range [1, 4096]"));
   EXPECT_THAT(ErrorOf(std::string(kRequired) + "rest.port: 70000\n"),
               HasSubstr("key 'rest.port': value '70000' is out of range"));
   EXPECT_THAT(ErrorOf(std::string(kRequired) + "metrics.reporter.prom.port: 9260-9249\n"),

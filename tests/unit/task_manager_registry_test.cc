@@ -17,7 +17,8 @@ TaskManagerInfo MakeInfo(const std::string& id, const std::string& address, int 
   info.total.cpu_cores = slots;
   info.total.memory_bytes = slots * 1024;
   info.total.extended["gpu"] = 1;
-  for (int i = 0; i < slots; ++i) info.slots.push_back(SlotState{i, info.total.Share(slots), "", ""});
+  for (int i = 0; i < slots; ++i)
+    info.slots.push_back(SlotState{i, info.total.Share(slots), "", ""});
   return info;
 }
 

@@ -54,8 +54,8 @@ absl::Status ConfigBuilder::AddYaml(absl::string_view yaml) {
     root = YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(config_.source_, ": invalid YAML at line ",
-                                                   e.mark.line + 1, ", column ",
-                                                   e.mark.column + 1, ": ", e.msg));
+                                                   e.mark.line + 1, ", column ", e.mark.column + 1,
+                                                   ": ", e.msg));
   }
   if (root.IsNull()) return absl::OkStatus();
   if (!root.IsMap()) {
@@ -86,8 +86,7 @@ absl::Status ConfigBuilder::Flatten(const YAML::Node& node, const std::string& p
 absl::Status ConfigBuilder::AddOverride(absl::string_view assignment) {
   size_t eq = assignment.find('=');
   if (eq == absl::string_view::npos || eq == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("-D ", assignment, ": expected key=value"));
+    return absl::InvalidArgumentError(absl::StrCat("-D ", assignment, ": expected key=value"));
   }
   std::string key(assignment.substr(0, eq));
   raw_[key] = Raw{std::string(assignment.substr(eq + 1)), absl::StrCat("-D ", assignment)};
@@ -99,14 +98,17 @@ absl::Status ConfigBuilder::CheckRange(const ConfigOption& option, const std::st
   if (value >= option.min && value <= option.max) return absl::OkStatus();
   auto bound = [&](double v) {
     switch (option.type) {
-      case OptionType::kDuration: return HumanDuration(absl::Milliseconds(v));
-      case OptionType::kMemorySize: return FormatBytes(static_cast<int64_t>(v));
-      default: return absl::StrCat(v);
+      case OptionType::kDuration:
+        return HumanDuration(absl::Milliseconds(v));
+      case OptionType::kMemorySize:
+        return FormatBytes(static_cast<int64_t>(v));
+      default:
+        return absl::StrCat(v);
     }
   };
   return KeyError(raw.origin, key,
-                  absl::StrCat("value '", raw.text, "' is out of range [", bound(option.min),
-                               ", ", bound(option.max), "]"));
+                  absl::StrCat("value '", raw.text, "' is out of range [", bound(option.min), ", ",
+                               bound(option.max), "]"));
 }
 
 absl::Status ConfigBuilder::ParseInto(const ConfigOption& option, const std::string& key,
@@ -116,9 +118,8 @@ absl::Status ConfigBuilder::ParseInto(const ConfigOption& option, const std::str
   double numeric = 0;
   switch (option.type) {
     case OptionType::kString: {
-      if (!option.allowed.empty() &&
-          std::find(option.allowed.begin(), option.allowed.end(), raw.text) ==
-              option.allowed.end()) {
+      if (!option.allowed.empty() && std::find(option.allowed.begin(), option.allowed.end(),
+                                               raw.text) == option.allowed.end()) {
         return KeyError(raw.origin, key,
                         absl::StrCat("expected one of ", absl::StrJoin(option.allowed, ", "),
                                      ", got '", raw.text, "'"));
@@ -225,8 +226,9 @@ absl::StatusOr<Config> Config::Load(const std::string& conf_dir,
   std::string path = absl::StrCat(conf_dir, "/", kConfigFileName);
   std::ifstream in(path);
   if (!in) {
-    return absl::NotFoundError(absl::StrCat(path, ": cannot read the configuration file (set "
-                                                  "--conf-dir or SLUICE_CONF_DIR)"));
+    return absl::NotFoundError(absl::StrCat(path,
+                                            ": cannot read the configuration file (set "
+                                            "--conf-dir or SLUICE_CONF_DIR)"));
   }
   std::stringstream text;
   text << in.rdbuf();

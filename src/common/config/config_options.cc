@@ -44,83 +44,88 @@ std::vector<ConfigOption> BuildOptions() {
   return {
       // --- addresses and ports -------------------------------------------
       Opt("jobmanager.rpc.address", T::kString, std::nullopt,
-       "Host the JobManager's RPC endpoint is reached at. The CLI and the "
-       "start scripts use it.").Required(),
-      Opt("jobmanager.rpc.port", T::kInt, "6123", "Port of the JobManager's RPC endpoint.", 0, 65535),
+          "Host the JobManager's RPC endpoint is reached at. The CLI and the "
+          "start scripts use it.")
+          .Required(),
+      Opt("jobmanager.rpc.port", T::kInt, "6123", "Port of the JobManager's RPC endpoint.", 0,
+          65535),
       Opt("jobmanager.bind-host", T::kString, "0.0.0.0",
-       "Address the JobManager's RPC server binds to."),
+          "Address the JobManager's RPC server binds to."),
       Opt("rest.port", T::kInt, "8081",
-       "Port of the JobManager's HTTP server: /metrics now, the REST API and web UI later. "
-       "0 picks a free port.",
-       0, 65535),
-      Opt("rest.bind-address", T::kString, "0.0.0.0", "Address the JobManager's HTTP server binds to."),
+          "Port of the JobManager's HTTP server: /metrics now, the REST API and web UI later. "
+          "0 picks a free port.",
+          0, 65535),
+      Opt("rest.bind-address", T::kString, "0.0.0.0",
+          "Address the JobManager's HTTP server binds to."),
       Opt("resourcemanager.rpc.address", T::kString, std::nullopt,
-       "Host the ResourceManager is reached at. TaskManagers and the JobManager connect here.").Required(),
-      Opt("resourcemanager.rpc.port", T::kInt, "6124", "Port of the ResourceManager's RPC endpoint.",
-       0, 65535),
+          "Host the ResourceManager is reached at. TaskManagers and the JobManager connect here.")
+          .Required(),
+      Opt("resourcemanager.rpc.port", T::kInt, "6124",
+          "Port of the ResourceManager's RPC endpoint.", 0, 65535),
       Opt("resourcemanager.bind-host", T::kString, "0.0.0.0",
-       "Address the ResourceManager's RPC server binds to."),
+          "Address the ResourceManager's RPC server binds to."),
       Opt("taskmanager.host", T::kString, "",
-       "Host name or address this TaskManager advertises to others. Empty: the machine's host "
-       "name."),
+          "Host name or address this TaskManager advertises to others. Empty: the machine's host "
+          "name."),
       Opt("taskmanager.bind-host", T::kString, "0.0.0.0",
-       "Address the TaskManager's RPC server binds to."),
+          "Address the TaskManager's RPC server binds to."),
       Opt("taskmanager.rpc.port", T::kInt, "0",
-       "Port of the TaskManager's RPC endpoint. 0 picks a free port, so several TaskManagers "
-       "can share a host.",
-       0, 65535),
+          "Port of the TaskManager's RPC endpoint. 0 picks a free port, so several TaskManagers "
+          "can share a host.",
+          0, 65535),
       Opt("taskmanager.resource-id", T::kString, "",
-       "Stable identity of this TaskManager. Empty: <host>:<rpc port>. Two live TaskManagers "
-       "with one id are refused; a restarted one replaces its old entry."),
+          "Stable identity of this TaskManager. Empty: <host>:<rpc port>. Two live TaskManagers "
+          "with one id are refused; a restarted one replaces its old entry."),
       // --- TaskManager resources ------------------------------------------
       Opt("taskmanager.numberOfTaskSlots", T::kInt, "1",
-       "Number of slots this TaskManager offers. Each slot gets an equal share of the "
-       "TaskManager's resources.",
-       1, 4096),
+          "Number of slots this TaskManager offers. Each slot gets an equal share of the "
+          "TaskManager's resources.",
+          1, 4096),
       Opt("taskmanager.cpu.cores", T::kDouble, "0",
-       "CPU cores this TaskManager offers. 0: one core per slot.", 0, 1e6),
+          "CPU cores this TaskManager offers. 0: one core per slot.", 0, 1e6),
       Opt("taskmanager.memory.process.size", T::kMemorySize, "1728m",
-       "Total memory of the TaskManager process that it offers to slots.", 16 * kMiB, 1e15),
+          "Total memory of the TaskManager process that it offers to slots.", 16 * kMiB, 1e15),
       Opt("taskmanager.network.bandwidth", T::kMemorySize, "0",
-       "Network bandwidth in bytes per second this TaskManager offers (e.g. 1250m for "
-       "10 Gbit/s). 0: not declared.",
-       0, 1e15),
+          "Network bandwidth in bytes per second this TaskManager offers (e.g. 1250m for "
+          "10 Gbit/s). 0: not declared.",
+          0, 1e15),
       Opt("taskmanager.resource.<name>.amount", T::kDouble, std::nullopt,
-       "Amount of an extended resource this TaskManager offers, e.g. "
-       "taskmanager.resource.gpu.amount: 2. Split evenly across slots.",
-       0, 1e9),
+          "Amount of an extended resource this TaskManager offers, e.g. "
+          "taskmanager.resource.gpu.amount: 2. Split evenly across slots.",
+          0, 1e9),
       // --- heartbeats and registration -------------------------------------
       Opt("heartbeat.interval", T::kDuration, "1 s",
-       "How often TaskManagers and JobManagers send heartbeats to the ResourceManager. Flink "
-       "uses 10 s; a heartbeat is one small message on an open stream, so 1 s costs little "
-       "(see BENCHMARKS.md) and lets a silent TaskManager be found in seconds.",
-       10 * kMs, 3600 * kSecond),
+          "How often TaskManagers and JobManagers send heartbeats to the ResourceManager. Flink "
+          "uses 10 s; a heartbeat is one small message on an open stream, so 1 s costs little "
+          "(see BENCHMARKS.md) and lets a silent TaskManager be found in seconds.",
+          10 * kMs, 3600 * kSecond),
       Opt("heartbeat.timeout", T::kDuration, "5 s",
-       "Silence after which a peer is declared lost (a paused process, a network partition). "
-       "A killed process is detected at once from its broken stream, whatever this says. "
-       "Flink uses 50 s to ride out JVM garbage-collection pauses; Sluice has no GC, so 5 s "
-       "(five missed heartbeats) suffices. Must be greater than heartbeat.interval.",
-       50 * kMs, 86400 * kSecond),
+          "Silence after which a peer is declared lost (a paused process, a network partition). "
+          "A killed process is detected at once from its broken stream, whatever this says. "
+          "Flink uses 50 s to ride out JVM garbage-collection pauses; Sluice has no GC, so 5 s "
+          "(five missed heartbeats) suffices. Must be greater than heartbeat.interval.",
+          50 * kMs, 86400 * kSecond),
       Opt("cluster.registration.initial-timeout", T::kDuration, "100 ms",
-       "First delay before retrying a failed registration; it doubles on each failure.",
-       1 * kMs, 3600 * kSecond),
+          "First delay before retrying a failed registration; it doubles on each failure.", 1 * kMs,
+          3600 * kSecond),
       Opt("cluster.registration.max-timeout", T::kDuration, "2 s",
-       "Cap on the registration retry delay, so a returning ResourceManager is found quickly.",
-       1 * kMs, 3600 * kSecond),
+          "Cap on the registration retry delay, so a returning ResourceManager is found quickly.",
+          1 * kMs, 3600 * kSecond),
       Opt("cluster.registration.refused-registration-delay", T::kDuration, "2 s",
-       "Delay before retrying a registration the ResourceManager refused (e.g. a duplicate "
-       "TaskManager id).",
-       1 * kMs, 3600 * kSecond),
+          "Delay before retrying a registration the ResourceManager refused (e.g. a duplicate "
+          "TaskManager id).",
+          1 * kMs, 3600 * kSecond),
       Opt("rpc.timeout", T::kDuration, "10 s",
-       "Deadline of every request/response RPC (Flink: pekko.ask.timeout).", 1 * kMs,
-       3600 * kSecond),
+          "Deadline of every request/response RPC (Flink: pekko.ask.timeout).", 1 * kMs,
+          3600 * kSecond),
       // --- observability ----------------------------------------------------
       Opt("metrics.reporter.prom.port", T::kPortRange, "9249-9260",
-       "Port, or range of ports, on which the ResourceManager and each TaskManager serve "
-       "Prometheus metrics at /metrics; each takes the first free port of the range. The "
-       "JobManager serves its metrics on rest.port.",
-       0, 65535),
-      Opt("log.level", T::kString, "info", "Log level of the daemons.").OneOf({"trace", "debug", "info", "warn", "error"}),
+          "Port, or range of ports, on which the ResourceManager and each TaskManager serve "
+          "Prometheus metrics at /metrics; each takes the first free port of the range. The "
+          "JobManager serves its metrics on rest.port.",
+          0, 65535),
+      Opt("log.level", T::kString, "info", "Log level of the daemons.")
+          .OneOf({"trace", "debug", "info", "warn", "error"}),
   };
 }
 
@@ -136,7 +141,9 @@ bool KeyMatches(absl::string_view pattern, absl::string_view key) {
   return true;
 }
 
-std::string MarkdownCell(absl::string_view text) { return absl::StrReplaceAll(text, {{"|", "\\|"}}); }
+std::string MarkdownCell(absl::string_view text) {
+  return absl::StrReplaceAll(text, {{"|", "\\|"}});
+}
 
 }  // namespace
 
@@ -154,13 +161,20 @@ const ConfigOption* FindConfigOption(absl::string_view key) {
 
 absl::string_view OptionTypeName(OptionType type) {
   switch (type) {
-    case OptionType::kString: return "string";
-    case OptionType::kInt: return "integer";
-    case OptionType::kDouble: return "number";
-    case OptionType::kBool: return "boolean";
-    case OptionType::kDuration: return "duration";
-    case OptionType::kMemorySize: return "memory size";
-    case OptionType::kPortRange: return "port range";
+    case OptionType::kString:
+      return "string";
+    case OptionType::kInt:
+      return "integer";
+    case OptionType::kDouble:
+      return "number";
+    case OptionType::kBool:
+      return "boolean";
+    case OptionType::kDuration:
+      return "duration";
+    case OptionType::kMemorySize:
+      return "memory size";
+    case OptionType::kPortRange:
+      return "port range";
   }
   return "unknown";
 }
@@ -177,9 +191,12 @@ std::string RenderConfigReference() {
       "value or a missing required key stops the daemon with an error naming the key.\n\n"
       "| Key | Type | Default | Description |\n|---|---|---|---|\n";
   for (const auto& o : AllConfigOptions()) {
-    std::string def = o.required ? "**required**" : (o.default_value ? absl::StrCat("`", *o.default_value, "`") : "(none)");
+    std::string def = o.required
+                          ? "**required**"
+                          : (o.default_value ? absl::StrCat("`", *o.default_value, "`") : "(none)");
     std::string desc = o.description;
-    if (!o.allowed.empty()) absl::StrAppend(&desc, " One of: ", absl::StrJoin(o.allowed, ", "), ".");
+    if (!o.allowed.empty())
+      absl::StrAppend(&desc, " One of: ", absl::StrJoin(o.allowed, ", "), ".");
     absl::StrAppend(&out, "| `", o.key, "` | ", OptionTypeName(o.type), " | ", def, " | ",
                     MarkdownCell(desc), " |\n");
   }

@@ -25,8 +25,8 @@ absl::string_view Trim(absl::string_view s) {
 std::pair<absl::string_view, std::string> SplitNumberAndUnit(absl::string_view text) {
   text = Trim(text);
   size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) ||
-                             text[i] == '.' || text[i] == '-' || text[i] == '+')) {
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.' ||
+                             text[i] == '-' || text[i] == '+')) {
     ++i;
   }
   std::string unit(Trim(text.substr(i)));

@@ -23,12 +23,12 @@ HttpServer::HttpServer() : server_(std::make_unique<httplib::Server>()) {
 HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::HandleGet(const std::string& path, Handler handler) {
-  server_->Get(path, [handler = std::move(handler)](const httplib::Request&,
-                                                     httplib::Response& res) {
-    HttpResponse response = handler();
-    res.status = response.status;
-    res.set_content(response.body, response.content_type.c_str());
-  });
+  server_->Get(path,
+               [handler = std::move(handler)](const httplib::Request&, httplib::Response& res) {
+                 HttpResponse response = handler();
+                 res.status = response.status;
+                 res.set_content(response.body, response.content_type.c_str());
+               });
 }
 
 void HttpServer::ServeMetrics(std::vector<std::weak_ptr<prometheus::Collectable>> collectables) {

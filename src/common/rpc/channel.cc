@@ -11,7 +11,8 @@ namespace sluice {
 std::shared_ptr<grpc::Channel> CreateChannel(const std::string& target,
                                              absl::Duration max_reconnect_backoff) {
   grpc::ChannelArguments args;
-  int max_ms = static_cast<int>(std::max<int64_t>(100, absl::ToInt64Milliseconds(max_reconnect_backoff)));
+  int max_ms =
+      static_cast<int>(std::max<int64_t>(100, absl::ToInt64Milliseconds(max_reconnect_backoff)));
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, std::min(100, max_ms));
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, std::min(100, max_ms));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, max_ms);

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace sluice {
 
@@ -14,6 +15,12 @@ std::string HostPort(const std::string& host, int port) {
     return absl::StrCat("[", host, "]:", port);
   }
   return absl::StrCat(host, ":", port);
+}
+
+void StopGrpcServer(RunningGrpcServer& running, absl::Duration grace) {
+  if (!running.server) return;
+  running.server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  running.server.reset();
 }
 
 absl::StatusOr<RunningGrpcServer> StartGrpcServer(const std::string& host, int port,

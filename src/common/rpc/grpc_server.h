@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace sluice {
 
@@ -19,6 +20,10 @@ struct RunningGrpcServer {
 
 absl::StatusOr<RunningGrpcServer> StartGrpcServer(const std::string& host, int port,
                                                   const std::vector<grpc::Service*>& services);
+
+// Stops accepting calls, gives in-flight ones `grace`, then cancels the rest
+// (long-lived session streams never end on their own). Idempotent.
+void StopGrpcServer(RunningGrpcServer& running, absl::Duration grace = absl::Milliseconds(200));
 
 // Formats "host:port", bracketing IPv6 literals.
 std::string HostPort(const std::string& host, int port);

@@ -54,7 +54,9 @@ class SessionKeeper {
       : options_(std::move(options)), hooks_(std::move(hooks)) {}
   ~SessionKeeper() { Stop(/*deregister=*/false); }
 
-  void Start() { thread_ = std::thread([this] { Run(); }); }
+  void Start() {
+    thread_ = std::thread([this] { Run(); });
+  }
 
   // Ends the loop; with `deregister`, first tells the RM this peer leaves.
   void Stop(bool deregister) {
@@ -145,7 +147,8 @@ class SessionKeeper {
       if (attempt_.done || stopping_) return;
       absl::Duration silence = absl::Now() - attempt_.last_ack;
       if (silence > options_.heartbeat_timeout) {
-        spdlog::warn("{} silent for {}; reconnecting", options_.peer, absl::FormatDuration(silence));
+        spdlog::warn("{} silent for {}; reconnecting", options_.peer,
+                     absl::FormatDuration(silence));
         return;
       }
     }
