@@ -266,6 +266,13 @@ int64_t Config::GetMemoryBytes(absl::string_view key) const { return As<int64_t>
 PortRange Config::GetPortRange(absl::string_view key) const { return As<PortRange>(Get(key), key); }
 bool Config::Has(absl::string_view key) const { return values_.find(key) != values_.end(); }
 
+std::vector<std::string> Config::Keys() const {
+  std::vector<std::string> keys;
+  keys.reserve(values_.size());
+  for (const auto& [key, value] : values_) keys.push_back(key);
+  return keys;
+}
+
 std::map<std::string, double> Config::ExtendedResources() const {
   constexpr absl::string_view kPrefix = "taskmanager.resource.";
   constexpr absl::string_view kSuffix = ".amount";

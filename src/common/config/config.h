@@ -40,6 +40,9 @@ class Config {
   PortRange GetPortRange(absl::string_view key) const;
   bool Has(absl::string_view key) const;
 
+  // Every key that has a value (defaults included), in order.
+  std::vector<std::string> Keys() const;
+
   // taskmanager.resource.<name>.amount entries, by name.
   std::map<std::string, double> ExtendedResources() const;
 

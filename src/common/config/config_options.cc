@@ -118,6 +118,56 @@ std::vector<ConfigOption> BuildOptions() {
       Opt("rpc.timeout", T::kDuration, "10 s",
           "Deadline of every request/response RPC (Flink: pekko.ask.timeout).", 1 * kMs,
           3600 * kSecond),
+      // --- slot allocation and sharing ---------------------------------------
+      Opt("resourcemanager.scheduler", T::kString, "fair",
+          "Who gets free slots first when demand exceeds supply: fifo (declaration order), "
+          "fair (weighted Dominant Resource Fairness across tenants, then across a tenant's "
+          "jobs) or priority (higher job priority first, FIFO within a level).")
+          .OneOf({"fifo", "fair", "priority"}),
+      Opt("resourcemanager.scheduler.preemption", T::kBool, "false",
+          "With the priority scheduler: a waiting job may take slots from running jobs of "
+          "strictly lower priority, lowest first; their JobMasters are told which slots they "
+          "lose and why."),
+      Opt("resourcemanager.slot-placement", T::kString, "spread",
+          "Which TaskManager a slot comes from: spread (the one with the most free slots, so "
+          "load spreads evenly) or pack (the most used one, so whole TaskManagers stay free). "
+          "A job may override it.")
+          .OneOf({"spread", "pack"}),
+      Opt("resourcemanager.reserved-slots", T::kInt, "0",
+          "Slots kept out of ordinary allocation for jobs with a priority of at least "
+          "resourcemanager.reserved-slots.min-priority.",
+          0, 1e7),
+      Opt("resourcemanager.reserved-slots.min-priority", T::kInt, "100",
+          "Lowest job priority that may use the reserved slots.", -1e9, 1e9),
+      Opt("slot.request.timeout", T::kDuration, "5 min",
+          "How long a job's slot request may wait before it fails with an explanation (which "
+          "profile, how many missing, what the cluster has, whether a quota is the cause).",
+          1 * kMs, 86400 * kSecond),
+      Opt("resourcemanager.job.timeout", T::kDuration, "1 min",
+          "How long a job keeps its slots after its JobManager disconnects; re-declaring within "
+          "it keeps them. Flink uses 5 min; a shorter wait returns slots sooner.",
+          1 * kMs, 86400 * kSecond),
+      Opt("resourcemanager.tenant.<name>.weight", T::kDouble, std::nullopt,
+          "Weight of tenant <name> in fair sharing (default 1). Defining any "
+          "resourcemanager.tenant.<name>.* key defines the tenant; the tenant 'default' always "
+          "exists.",
+          0.001, 1e6),
+      Opt("resourcemanager.tenant.<name>.token", T::kString, std::nullopt,
+          "Access token a JobManager must present to act for tenant <name> (default: none "
+          "required)."),
+      Opt("resourcemanager.tenant.<name>.max-slots", T::kInt, std::nullopt,
+          "Quota: most slots tenant <name> may hold at once (default: unlimited).", 0, 1e9),
+      Opt("resourcemanager.tenant.<name>.max-cpu", T::kDouble, std::nullopt,
+          "Quota: most CPU cores tenant <name> may hold at once (default: unlimited).", 0, 1e9),
+      Opt("resourcemanager.tenant.<name>.max-memory", T::kMemorySize, std::nullopt,
+          "Quota: most memory tenant <name> may hold at once (default: unlimited).", 0, 1e18),
+      Opt("taskmanager.tenant", T::kString, "",
+          "Dedicates this TaskManager to one tenant: only that tenant's jobs get its slots. "
+          "Empty: shared."),
+      Opt("taskmanager.slot.timeout", T::kDuration, "10 s",
+          "How long a TaskManager keeps a slot it offered to a JobMaster that never accepted "
+          "it, before freeing it.",
+          1 * kMs, 3600 * kSecond),
       // --- observability ----------------------------------------------------
       Opt("metrics.reporter.prom.port", T::kPortRange, "9249-9260",
           "Port, or range of ports, on which the ResourceManager and each TaskManager serve "
