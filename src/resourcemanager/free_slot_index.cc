@@ -51,6 +51,12 @@ void FreeSlotIndex::Adjust(int class_id, const std::string& task_manager, int de
   }
 }
 
+int FreeSlotIndex::FreeCount(int class_id, const std::string& task_manager) const {
+  const auto& free = classes_[class_id].free_by_tm;
+  auto it = free.find(task_manager);
+  return it == free.end() ? 0 : it->second;
+}
+
 std::optional<std::string> FreeSlotIndex::BestIn(const SlotClass& c, Placement placement,
                                                  const std::set<std::string>& exclude) const {
   const auto& order = placement == Placement::kSpread ? c.most_free : c.least_free;

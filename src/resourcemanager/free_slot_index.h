@@ -42,6 +42,8 @@ class FreeSlotIndex {
                                                   const std::string& tenant, Placement placement,
                                                   const std::set<std::string>& exclude) const;
 
+  // Free slots of `task_manager` in `class_id`, as indexed.
+  int FreeCount(int class_id, const std::string& task_manager) const;
   // Free slots that could serve `profile` for `tenant`.
   int FreeFitting(const ResourceProfile& profile, const std::string& tenant) const;
   // Classes that could serve `profile` for `tenant`.

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/check.h"
 #include "common/config/value_parsers.h"
 
 namespace sluice {
@@ -269,7 +270,11 @@ void SlotManager::ReleaseJob(const std::string& job_id, SlotManagerEffects* effe
   Schedule(effects);
 }
 
-void SlotManager::DropJob(const std::string& job_id) { jobs_.erase(job_id); }
+void SlotManager::DropJob(const std::string& job_id) {
+  // Only jobs that never got their first grant are dropped: they hold nothing.
+  SLUICE_CHECK(jobs_.at(job_id).allocations.empty(), "a dropped job must hold no slots");
+  jobs_.erase(job_id);
+}
 
 void SlotManager::FreeSlot(const std::string& allocation_id, SlotManagerEffects* effects) {
   auto it = allocations_.find(allocation_id);
@@ -317,16 +322,20 @@ void SlotManager::SlotRequestRejected(const std::string& allocation_id,
 
 void SlotManager::Tick(SlotManagerEffects* effects) {
   const absl::Time now = clock_->Now();
-  std::vector<std::string> gone, expired;
-  for (auto& [id, job] : jobs_) {
-    if (job.master_lost_at && now - *job.master_lost_at >= options_.job_timeout) {
-      gone.push_back(id);
-    } else if (!job.started && !job.declaration.requirements.empty() &&
-               now - job.waiting_since >= options_.request_timeout) {
+  std::vector<std::string> gone;
+  for (const auto& [id, job] : jobs_) {
+    if (job.master_lost_at && now - *job.master_lost_at >= options_.job_timeout) gone.push_back(id);
+  }
+  for (const auto& id : gone) ReleaseJob(id, effects);
+  // After the releases above (which may have served some), who still waits
+  // for a first grant past the timeout fails with an explanation.
+  std::vector<std::string> expired;
+  for (const auto& [id, job] : jobs_) {
+    if (!job.started && !job.master_lost_at && !job.declaration.requirements.empty() &&
+        now - job.waiting_since >= options_.request_timeout) {
       expired.push_back(id);
     }
   }
-  for (const auto& id : gone) ReleaseJob(id, effects);
   for (const auto& id : expired) {
     const Job& job = jobs_.at(id);
     effects->failures.push_back({id, job.declaration.job_master, DescribeShortage(job)});
@@ -340,7 +349,8 @@ void SlotManager::Tick(SlotManagerEffects* effects) {
     }
   }
   for (const auto& allocation : stale) {
-    effects->frees.push_back(GrantOf(allocation));  // in case it arrives after all
+    if (allocations_.count(allocation) == 0) continue;  // settled meanwhile
+    effects->frees.push_back(GrantOf(allocation));      // in case it arrives after all
     SlotRequestRejected(allocation, "", "", effects);
   }
   Schedule(effects);
@@ -394,6 +404,21 @@ std::vector<SlotManager::Job*> SlotManager::SchedulingOrder() {
 }
 
 void SlotManager::Schedule(SlotManagerEffects* effects) {
+  // Preemption frees slots the victims may want back for their remaining
+  // need; a few rounds settle it (a victim never preempts its preemptor).
+  for (int round = 0; round < 4; ++round) {
+    ServeWaiting(effects);
+    if (!options_.preemption || options_.scheduler != SchedulerKind::kPriority) return;
+    bool preempted = false;
+    for (Job* job : SchedulingOrder()) {
+      if (!job->started) preempted |= TryPreempt(*job, effects);
+    }
+    if (!preempted) return;
+  }
+  ServeWaiting(effects);
+}
+
+void SlotManager::ServeWaiting(SlotManagerEffects* effects) {
   bool progress = true;
   while (progress && slots_free_ > 0) {
     progress = false;
@@ -404,10 +429,6 @@ void SlotManager::Schedule(SlotManagerEffects* effects) {
       // Shares changed: fair sharing re-ranks after every grant.
       if (options_.scheduler == SchedulerKind::kFair) break;
     }
-  }
-  if (!options_.preemption || options_.scheduler != SchedulerKind::kPriority) return;
-  for (Job* job : SchedulingOrder()) {
-    if (!job->started && job->wait_reason != kQuota) TryPreempt(*job, effects);
   }
 }
 
@@ -523,18 +544,42 @@ bool SlotManager::TryPreempt(Job& job, SlotManagerEffects* effects) {
     }
     if (missing > 0) return false;  // even preemption cannot make room
   }
+  // Take the victims' slots only if that really lets the job start (its quota
+  // or the reserved slots may still stop it): otherwise put them back.
+  struct Victim {
+    std::string allocation;
+    Allocation where;
+    Phase phase;
+    SlotGrant grant;
+  };
+  std::vector<Victim> victims;
   for (const auto& allocation : chosen) {
-    SlotGrant grant = GrantOf(allocation);
-    effects->revocations.push_back({grant,
-                                    absl::StrCat("preempted by job '", job.declaration.job_id,
-                                                 "' (priority ", job.declaration.priority, ")"),
-                                    true});
-    effects->frees.push_back(grant);
     const Allocation a = allocations_.at(allocation);
+    victims.push_back({allocation, a, task_managers_.at(a.task_manager).slots.at(a.index).phase,
+                       GrantOf(allocation)});
     Unbind(allocation);
     Vacate(a.task_manager, a.index);
   }
-  return TryServe(job, effects);
+  SlotManagerEffects served;
+  if (!TryServe(job, &served)) {
+    for (const Victim& v : victims) {
+      Occupy(v.where.task_manager, v.where.index, v.allocation, v.phase);
+      Bind(jobs_.at(v.where.job), Pick{v.where.task_manager, v.where.index, v.where.requirement},
+           v.allocation);
+    }
+    return false;
+  }
+  for (const Victim& v : victims) {
+    effects->revocations.push_back({v.grant,
+                                    absl::StrCat("preempted by job '", job.declaration.job_id,
+                                                 "' (priority ", job.declaration.priority, ")"),
+                                    true});
+    effects->frees.push_back(v.grant);
+  }
+  effects->requests.insert(effects->requests.end(), served.requests.begin(), served.requests.end());
+  effects->grant_latencies.insert(effects->grant_latencies.end(), served.grant_latencies.begin(),
+                                  served.grant_latencies.end());
+  return true;
 }
 
 std::string SlotManager::DescribeShortage(const Job& job) const {
@@ -625,6 +670,15 @@ std::optional<std::string> SlotManager::CheckInvariants() const {
   ResourceProfile used;
   std::set<std::string> seen;
   for (const auto& [tm_id, tm] : task_managers_) {
+    std::map<int, int> free_by_class;
+    for (const auto& [index, slot] : tm.slots)
+      free_by_class[slot.class_id] += slot.phase == Phase::kFree;
+    for (const auto& [class_id, count] : free_by_class) {
+      if (index_.FreeCount(class_id, tm_id) != count) {
+        return absl::StrCat("free-slot index disagrees for ", tm_id, ": ",
+                            index_.FreeCount(class_id, tm_id), " indexed, ", count, " free");
+      }
+    }
     for (const auto& [index, slot] : tm.slots) {
       ++total;
       if (slot.phase == Phase::kFree) {

@@ -209,6 +209,7 @@ class SlotManager {
 
   // Scheduling.
   void Schedule(SlotManagerEffects* effects);
+  void ServeWaiting(SlotManagerEffects* effects);
   std::vector<Job*> SchedulingOrder();
   bool TryServe(Job& job, SlotManagerEffects* effects);
   bool PickSlots(Job& job, int requirement, int count, std::vector<Pick>& picks,
