@@ -202,7 +202,13 @@ INSTANTIATE_TEST_SUITE_P(Seeds, SlotManagerRandomTest,
                                            Params{3, SchedulerKind::kPriority, false},
                                            Params{4, SchedulerKind::kPriority, true},
                                            Params{5, SchedulerKind::kFair, false},
-                                           Params{6, SchedulerKind::kPriority, true}));
+                                           Params{6, SchedulerKind::kPriority, true}),
+                         [](const ::testing::TestParamInfo<Params>& info) {
+                           const char* names[] = {"fifo", "fair", "priority"};
+                           return std::string("seed") + std::to_string(info.param.seed) + "_" +
+                                  names[static_cast<int>(info.param.scheduler)] +
+                                  (info.param.preemption ? "_preemption" : "");
+                         });
 
 }  // namespace
 }  // namespace sluice
