@@ -196,6 +196,13 @@ TEST_P(SlotManagerRandomTest, InvariantsHoldAfterEveryStep) {
   }
 }
 
+std::string CaseName(const ::testing::TestParamInfo<Params>& info) {
+  static const char* kNames[] = {"fifo", "fair", "priority"};
+  return "seed" + std::to_string(info.param.seed) + "_" +
+         kNames[static_cast<int>(info.param.scheduler)] +
+         (info.param.preemption ? "_preemption" : "");
+}
+
 INSTANTIATE_TEST_SUITE_P(Seeds, SlotManagerRandomTest,
                          ::testing::Values(Params{1, SchedulerKind::kFifo, false},
                                            Params{2, SchedulerKind::kFair, false},
@@ -203,12 +210,7 @@ INSTANTIATE_TEST_SUITE_P(Seeds, SlotManagerRandomTest,
                                            Params{4, SchedulerKind::kPriority, true},
                                            Params{5, SchedulerKind::kFair, false},
                                            Params{6, SchedulerKind::kPriority, true}),
-                         [](const ::testing::TestParamInfo<Params>& info) {
-                           const char* names[] = {"fifo", "fair", "priority"};
-                           return std::string("seed") + std::to_string(info.param.seed) + "_" +
-                                  names[static_cast<int>(info.param.scheduler)] +
-                                  (info.param.preemption ? "_preemption" : "");
-                         });
+                         CaseName);
 
 }  // namespace
 }  // namespace sluice
