@@ -196,6 +196,11 @@ TEST_P(SlotManagerRandomTest, InvariantsHoldAfterEveryStep) {
   }
 }
 
+void PrintTo(const Params& p, std::ostream* os) {
+  *os << "seed " << p.seed << ", scheduler " << static_cast<int>(p.scheduler)
+      << (p.preemption ? ", preemption" : "");
+}
+
 std::string CaseName(const ::testing::TestParamInfo<Params>& info) {
   static const char* kNames[] = {"fifo", "fair", "priority"};
   return "seed" + std::to_string(info.param.seed) + "_" +
