@@ -70,17 +70,19 @@ std::vector<int> FreeSlotIndex::FittingClasses(const ResourceProfile& profile,
                                                const std::string& tenant) const {
   std::vector<int> out;
   for (int i = 0; i < static_cast<int>(classes_.size()); ++i) {
-    const SlotClassKey& key = classes_[i].key;
-    if ((key.tenant.empty() || key.tenant == tenant) && key.profile.Fits(profile)) {
-      out.push_back(i);
-    }
+    if (Serves(classes_[i], profile, tenant)) out.push_back(i);
   }
   return out;
 }
 
+bool FreeSlotIndex::Serves(const SlotClass& c, const ResourceProfile& profile,
+                           const std::string& tenant) {
+  return (c.key.tenant.empty() || c.key.tenant == tenant) && c.key.profile.Fits(profile);
+}
+
 int FreeSlotIndex::FreeFitting(const ResourceProfile& profile, const std::string& tenant) const {
   int total = 0;
-  for (int id : FittingClasses(profile, tenant)) total += classes_[id].free_total;
+  for (const SlotClass& c : classes_) total += Serves(c, profile, tenant) ? c.free_total : 0;
   return total;
 }
 
@@ -89,9 +91,9 @@ std::optional<std::pair<int, std::string>> FreeSlotIndex::Pick(
     const std::set<std::string>& exclude) const {
   // Rank: (shared?, waste, placement key, TaskManager id) — smaller is better.
   std::optional<std::tuple<bool, int, int, std::string, int>> best;
-  for (int id : FittingClasses(profile, tenant)) {
+  for (int id = 0; id < static_cast<int>(classes_.size()); ++id) {
     const SlotClass& c = classes_[id];
-    if (c.free_total == 0) continue;
+    if (c.free_total == 0 || !Serves(c, profile, tenant)) continue;
     auto tm = BestIn(c, placement, exclude);
     if (!tm) continue;
     int free = c.free_by_tm.at(*tm);

@@ -57,6 +57,7 @@ class FreeSlotIndex {
     std::set<std::pair<int, std::string>> least_free;  // (free, id)
     int free_total = 0;
   };
+  static bool Serves(const SlotClass& c, const ResourceProfile& profile, const std::string& tenant);
   std::optional<std::string> BestIn(const SlotClass& c, Placement placement,
                                     const std::set<std::string>& exclude) const;
 

@@ -16,6 +16,7 @@ namespace {
 constexpr char kNoFit[] = "no free slot fits";
 constexpr char kQuota[] = "tenant quota";
 constexpr char kReserved[] = "the remaining free slots are reserved for urgent jobs";
+constexpr char kHeldBack[] = "free slots are held for a job with a smaller fair share";
 constexpr char kTooFewTms[] = "too few TaskManagers have a fitting free slot";
 
 std::string DescribeProfile(const ResourceProfile& p) {
@@ -369,13 +370,16 @@ bool SlotManager::Usable(const Job& job) const {
 }
 
 double SlotManager::DominantShare(int slots, const ResourceProfile& held, double weight) const {
-  double share = slots_total_ > 0 ? static_cast<double>(slots) / slots_total_ : 0;
-  const auto capacity = NamedAmounts(capacity_);
-  const auto used = NamedAmounts(held);
-  for (const auto& [name, amount] : used) {
-    for (const auto& [cap_name, cap] : capacity) {
-      if (cap_name == name && cap > 0) share = std::max(share, amount / cap);
-    }
+  auto ratio = [](double used, double capacity) { return capacity > 0 ? used / capacity : 0.0; };
+  double share = ratio(slots, slots_total_);
+  share = std::max(share, ratio(held.cpu_cores, capacity_.cpu_cores));
+  share = std::max(share, ratio(static_cast<double>(held.memory_bytes),
+                                static_cast<double>(capacity_.memory_bytes)));
+  share = std::max(share, ratio(static_cast<double>(held.network_bytes_per_second),
+                                static_cast<double>(capacity_.network_bytes_per_second)));
+  for (const auto& [name, amount] : held.extended) {
+    auto cap = capacity_.extended.find(name);
+    if (cap != capacity_.extended.end()) share = std::max(share, ratio(amount, cap->second));
   }
   return share / std::max(weight, 1e-9);
 }
@@ -383,14 +387,19 @@ double SlotManager::DominantShare(int slots, const ResourceProfile& held, double
 std::vector<SlotManager::Job*> SlotManager::SchedulingOrder() {
   using Key = std::tuple<double, double, double, uint64_t>;
   std::vector<std::pair<Key, Job*>> keyed;
+  std::map<const Tenant*, double> tenant_share;
   for (auto& [id, job] : jobs_) {
     if (!Usable(job)) continue;
     Key key{0, 0, 0, job.sequence};
     if (options_.scheduler == SchedulerKind::kPriority) {
       std::get<0>(key) = -job.declaration.priority;
     } else if (options_.scheduler == SchedulerKind::kFair) {
-      const TenantUsage& usage = tenant_usage_[job.tenant->name];
-      std::get<0>(key) = DominantShare(usage.slots, usage.held, job.tenant->weight);
+      auto [share, fresh] = tenant_share.try_emplace(job.tenant, 0.0);
+      if (fresh) {
+        const TenantUsage& usage = tenant_usage_[job.tenant->name];
+        share->second = DominantShare(usage.slots, usage.held, job.tenant->weight);
+      }
+      std::get<0>(key) = share->second;
       std::get<1>(key) = DominantShare(job.slots, job.held, 1.0);
     }
     keyed.emplace_back(key, &job);
@@ -422,14 +431,39 @@ void SlotManager::ServeWaiting(SlotManagerEffects* effects) {
   bool progress = true;
   while (progress && slots_free_ > 0) {
     progress = false;
+    hold_back_ = {};
     for (Job* job : SchedulingOrder()) {
       if (slots_free_ == 0) break;
-      if (!TryServe(*job, effects)) continue;
+      if (!TryServe(*job, effects)) {
+        HoldBackFor(*job);
+        continue;
+      }
       progress = true;
       // Shares changed: fair sharing re-ranks after every grant.
       if (options_.scheduler == SchedulerKind::kFair) break;
     }
   }
+  hold_back_ = {};
+}
+
+void SlotManager::HoldBackFor(const Job& job) {
+  // Fair sharing: the most deserving job that cannot start for lack of free
+  // slots keeps the free slots it needs from jobs of larger shares, so a big
+  // gang is not starved by a stream of small ones.
+  if (options_.scheduler != SchedulerKind::kFair || job.started || hold_back_.slots > 0 ||
+      job.wait_reason != kNoFit) {
+    return;
+  }
+  int min_slots = 0;
+  for (const auto& r : job.declaration.requirements) min_slots += r.min;
+  hold_back_ = HoldBack{job.declaration.job_id, std::min(slots_free_, min_slots)};
+}
+
+int SlotManager::SlotsToKeepFree(const Job& job) const {
+  int keep =
+      job.declaration.priority >= options_.reserved_min_priority ? 0 : options_.reserved_slots;
+  if (hold_back_.slots > 0 && hold_back_.job != job.declaration.job_id) keep += hold_back_.slots;
+  return keep;
 }
 
 bool SlotManager::PickSlots(Job& job, int requirement, int count, std::vector<Pick>& picks,
@@ -437,14 +471,14 @@ bool SlotManager::PickSlots(Job& job, int requirement, int count, std::vector<Pi
   const JobDeclaration& d = job.declaration;
   const ResourceProfile& profile = d.requirements[requirement].profile;
   const Placement placement = d.placement.value_or(options_.placement);
-  const bool urgent = d.priority >= options_.reserved_min_priority;
+  const int keep_free = SlotsToKeepFree(job);
   const TenantQuota& quota = job.tenant->quota;
   int total_desired = 0;
   for (const auto& r : d.requirements) total_desired += r.desired;
   const int spread_over = job.started ? 0 : std::min(d.min_task_managers, total_desired);
   for (int n = 0; n < count; ++n) {
-    if (!urgent && options_.reserved_slots > 0 && slots_free_ <= options_.reserved_slots) {
-      job.wait_reason = kReserved;
+    if (keep_free > 0 && slots_free_ <= keep_free) {
+      job.wait_reason = hold_back_.slots > 0 ? kHeldBack : kReserved;
       return false;
     }
     const bool distinct = static_cast<int>(used_tms.size()) < spread_over;
@@ -478,7 +512,30 @@ bool SlotManager::PickSlots(Job& job, int requirement, int count, std::vector<Pi
   return true;
 }
 
+bool SlotManager::CannotStartYet(Job& job) {
+  const JobDeclaration& d = job.declaration;
+  int min_slots = 0;
+  for (const auto& r : d.requirements) {
+    min_slots += r.min;
+    if (index_.FreeFitting(r.profile, job.tenant->name) < r.min) {
+      job.wait_reason = kNoFit;
+      return true;
+    }
+  }
+  if (int keep = SlotsToKeepFree(job); keep > 0 && slots_free_ - keep < min_slots) {
+    job.wait_reason = hold_back_.slots > 0 ? kHeldBack : kReserved;
+    return true;
+  }
+  if (tenant_usage_[job.tenant->name].slots + min_slots > job.tenant->quota.max_slots) {
+    job.wait_reason = kQuota;
+    return true;
+  }
+  return false;
+}
+
 bool SlotManager::TryServe(Job& job, SlotManagerEffects* effects) {
+  // Most waiting gangs cannot start; find out without tentative picks.
+  if (!job.started && CannotStartYet(job)) return false;
   const auto& reqs = job.declaration.requirements;
   std::vector<Pick> picks;
   std::set<std::string> used_tms;

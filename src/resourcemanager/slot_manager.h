@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
@@ -210,8 +211,11 @@ class SlotManager {
   // Scheduling.
   void Schedule(SlotManagerEffects* effects);
   void ServeWaiting(SlotManagerEffects* effects);
+  void HoldBackFor(const Job& job);
+  int SlotsToKeepFree(const Job& job) const;
   std::vector<Job*> SchedulingOrder();
   bool TryServe(Job& job, SlotManagerEffects* effects);
+  bool CannotStartYet(Job& job);
   bool PickSlots(Job& job, int requirement, int count, std::vector<Pick>& picks,
                  std::set<std::string>& used_tms);
   bool TryPreempt(Job& job, SlotManagerEffects* effects);
@@ -232,10 +236,17 @@ class SlotManager {
   const SlotManagerOptions options_;
   const Tenants tenants_;
   FreeSlotIndex index_;
-  std::map<std::string, TaskManagerSlots> task_managers_;
-  std::map<std::string, Allocation> allocations_;
-  std::map<std::string, Job> jobs_;
-  std::map<std::string, TenantUsage> tenant_usage_;
+  // Hash maps: these are looked up on every pick; node maps keep references
+  // stable while a scheduling pass holds them.
+  absl::node_hash_map<std::string, TaskManagerSlots> task_managers_;
+  absl::node_hash_map<std::string, Allocation> allocations_;
+  absl::node_hash_map<std::string, Job> jobs_;
+  absl::node_hash_map<std::string, TenantUsage> tenant_usage_;
+  // During one scheduling pass: free slots kept for the most deserving job.
+  struct HoldBack {
+    std::string job;
+    int slots = 0;
+  } hold_back_;
   uint64_t next_sequence_ = 0;
   uint64_t next_allocation_ = 0;
   int slots_total_ = 0;

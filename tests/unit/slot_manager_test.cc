@@ -320,6 +320,23 @@ TEST_F(SlotManagerTest, FairSharingGivesFreedSlotsToTheSmallestWeightedDominantS
   EXPECT_EQ(Held("b3"), 1);
 }
 
+TEST_F(SlotManagerTest, FairSharingHoldsFreeSlotsForABlockedGangOfASmallerShare) {
+  Tenants tenants;
+  tenants.Add(Tenant{"a", 1.0, {}, ""});
+  tenants.Add(Tenant{"b", 1.0, {}, ""});
+  Make({}, tenants);
+  AddTm("tm", 4);
+  Declare(Job("a1", 3, 3, {}, "a"));
+  EXPECT_TRUE(Declare(Job("b-big", 3, 3, {}, "b")).requests.empty());
+  EXPECT_TRUE(Declare(Job("a-small", 1, 1, {}, "a")).requests.empty())
+      << "the free slot is held for tenant b's gang";
+  EXPECT_EQ(sm_->slots_free(), 1);
+  SlotManagerEffects effects;
+  sm_->ReleaseJob("a1", &effects);
+  EXPECT_EQ(Held("b-big"), 3);
+  EXPECT_EQ(Held("a-small"), 1);
+}
+
 TEST_F(SlotManagerTest, DrfComparesTheDominantResource) {
   Tenants tenants;
   tenants.Add(Tenant{"cpu-heavy", 1.0, {}, ""});
