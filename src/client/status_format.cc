@@ -68,6 +68,30 @@ Row TaskManagerRow(const v1::TaskManagerStatus& tm, const std::vector<std::strin
   return row;
 }
 
+std::string TenantsTable(const v1::ClusterStatus& status) {
+  std::vector<Row> rows = {
+      {"TENANT", "WEIGHT", "QUOTA", "SLOTS", "CPU", "MEMORY", "WEIGHTED SHARE", "WAITING JOBS"}};
+  for (const auto& t : status.tenants()) {
+    rows.push_back({t.name(), absl::StrFormat("%g", t.weight()), t.quota(), absl::StrCat(t.slots()),
+                    FormatAmount("cpu", t.held().cpu_cores()),
+                    FormatAmount("memory", static_cast<double>(t.held().memory_bytes())),
+                    absl::StrFormat("%.1f%%", t.dominant_share() * 100),
+                    absl::StrCat(t.waiting_jobs())});
+  }
+  return absl::StrCat("Scheduler: ", status.scheduler(), "\n", RenderTable(rows));
+}
+
+std::string WaitingTable(const v1::ClusterStatus& status) {
+  std::vector<Row> rows = {
+      {"WAITING JOB", "TENANT", "PRIORITY", "MISSING SLOTS", "WAITING FOR", "REASON"}};
+  for (const auto& w : status.waiting()) {
+    rows.push_back({w.job_id(), w.tenant(), absl::StrCat(w.priority()),
+                    absl::StrCat(w.missing_slots()), absl::StrFormat("%.1fs", w.waiting_seconds()),
+                    w.reason().empty() ? "-" : w.reason()});
+  }
+  return RenderTable(rows);
+}
+
 }  // namespace
 
 std::string FormatStatusTable(const v1::ClusterStatus& status) {
@@ -91,6 +115,8 @@ std::string FormatStatusTable(const v1::ClusterStatus& status) {
                       absl::StrFormat("%.1f%%", r.utilization_percent())});
   }
   absl::StrAppend(&out, RenderTable(totals));
+  absl::StrAppend(&out, "\n", TenantsTable(status));
+  if (status.waiting_size() > 0) absl::StrAppend(&out, "\n", WaitingTable(status));
   return out;
 }
 

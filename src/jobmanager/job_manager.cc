@@ -40,9 +40,10 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
       CreateChannel(rm_address, config.GetDuration("cluster.registration.max-timeout")));
   jm->service_ = std::make_unique<ClusterStatusForwarder>(jm->rm_stub_.get(), rm_address,
                                                           config.GetDuration("rpc.timeout"));
-  auto grpc =
-      StartGrpcServer(config.GetString("jobmanager.bind-host"),
-                      static_cast<int>(config.GetInt("jobmanager.rpc.port")), {jm->service_.get()});
+  jm->job_master_service_ = std::make_unique<JobMasterServiceImpl>(&jm->slot_pool_);
+  auto grpc = StartGrpcServer(config.GetString("jobmanager.bind-host"),
+                              static_cast<int>(config.GetInt("jobmanager.rpc.port")),
+                              {jm->service_.get(), jm->job_master_service_.get()});
   if (!grpc.ok()) return grpc.status();
   jm->grpc_ = std::move(*grpc);
   jm->rpc_address_ = HostPort(config.GetString("jobmanager.rpc.address"), jm->grpc_.port);
@@ -97,11 +98,71 @@ void JobManager::StartSession(const Config& config) {
   hooks.on_message = [this](const v1::ResourceManagerMessage& message) {
     OnResourceManagerMessage(message);
   };
+  hooks.on_state = [this](bool registered) {
+    if (!registered) return;
+    // Declarations are absolute: a (new) ResourceManager gets them all again.
+    for (auto& declaration : slot_pool_.Declarations()) {
+      v1::JobManagerMessage message;
+      *message.mutable_declare() = std::move(declaration);
+      keeper_->Send(std::move(message));
+    }
+  };
   keeper_ = std::make_unique<SessionKeeper<v1::JobManagerMessage>>(options, std::move(hooks));
   keeper_->Start();
 }
 
+void JobManager::DeclareResources(const v1::DeclareResources& declaration) {
+  slot_pool_.Declare(declaration);
+  v1::JobManagerMessage message;
+  *message.mutable_declare() = declaration;
+  SendToResourceManager(std::move(message));
+}
+
+void JobManager::ReleaseJob(const std::string& job_id) {
+  slot_pool_.Release(job_id);
+  v1::JobManagerMessage message;
+  message.mutable_release_job()->set_job_id(job_id);
+  SendToResourceManager(std::move(message));
+}
+
+void JobManager::FreeSlot(const std::string& allocation_id) {
+  slot_pool_.Free(allocation_id);
+  v1::JobManagerMessage message;
+  message.mutable_free_slot()->set_allocation_id(allocation_id);
+  SendToResourceManager(std::move(message));
+}
+
+void JobManager::SendToResourceManager(v1::JobManagerMessage message) {
+  // Without a session the message is not lost: declarations are re-sent on
+  // registration, and a released job's slots follow after job.timeout.
+  if (!keeper_->Send(std::move(message))) {
+    spdlog::warn("Not connected to the ResourceManager; the change is sent when it returns");
+  }
+}
+
 void JobManager::OnResourceManagerMessage(const v1::ResourceManagerMessage& message) {
+  switch (message.kind_case()) {
+    case v1::ResourceManagerMessage::kDeclarationResult:
+      if (message.declaration_result().code() != 0) {
+        spdlog::error("The ResourceManager refused job '{}': {}",
+                      message.declaration_result().job_id(), message.declaration_result().error());
+      }
+      slot_pool_.OnDeclarationResult(message.declaration_result());
+      return;
+    case v1::ResourceManagerMessage::kSlotsRevoked:
+      for (const auto& slot : message.slots_revoked().slots()) {
+        spdlog::warn("Job '{}' lost allocation {} on '{}': {}", slot.job_id(), slot.allocation_id(),
+                     slot.task_manager_id(), slot.reason());
+      }
+      slot_pool_.OnSlotsRevoked(message.slots_revoked());
+      return;
+    case v1::ResourceManagerMessage::kRequestFailed:
+      spdlog::error("{}", message.request_failed().message());
+      slot_pool_.OnRequestFailed(message.request_failed());
+      return;
+    default:
+      break;
+  }
   if (!message.has_ack() || !message.ack().has_overview()) return;
   const v1::ClusterOverview& overview = message.ack().overview();
   utilization_->Publish(FromProto(overview));

@@ -19,6 +19,8 @@
 #include "common/rpc/grpc_server.h"
 #include "common/rpc/session_keeper.h"
 #include "jobmanager/cluster_status_forwarder.h"
+#include "jobmanager/job_master_service.h"
+#include "jobmanager/slot_pool.h"
 #include "prometheus/gauge.h"
 #include "sluice/v1/jobmanager.grpc.pb.h"
 #include "sluice/v1/resourcemanager.grpc.pb.h"
@@ -37,10 +39,19 @@ class JobManager final : public Daemon {
   // The cluster overview of the latest heartbeat ack, if any.
   std::optional<v1::ClusterOverview> overview() const;
 
+  // Slot allocation for jobs: declarations go to the ResourceManager (again
+  // after every reconnect); offered slots, revocations and failures land in
+  // the slot pool.
+  void DeclareResources(const v1::DeclareResources& declaration);
+  void ReleaseJob(const std::string& job_id);
+  void FreeSlot(const std::string& allocation_id);
+  const SlotPool& slot_pool() const { return slot_pool_; }
+
  private:
   JobManager() = default;
   void StartSession(const Config& config);
   void OnResourceManagerMessage(const v1::ResourceManagerMessage& message);
+  void SendToResourceManager(v1::JobManagerMessage message);
   void ServeRestApi();
 
   std::string id_;
@@ -52,6 +63,8 @@ class JobManager final : public Daemon {
   prometheus::Gauge* slots_available_gauge_ = nullptr;
   std::unique_ptr<v1::ResourceManager::Stub> rm_stub_;
   std::unique_ptr<ClusterStatusForwarder> service_;
+  SlotPool slot_pool_;
+  std::unique_ptr<JobMasterServiceImpl> job_master_service_;
   RunningGrpcServer grpc_;
   std::unique_ptr<SessionKeeper<v1::JobManagerMessage>> keeper_;
   mutable absl::Mutex mu_;

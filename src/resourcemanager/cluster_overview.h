@@ -9,6 +9,7 @@
 
 #include "absl/time/time.h"
 #include "common/metrics/utilization_gauges.h"
+#include "resourcemanager/slot_manager.h"
 #include "resourcemanager/task_manager_registry.h"
 
 namespace sluice {
@@ -26,9 +27,12 @@ struct ClusterOverview {
 struct ClusterStatusSnapshot {
   std::string resource_manager_id;
   absl::Time taken_at;
-  std::vector<TaskManagerRecord> task_managers;
+  std::vector<TaskManagerRecord> task_managers;  // info.slots: the RM's current view
   ClusterOverview overview;
   int job_managers = 0;
+  std::string scheduler;
+  std::vector<TenantView> tenants;
+  std::vector<WaitingRequest> waiting;
 };
 
 }  // namespace sluice

@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "common/config/value_parsers.h"
 #include "spdlog/spdlog.h"
 
@@ -24,6 +23,7 @@ ResourceManager::ResourceManager(ResourceManagerOptions options, const Clock* cl
     : options_(std::move(options)),
       clock_(clock),
       registry_(clock, options_.heartbeat_timeout),
+      slots_(clock, options_.slots, options_.tenants),
       metrics_(metrics_registry),
       mailbox_("resourcemanager") {
   PublishTotals();
@@ -32,13 +32,17 @@ ResourceManager::ResourceManager(ResourceManagerOptions options, const Clock* cl
 
 ResourceManager::~ResourceManager() { mailbox_.Stop(); }
 
+// ---------------------------------------------------------------------------
+// TaskManagers
+
 void ResourceManager::RegisterTaskManager(SessionId session, std::shared_ptr<SessionPeer> peer,
                                           TaskManagerInfo info) {
   mailbox_.Post([this, session, peer = std::move(peer), info = std::move(info)]() mutable {
-    std::string id = info.id;
-    std::string address = info.rpc_address;
-    size_t slots = info.slots.size();
-    ResourceProfile total = info.total;
+    const std::string id = info.id;
+    const std::string address = info.rpc_address;
+    const std::string tenant = info.tenant;
+    const std::vector<SlotState> slots = info.slots;
+    const ResourceProfile total = info.total;
     auto result = registry_.Register(session, std::move(info));
     if (!result.ok()) {
       spdlog::warn("Refused registration of TaskManager '{}' from {}: {}", id, address,
@@ -50,10 +54,12 @@ void ResourceManager::RegisterTaskManager(SessionId session, std::shared_ptr<Ses
     if (result->has_value()) OnTaskManagerRemoved(**result, "a new registration of the same id");
     task_manager_peers_[session] = peer;
     metrics_.Registered();
-    PublishTotals();
-    spdlog::info("TaskManager '{}' registered from {}: {} slots, {}", id, address, slots,
-                 Describe(total));
+    spdlog::info("TaskManager '{}' registered from {}: {} slots, {}{}", id, address, slots.size(),
+                 Describe(total), tenant.empty() ? "" : absl::StrCat(", dedicated to ", tenant));
     peer->SendAccepted(absl::StrCat(id, "#", session), options_.id);
+    SlotManagerEffects effects;
+    slots_.AddTaskManager(id, tenant, slots, &effects);
+    Execute(effects);
   });
 }
 
@@ -62,15 +68,37 @@ void ResourceManager::TaskManagerHeartbeat(SessionId session, uint64_t sequence,
   mailbox_.Post([this, session, sequence, slots = std::move(slots), usage]() mutable {
     auto peer = task_manager_peers_.find(session);
     if (peer == task_manager_peers_.end()) return;  // lost or never registered: stream is closing
-    int free_before = registry_.totals().slots_free;
-    auto gap = registry_.Heartbeat(session, std::move(slots), usage);
-    if (!gap.ok()) {
-      peer->second->Close(gap.status());
+    auto heartbeat = registry_.Heartbeat(session, usage);
+    if (!heartbeat.ok()) {
+      peer->second->Close(heartbeat.status());
       return;
     }
-    metrics_.HeartbeatReceived(*gap);
-    if (registry_.totals().slots_free != free_before) PublishTotals();
+    metrics_.HeartbeatReceived(heartbeat->gap);
     peer->second->SendHeartbeatAck(sequence, nullptr);
+    SlotManagerEffects effects;
+    int free_before = slots_.slots_free();
+    slots_.ReconcileSlotReport(*heartbeat->id, slots, &effects);
+    // Most heartbeats change nothing: then there is nothing to tell anyone.
+    if (slots_.slots_free() != free_before || !effects.requests.empty() ||
+        !effects.revocations.empty()) {
+      Execute(effects);
+    }
+  });
+}
+
+void ResourceManager::SlotRequestAnswered(SessionId session, SlotRequestAnswer answer) {
+  mailbox_.Post([this, session, answer = std::move(answer)] {
+    if (task_manager_peers_.count(session) == 0) return;
+    SlotManagerEffects effects;
+    if (answer.accepted) {
+      slots_.SlotRequestAccepted(answer.allocation_id);
+      return;
+    }
+    spdlog::info("TaskManager refused allocation {}: slot held by allocation {} of job '{}'",
+                 answer.allocation_id, answer.occupant_allocation_id, answer.occupant_job_id);
+    slots_.SlotRequestRejected(answer.allocation_id, answer.occupant_job_id,
+                               answer.occupant_allocation_id, &effects);
+    Execute(effects);
   });
 }
 
@@ -111,8 +139,13 @@ void ResourceManager::OnTaskManagerRemoved(const RemovedTaskManager& removed,
     spdlog::warn("TaskManager '{}' lost ({}): {}; its slots left the pool", removed.id,
                  RemovalReasonName(removed.reason), detail);
   }
-  PublishTotals();
+  SlotManagerEffects effects;
+  slots_.RemoveTaskManager(removed.id, detail, &effects);
+  Execute(effects);
 }
+
+// ---------------------------------------------------------------------------
+// JobManagers
 
 void ResourceManager::RegisterJobManager(SessionId session, std::shared_ptr<SessionPeer> peer,
                                          JobManagerInfo info) {
@@ -138,15 +171,105 @@ void ResourceManager::JobManagerHeartbeat(SessionId session, uint64_t sequence) 
   });
 }
 
+void ResourceManager::DeclareResources(SessionId session, JobDeclaration declaration) {
+  mailbox_.Post([this, session, declaration = std::move(declaration)]() mutable {
+    auto it = job_managers_.find(session);
+    if (it == job_managers_.end()) return;
+    declaration.job_master = it->second.info.id;
+    SlotManagerEffects effects;
+    absl::Status status = slots_.Declare(declaration, &effects);
+    if (!status.ok()) {
+      spdlog::warn("Refused the resource declaration of job '{}': {}", declaration.job_id,
+                   std::string(status.message()));
+    }
+    it->second.peer->SendDeclarationResult(declaration.job_id, status);
+    Execute(effects);
+  });
+}
+
+void ResourceManager::FreeSlot(SessionId session, std::string allocation_id) {
+  mailbox_.Post([this, session, allocation_id = std::move(allocation_id)] {
+    if (job_managers_.count(session) == 0) return;
+    SlotManagerEffects effects;
+    slots_.FreeSlot(allocation_id, &effects);
+    Execute(effects);
+  });
+}
+
+void ResourceManager::ReleaseJob(SessionId session, std::string job_id) {
+  mailbox_.Post([this, session, job_id = std::move(job_id)] {
+    if (job_managers_.count(session) == 0) return;
+    SlotManagerEffects effects;
+    slots_.ReleaseJob(job_id, &effects);
+    Execute(effects);
+  });
+}
+
 void ResourceManager::JobManagerSessionClosed(SessionId session) {
   mailbox_.Post([this, session] {
     auto it = job_managers_.find(session);
     if (it == job_managers_.end()) return;
-    spdlog::warn("JobManager '{}' disconnected", it->second.info.id);
+    spdlog::warn("JobManager '{}' disconnected; its jobs keep their slots for {}",
+                 it->second.info.id, HumanDuration(options_.slots.job_timeout));
+    SlotManagerEffects effects;
+    slots_.JobMasterLost(it->second.info.id, &effects);
     job_managers_.erase(it);
     metrics_.SetJobManagers(static_cast<int>(job_managers_.size()));
+    Execute(effects);
   });
 }
+
+// ---------------------------------------------------------------------------
+// Effects of slot decisions
+
+SessionPeer* ResourceManager::TaskManagerPeer(const std::string& task_manager_id) {
+  const TaskManagerRecord* record = registry_.Find(task_manager_id);
+  if (record == nullptr) return nullptr;
+  auto peer = task_manager_peers_.find(record->session);
+  return peer == task_manager_peers_.end() ? nullptr : peer->second.get();
+}
+
+const ResourceManager::JobManagerSession* ResourceManager::JobManagerById(
+    const std::string& job_manager_id) const {
+  for (const auto& [session, jm] : job_managers_) {
+    if (jm.info.id == job_manager_id) return &jm;
+  }
+  return nullptr;
+}
+
+void ResourceManager::Execute(SlotManagerEffects& effects) {
+  for (const SlotGrant& grant : effects.requests) {
+    const JobManagerSession* jm = JobManagerById(grant.job_master);
+    SessionPeer* tm = TaskManagerPeer(grant.task_manager);
+    if (tm != nullptr && jm != nullptr) tm->SendSlotRequest(grant, jm->info.rpc_address);
+  }
+  for (const SlotGrant& grant : effects.frees) {
+    if (SessionPeer* tm = TaskManagerPeer(grant.task_manager)) {
+      tm->SendFreeAllocation(grant.allocation_id, "released by the ResourceManager");
+    }
+  }
+  std::map<std::string, std::vector<SlotManagerEffects::Revocation>> by_master;
+  for (const auto& revocation : effects.revocations) {
+    by_master[revocation.slot.job_master].push_back(revocation);
+    if (revocation.preempted) metrics_.Preempted(revocation.slot.tenant);
+    spdlog::info("Job '{}' loses allocation {} on '{}': {}", revocation.slot.job_id,
+                 revocation.slot.allocation_id, revocation.slot.task_manager, revocation.reason);
+  }
+  for (const auto& [master, revoked] : by_master) {
+    if (const JobManagerSession* jm = JobManagerById(master)) jm->peer->SendSlotsRevoked(revoked);
+  }
+  for (const auto& failure : effects.failures) {
+    spdlog::warn("{}", failure.message);
+    if (const JobManagerSession* jm = JobManagerById(failure.job_master)) {
+      jm->peer->SendRequestFailed(failure.job_id, failure.message);
+    }
+  }
+  for (absl::Duration latency : effects.grant_latencies) metrics_.AllocationLatency(latency);
+  PublishTotals();
+}
+
+// ---------------------------------------------------------------------------
+// Status, timers, metrics
 
 void ResourceManager::GetClusterStatus(std::function<void(ClusterStatusSnapshot)> done) {
   mailbox_.Post([this, done = std::move(done)] {
@@ -155,9 +278,13 @@ void ResourceManager::GetClusterStatus(std::function<void(ClusterStatusSnapshot)
     snapshot.taken_at = clock_->Now();
     for (const TaskManagerRecord* record : registry_.All()) {
       snapshot.task_managers.push_back(*record);
+      snapshot.task_managers.back().info.slots = slots_.SlotsOf(record->info.id);
     }
     snapshot.overview = Overview();
     snapshot.job_managers = static_cast<int>(job_managers_.size());
+    snapshot.scheduler = SchedulerName(options_.slots.scheduler);
+    snapshot.tenants = slots_.TenantViews();
+    snapshot.waiting = slots_.Waiting();
     done(std::move(snapshot));
   });
 }
@@ -175,6 +302,12 @@ void ResourceManager::ScheduleHeartbeatCheck() {
       std::clamp(options_.heartbeat_interval / 4, absl::Milliseconds(10), absl::Milliseconds(250));
   mailbox_.PostAfter(period, [this] {
     CheckHeartbeats();
+    SlotManagerEffects effects;
+    slots_.Tick(&effects);
+    if (!effects.requests.empty() || !effects.frees.empty() || !effects.revocations.empty() ||
+        !effects.failures.empty()) {
+      Execute(effects);
+    }
     ScheduleHeartbeatCheck();
   });
 }
@@ -193,16 +326,24 @@ void ResourceManager::CheckHeartbeats() {
     spdlog::warn("JobManager '{}' lost: no heartbeat for more than {}", it->second.info.id,
                  absl::FormatDuration(options_.heartbeat_timeout));
     it->second.peer->Close(absl::UnavailableError("JobManager declared lost: heartbeat timeout"));
+    SlotManagerEffects effects;
+    slots_.JobMasterLost(it->second.info.id, &effects);
     it = job_managers_.erase(it);
     metrics_.SetJobManagers(static_cast<int>(job_managers_.size()));
+    Execute(effects);
   }
 }
 
 ClusterOverview ResourceManager::Overview() const {
-  return ClusterOverview{registry_.totals(), ComputeUtilization(registry_.totals()),
-                         task_managers_lost_};
+  ClusterTotals totals{registry_.size(), slots_.slots_total(), slots_.slots_free(),
+                       registry_.capacity(), slots_.used()};
+  return ClusterOverview{totals, ComputeUtilization(totals), task_managers_lost_};
 }
 
-void ResourceManager::PublishTotals() { metrics_.Publish(Overview()); }
+void ResourceManager::PublishTotals() {
+  metrics_.Publish(Overview());
+  metrics_.PublishAllocation(slots_.TenantViews(), slots_.JobViews(), slots_.Waiting(),
+                             clock_->Now());
+}
 
 }  // namespace sluice

@@ -1,6 +1,7 @@
 // The ResourceManager core: TaskManager and JobManager sessions, the failure
-// detector, and the cluster overview. Everything runs on one mailbox thread;
-// the public methods may be called from any thread and post to it.
+// detector, slot allocation (SlotManager) and the cluster overview. Everything
+// runs on one mailbox thread; the public methods may be called from any
+// thread and post to it.
 #ifndef SLUICE_RESOURCEMANAGER_RESOURCE_MANAGER_H_
 #define SLUICE_RESOURCEMANAGER_RESOURCE_MANAGER_H_
 
@@ -18,7 +19,9 @@
 #include "resourcemanager/cluster_overview.h"
 #include "resourcemanager/rm_metrics.h"
 #include "resourcemanager/session_peer.h"
+#include "resourcemanager/slot_manager.h"
 #include "resourcemanager/task_manager_registry.h"
+#include "resourcemanager/tenants.h"
 
 namespace sluice {
 
@@ -26,12 +29,22 @@ struct ResourceManagerOptions {
   std::string id = "resourcemanager";
   absl::Duration heartbeat_interval = absl::Seconds(1);
   absl::Duration heartbeat_timeout = absl::Seconds(5);
+  SlotManagerOptions slots;
+  Tenants tenants;
 };
 
 struct JobManagerInfo {
   std::string id;
   std::string rpc_address;
   std::string rest_address;
+};
+
+// A TaskManager's answer to a slot request.
+struct SlotRequestAnswer {
+  std::string allocation_id;
+  bool accepted = false;
+  std::string occupant_job_id;
+  std::string occupant_allocation_id;
 };
 
 class ResourceManager {
@@ -42,16 +55,22 @@ class ResourceManager {
 
   SessionId NewSessionId() { return next_session_id_++; }
 
+  // TaskManager sessions.
   void RegisterTaskManager(SessionId session, std::shared_ptr<SessionPeer> peer,
                            TaskManagerInfo info);
   void TaskManagerHeartbeat(SessionId session, uint64_t sequence, std::vector<SlotState> slots,
                             ProcessUsage usage);
+  void SlotRequestAnswered(SessionId session, SlotRequestAnswer answer);
   void DeregisterTaskManager(SessionId session, std::string reason);
   void TaskManagerSessionClosed(SessionId session);
 
+  // JobManager sessions.
   void RegisterJobManager(SessionId session, std::shared_ptr<SessionPeer> peer,
                           JobManagerInfo info);
   void JobManagerHeartbeat(SessionId session, uint64_t sequence);
+  void DeclareResources(SessionId session, JobDeclaration declaration);
+  void FreeSlot(SessionId session, std::string allocation_id);
+  void ReleaseJob(SessionId session, std::string job_id);
   void JobManagerSessionClosed(SessionId session);
 
   // Calls `done` on the mailbox thread with a snapshot of the cluster.
@@ -66,6 +85,9 @@ class ResourceManager {
   };
 
   void OnTaskManagerRemoved(const RemovedTaskManager& removed, const std::string& detail);
+  void Execute(SlotManagerEffects& effects);
+  SessionPeer* TaskManagerPeer(const std::string& task_manager_id);
+  const JobManagerSession* JobManagerById(const std::string& job_manager_id) const;
   void CheckHeartbeats();
   void ScheduleHeartbeatCheck();
   ClusterOverview Overview() const;
@@ -76,6 +98,7 @@ class ResourceManager {
   std::atomic<SessionId> next_session_id_{1};
   // Mailbox-thread state.
   TaskManagerRegistry registry_;
+  SlotManager slots_;
   std::map<SessionId, std::shared_ptr<SessionPeer>> task_manager_peers_;
   std::map<SessionId, JobManagerSession> job_managers_;
   int64_t task_managers_lost_ = 0;

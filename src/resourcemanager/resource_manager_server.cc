@@ -1,9 +1,26 @@
 #include "resourcemanager/resource_manager_server.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "spdlog/spdlog.h"
 
 namespace sluice {
+
+SlotManagerOptions SlotManagerOptionsFromConfig(const Config& config) {
+  SlotManagerOptions options;
+  // Both keys are checked against their allowed values when the config loads.
+  options.scheduler = *ParseScheduler(config.GetString("resourcemanager.scheduler"));
+  options.placement = *ParsePlacement(config.GetString("resourcemanager.slot-placement"));
+  options.preemption = config.GetBool("resourcemanager.scheduler.preemption");
+  options.reserved_slots = static_cast<int>(config.GetInt("resourcemanager.reserved-slots"));
+  options.reserved_min_priority =
+      static_cast<int>(config.GetInt("resourcemanager.reserved-slots.min-priority"));
+  options.request_timeout = config.GetDuration("slot.request.timeout");
+  options.job_timeout = config.GetDuration("resourcemanager.job.timeout");
+  options.pending_timeout = config.GetDuration("rpc.timeout");
+  options.allocation_prefix = absl::StrCat("a", absl::Hex(absl::ToUnixMicros(absl::Now())));
+  return options;
+}
 
 absl::StatusOr<std::unique_ptr<ResourceManagerServer>> ResourceManagerServer::Start(
     const Config& config, const Clock* clock) {
@@ -14,6 +31,10 @@ absl::StatusOr<std::unique_ptr<ResourceManagerServer>> ResourceManagerServer::St
                             ":", config.GetInt("resourcemanager.rpc.port"));
   options.heartbeat_interval = config.GetDuration("heartbeat.interval");
   options.heartbeat_timeout = config.GetDuration("heartbeat.timeout");
+  options.slots = SlotManagerOptionsFromConfig(config);
+  auto tenants = Tenants::FromConfig(config);
+  if (!tenants.ok()) return tenants.status();
+  options.tenants = *std::move(tenants);
   server->core_ = std::make_unique<ResourceManager>(options, clock, server->metrics_.registry());
   server->service_ = std::make_unique<ResourceManagerService>(server->core_.get());
 

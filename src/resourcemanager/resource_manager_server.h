@@ -17,6 +17,11 @@
 
 namespace sluice {
 
+// Slot allocation settings from resourcemanager.*, slot.request.timeout and
+// friends. Allocation ids start with a per-start prefix, so they stay unique
+// across ResourceManager restarts.
+SlotManagerOptions SlotManagerOptionsFromConfig(const Config& config);
+
 class ResourceManagerServer final : public Daemon {
  public:
   static absl::StatusOr<std::unique_ptr<ResourceManagerServer>> Start(

@@ -35,6 +35,41 @@ class ProtoSessionPeer final : public SessionPeer {
 
   void Close(const absl::Status& status) override { handle_->Close(ToGrpcStatus(status)); }
 
+  void SendSlotRequest(const SlotGrant& grant, const std::string& job_master_address) override {
+    v1::ResourceManagerMessage message;
+    ToProto(grant, job_master_address, message.mutable_slot_request());
+    handle_->Send(std::move(message));
+  }
+
+  void SendFreeAllocation(const std::string& allocation_id, const std::string& reason) override {
+    v1::ResourceManagerMessage message;
+    message.mutable_free_allocation()->set_allocation_id(allocation_id);
+    message.mutable_free_allocation()->set_reason(reason);
+    handle_->Send(std::move(message));
+  }
+
+  void SendDeclarationResult(const std::string& job_id, const absl::Status& status) override {
+    v1::ResourceManagerMessage message;
+    auto* result = message.mutable_declaration_result();
+    result->set_job_id(job_id);
+    result->set_code(static_cast<int>(status.code()));
+    result->set_error(std::string(status.message()));
+    handle_->Send(std::move(message));
+  }
+
+  void SendSlotsRevoked(const std::vector<SlotManagerEffects::Revocation>& revoked) override {
+    v1::ResourceManagerMessage message;
+    for (const auto& r : revoked) ToProto(r, message.mutable_slots_revoked()->add_slots());
+    handle_->Send(std::move(message));
+  }
+
+  void SendRequestFailed(const std::string& job_id, const std::string& text) override {
+    v1::ResourceManagerMessage message;
+    message.mutable_request_failed()->set_job_id(job_id);
+    message.mutable_request_failed()->set_message(text);
+    handle_->Send(std::move(message));
+  }
+
  private:
   std::shared_ptr<Handle> handle_;
 };
@@ -64,6 +99,9 @@ ResourceManagerService::TaskManagerSession(grpc::CallbackServerContext*) {
       case v1::TaskManagerMessage::kDeregister:
         core->DeregisterTaskManager(session, message.deregister().reason());
         break;
+      case v1::TaskManagerMessage::kSlotRequestResult:
+        core->SlotRequestAnswered(session, FromProto(message.slot_request_result()));
+        break;
       default:
         handle->Close(EmptyMessage());
     }
@@ -89,6 +127,27 @@ ResourceManagerService::JobManagerSession(grpc::CallbackServerContext*) {
       case v1::JobManagerMessage::kDeregister:
         core->JobManagerSessionClosed(session);
         handle->Close(grpc::Status::OK);
+        break;
+      case v1::JobManagerMessage::kDeclare: {
+        auto declaration = FromProto(message.declare());
+        if (!declaration.ok()) {
+          v1::ResourceManagerMessage refused;
+          refused.mutable_declaration_result()->set_job_id(message.declare().job_id());
+          refused.mutable_declaration_result()->set_code(
+              static_cast<int>(declaration.status().code()));
+          refused.mutable_declaration_result()->set_error(
+              std::string(declaration.status().message()));
+          handle->Send(std::move(refused));
+          break;
+        }
+        core->DeclareResources(session, *std::move(declaration));
+        break;
+      }
+      case v1::JobManagerMessage::kFreeSlot:
+        core->FreeSlot(session, message.free_slot().allocation_id());
+        break;
+      case v1::JobManagerMessage::kReleaseJob:
+        core->ReleaseJob(session, message.release_job().job_id());
         break;
       default:
         handle->Close(EmptyMessage());

@@ -39,6 +39,35 @@ ResourceProfile Times(const ResourceProfile& p, int n) {
 
 }  // namespace
 
+const char* SchedulerName(SchedulerKind kind) {
+  switch (kind) {
+    case SchedulerKind::kFifo:
+      return "fifo";
+    case SchedulerKind::kFair:
+      return "fair";
+    case SchedulerKind::kPriority:
+      return "priority";
+  }
+  return "unknown";
+}
+
+std::optional<SchedulerKind> ParseScheduler(const std::string& name) {
+  for (auto kind : {SchedulerKind::kFifo, SchedulerKind::kFair, SchedulerKind::kPriority}) {
+    if (name == SchedulerName(kind)) return kind;
+  }
+  return std::nullopt;
+}
+
+const char* PlacementName(Placement placement) {
+  return placement == Placement::kSpread ? "spread" : "pack";
+}
+
+std::optional<Placement> ParsePlacement(const std::string& name) {
+  if (name == "spread") return Placement::kSpread;
+  if (name == "pack") return Placement::kPack;
+  return std::nullopt;
+}
+
 SlotManager::SlotManager(const Clock* clock, SlotManagerOptions options, Tenants tenants)
     : clock_(clock), options_(std::move(options)), tenants_(std::move(tenants)) {}
 
@@ -79,10 +108,29 @@ void SlotManager::Bind(Job& job, const Pick& pick, const std::string& allocation
   usage.held += profile;
 }
 
+void SlotManager::Adopt(Job& job, const std::string& allocation) {
+  Allocation& a = allocations_.at(allocation);
+  const ResourceProfile& profile = task_managers_.at(a.task_manager).slots.at(a.index).profile;
+  // Count it toward the first requirement it serves.
+  const auto& reqs = job.declaration.requirements;
+  for (int r = 0; r < static_cast<int>(reqs.size()); ++r) {
+    if (job.held_per_requirement[r] < reqs[r].desired && profile.Fits(reqs[r].profile)) {
+      a.requirement = r;
+      break;
+    }
+  }
+  Bind(job, Pick{a.task_manager, a.index, a.requirement}, allocation);
+  job.started = true;
+}
+
 void SlotManager::Unbind(const std::string& allocation) {
   auto it = allocations_.find(allocation);
   if (it == allocations_.end()) return;
   const Allocation& a = it->second;
+  if (auto orphans = orphans_.find(a.job); orphans != orphans_.end()) {
+    orphans->second.erase(allocation);
+    if (orphans->second.empty()) orphans_.erase(orphans);
+  }
   auto job_it = jobs_.find(a.job);
   if (job_it != jobs_.end() && job_it->second.allocations.erase(allocation) > 0) {
     Job& job = job_it->second;
@@ -101,10 +149,17 @@ void SlotManager::Unbind(const std::string& allocation) {
 
 SlotGrant SlotManager::GrantOf(const std::string& allocation) const {
   const Allocation& a = allocations_.at(allocation);
-  auto job = jobs_.find(a.job);
-  return SlotGrant{
-      allocation,     a.job,   job == jobs_.end() ? "" : job->second.declaration.job_master,
-      a.task_manager, a.index, task_managers_.at(a.task_manager).slots.at(a.index).profile};
+  SlotGrant grant;
+  grant.allocation_id = allocation;
+  grant.job_id = a.job;
+  if (auto job = jobs_.find(a.job); job != jobs_.end()) {
+    grant.tenant = job->second.tenant->name;
+    grant.job_master = job->second.declaration.job_master;
+  }
+  grant.task_manager = a.task_manager;
+  grant.slot_index = a.index;
+  grant.profile = task_managers_.at(a.task_manager).slots.at(a.index).profile;
+  return grant;
 }
 
 std::string SlotManager::NewAllocationId() {
@@ -193,22 +248,13 @@ void SlotManager::ReconcileSlotReport(const std::string& id, const std::vector<S
       Vacate(id, reported.index);
     }
     Occupy(id, reported.index, reported.allocation_id, Phase::kAllocated);
-    Allocation adopted{reported.job_id, id, reported.index, -1};
+    allocations_[reported.allocation_id] = Allocation{reported.job_id, id, reported.index, -1};
     auto job = jobs_.find(reported.job_id);
-    if (job != jobs_.end() && allocations_.count(reported.allocation_id) == 0) {
-      // Count it toward the first requirement it serves (after an RM restart).
-      const auto& reqs = job->second.declaration.requirements;
-      for (int r = 0; r < static_cast<int>(reqs.size()); ++r) {
-        if (job->second.held_per_requirement[r] < reqs[r].desired &&
-            slot.profile.Fits(reqs[r].profile)) {
-          adopted.requirement = r;
-          break;
-        }
-      }
-      Bind(job->second, Pick{id, reported.index, adopted.requirement}, reported.allocation_id);
-      job->second.started = true;
+    if (job != jobs_.end()) {
+      Adopt(job->second, reported.allocation_id);
     } else {
-      allocations_[reported.allocation_id] = adopted;
+      // Its job may be declared again soon (a restarted ResourceManager).
+      orphans_[reported.job_id].insert(reported.allocation_id);
     }
     changed = true;
   }
@@ -253,6 +299,9 @@ absl::Status SlotManager::Declare(const JobDeclaration& declaration, SlotManager
   job.tenant = *tenant;
   job.master_lost_at.reset();
   job.held_per_requirement.resize(declaration.requirements.size(), 0);
+  if (auto orphans = orphans_.extract(declaration.job_id)) {
+    for (const auto& allocation : orphans.mapped()) Adopt(job, allocation);
+  }
   Schedule(effects);
   return absl::OkStatus();
 }
@@ -286,12 +335,13 @@ void SlotManager::FreeSlot(const std::string& allocation_id, SlotManagerEffects*
   Schedule(effects);
 }
 
-void SlotManager::JobMasterLost(const std::string& job_master) {
+void SlotManager::JobMasterLost(const std::string& job_master, SlotManagerEffects* effects) {
   for (auto& [id, job] : jobs_) {
     if (job.declaration.job_master == job_master && !job.master_lost_at) {
       job.master_lost_at = clock_->Now();
     }
   }
+  Schedule(effects);  // slots held back for its jobs go to others
 }
 
 void SlotManager::SlotRequestAccepted(const std::string& allocation_id) {

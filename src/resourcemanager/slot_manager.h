@@ -30,6 +30,10 @@
 namespace sluice {
 
 enum class SchedulerKind { kFifo, kFair, kPriority };
+const char* SchedulerName(SchedulerKind kind);
+std::optional<SchedulerKind> ParseScheduler(const std::string& name);
+const char* PlacementName(Placement placement);
+std::optional<Placement> ParsePlacement(const std::string& name);
 
 struct SlotManagerOptions {
   SchedulerKind scheduler = SchedulerKind::kFair;
@@ -64,6 +68,7 @@ struct JobDeclaration {
 struct SlotGrant {
   std::string allocation_id;
   std::string job_id;
+  std::string tenant;
   std::string job_master;
   std::string task_manager;
   int slot_index = 0;
@@ -137,8 +142,9 @@ class SlotManager {
   void ReleaseJob(const std::string& job_id, SlotManagerEffects* effects);
   // The JobMaster freed one slot.
   void FreeSlot(const std::string& allocation_id, SlotManagerEffects* effects);
-  // A JobManager's session ended: its jobs keep their slots for job_timeout.
-  void JobMasterLost(const std::string& job_master);
+  // A JobManager's session ended: its jobs keep their slots for job_timeout
+  // but wait for no more until it re-declares.
+  void JobMasterLost(const std::string& job_master, SlotManagerEffects* effects);
 
   // The TaskManager took the slot for the allocation.
   void SlotRequestAccepted(const std::string& allocation_id);
@@ -225,6 +231,7 @@ class SlotManager {
   void Occupy(const std::string& tm, int index, const std::string& allocation, Phase phase);
   void Vacate(const std::string& tm, int index);
   void Bind(Job& job, const Pick& pick, const std::string& allocation);
+  void Adopt(Job& job, const std::string& allocation);
   void Unbind(const std::string& allocation);
   SlotGrant GrantOf(const std::string& allocation) const;
   std::string NewAllocationId();
@@ -242,6 +249,8 @@ class SlotManager {
   absl::node_hash_map<std::string, Allocation> allocations_;
   absl::node_hash_map<std::string, Job> jobs_;
   absl::node_hash_map<std::string, TenantUsage> tenant_usage_;
+  // Allocations found in slot reports whose job has not been declared (yet).
+  absl::node_hash_map<std::string, std::set<std::string>> orphans_;
   // During one scheduling pass: free slots kept for the most deserving job.
   struct HoldBack {
     std::string job;

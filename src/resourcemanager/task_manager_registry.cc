@@ -63,34 +63,25 @@ absl::StatusOr<std::optional<RemovedTaskManager>> TaskManagerRegistry::Register(
   TaskManagerRecord record;
   record.session = session;
   record.registered_at = record.last_heartbeat = clock_->Now();
-  std::vector<SlotState> slots = std::move(info.slots);
   record.info = std::move(info);
-  ApplySlots(record, std::move(slots));
-  AddToTotals(record, +1);
+  capacity_ += record.info.total;
   id_by_session_[session] = record.info.id;
   by_id_.emplace(record.info.id, std::move(record));
   return replaced;
 }
 
-absl::StatusOr<absl::Duration> TaskManagerRegistry::Heartbeat(SessionId session,
-                                                              std::vector<SlotState> slots,
-                                                              ProcessUsage usage) {
+absl::StatusOr<TaskManagerRegistry::HeartbeatResult> TaskManagerRegistry::Heartbeat(
+    SessionId session, ProcessUsage usage) {
   auto session_it = id_by_session_.find(session);
   if (session_it == id_by_session_.end()) {
     return absl::NotFoundError("no TaskManager is registered on this session");
   }
   TaskManagerRecord& record = by_id_.at(session_it->second);
-  if (auto status = ValidateSlots(record.info.id, slots); !status.ok()) return status;
   absl::Time now = clock_->Now();
   absl::Duration gap = now - record.last_heartbeat;
   record.last_heartbeat = now;
   record.usage = usage;
-  if (slots != record.info.slots) {  // most heartbeats change nothing
-    AddToTotals(record, -1);
-    ApplySlots(record, std::move(slots));
-    AddToTotals(record, +1);
-  }
-  return gap;
+  return HeartbeatResult{&record.info.id, gap};
 }
 
 std::optional<RemovedTaskManager> TaskManagerRegistry::Remove(SessionId session,
@@ -124,36 +115,10 @@ std::vector<const TaskManagerRecord*> TaskManagerRegistry::All() const {
   return out;
 }
 
-void TaskManagerRegistry::ApplySlots(TaskManagerRecord& record, std::vector<SlotState> slots) {
-  record.info.slots = std::move(slots);
-  record.used = ResourceProfile{};
-  record.free_slots = 0;
-  for (const auto& slot : record.info.slots) {
-    if (slot.IsFree()) {
-      ++record.free_slots;
-    } else {
-      record.used += slot.profile;
-    }
-  }
-}
-
-void TaskManagerRegistry::AddToTotals(const TaskManagerRecord& record, int sign) {
-  totals_.task_managers += sign;
-  totals_.slots_total += sign * static_cast<int>(record.info.slots.size());
-  totals_.slots_free += sign * record.free_slots;
-  if (sign > 0) {
-    totals_.capacity += record.info.total;
-    totals_.used += record.used;
-  } else {
-    totals_.capacity -= record.info.total;
-    totals_.used -= record.used;
-  }
-}
-
 RemovedTaskManager TaskManagerRegistry::Erase(std::map<std::string, TaskManagerRecord>::iterator it,
                                               RemovalReason reason) {
   RemovedTaskManager removed{it->first, it->second.session, reason};
-  AddToTotals(it->second, -1);
+  capacity_ -= it->second.info.total;
   id_by_session_.erase(it->second.session);
   by_id_.erase(it);
   return removed;

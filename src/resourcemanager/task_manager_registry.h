@@ -1,5 +1,6 @@
-// The ResourceManager's book of registered TaskManagers and their slots, and
-// the failure detector that declares silent ones lost.
+// The ResourceManager's book of registered TaskManagers (identity, address,
+// resources, liveness), and the failure detector that declares silent ones
+// lost. Their slots are the SlotManager's.
 //
 // Not thread-safe: it belongs to the ResourceManager's mailbox thread. Time
 // comes from the injected Clock, so tests drive it with a FakeClock.
@@ -30,7 +31,8 @@ struct TaskManagerInfo {
   int data_port = 0;
   std::string hostname;
   ResourceProfile total;
-  std::vector<SlotState> slots;
+  std::vector<SlotState> slots;  // as registered
+  std::string tenant;            // dedicated to this tenant; empty: shared
 };
 
 struct TaskManagerRecord {
@@ -39,8 +41,6 @@ struct TaskManagerRecord {
   absl::Time registered_at;
   absl::Time last_heartbeat;
   ProcessUsage usage;
-  ResourceProfile used;  // sum of the allocated slots' profiles
-  int free_slots = 0;
 };
 
 enum class RemovalReason { kStreamBroken, kHeartbeatTimeout, kDeregistered, kReplaced };
@@ -52,7 +52,8 @@ struct RemovedTaskManager {
   RemovalReason reason;
 };
 
-// Sums over all registered TaskManagers, kept up to date on every change.
+// Sums over the cluster: TaskManagers and capacity from the registry, slots
+// and use from the SlotManager.
 struct ClusterTotals {
   int task_managers = 0;
   int slots_total = 0;
@@ -70,11 +71,14 @@ class TaskManagerRegistry {
   // address is a restart and is replaced (the replaced entry is returned).
   absl::StatusOr<std::optional<RemovedTaskManager>> Register(SessionId session,
                                                              TaskManagerInfo info);
-  // Records a heartbeat and its slot report, which wins over the registry's
-  // view. Returns the time since the previous heartbeat. NOT_FOUND when the
-  // session has no registered TaskManager (never registered, or already lost).
-  absl::StatusOr<absl::Duration> Heartbeat(SessionId session, std::vector<SlotState> slots,
-                                           ProcessUsage usage);
+  // Records a heartbeat; returns the TaskManager's id and the time since its
+  // previous heartbeat. NOT_FOUND when the session has no registered
+  // TaskManager (never registered, or already lost).
+  struct HeartbeatResult {
+    const std::string* id;
+    absl::Duration gap;
+  };
+  absl::StatusOr<HeartbeatResult> Heartbeat(SessionId session, ProcessUsage usage);
   // Removes the TaskManager registered on `session`, if any.
   std::optional<RemovedTaskManager> Remove(SessionId session, RemovalReason reason);
   // Removes every TaskManager silent for longer than the heartbeat timeout.
@@ -82,13 +86,12 @@ class TaskManagerRegistry {
 
   const TaskManagerRecord* Find(const std::string& id) const;
   std::vector<const TaskManagerRecord*> All() const;  // ordered by id
-  const ClusterTotals& totals() const { return totals_; }
+  int size() const { return static_cast<int>(by_id_.size()); }
+  const ResourceProfile& capacity() const { return capacity_; }
   const Clock& clock() const { return *clock_; }
 
  private:
   absl::Status ValidateSlots(const std::string& id, const std::vector<SlotState>& slots) const;
-  void ApplySlots(TaskManagerRecord& record, std::vector<SlotState> slots);
-  void AddToTotals(const TaskManagerRecord& record, int sign);
   RemovedTaskManager Erase(std::map<std::string, TaskManagerRecord>::iterator it,
                            RemovalReason reason);
 
@@ -96,7 +99,7 @@ class TaskManagerRegistry {
   const absl::Duration heartbeat_timeout_;
   std::map<std::string, TaskManagerRecord> by_id_;
   std::map<SessionId, std::string> id_by_session_;
-  ClusterTotals totals_;
+  ResourceProfile capacity_;
 };
 
 }  // namespace sluice

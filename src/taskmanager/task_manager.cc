@@ -1,5 +1,7 @@
 #include "taskmanager/task_manager.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/process_stats.h"
 #include "common/rpc/channel.h"
@@ -18,28 +20,33 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
   if (!grpc.ok()) return grpc.status();
   tm->grpc_ = std::move(*grpc);
   tm->spec_ = SpecFromConfig(config, tm->grpc_.port);
-  {
-    absl::MutexLock lock(&tm->slots_mu_);
-    tm->slots_ = tm->spec_.slots;
-  }
+  tm->slot_timeout_ = config.GetDuration("taskmanager.slot.timeout");
+  tm->slot_table_ =
+      std::make_unique<TaskSlotTable>(SystemClock::Get(), tm->spec_.slots, tm->slot_timeout_);
+  tm->job_masters_ = std::make_unique<JobMasterClient>(config.GetDuration("rpc.timeout"));
+
+  auto& registry = tm->metrics_.registry();
   tm->registered_gauge_ = &prometheus::BuildGauge()
                                .Name("sluice_taskmanager_registered")
                                .Help("1 while registered with the ResourceManager, else 0.")
-                               .Register(tm->metrics_.registry())
+                               .Register(registry)
                                .Add({});
   auto& slots = prometheus::BuildGauge()
                     .Name("sluice_taskmanager_slots")
-                    .Help("Slots of this TaskManager.")
-                    .Register(tm->metrics_.registry());
-  slots.Add({{"state", "free"}}).Set(static_cast<double>(tm->spec_.slots.size()));
-  slots.Add({{"state", "allocated"}}).Set(0);
+                    .Help("Slots of this TaskManager by state.")
+                    .Register(registry);
+  tm->free_slots_gauge_ = &slots.Add({{"state", "free"}});
+  tm->allocated_slots_gauge_ = &slots.Add({{"state", "allocated"}});
+  tm->mailbox_.Post([raw = tm.get()] { raw->PublishSlots(); });
   auto metrics_port =
       tm->metrics_.Start(bind_host, config.GetPortRange("metrics.reporter.prom.port"));
   if (!metrics_port.ok()) return metrics_port.status();
 
-  spdlog::info("TaskManager '{}' serving RPC on {} with {} slots; metrics at http://{}/metrics",
+  spdlog::info("TaskManager '{}' serving RPC on {} with {} slots{}; metrics at http://{}/metrics",
                tm->spec_.id, tm->spec_.rpc_address, tm->spec_.slots.size(),
+               tm->spec_.tenant.empty() ? "" : absl::StrCat(" for tenant ", tm->spec_.tenant),
                HostPort(bind_host, *metrics_port));
+  tm->ExpireOffers();
   tm->StartSession(config);
   return tm;
 }
@@ -60,29 +67,33 @@ void TaskManager::StartSession(const Config& config) {
     message.mutable_deregister()->set_reason("TaskManager shutting down");
     return message;
   };
+  hooks.on_message = [this](const v1::ResourceManagerMessage& message) {
+    OnResourceManagerMessage(message);
+  };
   hooks.on_state = [this](bool registered) { registered_gauge_->Set(registered ? 1 : 0); };
   keeper_ = std::make_unique<SessionKeeper<v1::TaskManagerMessage>>(options, std::move(hooks));
   keeper_->Start();
 }
 
-std::vector<SlotState> TaskManager::SlotReport() const {
-  absl::MutexLock lock(&slots_mu_);
-  return slots_;
+std::vector<SlotState> TaskManager::SlotReport() {
+  if (mailbox_.IsMailboxThread()) return slot_table_->Report();
+  return mailbox_.Ask([this] { return slot_table_->Report(); }).get();
 }
 
-v1::TaskManagerMessage TaskManager::RegisterMessage() const {
+v1::TaskManagerMessage TaskManager::RegisterMessage() {
   v1::TaskManagerMessage message;
   auto* reg = message.mutable_register_();
   reg->set_task_manager_id(spec_.id);
   reg->set_rpc_address(spec_.rpc_address);
   reg->set_hostname(spec_.host);
   reg->set_version(SLUICE_VERSION);
+  reg->set_tenant(spec_.tenant);
   ToProto(spec_.total, reg->mutable_total_resources());
   for (const auto& slot : SlotReport()) ToProto(slot, reg->add_slots());
   return message;
 }
 
-v1::TaskManagerMessage TaskManager::HeartbeatMessage(uint64_t sequence) const {
+v1::TaskManagerMessage TaskManager::HeartbeatMessage(uint64_t sequence) {
   v1::TaskManagerMessage message;
   auto* heartbeat = message.mutable_heartbeat();
   heartbeat->set_sequence(sequence);
@@ -91,13 +102,101 @@ v1::TaskManagerMessage TaskManager::HeartbeatMessage(uint64_t sequence) const {
   return message;
 }
 
+void TaskManager::OnResourceManagerMessage(const v1::ResourceManagerMessage& message) {
+  if (message.has_slot_request()) {
+    mailbox_.Post([this, request = message.slot_request()] { OnSlotRequest(request); });
+  } else if (message.has_free_allocation()) {
+    mailbox_.Post([this, free = message.free_allocation()] {
+      if (slot_table_->Free(free.allocation_id())) {
+        spdlog::info("Freed allocation {}: {}", free.allocation_id(), free.reason());
+        PublishSlots();
+      }
+    });
+  }
+}
+
+void TaskManager::OnSlotRequest(const v1::SlotRequest& request) {
+  auto outcome = slot_table_->Request(request.slot_index(), request.allocation_id(),
+                                      request.job_id(), request.job_master_address());
+  v1::TaskManagerMessage answer;
+  auto* result = answer.mutable_slot_request_result();
+  result->set_allocation_id(request.allocation_id());
+  result->set_accepted(outcome.accepted);
+  result->set_occupant_job_id(outcome.occupant_job);
+  result->set_occupant_allocation_id(outcome.occupant_allocation);
+  keeper_->Send(std::move(answer));
+  if (!outcome.accepted) {
+    spdlog::warn("Slot {} requested for allocation {} is held by allocation {} of job '{}'",
+                 request.slot_index(), request.allocation_id(), outcome.occupant_allocation,
+                 outcome.occupant_job);
+    return;
+  }
+  PublishSlots();
+  if (outcome.offer) Offer(request.allocation_id());
+}
+
+void TaskManager::Offer(const std::string& allocation_id) {
+  const TaskSlotTable::Slot* slot = slot_table_->Find(allocation_id);
+  if (slot == nullptr || slot->use != TaskSlotTable::Use::kOffered) return;
+  v1::OfferSlotsRequest request;
+  request.set_job_id(slot->state.job_id);
+  request.set_task_manager_id(spec_.id);
+  request.set_task_manager_address(spec_.rpc_address);
+  auto* offer = request.add_offers();
+  offer->set_allocation_id(allocation_id);
+  offer->set_slot_index(slot->state.index);
+  ToProto(slot->state.profile, offer->mutable_profile());
+  job_masters_->OfferSlots(slot->job_master_address, std::move(request),
+                           [this, allocation_id](absl::StatusOr<v1::OfferSlotsResponse> answer) {
+                             mailbox_.Post([this, allocation_id, answer = std::move(answer)] {
+                               OnOfferAnswered(allocation_id, answer);
+                             });
+                           });
+}
+
+void TaskManager::OnOfferAnswered(const std::string& allocation_id,
+                                  const absl::StatusOr<v1::OfferSlotsResponse>& answer) {
+  if (!answer.ok()) {
+    // The JobMaster may be restarting: retry until the slot timeout frees it.
+    spdlog::warn("Offering allocation {} failed ({}); retrying", allocation_id,
+                 answer.status().ToString());
+    mailbox_.PostAfter(absl::Milliseconds(500), [this, allocation_id] { Offer(allocation_id); });
+    return;
+  }
+  const auto& accepted = answer->accepted_allocation_ids();
+  if (std::find(accepted.begin(), accepted.end(), allocation_id) != accepted.end()) {
+    slot_table_->Activate(allocation_id);
+    spdlog::info("The JobMaster accepted allocation {}", allocation_id);
+  } else if (slot_table_->Free(allocation_id)) {
+    spdlog::info("The JobMaster rejected allocation {}; the slot is free again", allocation_id);
+  }
+  PublishSlots();
+}
+
+void TaskManager::ExpireOffers() {
+  for (const auto& allocation : slot_table_->ExpireOffers()) {
+    spdlog::warn("Freed allocation {}: its JobMaster did not accept it within {}", allocation,
+                 absl::FormatDuration(slot_timeout_));
+    PublishSlots();
+  }
+  mailbox_.PostAfter(std::min(slot_timeout_ / 4, absl::Seconds(1)), [this] { ExpireOffers(); });
+}
+
+void TaskManager::PublishSlots() {
+  int free = slot_table_->free_slots();
+  free_slots_gauge_->Set(free);
+  allocated_slots_gauge_->Set(static_cast<double>(spec_.slots.size()) - free);
+}
+
 grpc::ServerUnaryReactor* TaskManager::GetSlotReport(grpc::CallbackServerContext* context,
                                                      const v1::GetSlotReportRequest*,
                                                      v1::SlotReport* response) {
-  response->set_task_manager_id(spec_.id);
-  for (const auto& slot : SlotReport()) ToProto(slot, response->add_slots());
   auto* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
+  mailbox_.Post([this, reactor, response] {
+    response->set_task_manager_id(spec_.id);
+    for (const auto& slot : slot_table_->Report()) ToProto(slot, response->add_slots());
+    reactor->Finish(grpc::Status::OK);
+  });
   return reactor;
 }
 
@@ -105,6 +204,7 @@ void TaskManager::Shutdown() {
   if (keeper_) keeper_->Stop(/*deregister=*/true);
   StopGrpcServer(grpc_);
   metrics_.http().Stop();
+  mailbox_.Stop();
 }
 
 TaskManager::~TaskManager() { Shutdown(); }

@@ -1,6 +1,10 @@
 // A running TaskManager: its slots, its RPC endpoint, its metrics, and the
-// session with the ResourceManager that registers it and carries heartbeats
-// with the slot report. Tasks arrive with the streaming engine.
+// session with the ResourceManager that registers it, carries heartbeats with
+// the slot report, and brings slot requests: the TaskManager reserves the slot
+// and offers it to the job's JobMaster. Tasks arrive with the streaming engine.
+//
+// Threads: the slot table belongs to the mailbox thread; the session keeper
+// and gRPC callbacks post to it.
 #ifndef SLUICE_TASKMANAGER_TASK_MANAGER_H_
 #define SLUICE_TASKMANAGER_TASK_MANAGER_H_
 
@@ -8,18 +12,19 @@
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "common/config/config.h"
 #include "common/daemon.h"
+#include "common/mailbox.h"
 #include "common/metrics/metrics_endpoint.h"
 #include "common/rpc/grpc_server.h"
 #include "common/rpc/session_keeper.h"
 #include "prometheus/gauge.h"
 #include "sluice/v1/resourcemanager.grpc.pb.h"
 #include "sluice/v1/taskmanager.grpc.pb.h"
+#include "taskmanager/job_master_client.h"
 #include "taskmanager/task_manager_spec.h"
+#include "taskmanager/task_slot_table.h"
 
 namespace sluice {
 
@@ -35,25 +40,37 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
   int rpc_port() const { return grpc_.port; }
   int metrics_port() const { return metrics_.http().port(); }
   bool registered() const { return keeper_ && keeper_->registered(); }
+  // The current slot states (allocations and jobs), as the next heartbeat reports them.
+  std::vector<SlotState> SlotReport();
 
  private:
   TaskManager() = default;
   void StartSession(const Config& config);
-  v1::TaskManagerMessage RegisterMessage() const;
-  v1::TaskManagerMessage HeartbeatMessage(uint64_t sequence) const;
-  std::vector<SlotState> SlotReport() const;
+  v1::TaskManagerMessage RegisterMessage();
+  v1::TaskManagerMessage HeartbeatMessage(uint64_t sequence);
+  void OnResourceManagerMessage(const v1::ResourceManagerMessage& message);
+  void OnSlotRequest(const v1::SlotRequest& request);
+  void Offer(const std::string& allocation_id);
+  void OnOfferAnswered(const std::string& allocation_id,
+                       const absl::StatusOr<v1::OfferSlotsResponse>& answer);
+  void ExpireOffers();
+  void PublishSlots();
   grpc::ServerUnaryReactor* GetSlotReport(grpc::CallbackServerContext* context,
                                           const v1::GetSlotReportRequest* request,
                                           v1::SlotReport* response) override;
 
   TaskManagerSpec spec_;
+  absl::Duration slot_timeout_;
   MetricsEndpoint metrics_;
   prometheus::Gauge* registered_gauge_ = nullptr;
+  prometheus::Gauge* free_slots_gauge_ = nullptr;
+  prometheus::Gauge* allocated_slots_gauge_ = nullptr;
+  std::unique_ptr<TaskSlotTable> slot_table_;  // mailbox thread only
+  std::unique_ptr<JobMasterClient> job_masters_;
   RunningGrpcServer grpc_;
   std::unique_ptr<v1::ResourceManager::Stub> rm_stub_;
   std::unique_ptr<SessionKeeper<v1::TaskManagerMessage>> keeper_;
-  mutable absl::Mutex slots_mu_;
-  std::vector<SlotState> slots_ ABSL_GUARDED_BY(slots_mu_);
+  Mailbox mailbox_{"taskmanager"};
 };
 
 }  // namespace sluice

@@ -29,6 +29,7 @@ TaskManagerSpec SpecFromConfig(const Config& config, int rpc_port) {
   spec.total.memory_bytes = config.GetMemoryBytes("taskmanager.memory.process.size");
   spec.total.network_bytes_per_second = config.GetMemoryBytes("taskmanager.network.bandwidth");
   spec.total.extended = config.ExtendedResources();
+  spec.tenant = config.GetString("taskmanager.tenant");
 
   const ResourceProfile share = spec.total.Share(slots);
   for (int i = 0; i < slots; ++i) spec.slots.push_back(SlotState{i, share, "", ""});

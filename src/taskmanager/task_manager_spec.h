@@ -17,6 +17,7 @@ struct TaskManagerSpec {
   std::string rpc_address;  // host:port
   ResourceProfile total;
   std::vector<SlotState> slots;  // all free, each an equal share of `total`
+  std::string tenant;            // dedicated to this tenant; empty: shared
 };
 
 // `rpc_port` is the port the TaskManager's RPC server actually bound.

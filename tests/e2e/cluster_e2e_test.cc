@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "jobmanager/job_manager.h"
 #include "tests/testing/test_cluster.h"
 
 namespace sluice {
@@ -192,6 +193,36 @@ TEST_F(ClusterE2eTest, DetectsLostTaskManagersAndRecoversWithoutRestarts) {
   EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
   EXPECT_THAT(stopped.output, ::testing::Not(HasSubstr("killing")));
   for (int pid : all) EXPECT_FALSE(IsRunning(pid)) << "pid " << pid << " survived stop-cluster";
+}
+
+TEST_F(ClusterE2eTest, ASlotRequestIsServedWhenATaskManagerProcessStarts) {
+  ASSERT_EQ(Script("resourcemanager.sh start").exit_code, 0);
+  // The job side: a JobManager in this process declares what a job needs.
+  auto jm = JobManager::Start(testing::LoopbackConfig(
+      {absl::StrCat("resourcemanager.rpc.port=", rm_port_), "jobmanager.rpc.port=0"}));
+  ASSERT_TRUE(jm.ok()) << jm.status();
+  ASSERT_TRUE(WaitFor([&] { return (*jm)->registered(); }));
+  v1::DeclareResources declaration;
+  declaration.set_job_id("e2e-job");
+  auto* requirement = declaration.add_requirements();
+  requirement->set_desired(2);
+  requirement->set_min(2);
+  (*jm)->DeclareResources(declaration);
+  ASSERT_TRUE(WaitFor([&] { return RmMetric("sluice_resourcemanager_waiting_requests") == 1; }));
+
+  ASSERT_EQ(Script("taskmanager.sh start").exit_code, 0);
+  ASSERT_TRUE((*jm)->slot_pool().AwaitSlots("e2e-job", 2, absl::Seconds(15)));
+  const std::string held = R"(sluice_resourcemanager_job_slots{job="e2e-job",tenant="default"})";
+  EXPECT_TRUE(WaitFor([&] { return RmMetric(held) == 2; }));
+  EXPECT_EQ(RmMetric("sluice_resourcemanager_waiting_requests"), 0);
+  EXPECT_EQ(RmMetric("sluice_resourcemanager_slot_allocation_latency_seconds_count"), 1);
+  EXPECT_EQ(RmMetric(R"(sluice_cluster_resource_utilization{resource="slots"})"), 100);
+
+  (*jm)->ReleaseJob("e2e-job");
+  EXPECT_TRUE(
+      WaitFor([&] { return RmMetric(R"(sluice_resourcemanager_slots{state="free"})") == 2; }));
+  EXPECT_EQ(RmMetric(held), std::nullopt) << "an ended job leaves no series behind";
+  (*jm)->Shutdown();
 }
 
 TEST_F(ClusterE2eTest, BadConfigStopsStartupWithAOneLineError) {

@@ -155,5 +155,73 @@ TEST_F(ClusterTest, TaskManagersComeBackWhenTheResourceManagerRestarts) {
   EXPECT_EQ(tm->spec().id, rm_->core().GetClusterStatus().get().task_managers.at(0).info.id);
 }
 
+v1::DeclareResources Declaration(const std::string& job, int slots) {
+  v1::DeclareResources d;
+  d.set_job_id(job);
+  auto* requirement = d.add_requirements();
+  requirement->set_desired(slots);
+  requirement->set_min(slots);
+  return d;
+}
+
+TEST_F(ClusterTest, DeclaredJobGetsSlotsOfferedByATaskManagerThatJoinsLater) {
+  auto jm = StartJobManager();
+  ASSERT_TRUE(jm);
+  ASSERT_TRUE(WaitFor([&] { return jm->registered(); }));
+  jm->DeclareResources(Declaration("job-1", 2));
+  ASSERT_TRUE(WaitFor([&] { return rm_->core().GetClusterStatus().get().waiting.size() == 1; }));
+  EXPECT_TRUE(jm->slot_pool().DeclarationStatus("job-1").value_or(absl::UnknownError("none")).ok());
+
+  auto tm = StartTaskManager({"taskmanager.numberOfTaskSlots=3"});
+  ASSERT_TRUE(tm);
+  ASSERT_TRUE(jm->slot_pool().AwaitSlots("job-1", 2, absl::Seconds(10)));
+  for (const auto& slot : jm->slot_pool().Slots("job-1")) {
+    EXPECT_EQ(slot.task_manager_id, tm->spec().id);
+    EXPECT_EQ(slot.task_manager_address, tm->spec().rpc_address);
+  }
+  auto held_by_job = [&] {
+    int held = 0;
+    for (const auto& slot : tm->SlotReport()) held += slot.job_id == "job-1" ? 1 : 0;
+    return held;
+  };
+  EXPECT_EQ(held_by_job(), 2);
+  auto status = FetchClusterStatus(absl::StrCat("127.0.0.1:", jm->rpc_port()), absl::Seconds(5));
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->overview().slots_free(), 1);
+  EXPECT_EQ(status->waiting_size(), 0);
+  EXPECT_THAT(FormatStatusTable(*status), HasSubstr("TENANT"));
+
+  // The job ends: its slots are free on both sides at once.
+  jm->ReleaseJob("job-1");
+  EXPECT_TRUE(WaitFor([&] { return held_by_job() == 0; }));
+  EXPECT_TRUE(WaitFor(
+      [&] { return rm_->core().GetClusterStatus().get().overview.totals.slots_free == 3; }));
+}
+
+TEST_F(ClusterTest, AJobManagerThatReconnectsDeclaresAgainAndKeepsItsSlots) {
+  auto jm = StartJobManager();
+  auto tm = StartTaskManager({"taskmanager.numberOfTaskSlots=2"});
+  ASSERT_TRUE(jm && tm);
+  ASSERT_TRUE(WaitFor([&] { return jm->registered(); }));
+  jm->DeclareResources(Declaration("job-1", 2));
+  ASSERT_TRUE(jm->slot_pool().AwaitSlots("job-1", 2, absl::Seconds(10)));
+  int port = rm_->rpc_port();
+  rm_.reset();
+  ASSERT_TRUE(WaitFor([&] { return !jm->registered(); }));
+  auto restarted = ResourceManagerServer::Start(
+      LoopbackConfig({absl::StrCat("resourcemanager.rpc.port=", port)}));
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  rm_ = std::move(*restarted);
+  // The new RM learns the allocations from the TaskManager's slot report and
+  // the job's need from the re-sent declaration: nothing is allocated twice.
+  ASSERT_TRUE(WaitFor([&] {
+    auto status = rm_->core().GetClusterStatus().get();
+    return status.overview.totals.task_managers == 1 && status.job_managers == 1 &&
+           status.overview.totals.slots_free == 0 && status.waiting.empty();
+  }));
+  EXPECT_EQ(jm->slot_pool().Slots("job-1").size(), 2u);
+  EXPECT_TRUE(jm->slot_pool().Revoked("job-1").empty());
+}
+
 }  // namespace
 }  // namespace sluice

@@ -57,7 +57,7 @@ class RandomScenario {
     } else if (op < 62 && !jobs_.empty()) {
       sm_->ReleaseJob(jobs_[Uniform(0, jobs_.size() - 1)].job_id, &effects);
     } else if (op < 66 && !jobs_.empty()) {
-      sm_->JobMasterLost(jobs_[Uniform(0, jobs_.size() - 1)].job_master);
+      sm_->JobMasterLost(jobs_[Uniform(0, jobs_.size() - 1)].job_master, &effects);
     } else if (op < 72 && !jobs_.empty()) {
       JobDeclaration again = jobs_[Uniform(0, jobs_.size() - 1)];
       (void)sm_->Declare(again, &effects);  // a returning JobMaster re-declares

@@ -216,16 +216,16 @@ TEST_F(SlotManagerTest, LostTaskManagerReportsAllocationsLostAndJobsTopUpElsewhe
 TEST_F(SlotManagerTest, LostJobMasterKeepsSlotsUntilJobTimeoutUnlessItReturns) {
   AddTm("a", 4);
   Accept(Declare(Job("j", 2)));
-  sm_->JobMasterLost("jm-1");
-  clock_.Advance(absl::Seconds(59));
   SlotManagerEffects effects;
+  sm_->JobMasterLost("jm-1", &effects);
+  clock_.Advance(absl::Seconds(59));
   sm_->Tick(&effects);
   EXPECT_EQ(Held("j"), 2);
   Declare(Job("j", 2));  // the JobMaster came back and re-declared
   clock_.Advance(absl::Minutes(2));
   sm_->Tick(&effects);
   EXPECT_EQ(Held("j"), 2);
-  sm_->JobMasterLost("jm-1");
+  sm_->JobMasterLost("jm-1", &effects);
   clock_.Advance(absl::Minutes(1));
   sm_->Tick(&effects);
   EXPECT_EQ(Held("j"), 0);
@@ -423,6 +423,21 @@ TEST_F(SlotManagerTest, UnansweredSlotRequestIsRetriedElsewhere) {
   EXPECT_EQ(effects.frees[0].allocation_id, first.requests[0].allocation_id);
   ASSERT_EQ(effects.requests.size(), 1u);
   EXPECT_EQ(Held("j"), 1);
+}
+
+TEST_F(SlotManagerTest, ARestartedResourceManagerAdoptsRunningAllocations) {
+  std::vector<SlotState> report;
+  for (int i = 0; i < 3; ++i) report.push_back(SlotState{i, Cpu(1), "", ""});
+  report[0].job_id = report[1].job_id = "survivor";
+  report[0].allocation_id = "old-1";
+  report[1].allocation_id = "old-2";
+  SlotManagerEffects effects;
+  sm_->AddTaskManager("a", "", report, &effects);
+  EXPECT_EQ(sm_->slots_free(), 1) << "running allocations are not handed out again";
+  auto declared = Declare(Job("survivor", 2));
+  EXPECT_TRUE(declared.requests.empty()) << "the job already holds what it needs";
+  EXPECT_EQ(Held("survivor"), 2);
+  EXPECT_TRUE(sm_->Waiting().empty());
 }
 
 TEST_F(SlotManagerTest, SlotReportsRepairDrift) {

@@ -31,13 +31,10 @@ class TaskManagerRegistryTest : public ::testing::Test {
 TEST_F(TaskManagerRegistryTest, RegisterAddsSlotsAndResources) {
   ASSERT_TRUE(registry_.Register(1, MakeInfo("tm-a", "host-a:1")).ok());
   ASSERT_TRUE(registry_.Register(2, MakeInfo("tm-b", "host-b:1", 3)).ok());
-  const ClusterTotals& totals = registry_.totals();
-  EXPECT_EQ(totals.task_managers, 2);
-  EXPECT_EQ(totals.slots_total, 5);
-  EXPECT_EQ(totals.slots_free, 5);
-  EXPECT_DOUBLE_EQ(totals.capacity.cpu_cores, 5);
-  EXPECT_EQ(totals.capacity.memory_bytes, 5 * 1024);
-  EXPECT_DOUBLE_EQ(totals.capacity.extended.at("gpu"), 2);
+  EXPECT_EQ(registry_.size(), 2);
+  EXPECT_DOUBLE_EQ(registry_.capacity().cpu_cores, 5);
+  EXPECT_EQ(registry_.capacity().memory_bytes, 5 * 1024);
+  EXPECT_DOUBLE_EQ(registry_.capacity().extended.at("gpu"), 2);
   ASSERT_NE(registry_.Find("tm-a"), nullptr);
   EXPECT_EQ(registry_.Find("tm-a")->info.rpc_address, "host-a:1");
 }
@@ -50,7 +47,7 @@ TEST_F(TaskManagerRegistryTest, LiveDuplicateIdIsRefusedAndTheExistingKept) {
   EXPECT_NE(second.status().message().find("already registered from host-a:1"),
             absl::string_view::npos);
   EXPECT_EQ(registry_.Find("tm-a")->session, 1u);
-  EXPECT_EQ(registry_.totals().task_managers, 1);
+  EXPECT_EQ(registry_.size(), 1);
 }
 
 TEST_F(TaskManagerRegistryTest, RestartedTaskManagerReplacesItsOldEntry) {
@@ -61,8 +58,8 @@ TEST_F(TaskManagerRegistryTest, RestartedTaskManagerReplacesItsOldEntry) {
   ASSERT_TRUE(restarted->has_value());
   EXPECT_EQ((*restarted)->reason, RemovalReason::kReplaced);
   EXPECT_EQ((*restarted)->session, 1u);
-  EXPECT_EQ(registry_.totals().task_managers, 1);
-  EXPECT_EQ(registry_.totals().slots_total, 4);
+  EXPECT_EQ(registry_.size(), 1);
+  EXPECT_EQ(registry_.Find("tm-a")->info.slots.size(), 4u);
   // The old stream closing later must not remove the new registration.
   EXPECT_FALSE(registry_.Remove(1, RemovalReason::kStreamBroken).has_value());
   EXPECT_EQ(registry_.Find("tm-a")->session, 2u);
@@ -73,9 +70,8 @@ TEST_F(TaskManagerRegistryTest, BrokenStreamRemovesAtOnce) {
   auto removed = registry_.Remove(1, RemovalReason::kStreamBroken);
   ASSERT_TRUE(removed.has_value());
   EXPECT_EQ(removed->id, "tm-a");
-  EXPECT_EQ(registry_.totals().task_managers, 0);
-  EXPECT_EQ(registry_.totals().slots_total, 0);
-  EXPECT_DOUBLE_EQ(registry_.totals().capacity.cpu_cores, 0);
+  EXPECT_EQ(registry_.size(), 0);
+  EXPECT_DOUBLE_EQ(registry_.capacity().cpu_cores, 0);
   EXPECT_EQ(registry_.Find("tm-a"), nullptr);
 }
 
@@ -83,7 +79,7 @@ TEST_F(TaskManagerRegistryTest, SilencePastTheTimeoutExpires) {
   ASSERT_TRUE(registry_.Register(1, MakeInfo("tm-a", "host-a:1")).ok());
   ASSERT_TRUE(registry_.Register(2, MakeInfo("tm-b", "host-b:1")).ok());
   clock_.Advance(absl::Seconds(3));
-  ASSERT_TRUE(registry_.Heartbeat(2, MakeInfo("tm-b", "host-b:1").slots, {}).ok());
+  ASSERT_TRUE(registry_.Heartbeat(2, {}).ok());
   clock_.Advance(kTimeout - absl::Seconds(3) + absl::Milliseconds(1));
   auto lost = registry_.ExpireSilent();
   ASSERT_EQ(lost.size(), 1u);
@@ -91,36 +87,21 @@ TEST_F(TaskManagerRegistryTest, SilencePastTheTimeoutExpires) {
   EXPECT_EQ(lost[0].reason, RemovalReason::kHeartbeatTimeout);
   EXPECT_NE(registry_.Find("tm-b"), nullptr);
   // Heartbeats on the expired session are refused: it must register again.
-  EXPECT_EQ(registry_.Heartbeat(1, {}, {}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry_.Heartbeat(1, {}).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(TaskManagerRegistryTest, LateHeartbeatJustUnderTheTimeoutKeepsTheTaskManager) {
   ASSERT_TRUE(registry_.Register(1, MakeInfo("tm-a", "host-a:1")).ok());
   clock_.Advance(kTimeout - absl::Milliseconds(1));
   EXPECT_TRUE(registry_.ExpireSilent().empty());
-  auto gap = registry_.Heartbeat(1, MakeInfo("tm-a", "host-a:1").slots, {});
-  ASSERT_TRUE(gap.ok());
-  EXPECT_EQ(*gap, kTimeout - absl::Milliseconds(1));
+  auto heartbeat = registry_.Heartbeat(1, ProcessUsage{1.5, 1000});
+  ASSERT_TRUE(heartbeat.ok());
+  EXPECT_EQ(*heartbeat->id, "tm-a");
+  EXPECT_EQ(heartbeat->gap, kTimeout - absl::Milliseconds(1));
+  EXPECT_EQ(registry_.Find("tm-a")->usage.resident_memory_bytes, 1000);
   clock_.Advance(kTimeout - absl::Milliseconds(1));
   EXPECT_TRUE(registry_.ExpireSilent().empty());
-  EXPECT_EQ(registry_.totals().task_managers, 1);
-}
-
-TEST_F(TaskManagerRegistryTest, SlotReportWinsOverTheRegistryView) {
-  TaskManagerInfo info = MakeInfo("tm-a", "host-a:1");
-  ASSERT_TRUE(registry_.Register(1, info).ok());
-  std::vector<SlotState> report = info.slots;
-  report[1].job_id = "job-1";
-  report[1].allocation_id = "alloc-1";
-  ASSERT_TRUE(registry_.Heartbeat(1, report, ProcessUsage{1.5, 1000}).ok());
-  EXPECT_EQ(registry_.totals().slots_free, 1);
-  EXPECT_DOUBLE_EQ(registry_.totals().used.cpu_cores, 1);
-  EXPECT_DOUBLE_EQ(registry_.totals().used.extended.at("gpu"), 0.5);
-  EXPECT_EQ(registry_.Find("tm-a")->usage.resident_memory_bytes, 1000);
-  // The TaskManager later reports the slot free again.
-  ASSERT_TRUE(registry_.Heartbeat(1, info.slots, {}).ok());
-  EXPECT_EQ(registry_.totals().slots_free, 2);
-  EXPECT_DOUBLE_EQ(registry_.totals().used.cpu_cores, 0);
+  EXPECT_EQ(registry_.size(), 1);
 }
 
 TEST_F(TaskManagerRegistryTest, InvalidRegistrationsAreRefused) {
@@ -134,11 +115,11 @@ TEST_F(TaskManagerRegistryTest, InvalidRegistrationsAreRefused) {
   ASSERT_TRUE(registry_.Register(1, MakeInfo("tm-a", "host-a:1")).ok());
   EXPECT_EQ(registry_.Register(1, MakeInfo("tm-b", "host-b:1")).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(registry_.totals().task_managers, 1);
+  EXPECT_EQ(registry_.size(), 1);
 }
 
 TEST_F(TaskManagerRegistryTest, HeartbeatBeforeRegistrationIsRefused) {
-  EXPECT_EQ(registry_.Heartbeat(9, {}, {}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry_.Heartbeat(9, {}).status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -69,6 +69,15 @@ class SessionKeeper {
     if (thread_.joinable()) thread_.join();
   }
 
+  // Sends on the current session if it is registered; false when there is
+  // none (the caller re-sends what matters from on_state(true)).
+  bool Send(Out message) {
+    absl::MutexLock lock(&mu_);
+    if (current_ == nullptr || !registered_) return false;
+    current_->Send(std::move(message));
+    return true;
+  }
+
   bool registered() const {
     absl::MutexLock lock(&mu_);
     return registered_;
@@ -110,6 +119,7 @@ class SessionKeeper {
       absl::MutexLock lock(&mu_);
       attempt_ = Attempt{};
       attempt_.last_ack = absl::Now();
+      current_ = stream.get();
     }
     stream->Start(hooks_.make_register());
     bool accepted = AwaitRegistration();
@@ -121,6 +131,10 @@ class SessionKeeper {
     }
     EndStream(*stream, accepted);
     stream->WaitDone();
+    {
+      absl::MutexLock lock(&mu_);
+      current_ = nullptr;
+    }
     return NextDelay(accepted, backoff);
   }
 
@@ -222,6 +236,7 @@ class SessionKeeper {
   const Hooks hooks_;
   mutable absl::Mutex mu_;
   Attempt attempt_ ABSL_GUARDED_BY(mu_);
+  Stream* current_ ABSL_GUARDED_BY(mu_) = nullptr;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool deregister_ ABSL_GUARDED_BY(mu_) = false;
   bool registered_ ABSL_GUARDED_BY(mu_) = false;
