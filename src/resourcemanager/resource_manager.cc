@@ -64,26 +64,29 @@ void ResourceManager::RegisterTaskManager(SessionId session, std::shared_ptr<Ses
 }
 
 void ResourceManager::TaskManagerHeartbeat(SessionId session, uint64_t sequence,
-                                           std::vector<SlotState> slots, ProcessUsage usage) {
-  mailbox_.Post([this, session, sequence, slots = std::move(slots), usage]() mutable {
-    auto peer = task_manager_peers_.find(session);
-    if (peer == task_manager_peers_.end()) return;  // lost or never registered: stream is closing
-    auto heartbeat = registry_.Heartbeat(session, usage);
-    if (!heartbeat.ok()) {
-      peer->second->Close(heartbeat.status());
-      return;
-    }
-    metrics_.HeartbeatReceived(heartbeat->gap);
-    peer->second->SendHeartbeatAck(sequence, nullptr);
-    SlotManagerEffects effects;
-    int free_before = slots_.slots_free();
-    slots_.ReconcileSlotReport(*heartbeat->id, slots, &effects);
-    // Most heartbeats change nothing: then there is nothing to tell anyone.
-    if (slots_.slots_free() != free_before || !effects.requests.empty() ||
-        !effects.revocations.empty()) {
-      Execute(effects);
-    }
-  });
+                                           std::vector<SlotState> slots,
+                                           uint64_t slot_report_version, ProcessUsage usage) {
+  mailbox_.Post(
+      [this, session, sequence, slots = std::move(slots), slot_report_version, usage]() mutable {
+        auto peer = task_manager_peers_.find(session);
+        if (peer == task_manager_peers_.end())
+          return;  // lost or never registered: stream is closing
+        auto heartbeat = registry_.Heartbeat(session, usage);
+        if (!heartbeat.ok()) {
+          peer->second->Close(heartbeat.status());
+          return;
+        }
+        metrics_.HeartbeatReceived(heartbeat->gap);
+        peer->second->SendHeartbeatAck(sequence, nullptr);
+        SlotManagerEffects effects;
+        int free_before = slots_.slots_free();
+        slots_.ReconcileSlotReport(*heartbeat->id, slots, &effects, slot_report_version);
+        // Most heartbeats change nothing: then there is nothing to tell anyone.
+        if (slots_.slots_free() != free_before || !effects.requests.empty() ||
+            !effects.revocations.empty()) {
+          Execute(effects);
+        }
+      });
 }
 
 void ResourceManager::SlotRequestAnswered(SessionId session, SlotRequestAnswer answer) {
@@ -91,7 +94,7 @@ void ResourceManager::SlotRequestAnswered(SessionId session, SlotRequestAnswer a
     if (task_manager_peers_.count(session) == 0) return;
     SlotManagerEffects effects;
     if (answer.accepted) {
-      slots_.SlotRequestAccepted(answer.allocation_id);
+      slots_.SlotRequestAccepted(answer.allocation_id, answer.slot_report_version);
       return;
     }
     spdlog::info("TaskManager refused allocation {}: slot held by allocation {} of job '{}'",

@@ -45,6 +45,7 @@ struct SlotRequestAnswer {
   bool accepted = false;
   std::string occupant_job_id;
   std::string occupant_allocation_id;
+  uint64_t slot_report_version = 0;
 };
 
 class ResourceManager {
@@ -59,7 +60,7 @@ class ResourceManager {
   void RegisterTaskManager(SessionId session, std::shared_ptr<SessionPeer> peer,
                            TaskManagerInfo info);
   void TaskManagerHeartbeat(SessionId session, uint64_t sequence, std::vector<SlotState> slots,
-                            ProcessUsage usage);
+                            uint64_t slot_report_version, ProcessUsage usage);
   void SlotRequestAnswered(SessionId session, SlotRequestAnswer answer);
   void DeregisterTaskManager(SessionId session, std::string reason);
   void TaskManagerSessionClosed(SessionId session);

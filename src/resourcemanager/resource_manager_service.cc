@@ -93,7 +93,7 @@ ResourceManagerService::TaskManagerSession(grpc::CallbackServerContext*) {
       case v1::TaskManagerMessage::kHeartbeat: {
         const auto& heartbeat = message.heartbeat();
         core->TaskManagerHeartbeat(session, heartbeat.sequence(), FromProto(heartbeat.slots()),
-                                   FromProto(heartbeat.usage()));
+                                   heartbeat.slot_report_version(), FromProto(heartbeat.usage()));
         break;
       }
       case v1::TaskManagerMessage::kDeregister:

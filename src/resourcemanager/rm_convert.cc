@@ -19,7 +19,7 @@ TaskManagerInfo FromProto(const v1::RegisterTaskManager& message) {
 
 SlotRequestAnswer FromProto(const v1::SlotRequestResult& message) {
   return SlotRequestAnswer{message.allocation_id(), message.accepted(), message.occupant_job_id(),
-                           message.occupant_allocation_id()};
+                           message.occupant_allocation_id(), message.slot_report_version()};
 }
 
 absl::StatusOr<JobDeclaration> FromProto(const v1::DeclareResources& message) {

@@ -212,9 +212,13 @@ void SlotManager::RemoveTaskManager(const std::string& id, const std::string& wh
 }
 
 void SlotManager::ReconcileSlotReport(const std::string& id, const std::vector<SlotState>& report,
-                                      SlotManagerEffects* effects) {
+                                      SlotManagerEffects* effects, uint64_t version) {
   auto tm_it = task_managers_.find(id);
   if (tm_it == task_managers_.end()) return;
+  if (version != 0) {
+    if (version < tm_it->second.report_version) return;  // built before a change we know
+    tm_it->second.report_version = version;
+  }
   bool changed = false;
   for (const SlotState& reported : report) {
     auto slot_it = tm_it->second.slots.find(reported.index);
@@ -344,9 +348,11 @@ void SlotManager::JobMasterLost(const std::string& job_master, SlotManagerEffect
   Schedule(effects);  // slots held back for its jobs go to others
 }
 
-void SlotManager::SlotRequestAccepted(const std::string& allocation_id) {
+void SlotManager::SlotRequestAccepted(const std::string& allocation_id, uint64_t version) {
   auto it = allocations_.find(allocation_id);
   if (it == allocations_.end()) return;
+  uint64_t& known = task_managers_.at(it->second.task_manager).report_version;
+  known = std::max(known, version);
   Slot& slot = task_managers_.at(it->second.task_manager).slots.at(it->second.index);
   if (slot.allocation == allocation_id) slot.phase = Phase::kAllocated;
 }

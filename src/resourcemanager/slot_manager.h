@@ -131,9 +131,11 @@ class SlotManager {
                       const std::vector<SlotState>& slots, SlotManagerEffects* effects);
   void RemoveTaskManager(const std::string& id, const std::string& why,
                          SlotManagerEffects* effects);
-  // A heartbeat's slot report: it wins, except over requests still in flight.
+  // A heartbeat's slot report: it wins, except over requests still in flight
+  // and over what a newer answer of the TaskManager (higher `version`) said.
+  // Version 0: unversioned, always applied.
   void ReconcileSlotReport(const std::string& id, const std::vector<SlotState>& slots,
-                           SlotManagerEffects* effects);
+                           SlotManagerEffects* effects, uint64_t version = 0);
 
   // A job's need: PERMISSION_DENIED / NOT_FOUND for a bad tenant or token,
   // INVALID_ARGUMENT for a malformed or quota-exceeding request.
@@ -146,8 +148,9 @@ class SlotManager {
   // but wait for no more until it re-declares.
   void JobMasterLost(const std::string& job_master, SlotManagerEffects* effects);
 
-  // The TaskManager took the slot for the allocation.
-  void SlotRequestAccepted(const std::string& allocation_id);
+  // The TaskManager took the slot for the allocation; `version` is its slot
+  // table's version after that.
+  void SlotRequestAccepted(const std::string& allocation_id, uint64_t version = 0);
   // The TaskManager's slot is held by another allocation: correct the view
   // and pick again.
   void SlotRequestRejected(const std::string& allocation_id, const std::string& occupant_job,
@@ -183,6 +186,7 @@ class SlotManager {
   struct TaskManagerSlots {
     std::string tenant;
     std::map<int, Slot> slots;
+    uint64_t report_version = 0;  // newest slot table version heard of
   };
   struct Allocation {
     std::string job;

@@ -80,6 +80,12 @@ std::vector<SlotState> TaskManager::SlotReport() {
   return mailbox_.Ask([this] { return slot_table_->Report(); }).get();
 }
 
+std::pair<std::vector<SlotState>, uint64_t> TaskManager::VersionedSlotReport() {
+  return mailbox_
+      .Ask([this] { return std::make_pair(slot_table_->Report(), slot_table_->version()); })
+      .get();
+}
+
 v1::TaskManagerMessage TaskManager::RegisterMessage() {
   v1::TaskManagerMessage message;
   auto* reg = message.mutable_register_();
@@ -97,7 +103,9 @@ v1::TaskManagerMessage TaskManager::HeartbeatMessage(uint64_t sequence) {
   v1::TaskManagerMessage message;
   auto* heartbeat = message.mutable_heartbeat();
   heartbeat->set_sequence(sequence);
-  for (const auto& slot : SlotReport()) ToProto(slot, heartbeat->add_slots());
+  auto [slots, version] = VersionedSlotReport();
+  for (const auto& slot : slots) ToProto(slot, heartbeat->add_slots());
+  heartbeat->set_slot_report_version(version);
   ToProto(ReadProcessUsage(), heartbeat->mutable_usage());
   return message;
 }
@@ -124,6 +132,7 @@ void TaskManager::OnSlotRequest(const v1::SlotRequest& request) {
   result->set_accepted(outcome.accepted);
   result->set_occupant_job_id(outcome.occupant_job);
   result->set_occupant_allocation_id(outcome.occupant_allocation);
+  result->set_slot_report_version(slot_table_->version());
   keeper_->Send(std::move(answer));
   if (!outcome.accepted) {
     spdlog::warn("Slot {} requested for allocation {} is held by allocation {} of job '{}'",

@@ -42,6 +42,8 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
   bool registered() const { return keeper_ && keeper_->registered(); }
   // The current slot states (allocations and jobs), as the next heartbeat reports them.
   std::vector<SlotState> SlotReport();
+  // The report and the slot table's version it shows.
+  std::pair<std::vector<SlotState>, uint64_t> VersionedSlotReport();
 
  private:
   TaskManager() = default;

@@ -19,6 +19,7 @@ TaskSlotTable::RequestOutcome TaskSlotTable::Request(int index, const std::strin
   }
   if (slot.use == Use::kActive) return RequestOutcome{true, false, "", ""};
   slot.use = Use::kOffered;
+  ++version_;
   slot.state.allocation_id = allocation;
   slot.state.job_id = job;
   slot.job_master_address = job_master_address;
@@ -30,6 +31,7 @@ bool TaskSlotTable::Activate(const std::string& allocation) {
   for (auto& [index, slot] : slots_) {
     if (slot.state.allocation_id == allocation && slot.use == Use::kOffered) {
       slot.use = Use::kActive;
+      ++version_;
       return true;
     }
   }
@@ -40,6 +42,7 @@ bool TaskSlotTable::Free(const std::string& allocation) {
   for (auto& [index, slot] : slots_) {
     if (slot.use != Use::kFree && slot.state.allocation_id == allocation) {
       slot.use = Use::kFree;
+      ++version_;
       slot.state.allocation_id.clear();
       slot.state.job_id.clear();
       slot.job_master_address.clear();

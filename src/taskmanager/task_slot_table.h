@@ -52,11 +52,14 @@ class TaskSlotTable {
   const Slot* Find(const std::string& allocation) const;
   std::vector<SlotState> Report() const;
   int free_slots() const;
+  // Grows with every change; heartbeats and answers carry it.
+  uint64_t version() const { return version_; }
 
  private:
   const Clock* clock_;
   const absl::Duration slot_timeout_;
   std::map<int, Slot> slots_;
+  uint64_t version_ = 1;
 };
 
 }  // namespace sluice

@@ -134,7 +134,7 @@ class ResourceManagerTest : public ::testing::Test {
 TEST_F(ResourceManagerTest, RegistersAndAcksHeartbeats) {
   auto peer = std::make_shared<RecordingPeer>();
   rm_.RegisterTaskManager(1, peer, Info("tm-a", "a:1"));
-  rm_.TaskManagerHeartbeat(1, 7, Info("tm-a", "a:1").slots, {});
+  rm_.TaskManagerHeartbeat(1, 7, Info("tm-a", "a:1").slots, 0, {});
   ASSERT_TRUE(WaitFor([&] { return peer->last_ack() == 7; }));
   EXPECT_FALSE(peer->accepted().empty());
   auto status = Status();

@@ -440,6 +440,25 @@ TEST_F(SlotManagerTest, ARestartedResourceManagerAdoptsRunningAllocations) {
   EXPECT_TRUE(sm_->Waiting().empty());
 }
 
+TEST_F(SlotManagerTest, AReportOlderThanTheTaskManagersAnswerIsIgnored) {
+  AddTm("a", 1);
+  auto granted = Declare(Job("j", 1));
+  ASSERT_EQ(granted.requests.size(), 1u);
+  std::vector<SlotState> stale = sm_->SlotsOf("a");
+  stale[0].allocation_id.clear();
+  stale[0].job_id.clear();
+  SlotManagerEffects effects;
+  sm_->ReconcileSlotReport("a", stale, &effects, 4);
+  sm_->SlotRequestAccepted(granted.requests[0].allocation_id, 6);
+  // A heartbeat built before the TaskManager took the slot arrives late.
+  sm_->ReconcileSlotReport("a", stale, &effects, 5);
+  EXPECT_TRUE(effects.revocations.empty());
+  EXPECT_EQ(Held("j"), 1);
+  // A newer report that shows the slot free does free it.
+  sm_->ReconcileSlotReport("a", stale, &effects, 7);
+  EXPECT_EQ(effects.revocations.size(), 1u);
+}
+
 TEST_F(SlotManagerTest, SlotReportsRepairDrift) {
   AddTm("a", 3);
   auto granted = Declare(Job("j", 2));
