@@ -7,6 +7,8 @@
 #include <random>
 
 #include "common/clock.h"
+#include "prometheus/registry.h"
+#include "resourcemanager/rm_metrics.h"
 #include "resourcemanager/slot_manager.h"
 
 namespace sluice {
@@ -69,6 +71,7 @@ class RandomScenario {
       if (Uniform(0, 9) < 9) sm_->SlotRequestAccepted(grant.allocation_id);  // most are taken
     }
     Check(effects);
+    if (++steps_ % 25 == 0) CheckMetrics();
   }
 
  private:
@@ -175,7 +178,35 @@ class RandomScenario {
     }
   }
 
+  // The published metrics say what the views say, and ended jobs leave no series.
+  void CheckMetrics() {
+    metrics_.PublishAllocation(sm_->TenantViews(), sm_->JobViews(), sm_->Waiting(), clock_.Now());
+    std::map<std::string, double> job_slots, tenant_slots;
+    double waiting = -1;
+    for (const auto& family : registry_.Collect()) {
+      for (const auto& metric : family.metric) {
+        std::map<std::string, std::string> labels;
+        for (const auto& label : metric.label) labels[label.name] = label.value;
+        if (family.name == "sluice_resourcemanager_job_slots") {
+          job_slots[labels["job"]] = metric.gauge.value;
+        } else if (family.name == "sluice_resourcemanager_tenant_slots") {
+          tenant_slots[labels["tenant"]] = metric.gauge.value;
+        } else if (family.name == "sluice_resourcemanager_waiting_requests") {
+          waiting = metric.gauge.value;
+        }
+      }
+    }
+    auto jobs = sm_->JobViews();
+    ASSERT_EQ(job_slots.size(), jobs.size());
+    for (const auto& job : jobs) ASSERT_EQ(job_slots[job.job_id], job.slots) << job.job_id;
+    for (const auto& t : sm_->TenantViews()) ASSERT_EQ(tenant_slots[t.name], t.slots) << t.name;
+    ASSERT_EQ(waiting, static_cast<double>(sm_->Waiting().size()));
+  }
+
   FakeClock clock_;
+  prometheus::Registry registry_;
+  ResourceManagerMetrics metrics_{registry_};
+  int steps_ = 0;
   std::string last_op_;
   std::mt19937 rng_;
   std::unique_ptr<SlotManager> sm_;
