@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/cluster_client.h"
+#include "client/job_commands.h"
 #include "client/status_format.h"
 #include "common/config/config_options.h"
 #include "common/daemon.h"
@@ -71,8 +72,36 @@ int main(int argc, char** argv) {
   config_cmd->require_subcommand(1);
   auto* docs = config_cmd->add_subcommand("docs", "Print the configuration reference (Markdown)");
 
+  sluice::JobCommand job_command;
+  bool local = false;
+  auto* run = app.add_subcommand("run", "Run a job from a job library");
+  run->add_option("-c,--class", job_command.job, "Name of the job in the library")->required();
+  run->add_option("-p,--parallelism", job_command.parallelism, "Default parallelism")
+      ->check(CLI::PositiveNumber);
+  run->add_flag("--local", local, "Run in this process (a MiniCluster) instead of on a cluster");
+  run->add_option("library", job_command.library, "The job library (.so)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  run->add_option("args", job_command.args, "Arguments for the job, after --");
+  auto* info = app.add_subcommand("info", "Print a job's plan: vertices, chaining, partitioning");
+  info->add_option("-c,--class", job_command.job, "Name of the job in the library")->required();
+  info->add_option("-p,--parallelism", job_command.parallelism, "Default parallelism")
+      ->check(CLI::PositiveNumber);
+  info->add_option("library", job_command.library, "The job library (.so)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  info->add_option("args", job_command.args, "Arguments for the job, after --");
+
   CLI11_PARSE(app, argc, argv);
   if (status->parsed()) return sluice::RunClusterStatus(status_args);
+  if (info->parsed()) return sluice::PrintPlan(job_command, std::cout, std::cerr);
+  if (run->parsed()) {
+    if (!local) {
+      std::cerr << "sluice: submitting to a cluster is not available yet; use --local\n";
+      return 2;
+    }
+    return sluice::RunLocal(job_command, std::cout, std::cerr);
+  }
   if (docs->parsed()) {
     std::cout << sluice::RenderConfigReference();
     return 0;

@@ -1,0 +1,448 @@
+// The job API: a StreamEnvironment creates sources; DataStream and
+// KeyedStream chain transformations and end in sinks. Everything here only
+// builds the graph; the engine runs it.
+//
+//   SLUICE_JOB(WordCount) {
+//     env.ReadTextFiles(args.at(0))
+//         .FlatMap<std::string>([](const std::string& line, Collector<std::string>& out) {...})
+//         .Map([](const std::string& w) { return std::make_pair(w, int64_t{1}); })
+//         .KeyBy([](const auto& p) { return p.first; })
+//         .Sum<1>()
+//         .WriteAsText(args.at(1));
+//   }
+#ifndef SLUICE_DATASTREAM_H_
+#define SLUICE_DATASTREAM_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+#include "sluice/functions.h"
+#include "sluice/graph.h"
+#include "sluice/key_hash.h"
+#include "sluice/operators.h"
+#include "sluice/serialization.h"
+#include "sluice/sources.h"
+#include "sluice/text.h"
+
+namespace sluice {
+
+template <typename T>
+class DataStream;
+template <typename K, typename T>
+class KeyedStream;
+
+class StreamEnvironment {
+ public:
+  explicit StreamEnvironment(std::string job_name = "job") : graph_(std::make_shared<JobGraph>()) {
+    graph_->name = std::move(job_name);
+  }
+
+  StreamEnvironment& SetParallelism(int parallelism) {
+    graph_->default_parallelism = parallelism;
+    return *this;
+  }
+  StreamEnvironment& SetMaxParallelism(int max_parallelism) {
+    graph_->max_parallelism = max_parallelism;
+    return *this;
+  }
+  int parallelism() const { return graph_->default_parallelism; }
+
+  // Sources.
+  template <typename T>
+  DataStream<T> FromCollection(std::vector<T> items);
+  // f(i) for i in [0, count) (count < 0: forever), split across subtasks, at
+  // most `rate_per_second` records per second in all (0: unlimited).
+  template <typename F>
+  auto Generate(F f, int64_t count = -1, double rate_per_second = 0)
+      -> DataStream<std::decay_t<std::invoke_result_t<F&, int64_t>>>;
+  DataStream<int64_t> Sequence(int64_t from, int64_t to_exclusive);
+  // A file, a directory or a glob; files are split across subtasks.
+  DataStream<std::string> ReadTextFiles(std::string path);
+  DataStream<std::string> SocketTextStream(std::string host, int port);
+
+  // Validates the graph and decides chaining; throws GraphError naming the
+  // operator at fault.
+  JobGraph Build() {
+    JobGraph graph = *graph_;
+    graph.Finalize();
+    return graph;
+  }
+
+  // For the API's own use: adds a node whose output records are of type Out.
+  template <typename Out>
+  int AddNode(StreamNode node);
+  StreamNode& node(int id) { return graph_->nodes.at(id); }
+
+ private:
+  template <typename Out, typename Make>
+  DataStream<Out> AddSource(std::string name, Make make);
+
+  std::shared_ptr<JobGraph> graph_;
+};
+
+// Names, uids and parallelism of a sink.
+class SinkHandle {
+ public:
+  SinkHandle(StreamEnvironment* env, int node) : env_(env), node_(node) {}
+  SinkHandle& Name(std::string name) {
+    env_->node(node_).name = std::move(name);
+    return *this;
+  }
+  SinkHandle& Uid(std::string uid) {
+    env_->node(node_).uid = std::move(uid);
+    return *this;
+  }
+  SinkHandle& SetParallelism(int parallelism) {
+    env_->node(node_).parallelism = parallelism;
+    return *this;
+  }
+
+ private:
+  StreamEnvironment* env_;
+  int node_;
+};
+
+template <typename T>
+class DataStream {
+ public:
+  using Type = T;
+  DataStream(StreamEnvironment* env, int node, Partitioning next = Partitioning::kDefault)
+      : env_(env), node_(node), next_(next) {}
+
+  template <typename F>
+  auto Map(F f) -> DataStream<std::decay_t<std::invoke_result_t<F&, const T&>>> {
+    using R = std::decay_t<std::invoke_result_t<F&, const T&>>;
+    return Then<R>("Map", [f](OperatorContext& ctx, AnyCollector* out) {
+      return std::make_unique<internal::MapOperator<T, R, F>>(ctx.name, f,
+                                                              static_cast<Collector<R>*>(out));
+    });
+  }
+
+  // f(const T&, Collector<R>&) emits zero or more records.
+  template <typename R, typename F>
+  DataStream<R> FlatMap(F f) {
+    return Then<R>("FlatMap", [f](OperatorContext& ctx, AnyCollector* out) {
+      return std::make_unique<internal::FlatMapOperator<T, R, F>>(ctx.name, f,
+                                                                  static_cast<Collector<R>*>(out));
+    });
+  }
+
+  template <typename F>
+  DataStream<T> Filter(F f) {
+    return Then<T>("Filter", [f](OperatorContext& ctx, AnyCollector* out) {
+      return std::make_unique<internal::FilterOperator<T, F>>(ctx.name, f,
+                                                              static_cast<Collector<T>*>(out));
+    });
+  }
+
+  // Records with equal keys go to the same subtask (by key group).
+  template <typename KF>
+  auto KeyBy(KF key) -> KeyedStream<std::decay_t<std::invoke_result_t<KF&, const T&>>, T> {
+    using K = std::decay_t<std::invoke_result_t<KF&, const T&>>;
+    return KeyedStream<K, T>(env_, node_, std::function<K(const T&)>(std::move(key)));
+  }
+
+  // Merges streams of one type (of equal parallelism; Rebalance() first otherwise).
+  DataStream<T> Union(const DataStream<T>& other) {
+    StreamNode node;
+    node.name = "Union";
+    node.inputs = {node_, other.node_};
+    node.partitioning = next_;
+    node.chainable = false;
+    node.make_operator = [](OperatorContext&, AnyCollector* out) -> std::unique_ptr<AnyCollector> {
+      return std::make_unique<internal::UnionPassThrough<T>>(static_cast<Collector<T>*>(out));
+    };
+    return DataStream<T>(env_, env_->template AddNode<T>(std::move(node)));
+  }
+
+  // How records reach the next operator.
+  DataStream<T> Rebalance() const { return DataStream<T>(env_, node_, Partitioning::kRebalance); }
+  DataStream<T> Rescale() const { return DataStream<T>(env_, node_, Partitioning::kRescale); }
+  DataStream<T> Broadcast() const { return DataStream<T>(env_, node_, Partitioning::kBroadcast); }
+  DataStream<T> Forward() const { return DataStream<T>(env_, node_, Partitioning::kForward); }
+
+  DataStream<T>& Name(std::string name) {
+    env_->node(node_).name = std::move(name);
+    return *this;
+  }
+  DataStream<T>& Uid(std::string uid) {
+    env_->node(node_).uid = std::move(uid);
+    return *this;
+  }
+  DataStream<T>& SetParallelism(int parallelism) {
+    env_->node(node_).parallelism = parallelism;
+    return *this;
+  }
+
+  // Sinks.
+  SinkHandle Print() {
+    return AddSink("Print", [](OperatorContext& ctx) {
+      auto format = [](const T& r) { return ToText(r); };
+      return std::make_unique<internal::PrintSink<T, decltype(format)>>(format, ctx.runtime);
+    });
+  }
+  // One file per subtask in `directory`: part-<subtask>, complete once the job finished.
+  SinkHandle WriteAsText(std::string directory) {
+    return AddSink("TextFileSink", [directory](OperatorContext& ctx) {
+      auto format = [](const T& r) { return ToText(r); };
+      return std::make_unique<internal::TextFileSink<T, decltype(format)>>(format, directory,
+                                                                           ctx.runtime->subtask());
+    });
+  }
+  SinkHandle Discard() {
+    return AddSink("Discard",
+                   [](OperatorContext&) { return std::make_unique<internal::DiscardSink<T>>(); });
+  }
+  // f(const T&) for every record; called from the subtask's thread.
+  template <typename F>
+  SinkHandle Sink(F f) {
+    return AddSink("CallbackSink", [f](OperatorContext& ctx) {
+      return std::make_unique<internal::CallbackSink<T, F>>(ctx.name, f);
+    });
+  }
+
+  int node_id() const { return node_; }
+  StreamEnvironment* env() const { return env_; }
+
+ private:
+  template <typename K, typename U>
+  friend class KeyedStream;
+  template <typename U>
+  friend class DataStream;
+
+  template <typename R, typename Make>
+  DataStream<R> Then(std::string name, Make make, Partitioning partitioning,
+                     std::shared_ptr<void> key_hash) {
+    StreamNode node;
+    node.name = std::move(name);
+    node.inputs = {node_};
+    node.partitioning = partitioning;
+    node.key_hash = std::move(key_hash);
+    node.make_operator = [make](OperatorContext& ctx,
+                                AnyCollector* out) -> std::unique_ptr<AnyCollector> {
+      return make(ctx, out);
+    };
+    return DataStream<R>(env_, env_->template AddNode<R>(std::move(node)));
+  }
+  template <typename R, typename Make>
+  DataStream<R> Then(std::string name, Make make) {
+    return Then<R>(std::move(name), std::move(make), next_, nullptr);
+  }
+
+  template <typename Make>
+  SinkHandle AddSink(std::string name, Make make) {
+    StreamNode node;
+    node.kind = StreamNode::Kind::kSink;
+    node.name = std::move(name);
+    node.inputs = {node_};
+    node.partitioning = next_;
+    node.make_operator = [make](OperatorContext& ctx,
+                                AnyCollector*) -> std::unique_ptr<AnyCollector> {
+      return make(ctx);
+    };
+    return SinkHandle(env_, env_->template AddNode<T>(std::move(node)));
+  }
+
+  StreamEnvironment* env_;
+  int node_;
+  Partitioning next_;
+};
+
+template <typename K, typename T>
+class KeyedStream {
+ public:
+  KeyedStream(StreamEnvironment* env, int node, std::function<K(const T&)> key)
+      : env_(env),
+        node_(node),
+        key_(std::make_shared<std::function<K(const T&)>>(std::move(key))) {}
+
+  // f(const T& accumulated, const T& next) -> T, per key; emits every update.
+  template <typename F>
+  DataStream<T> Reduce(F f, std::string name = "Reduce") {
+    auto key = key_;
+    return Keyed<T>(std::move(name), [key, f](OperatorContext& ctx, AnyCollector* out) {
+      auto k = [key](const T& t) { return (*key)(t); };
+      return std::make_unique<internal::ReduceOperator<K, T, decltype(k), F>>(
+          ctx.name, k, f, static_cast<Collector<T>*>(out));
+    });
+  }
+
+  // Running sum / min / max of field I of a pair or tuple, per key.
+  template <size_t I>
+  DataStream<T> Sum() {
+    return Reduce(
+        [](const T& a, const T& b) {
+          T r = a;
+          std::get<I>(r) += std::get<I>(b);
+          return r;
+        },
+        "Sum");
+  }
+  template <size_t I>
+  DataStream<T> Min() {
+    return Reduce(
+        [](const T& a, const T& b) {
+          T r = a;
+          if (std::get<I>(b) < std::get<I>(r)) std::get<I>(r) = std::get<I>(b);
+          return r;
+        },
+        "Min");
+  }
+  template <size_t I>
+  DataStream<T> Max() {
+    return Reduce(
+        [](const T& a, const T& b) {
+          T r = a;
+          if (std::get<I>(r) < std::get<I>(b)) std::get<I>(r) = std::get<I>(b);
+          return r;
+        },
+        "Max");
+  }
+  // The whole record with the smallest / largest field I so far, per key.
+  template <size_t I>
+  DataStream<T> MinBy() {
+    return Reduce([](const T& a, const T& b) { return std::get<I>(b) < std::get<I>(a) ? b : a; },
+                  "MinBy");
+  }
+  template <size_t I>
+  DataStream<T> MaxBy() {
+    return Reduce([](const T& a, const T& b) { return std::get<I>(a) < std::get<I>(b) ? b : a; },
+                  "MaxBy");
+  }
+  // The same for a struct member.
+  template <typename M, typename U = T>
+  DataStream<T> Sum(M U::*member) {
+    return Reduce(
+        [member](const T& a, const T& b) {
+          T r = a;
+          r.*member += b.*member;
+          return r;
+        },
+        "Sum");
+  }
+
+  // A KeyedProcessFunction<K, T, Out> per subtask, made by `make`.
+  template <typename Fn, typename Make, std::enable_if_t<std::is_invocable_v<Make&>, int> = 0>
+  DataStream<typename Fn::Output> Process(Make make, std::string name = "Process") {
+    using Out = typename Fn::Output;
+    static_assert(std::is_same_v<typename Fn::Key, K>, "the function's key type must match KeyBy");
+    static_assert(std::is_same_v<typename Fn::Input, T>, "the function's input type must match");
+    auto key = key_;
+    return Keyed<Out>(std::move(name), [key, make](OperatorContext& ctx, AnyCollector* out) {
+      auto k = [key](const T& t) { return (*key)(t); };
+      std::unique_ptr<KeyedProcessFunction<K, T, Out>> fn = make();
+      return std::make_unique<internal::ProcessOperator<K, T, Out, decltype(k)>>(
+          ctx.name, k, std::move(fn), ctx.runtime, static_cast<Collector<Out>*>(out));
+    });
+  }
+  // Process with a default-constructed Fn.
+  template <typename Fn>
+  DataStream<typename Fn::Output> Process(std::string name = "Process") {
+    return Process<Fn>([] { return std::make_unique<Fn>(); }, std::move(name));
+  }
+
+ private:
+  template <typename R, typename Make>
+  DataStream<R> Keyed(std::string name, Make make) {
+    auto key = key_;
+    auto hash = std::make_shared<std::function<uint64_t(const T&)>>(
+        [key](const T& t) { return KeyHash<K>()((*key)(t)); });
+    return DataStream<T>(env_, node_)
+        .template Then<R>(std::move(name), std::move(make), Partitioning::kHash, hash);
+  }
+
+  StreamEnvironment* env_;
+  int node_;
+  std::shared_ptr<std::function<K(const T&)>> key_;
+};
+
+// --- StreamEnvironment templates ----------------------------------------------
+
+template <typename Out>
+int StreamEnvironment::AddNode(StreamNode node) {
+  node.id = static_cast<int>(graph_->nodes.size());
+  node.output_type = typeid(Out).name();
+  node.output_serializable = IsSerializable<Out>::value;
+  if constexpr (IsSerializable<Out>::value) {
+    node.make_channel_writer = [](std::vector<ChannelSink*> channels, Partitioning partitioning,
+                                  const void* key_hash, int max_parallelism,
+                                  int subtask) -> std::unique_ptr<AnyCollector> {
+      return std::make_unique<internal::ChannelWriter<Out>>(
+          std::move(channels), partitioning,
+          static_cast<const std::function<uint64_t(const Out&)>*>(key_hash), max_parallelism,
+          subtask);
+    };
+    node.make_channel_reader = [](AnyCollector* head) {
+      auto* typed = static_cast<Collector<Out>*>(head);
+      return std::function<void(const char*, size_t)>([typed](const char* data, size_t size) {
+        internal::ReadRecords<Out>(data, size, typed);
+      });
+    };
+  }
+  graph_->nodes.push_back(std::move(node));
+  return graph_->nodes.back().id;
+}
+
+template <typename Out, typename Make>
+DataStream<Out> StreamEnvironment::AddSource(std::string name, Make make) {
+  StreamNode node;
+  node.kind = StreamNode::Kind::kSource;
+  node.name = std::move(name);
+  node.make_source = [make](OperatorContext& ctx,
+                            AnyCollector* out) -> std::unique_ptr<SourceRunner> {
+    return make(ctx, static_cast<Collector<Out>*>(out));
+  };
+  return DataStream<Out>(this, AddNode<Out>(std::move(node)));
+}
+
+template <typename T>
+DataStream<T> StreamEnvironment::FromCollection(std::vector<T> items) {
+  auto shared = std::make_shared<const std::vector<T>>(std::move(items));
+  auto stream = AddSource<T>("Collection", [shared](OperatorContext&, Collector<T>* out) {
+    return std::make_unique<internal::CollectionSource<T>>(shared, out);
+  });
+  stream.SetParallelism(1);
+  return stream;
+}
+
+template <typename F>
+auto StreamEnvironment::Generate(F f, int64_t count, double rate_per_second)
+    -> DataStream<std::decay_t<std::invoke_result_t<F&, int64_t>>> {
+  using T = std::decay_t<std::invoke_result_t<F&, int64_t>>;
+  return AddSource<T>(
+      "Generator", [f, count, rate_per_second](OperatorContext& ctx, Collector<T>* out) {
+        double rate = rate_per_second / ctx.runtime->parallelism();
+        return std::make_unique<internal::GeneratorSource<T, F>>(f, count, rate, ctx.runtime, out);
+      });
+}
+
+inline DataStream<int64_t> StreamEnvironment::Sequence(int64_t from, int64_t to_exclusive) {
+  return Generate([from](int64_t i) { return from + i; }, to_exclusive - from).Name("Sequence");
+}
+
+inline DataStream<std::string> StreamEnvironment::ReadTextFiles(std::string path) {
+  return AddSource<std::string>(
+      "TextFiles", [path](OperatorContext& ctx, Collector<std::string>* out) {
+        return std::make_unique<internal::TextFileSource>(path, ctx.runtime, out);
+      });
+}
+
+inline DataStream<std::string> StreamEnvironment::SocketTextStream(std::string host, int port) {
+  auto stream = AddSource<std::string>(
+      "SocketText", [host, port](OperatorContext&, Collector<std::string>* out) {
+        return std::make_unique<internal::SocketTextSource>(host, port, out);
+      });
+  stream.SetParallelism(1);
+  return stream;
+}
+
+}  // namespace sluice
+
+#endif  // SLUICE_DATASTREAM_H_

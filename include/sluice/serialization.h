@@ -1,0 +1,224 @@
+// How records cross a channel between subtasks: Serializer<T> writes a value
+// to bytes and reads it back. Built in for arithmetic types, std::string,
+// pairs, tuples, vectors, optionals and maps; a user struct becomes
+// serializable with one line:
+//
+//   struct Reading { std::string sensor; double value; };
+//   SLUICE_SERIALIZABLE(Reading, sensor, value);
+//
+// Records passed between chained operators are never serialized.
+#ifndef SLUICE_SERIALIZATION_H_
+#define SLUICE_SERIALIZATION_H_
+
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace sluice {
+
+// Appends bytes to a growing buffer.
+class Writer {
+ public:
+  explicit Writer(std::string* out) : out_(out) {}
+  void Bytes(const void* data, size_t size) { out_->append(static_cast<const char*>(data), size); }
+  void VarUint(uint64_t v) {
+    while (v >= 0x80) {
+      out_->push_back(static_cast<char>(v | 0x80));
+      v >>= 7;
+    }
+    out_->push_back(static_cast<char>(v));
+  }
+
+ private:
+  std::string* out_;
+};
+
+// Reads bytes back; throws std::runtime_error on truncated input.
+class Reader {
+ public:
+  Reader(const char* data, size_t size) : data_(data), end_(data + size) {}
+  void Bytes(void* out, size_t size) {
+    if (static_cast<size_t>(end_ - data_) < size) throw std::runtime_error("truncated record");
+    std::memcpy(out, data_, size);
+    data_ += size;
+  }
+  uint64_t VarUint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (data_ == end_) throw std::runtime_error("truncated record");
+      uint8_t byte = static_cast<uint8_t>(*data_++);
+      v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) return v;
+    }
+    throw std::runtime_error("malformed length");
+  }
+  const char* position() const { return data_; }
+  bool done() const { return data_ == end_; }
+
+ private:
+  const char* data_;
+  const char* end_;
+};
+
+template <typename T, typename Enable = void>
+struct Serializer;  // no definition: not serializable
+
+template <typename T>
+struct Serializer<T, std::enable_if_t<std::is_arithmetic_v<T> || std::is_enum_v<T>>> {
+  static void Write(const T& v, Writer& w) { w.Bytes(&v, sizeof(T)); }
+  static T Read(Reader& r) {
+    T v;
+    r.Bytes(&v, sizeof(T));
+    return v;
+  }
+};
+
+template <>
+struct Serializer<std::string> {
+  static void Write(const std::string& v, Writer& w) {
+    w.VarUint(v.size());
+    w.Bytes(v.data(), v.size());
+  }
+  static std::string Read(Reader& r) {
+    std::string v(r.VarUint(), '\0');
+    r.Bytes(v.data(), v.size());
+    return v;
+  }
+};
+
+template <typename A, typename B>
+struct Serializer<std::pair<A, B>> {
+  static void Write(const std::pair<A, B>& v, Writer& w) {
+    Serializer<A>::Write(v.first, w);
+    Serializer<B>::Write(v.second, w);
+  }
+  static std::pair<A, B> Read(Reader& r) {
+    A a = Serializer<A>::Read(r);
+    B b = Serializer<B>::Read(r);
+    return {std::move(a), std::move(b)};
+  }
+};
+
+template <typename... Ts>
+struct Serializer<std::tuple<Ts...>> {
+  static void Write(const std::tuple<Ts...>& v, Writer& w) {
+    std::apply(
+        [&w](const auto&... e) { (Serializer<std::decay_t<decltype(e)>>::Write(e, w), ...); }, v);
+  }
+  static std::tuple<Ts...> Read(Reader& r) { return std::tuple<Ts...>{Serializer<Ts>::Read(r)...}; }
+};
+
+template <typename T>
+struct Serializer<std::vector<T>> {
+  static void Write(const std::vector<T>& v, Writer& w) {
+    w.VarUint(v.size());
+    for (const auto& e : v) Serializer<T>::Write(e, w);
+  }
+  static std::vector<T> Read(Reader& r) {
+    std::vector<T> v;
+    uint64_t n = r.VarUint();
+    v.reserve(n);
+    for (uint64_t i = 0; i < n; ++i) v.push_back(Serializer<T>::Read(r));
+    return v;
+  }
+};
+
+template <typename T>
+struct Serializer<std::optional<T>> {
+  static void Write(const std::optional<T>& v, Writer& w) {
+    w.VarUint(v.has_value() ? 1 : 0);
+    if (v) Serializer<T>::Write(*v, w);
+  }
+  static std::optional<T> Read(Reader& r) {
+    if (r.VarUint() == 0) return std::nullopt;
+    return Serializer<T>::Read(r);
+  }
+};
+
+template <typename K, typename V>
+struct Serializer<std::map<K, V>> {
+  static void Write(const std::map<K, V>& v, Writer& w) {
+    w.VarUint(v.size());
+    for (const auto& [k, val] : v) {
+      Serializer<K>::Write(k, w);
+      Serializer<V>::Write(val, w);
+    }
+  }
+  static std::map<K, V> Read(Reader& r) {
+    std::map<K, V> v;
+    uint64_t n = r.VarUint();
+    for (uint64_t i = 0; i < n; ++i) {
+      K k = Serializer<K>::Read(r);
+      v.emplace(std::move(k), Serializer<V>::Read(r));
+    }
+    return v;
+  }
+};
+
+// Whether T has a Serializer.
+template <typename T, typename = void>
+struct IsSerializable : std::false_type {};
+template <typename T>
+struct IsSerializable<T, std::void_t<decltype(Serializer<T>::Write)>> : std::true_type {};
+template <typename... Ts>
+struct IsSerializable<std::tuple<Ts...>, void> : std::conjunction<IsSerializable<Ts>...> {};
+template <typename A, typename B>
+struct IsSerializable<std::pair<A, B>, void>
+    : std::conjunction<IsSerializable<A>, IsSerializable<B>> {};
+template <typename T>
+struct IsSerializable<std::vector<T>, void> : IsSerializable<T> {};
+template <typename T>
+struct IsSerializable<std::optional<T>, void> : IsSerializable<T> {};
+
+template <typename T>
+std::string Serialize(const T& value) {
+  std::string out;
+  Writer w(&out);
+  Serializer<T>::Write(value, w);
+  return out;
+}
+
+template <typename T>
+T Deserialize(const std::string& bytes) {
+  Reader r(bytes.data(), bytes.size());
+  return Serializer<T>::Read(r);
+}
+
+}  // namespace sluice
+
+namespace sluice::internal {
+template <typename... F>
+void WriteFields(Writer& w, const F&... fields) {
+  (Serializer<F>::Write(fields, w), ...);
+}
+template <typename... F>
+void ReadFields(Reader& r, F&... fields) {
+  ((fields = Serializer<F>::Read(r)), ...);
+}
+}  // namespace sluice::internal
+
+// Makes a default-constructible struct serializable field by field; list
+// every field, in declaration order.
+#define SLUICE_SERIALIZABLE(Type, ...)                      \
+  template <>                                               \
+  struct sluice::Serializer<Type> {                         \
+    static void Write(const Type& v, ::sluice::Writer& w) { \
+      const auto& [__VA_ARGS__] = v;                        \
+      ::sluice::internal::WriteFields(w, __VA_ARGS__);      \
+    }                                                       \
+    static Type Read(::sluice::Reader& r) {                 \
+      Type v{};                                             \
+      auto& [__VA_ARGS__] = v;                              \
+      ::sluice::internal::ReadFields(r, __VA_ARGS__);       \
+      return v;                                             \
+    }                                                       \
+  }
+
+#endif  // SLUICE_SERIALIZATION_H_

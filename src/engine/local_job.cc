@@ -1,0 +1,160 @@
+#include "engine/local_job.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace sluice::engine {
+namespace {
+
+// Which downstream subtasks upstream subtask `u` sends to.
+std::vector<int> Targets(Partitioning partitioning, int u, int up, int down) {
+  std::vector<int> targets;
+  switch (partitioning) {
+    case Partitioning::kForward:
+      targets.push_back(u);
+      break;
+    case Partitioning::kRescale:
+      if (down >= up) {
+        for (int t = 0; t < down; ++t) {
+          if (t * up / down == u) targets.push_back(t);
+        }
+      } else {
+        targets.push_back(u * down / up);
+      }
+      break;
+    default:  // rebalance, broadcast, hash: all to all
+      for (int t = 0; t < down; ++t) targets.push_back(t);
+  }
+  return targets;
+}
+
+}  // namespace
+
+const char* JobStateName(JobState state) {
+  switch (state) {
+    case JobState::kRunning:
+      return "RUNNING";
+    case JobState::kFinished:
+      return "FINISHED";
+    case JobState::kFailed:
+      return "FAILED";
+    case JobState::kCanceled:
+      return "CANCELED";
+  }
+  return "UNKNOWN";
+}
+
+LocalJob::LocalJob(JobGraph graph, LocalJobOptions options) : graph_(std::move(graph)) {
+  context_.buffer_timeout = options.buffer_timeout;
+  context_.buffers_per_channel = options.buffers_per_channel;
+  context_.print_out = options.print_out;
+  context_.on_failure = [this](const std::string& message) { OnFailure(message); };
+}
+
+absl::StatusOr<std::unique_ptr<LocalJob>> LocalJob::Start(JobGraph graph, LocalJobOptions options) {
+  for (const auto& node : graph.nodes) {
+    if (!node.make_operator && !node.make_source) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("operator '", node.name, "' has no code in this process"));
+    }
+  }
+  if (graph.vertices.empty()) return absl::FailedPreconditionError("the graph is not finalized");
+  std::unique_ptr<LocalJob> job(new LocalJob(std::move(graph), options));
+  job->Connect();
+  job->started_ = absl::Now();
+  {
+    absl::MutexLock lock(&job->mu_);
+    for (const auto& subtasks : job->tasks_) job->running_ += static_cast<int>(subtasks.size());
+  }
+  for (auto& subtasks : job->tasks_) {
+    for (auto& task : subtasks) {
+      job->threads_.emplace_back([raw = job.get(), t = task.get()] {
+        t->Run();
+        raw->OnTaskDone();
+      });
+    }
+  }
+  return job;
+}
+
+void LocalJob::Connect() {
+  for (const auto& vertex : graph_.vertices) {
+    auto& subtasks = tasks_.emplace_back();
+    for (int s = 0; s < vertex.parallelism; ++s) {
+      subtasks.push_back(std::make_unique<Task>(graph_, vertex, s, &context_));
+    }
+  }
+  for (const auto& edge : graph_.edges) {
+    auto& up = tasks_[edge.source_vertex];
+    auto& down = tasks_[edge.target_vertex];
+    std::vector<std::vector<ChannelSink*>> outputs(up.size());
+    for (int t = 0; t < static_cast<int>(down.size()); ++t) {
+      std::vector<int> from;
+      for (int u = 0; u < static_cast<int>(up.size()); ++u) {
+        auto targets = Targets(edge.partitioning, u, static_cast<int>(up.size()),
+                               static_cast<int>(down.size()));
+        if (std::find(targets.begin(), targets.end(), t) != targets.end()) from.push_back(u);
+      }
+      int first = down[t]->gate().channels();
+      for (int u : from) outputs[u].push_back(down[t]->gate().AddChannel());
+      down[t]->AddInput(edge, first, static_cast<int>(from.size()));
+    }
+    for (size_t u = 0; u < up.size(); ++u) up[u]->AddOutput(edge, std::move(outputs[u]));
+  }
+}
+
+void LocalJob::OnFailure(const std::string& message) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (error_.empty()) error_ = message;
+  }
+  context_.cancelled = true;
+  for (auto& subtasks : tasks_) {
+    for (auto& task : subtasks) task->gate().Wake();
+  }
+}
+
+void LocalJob::Cancel() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (result_) return;
+    cancel_requested_ = true;
+  }
+  context_.cancelled = true;
+  for (auto& subtasks : tasks_) {
+    for (auto& task : subtasks) task->gate().Wake();
+  }
+}
+
+void LocalJob::OnTaskDone() {
+  absl::MutexLock lock(&mu_);
+  if (--running_ > 0) return;
+  JobState state = !error_.empty()     ? JobState::kFailed
+                   : cancel_requested_ ? JobState::kCanceled
+                                       : JobState::kFinished;
+  result_ = JobResult{state, error_, absl::Now() - started_};
+}
+
+std::optional<JobResult> LocalJob::WaitFor(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto done = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return result_.has_value(); };
+  mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
+  return result_;
+}
+
+JobResult LocalJob::Wait() {
+  absl::MutexLock lock(&mu_);
+  auto done = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return result_.has_value(); };
+  mu_.Await(absl::Condition(&done));
+  return *result_;
+}
+
+LocalJob::~LocalJob() {
+  Cancel();
+  for (auto& thread : threads_) thread.join();
+}
+
+}  // namespace sluice::engine

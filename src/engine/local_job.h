@@ -1,0 +1,72 @@
+// Runs a job graph inside this process (Flink users know this as the
+// MiniCluster): a task per subtask of every vertex, each in its own thread,
+// connected by bounded local channels. TaskManagers run the same tasks and
+// channels for their share of a job.
+#ifndef SLUICE_ENGINE_LOCAL_JOB_H_
+#define SLUICE_ENGINE_LOCAL_JOB_H_
+
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "engine/task.h"
+#include "sluice/graph.h"
+
+namespace sluice::engine {
+
+enum class JobState { kRunning, kFinished, kFailed, kCanceled };
+const char* JobStateName(JobState state);
+
+struct JobResult {
+  JobState state = JobState::kRunning;
+  std::string error;  // the first failure: operator, subtask and message
+  absl::Duration duration;
+};
+
+struct LocalJobOptions {
+  absl::Duration buffer_timeout = absl::Milliseconds(100);  // execution.buffer-timeout
+  int buffers_per_channel = 2;
+  std::ostream* print_out = &std::cout;
+};
+
+class LocalJob {
+ public:
+  // The graph must come from a build function run in this process (it holds
+  // the operator factories) and be finalized.
+  static absl::StatusOr<std::unique_ptr<LocalJob>> Start(JobGraph graph, LocalJobOptions options);
+  ~LocalJob();  // cancels and joins
+
+  void Cancel();
+  JobResult Wait();
+  // The result if the job ended within `timeout`.
+  std::optional<JobResult> WaitFor(absl::Duration timeout);
+  const JobGraph& graph() const { return graph_; }
+
+ private:
+  LocalJob(JobGraph graph, LocalJobOptions options);
+  void Connect();
+  void OnFailure(const std::string& message);
+  void OnTaskDone();
+
+  JobGraph graph_;
+  JobContext context_;
+  std::vector<std::vector<std::unique_ptr<Task>>> tasks_;  // per vertex, per subtask
+  std::vector<std::thread> threads_;
+  absl::Time started_;
+  mutable absl::Mutex mu_;
+  int running_ ABSL_GUARDED_BY(mu_) = 0;
+  bool cancel_requested_ ABSL_GUARDED_BY(mu_) = false;
+  std::string error_ ABSL_GUARDED_BY(mu_);
+  std::optional<JobResult> result_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace sluice::engine
+
+#endif  // SLUICE_ENGINE_LOCAL_JOB_H_

@@ -1,0 +1,188 @@
+#include "engine/task.h"
+
+#include <exception>
+#include <streambuf>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace sluice::engine {
+
+// Collects a task's printed text and hands out whole lines, so lines of
+// different subtasks never interleave.
+class Task::LineBuffer final : public std::streambuf {
+ public:
+  explicit LineBuffer(JobContext* job) : job_(job) {}
+
+ protected:
+  int overflow(int c) override {
+    if (c == traits_type::eof()) return 0;
+    line_.push_back(static_cast<char>(c));
+    if (c == '\n') Emit();
+    return c;
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    for (std::streamsize i = 0; i < n; ++i) overflow(static_cast<unsigned char>(s[i]));
+    return n;
+  }
+  int sync() override {
+    if (!line_.empty()) Emit();
+    return 0;
+  }
+
+ private:
+  void Emit() {
+    std::lock_guard<std::mutex> lock(job_->print_mu);
+    *job_->print_out << line_;
+    job_->print_out->flush();
+    line_.clear();
+  }
+  JobContext* job_;
+  std::string line_;
+};
+
+Task::Task(const JobGraph& graph, const JobVertex& vertex, int subtask, JobContext* job)
+    : graph_(graph),
+      vertex_(vertex),
+      subtask_(subtask),
+      job_(job),
+      name_(absl::StrCat(vertex.name, " (", subtask + 1, "/", vertex.parallelism, ")")),
+      gate_(job->buffers_per_channel, &job->cancelled),
+      line_buffer_(std::make_unique<LineBuffer>(job)),
+      out_(std::make_unique<std::ostream>(line_buffer_.get())) {}
+
+Task::~Task() = default;
+
+void Task::AddOutput(const JobEdge& edge, std::vector<ChannelSink*> channels) {
+  outputs_.emplace_back(&edge, std::move(channels));
+}
+
+void Task::AddInput(const JobEdge& edge, int first_channel, int count) {
+  inputs_.emplace_back(&edge, std::make_pair(first_channel, count));
+}
+
+int64_t Task::NowMs() const { return absl::ToUnixMillis(absl::Now()); }
+
+void Task::RegisterTimer(int64_t when_ms, std::function<void()> fire) {
+  timers_.emplace(when_ms, std::move(fire));
+}
+
+AnyCollector* Task::BuildTail(OperatorContext& ctx) {
+  const StreamNode& tail = graph_.node(vertex_.chain.back());
+  if (tail.kind == StreamNode::Kind::kSink) {
+    collectors_.push_back(tail.make_operator(ctx, nullptr));
+    return collectors_.back().get();
+  }
+  for (auto& [edge, channels] : outputs_) {
+    const StreamNode& target = graph_.node(edge->target_node);
+    collectors_.push_back(tail.make_channel_writer(
+        channels, edge->partitioning, target.key_hash.get(), graph_.max_parallelism, subtask_));
+    writers_.push_back(collectors_.back().get());
+  }
+  if (writers_.size() != 1) {
+    throw std::runtime_error(absl::StrCat("operator '", tail.name, "' feeds ", writers_.size(),
+                                          " consumers; fan-out needs one vertex per consumer"));
+  }
+  return writers_.front();
+}
+
+void Task::BuildChain() {
+  OperatorContext ctx;
+  ctx.runtime = this;
+  AnyCollector* downstream = nullptr;
+  for (auto it = vertex_.chain.rbegin(); it != vertex_.chain.rend(); ++it) {
+    const StreamNode& node = graph_.node(*it);
+    current_operator_ = node.name;
+    ctx.name = node.name;
+    if (it == vertex_.chain.rbegin()) {
+      downstream = BuildTail(ctx);
+      if (node.kind == StreamNode::Kind::kSink) continue;
+    }
+    if (node.kind == StreamNode::Kind::kSource) {
+      source_ = node.make_source(ctx, downstream);
+    } else if (node.kind != StreamNode::Kind::kSink || it != vertex_.chain.rbegin()) {
+      collectors_.push_back(node.make_operator(ctx, downstream));
+      downstream = collectors_.back().get();
+    }
+  }
+  head_ = downstream;
+  readers_.resize(gate_.channels());
+  for (const auto& [edge, range] : inputs_) {
+    auto reader = graph_.node(edge->source_node).make_channel_reader(head_);
+    for (int c = range.first; c < range.first + range.second; ++c) readers_[c] = reader;
+  }
+}
+
+void Task::FireTimers() {
+  const int64_t now = NowMs();
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    auto fire = std::move(timers_.begin()->second);
+    timers_.erase(timers_.begin());
+    fire();
+  }
+}
+
+absl::Time Task::NextWakeUp() const {
+  absl::Time wake = last_flush_ + job_->buffer_timeout;
+  if (!timers_.empty()) wake = std::min(wake, absl::FromUnixMillis(timers_.begin()->first));
+  return wake;
+}
+
+void Task::FlushIfDue() {
+  absl::Time now = absl::Now();
+  if (now - last_flush_ < job_->buffer_timeout) return;
+  for (AnyCollector* writer : writers_) writer->Flush();
+  last_flush_ = now;
+}
+
+void Task::RunSource() {
+  while (!cancelled() && source_->Step()) {
+    FireTimers();
+    FlushIfDue();
+  }
+  if (cancelled()) throw TaskCancelled{};
+}
+
+void Task::RunInputs() {
+  int open = gate_.channels();
+  while (open > 0) {
+    auto event = gate_.Next(NextWakeUp());
+    if (event) {
+      if (event->end_of_partition) {
+        --open;
+      } else {
+        readers_[event->channel](event->buffer.data(), event->buffer.size());
+      }
+    }
+    FireTimers();
+    FlushIfDue();
+  }
+}
+
+void Task::Run() {
+  try {
+    BuildChain();
+    last_flush_ = absl::Now();
+    current_operator_ = graph_.node(vertex_.chain.front()).name;
+    if (source_) {
+      RunSource();
+    } else {
+      RunInputs();
+    }
+    if (head_ != nullptr) head_->EndOfInput();
+    out_->flush();
+  } catch (const TaskCancelled&) {
+    // The job is being cancelled: nothing to report.
+  } catch (const UserCodeError& e) {
+    job_->on_failure(absl::StrCat("operator '", e.op(), "' of ", name_, " failed: ", e.what()));
+  } catch (const std::exception& e) {
+    job_->on_failure(
+        absl::StrCat("operator '", current_operator_, "' of ", name_, " failed: ", e.what()));
+  } catch (...) {
+    job_->on_failure(absl::StrCat("operator '", current_operator_, "' of ", name_,
+                                  " failed with an unknown exception"));
+  }
+}
+
+}  // namespace sluice::engine

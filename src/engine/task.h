@@ -1,0 +1,92 @@
+// One subtask of a job vertex, running in its own thread: it builds its chain
+// of operators from the graph's factories, then processes input buffers (or
+// runs its source), fires timers and flushes output buffers, all from one
+// loop, so user code is never called concurrently for one subtask.
+#ifndef SLUICE_ENGINE_TASK_H_
+#define SLUICE_ENGINE_TASK_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "engine/input_gate.h"
+#include "sluice/graph.h"
+#include "sluice/runtime.h"
+
+namespace sluice::engine {
+
+// What all tasks of one job share.
+struct JobContext {
+  std::atomic<bool> cancelled{false};
+  absl::Duration buffer_timeout = absl::Milliseconds(100);
+  int buffers_per_channel = 2;
+  std::ostream* print_out = nullptr;
+  std::mutex print_mu;
+  // Called once per failing task with "operator (subtask i/n): message".
+  std::function<void(const std::string&)> on_failure;
+};
+
+class Task final : public TaskRuntime {
+ public:
+  Task(const JobGraph& graph, const JobVertex& vertex, int subtask, JobContext* job);
+  ~Task() override;
+
+  // Wiring, before Run(): where this task's output goes, per outgoing edge.
+  InputGate& gate() { return gate_; }
+  void AddOutput(const JobEdge& edge, std::vector<ChannelSink*> channels);
+  // Records the reader for input channels [first, first + count) of one edge.
+  void AddInput(const JobEdge& edge, int first_channel, int count);
+
+  // The thread body. Failures are reported through JobContext::on_failure.
+  void Run();
+
+  // TaskRuntime.
+  int subtask() const override { return subtask_; }
+  int parallelism() const override { return vertex_.parallelism; }
+  int max_parallelism() const override { return graph_.max_parallelism; }
+  const std::string& task_name() const override { return name_; }
+  int64_t NowMs() const override;
+  void RegisterTimer(int64_t when_ms, std::function<void()> fire) override;
+  bool cancelled() const override { return job_->cancelled.load(); }
+  std::ostream& out() override { return *out_; }
+
+ private:
+  class LineBuffer;
+  void BuildChain();
+  AnyCollector* BuildTail(OperatorContext& ctx);
+  void RunSource();
+  void RunInputs();
+  void FireTimers();
+  absl::Time NextWakeUp() const;
+  void FlushIfDue();
+
+  const JobGraph& graph_;
+  const JobVertex& vertex_;
+  const int subtask_;
+  JobContext* const job_;
+  const std::string name_;
+  InputGate gate_;
+  std::vector<std::pair<const JobEdge*, std::vector<ChannelSink*>>> outputs_;
+  std::vector<std::pair<const JobEdge*, std::pair<int, int>>> inputs_;
+  std::vector<std::unique_ptr<AnyCollector>> collectors_;  // tail first
+  AnyCollector* head_ = nullptr;  // first operator after the source, or the chain's head
+  std::vector<AnyCollector*> writers_;
+  std::unique_ptr<SourceRunner> source_;
+  std::vector<std::function<void(const char*, size_t)>> readers_;  // per input channel
+  std::multimap<int64_t, std::function<void()>> timers_;
+  absl::Time last_flush_;
+  std::unique_ptr<LineBuffer> line_buffer_;
+  std::unique_ptr<std::ostream> out_;
+  // The operator being called, for failure messages.
+  std::string current_operator_;
+};
+
+}  // namespace sluice::engine
+
+#endif  // SLUICE_ENGINE_TASK_H_

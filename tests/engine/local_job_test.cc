@@ -1,0 +1,245 @@
+// The engine running real jobs in this process: results, failures,
+// cancellation, backpressure, timers.
+#include "engine/local_job.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "sluice/sluice.h"
+
+namespace sluice::engine {
+namespace {
+
+using ::testing::HasSubstr;
+using Count = std::pair<std::string, int64_t>;
+
+JobResult RunToEnd(StreamEnvironment& env, std::ostream* print = nullptr) {
+  LocalJobOptions options;
+  std::ostringstream discard;
+  options.print_out = print != nullptr ? print : &discard;
+  auto job = LocalJob::Start(env.Build(), options);
+  EXPECT_TRUE(job.ok()) << job.status();
+  if (!job.ok()) return {};
+  auto result = (*job)->WaitFor(absl::Seconds(60));
+  EXPECT_TRUE(result.has_value()) << "the job did not end within 60 s";
+  return result.value_or(JobResult{});
+}
+
+// A thread-safe place for callback sinks to put what they see.
+template <typename T>
+struct Collected {
+  std::mutex mu;
+  std::vector<T> items;
+  void Add(const T& t) {
+    std::lock_guard<std::mutex> lock(mu);
+    items.push_back(t);
+  }
+};
+
+TEST(LocalJobTest, WordCountAtParallelismFourMatchesAnIndependentCount) {
+  // A corpus of 200,000 words from a 500-word vocabulary, in 8 files.
+  auto dir = std::filesystem::temp_directory_path() / ("sluice-wc-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::mt19937 rng(7);
+  std::map<std::string, int64_t> expected;
+  for (int f = 0; f < 8; ++f) {
+    std::ofstream out(dir / ("part-" + std::to_string(f) + ".txt"));
+    for (int line = 0; line < 2500; ++line) {
+      for (int w = 0; w < 10; ++w) {
+        std::string word = "w" + std::to_string(rng() % 500);
+        ++expected[word];
+        out << word << (w == 9 ? "\n" : " ");
+      }
+    }
+  }
+  auto collected = std::make_shared<Collected<Count>>();
+  StreamEnvironment env("WordCount");
+  env.SetParallelism(4);
+  env.ReadTextFiles(dir.string())
+      .FlatMap<Count>([](const std::string& line, Collector<Count>& out) {
+        std::istringstream words(line);
+        for (std::string w; words >> w;) out.Collect(Count{w, 1});
+      })
+      .KeyBy([](const Count& c) { return c.first; })
+      .Sum<1>()
+      .Sink([collected](const Count& c) { collected->Add(c); });
+  JobResult result = RunToEnd(env);
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(result.state, JobState::kFinished) << result.error;
+  std::map<std::string, int64_t> counted;  // the last (largest) running count per word
+  for (const auto& [word, n] : collected->items) counted[word] = std::max(counted[word], n);
+  EXPECT_EQ(counted, expected);
+  EXPECT_EQ(collected->items.size(), 200000u) << "one running count per input word";
+}
+
+TEST(LocalJobTest, PartitioningsDeliverEveryRecordWhereItBelongs) {
+  auto seen = std::make_shared<Collected<std::pair<int64_t, int>>>();
+  StreamEnvironment env("partitioning");
+  env.SetParallelism(3);
+  auto numbers = env.Sequence(0, 300);
+  numbers.Rebalance()
+      .Map([](int64_t x) { return x * 2; })
+      .SetParallelism(2)
+      .Union(env.Sequence(1000, 1010).SetParallelism(2))
+      .Broadcast()
+      .Map([](int64_t x) { return x; })
+      .SetParallelism(3)
+      .Sink([seen](const int64_t& x) {
+        seen->Add({x, 0});
+      })
+      .SetParallelism(3);
+  JobResult result = RunToEnd(env);
+  ASSERT_EQ(result.state, JobState::kFinished) << result.error;
+  EXPECT_EQ(seen->items.size(), 3u * 310u) << "broadcast: every subtask sees every record";
+}
+
+TEST(LocalJobTest, AUserExceptionFailsTheJobNamingOperatorSubtaskAndMessage) {
+  StreamEnvironment env("failing");
+  env.SetParallelism(2);
+  env.Sequence(0, 1000)
+      .Map([](int64_t x) {
+        if (x == 500) throw std::runtime_error("record 500 is cursed");
+        return x;
+      })
+      .Name("Curse")
+      .Discard();
+  JobResult result = RunToEnd(env);
+  EXPECT_EQ(result.state, JobState::kFailed);
+  EXPECT_THAT(result.error, HasSubstr("operator 'Curse' of Sequence -> Curse -> Discard (1/2)"));
+  EXPECT_THAT(result.error, HasSubstr("failed: record 500 is cursed"));
+}
+
+TEST(LocalJobTest, CancelStopsAnUnboundedJobPromptly) {
+  StreamEnvironment env("forever");
+  env.SetParallelism(2);
+  env.Generate([](int64_t i) { return i; })
+      .KeyBy([](const int64_t& x) { return x % 7; })
+      .Reduce([](const int64_t& a, const int64_t& b) { return a + b; })
+      .Discard();
+  LocalJobOptions options;
+  auto job = LocalJob::Start(env.Build(), options);
+  ASSERT_TRUE(job.ok());
+  EXPECT_FALSE((*job)->WaitFor(absl::Milliseconds(200)).has_value()) << "it runs";
+  absl::Time asked = absl::Now();
+  (*job)->Cancel();
+  auto result = (*job)->WaitFor(absl::Seconds(5));
+  ASSERT_TRUE(result.has_value()) << "cancel must end the job within a bounded time";
+  EXPECT_EQ(result->state, JobState::kCanceled);
+  EXPECT_LT(absl::Now() - asked, absl::Seconds(2));
+}
+
+TEST(LocalJobTest, ASlowSinkThrottlesTheSourceInsteadOfGrowingMemory) {
+  auto generated = std::make_shared<std::atomic<int64_t>>(0);
+  auto consumed = std::make_shared<std::atomic<int64_t>>(0);
+  StreamEnvironment env("backpressure");
+  env.SetParallelism(1);
+  env.Generate([generated](int64_t i) {
+       generated->fetch_add(1);
+       return std::string(100, static_cast<char>('a' + i % 26));
+     })
+      .Rebalance()
+      .Sink([consumed](const std::string&) {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        consumed->fetch_add(1);
+      });
+  LocalJobOptions options;
+  options.buffers_per_channel = 2;
+  auto job = LocalJob::Start(env.Build(), options);
+  ASSERT_TRUE(job.ok());
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  int64_t lead = generated->load() - consumed->load();
+  (*job)->Cancel();
+  ASSERT_TRUE((*job)->WaitFor(absl::Seconds(5)).has_value());
+  // In flight at most: 2 queued buffers + 1 being read + 1 being filled, of
+  // ~300 records (~104 bytes each in 32 KiB), plus one source batch.
+  EXPECT_GT(consumed->load(), 0);
+  EXPECT_LT(lead, 4 * 320 + 1024) << "the source ran ahead by " << lead << " records";
+}
+
+class ExpiringFlag final : public KeyedProcessFunction<int64_t, int64_t, std::string> {
+ public:
+  void Open(KeyedContext<int64_t>& ctx) override { seen_ = &ctx.GetValueState<int64_t>(); }
+  void ProcessElement(const int64_t& v, KeyedContext<int64_t>& ctx,
+                      Collector<std::string>&) override {
+    seen_->update(v);
+    ctx.RegisterProcessingTimeTimer(ctx.CurrentProcessingTime() + 20);
+  }
+  void OnTimer(int64_t, KeyedContext<int64_t>& ctx, Collector<std::string>& out) override {
+    out.Collect("expired " + std::to_string(ctx.current_key()) + " after " +
+                std::to_string(seen_->value().value_or(-1)));
+    seen_->clear();
+  }
+
+ private:
+  ValueState<int64_t, int64_t>* seen_ = nullptr;
+};
+
+TEST(LocalJobTest, ProcessingTimeTimersFireForTheirKey) {
+  auto out = std::make_shared<Collected<std::string>>();
+  StreamEnvironment env("timers");
+  env.SetParallelism(2);
+  // Keys 0, 1, 2 again and again, slowly enough for each timer to fire
+  // before its key comes back.
+  env.Generate([](int64_t i) { return i % 3; }, -1, /*rate_per_second=*/20)
+      .KeyBy([](const int64_t& x) { return x; })
+      .Process<ExpiringFlag>()
+      .Sink([out](const std::string& s) { out->Add(s); });
+  LocalJobOptions options;
+  auto job = LocalJob::Start(env.Build(), options);
+  ASSERT_TRUE(job.ok());
+  auto deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    {
+      std::lock_guard<std::mutex> lock(out->mu);
+      if (std::set<std::string>(out->items.begin(), out->items.end()).size() >= 3) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  (*job)->Cancel();
+  (*job)->Wait();
+  std::set<std::string> distinct(out->items.begin(), out->items.end());
+  EXPECT_EQ(distinct,
+            (std::set<std::string>{"expired 0 after 0", "expired 1 after 1", "expired 2 after 2"}));
+}
+
+TEST(LocalJobTest, PrintAndTextFileSinksWriteWholeLinesAndFinishFilesAtomically) {
+  auto dir = std::filesystem::temp_directory_path() / ("sluice-out-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  StreamEnvironment env("sinks");
+  env.SetParallelism(2);
+  auto numbers = env.Sequence(0, 100);
+  numbers.Map([](int64_t x) { return std::make_pair(x, x * x); }).WriteAsText(dir.string());
+  std::ostringstream printed;
+  StreamEnvironment env2("print");
+  env2.SetParallelism(2);
+  env2.Sequence(0, 10).Print();
+  ASSERT_EQ(RunToEnd(env).state, JobState::kFinished);
+  ASSERT_EQ(RunToEnd(env2, &printed).state, JobState::kFinished);
+  int lines = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    EXPECT_EQ(entry.path().filename().string().rfind("part-", 0), 0u) << entry.path();
+    std::ifstream in(entry.path());
+    for (std::string line; std::getline(in, line);) ++lines;
+  }
+  EXPECT_EQ(lines, 100);
+  std::filesystem::remove_all(dir);
+  std::istringstream print_lines(printed.str());
+  int printed_lines = 0;
+  for (std::string line; std::getline(print_lines, line); ++printed_lines) {
+    EXPECT_THAT(line, ::testing::MatchesRegex("[12]> [0-9]+"));
+  }
+  EXPECT_EQ(printed_lines, 10);
+}
+
+}  // namespace
+}  // namespace sluice::engine
