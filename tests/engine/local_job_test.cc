@@ -175,6 +175,7 @@ class ExpiringFlag final : public KeyedProcessFunction<int64_t, int64_t, std::st
     ctx.RegisterProcessingTimeTimer(ctx.CurrentProcessingTime() + 20);
   }
   void OnTimer(int64_t, KeyedContext<int64_t>& ctx, Collector<std::string>& out) override {
+    if (!seen_->value()) return;  // an earlier timer of this key already expired it
     out.Collect("expired " + std::to_string(ctx.current_key()) + " after " +
                 std::to_string(seen_->value().value_or(-1)));
     seen_->clear();
