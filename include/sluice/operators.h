@@ -6,6 +6,7 @@
 #define SLUICE_OPERATORS_H_
 
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -196,7 +197,7 @@ class TextFileSink final : public Collector<T> {
       : format_(std::move(format)),
         final_path_(dir + "/part-" + std::to_string(subtask)),
         temp_path_(dir + "/.part-" + std::to_string(subtask) + ".inprogress"),
-        out_(temp_path_, std::ios::trunc) {
+        out_(Open(dir, temp_path_)) {
     if (!out_) throw std::runtime_error("cannot write " + temp_path_);
   }
   using Collector<T>::Collect;
@@ -209,6 +210,12 @@ class TextFileSink final : public Collector<T> {
   }
 
  private:
+  static std::ofstream Open(const std::string& dir, const std::string& path) {
+    std::error_code ignored;  // a failure shows when the file cannot be opened
+    std::filesystem::create_directories(dir, ignored);
+    return std::ofstream(path, std::ios::trunc);
+  }
+
   Format format_;
   std::string final_path_;
   std::string temp_path_;

@@ -1,0 +1,164 @@
+// The example jobs, loaded from the examples job library exactly as the CLI
+// and TaskManagers load it, each checked against an independent answer.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <regex>
+#include <sstream>
+
+#include "engine/job_library.h"
+#include "engine/local_job.h"
+
+namespace sluice::engine {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+constexpr char kLibrary[] = SLUICE_BINARY_DIR "/examples/libsluice_examples.so";
+
+class ExamplesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("sluice-examples-" + std::to_string(getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    auto library = JobLibrary::Load(kLibrary);
+    ASSERT_TRUE(library.ok()) << library.status();
+    library_ = std::move(*library);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  JobResult Run(const std::string& job, const std::vector<std::string>& args, int parallelism) {
+    auto graph = library_->Build(job, args, parallelism);
+    EXPECT_TRUE(graph.ok()) << graph.status();
+    if (!graph.ok()) return {};
+    LocalJobOptions options;
+    options.print_out = &printed_;
+    auto running = LocalJob::Start(*std::move(graph), options);
+    EXPECT_TRUE(running.ok()) << running.status();
+    auto result = (*running)->WaitFor(absl::Seconds(120));
+    EXPECT_TRUE(result.has_value());
+    return result.value_or(JobResult{});
+  }
+
+  std::vector<std::string> OutputLines(const fs::path& dir) {
+    std::vector<std::string> lines;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      EXPECT_EQ(entry.path().filename().string().rfind("part-", 0), 0u)
+          << "unfinished file " << entry.path();
+      std::ifstream in(entry.path());
+      for (std::string line; std::getline(in, line);) lines.push_back(line);
+    }
+    return lines;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<JobLibrary> library_;
+  std::ostringstream printed_;
+};
+
+TEST_F(ExamplesTest, TheLibraryRegistersItsJobs) {
+  EXPECT_EQ(library_->jobs(),
+            (std::vector<std::string>{"FraudDetection", "IotSensors", "WordCount"}));
+}
+
+TEST_F(ExamplesTest, LoadingMistakesAreClearErrors) {
+  std::ofstream(dir_ / "not-a-library.so") << "hello";
+  auto text = JobLibrary::Load((dir_ / "not-a-library.so").string());
+  EXPECT_EQ(text.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(text.status().message()), HasSubstr("cannot load job library"));
+  auto other = JobLibrary::Load("libm.so.6");
+  EXPECT_THAT(std::string(other.status().message()), HasSubstr("is not a Sluice job library"));
+  auto missing = library_->Build("NoSuchJob", {}, 1);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(missing.status().message()),
+              HasSubstr("has no job named 'NoSuchJob'; it has: FraudDetection, IotSensors, WordCount"));
+  auto throwing = library_->Build("WordCount", {}, 1);
+  EXPECT_THAT(std::string(throwing.status().message()),
+              HasSubstr("its build function threw: missing job argument --input"));
+}
+
+TEST_F(ExamplesTest, WordCountCountsEveryWord) {
+  fs::create_directories(dir_ / "in");
+  std::mt19937 rng(11);
+  std::map<std::string, int64_t> expected;
+  const char* vocabulary[] = {"stream", "Sluice", "flink", "slot", "task", "key", "Window"};
+  for (int f = 0; f < 5; ++f) {
+    std::ofstream out(dir_ / "in" / ("text-" + std::to_string(f)));
+    for (int line = 0; line < 2000; ++line) {
+      for (int w = 0; w < 8; ++w) {
+        std::string word = vocabulary[rng() % 7];
+        std::string lower = word;
+        for (auto& c : lower) c = static_cast<char>(std::tolower(c));
+        ++expected[lower];
+        out << word << (w % 3 == 0 ? ", " : " ");
+      }
+      out << "\n";
+    }
+  }
+  JobResult result = Run("WordCount",
+                         {"--input", (dir_ / "in").string(), "--output", (dir_ / "out").string()},
+                         4);
+  ASSERT_EQ(result.state, JobState::kFinished) << result.error;
+  std::map<std::string, int64_t> counted;
+  std::regex pair(R"(\((\w+),(\d+)\))");
+  for (const auto& line : OutputLines(dir_ / "out")) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(line, m, pair)) << line;
+    counted[m[1]] = std::max<int64_t>(counted[m[1]], std::stoll(m[2]));
+  }
+  EXPECT_EQ(counted, expected);
+}
+
+TEST_F(ExamplesTest, FraudDetectionFindsExactlyThePlantedFrauds) {
+  JobResult result = Run("FraudDetection",
+                         {"--transactions", "200000", "--accounts", "500", "--frauds", "25",
+                          "--output", (dir_ / "alerts").string()},
+                         3);
+  ASSERT_EQ(result.state, JobState::kFinished) << result.error;
+  auto alerts = OutputLines(dir_ / "alerts");
+  ASSERT_EQ(alerts.size(), 25u);
+  for (const auto& alert : alerts) {
+    EXPECT_THAT(alert, HasSubstr("small=0.42 large=742"));
+  }
+}
+
+TEST_F(ExamplesTest, IotSensorsAlertsOnEveryReadingOutsideTheBand) {
+  JobResult result = Run("IotSensors",
+                         {"--readings", "100000", "--sensors", "50", "--low", "-10", "--high", "40",
+                          "--output", (dir_ / "alerts").string()},
+                         2);
+  ASSERT_EQ(result.state, JobState::kFinished) << result.error;
+  auto alerts = OutputLines(dir_ / "alerts");
+  // Every 997th reading of each of the 50 sensors spikes: 2 per sensor in 2,000.
+  ASSERT_EQ(alerts.size(), 100u);
+  for (const auto& alert : alerts) EXPECT_THAT(alert, HasSubstr("ALERT sensor-"));
+}
+
+TEST_F(ExamplesTest, TheCliRunsAJobLocallyAndReportsItsEnd) {
+  fs::create_directories(dir_ / "in");
+  std::ofstream(dir_ / "in" / "a.txt") << "to be or not to be\n";
+  std::string command = std::string(SLUICE_BINARY_DIR "/bin/sluice run --local -p 2 -c WordCount ") +
+                        kLibrary + " -- --input " + (dir_ / "in").string() + " --output " +
+                        (dir_ / "out").string() + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buffer[256];
+  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
+  int status = pclose(pipe);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << output;
+  EXPECT_THAT(output, HasSubstr("Job 'WordCount'"));
+  EXPECT_THAT(output, HasSubstr("FINISHED"));
+  auto lines = OutputLines(dir_ / "out");
+  EXPECT_EQ(lines.size(), 6u);
+}
+
+}  // namespace
+}  // namespace sluice::engine
