@@ -25,8 +25,9 @@ constexpr char kLibrary[] = SLUICE_BINARY_DIR "/examples/libsluice_examples.so";
 class ExamplesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("sluice-examples-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("sluice-examples-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
     auto library = JobLibrary::Load(kLibrary);
     ASSERT_TRUE(library.ok()) << library.status();
@@ -77,8 +78,9 @@ TEST_F(ExamplesTest, LoadingMistakesAreClearErrors) {
   EXPECT_THAT(std::string(other.status().message()), HasSubstr("is not a Sluice job library"));
   auto missing = library_->Build("NoSuchJob", {}, 1);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(std::string(missing.status().message()),
-              HasSubstr("has no job named 'NoSuchJob'; it has: FraudDetection, IotSensors, WordCount"));
+  EXPECT_THAT(
+      std::string(missing.status().message()),
+      HasSubstr("has no job named 'NoSuchJob'; it has: FraudDetection, IotSensors, WordCount"));
   auto throwing = library_->Build("WordCount", {}, 1);
   EXPECT_THAT(std::string(throwing.status().message()),
               HasSubstr("its build function threw: missing job argument --input"));
@@ -102,9 +104,8 @@ TEST_F(ExamplesTest, WordCountCountsEveryWord) {
       out << "\n";
     }
   }
-  JobResult result = Run("WordCount",
-                         {"--input", (dir_ / "in").string(), "--output", (dir_ / "out").string()},
-                         4);
+  JobResult result =
+      Run("WordCount", {"--input", (dir_ / "in").string(), "--output", (dir_ / "out").string()}, 4);
   ASSERT_EQ(result.state, JobState::kFinished) << result.error;
   std::map<std::string, int64_t> counted;
   std::regex pair(R"(\((\w+),(\d+)\))");
@@ -144,9 +145,9 @@ TEST_F(ExamplesTest, IotSensorsAlertsOnEveryReadingOutsideTheBand) {
 TEST_F(ExamplesTest, TheCliRunsAJobLocallyAndReportsItsEnd) {
   fs::create_directories(dir_ / "in");
   std::ofstream(dir_ / "in" / "a.txt") << "to be or not to be\n";
-  std::string command = std::string(SLUICE_BINARY_DIR "/bin/sluice run --local -p 2 -c WordCount ") +
-                        kLibrary + " -- --input " + (dir_ / "in").string() + " --output " +
-                        (dir_ / "out").string() + " 2>&1";
+  std::string command =
+      std::string(SLUICE_BINARY_DIR "/bin/sluice run --local -p 2 -c WordCount ") + kLibrary +
+      " -- --input " + (dir_ / "in").string() + " --output " + (dir_ / "out").string() + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::string output;
