@@ -2,8 +2,12 @@
 // cancellation, backpressure, timers.
 #include "engine/local_job.h"
 
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -15,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/process_stats.h"
 #include "sluice/sluice.h"
 
 namespace sluice::engine {
@@ -156,7 +161,10 @@ TEST(LocalJobTest, ASlowSinkThrottlesTheSourceInsteadOfGrowingMemory) {
   options.buffers_per_channel = 2;
   auto job = LocalJob::Start(env.Build(), options);
   ASSERT_TRUE(job.ok());
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  int64_t rss_before = ReadProcessUsage().resident_memory_bytes;
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  int64_t rss_growth = ReadProcessUsage().resident_memory_bytes - rss_before;
   int64_t lead = generated->load() - consumed->load();
   (*job)->Cancel();
   ASSERT_TRUE((*job)->WaitFor(absl::Seconds(5)).has_value());
@@ -164,6 +172,35 @@ TEST(LocalJobTest, ASlowSinkThrottlesTheSourceInsteadOfGrowingMemory) {
   // ~300 records (~104 bytes each in 32 KiB), plus one source batch.
   EXPECT_GT(consumed->load(), 0);
   EXPECT_LT(lead, 4 * 320 + 1024) << "the source ran ahead by " << lead << " records";
+  EXPECT_LT(rss_growth, 8 << 20) << "memory grew by " << rss_growth << " bytes while throttled";
+}
+
+TEST(LocalJobTest, SocketTextSourceReadsLinesUntilTheServerCloses) {
+  int server = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(server, 1), 0);
+  ASSERT_EQ(getsockname(server, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::thread feeder([server] {
+    int client = accept(server, nullptr, nullptr);
+    std::string text = "alpha beta\ngamma\nlast line without newline";
+    (void)!write(client, text.data(), text.size());
+    close(client);
+  });
+  auto lines = std::make_shared<Collected<std::string>>();
+  StreamEnvironment env("socket");
+  env.SocketTextStream("127.0.0.1", ntohs(addr.sin_port)).Sink([lines](const std::string& line) {
+    lines->Add(line);
+  });
+  JobResult result = RunToEnd(env);
+  feeder.join();
+  close(server);
+  ASSERT_EQ(result.state, JobState::kFinished) << result.error;
+  EXPECT_EQ(lines->items,
+            (std::vector<std::string>{"alpha beta", "gamma", "last line without newline"}));
 }
 
 class ExpiringFlag final : public KeyedProcessFunction<int64_t, int64_t, std::string> {
