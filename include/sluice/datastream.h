@@ -370,6 +370,9 @@ int StreamEnvironment::AddNode(StreamNode node) {
   node.id = static_cast<int>(graph_->nodes.size());
   node.output_type = typeid(Out).name();
   node.output_serializable = IsSerializable<Out>::value;
+  node.make_fan_out = [](std::vector<AnyCollector*> outputs) -> std::unique_ptr<AnyCollector> {
+    return std::make_unique<internal::FanOut<Out>>(std::move(outputs));
+  };
   if constexpr (IsSerializable<Out>::value) {
     node.make_channel_writer = [](std::vector<ChannelSink*> channels, Partitioning partitioning,
                                   const void* key_hash, int max_parallelism,

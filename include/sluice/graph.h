@@ -109,6 +109,9 @@ struct StreamNode {
                                               int max_parallelism, int subtask)>
       make_channel_writer;
   std::function<std::function<void(const char*, size_t)>(AnyCollector* head)> make_channel_reader;
+  // For this node's output type: a collector that copies every record to
+  // each of `outputs` (a node feeding several consumers).
+  std::function<std::unique_ptr<AnyCollector>(std::vector<AnyCollector*> outputs)> make_fan_out;
   // For hash-partitioned inputs: std::function<uint64_t(const In&)>.
   std::shared_ptr<void> key_hash;
 };

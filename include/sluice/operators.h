@@ -137,6 +137,30 @@ class ProcessOperator final : public Collector<In> {
   Collector<Out>* out_;
 };
 
+// Hands each record to several consumers (copies to all but the last).
+template <typename T>
+class FanOut final : public Collector<T> {
+ public:
+  explicit FanOut(std::vector<AnyCollector*> outputs) {
+    for (AnyCollector* out : outputs) outputs_.push_back(static_cast<Collector<T>*>(out));
+  }
+  using Collector<T>::Collect;
+  void Collect(T&& record) override {
+    for (size_t i = 0; i + 1 < outputs_.size(); ++i)
+      outputs_[i]->Collect(static_cast<const T&>(record));
+    outputs_.back()->Collect(std::move(record));
+  }
+  void Flush() override {
+    for (auto* out : outputs_) out->Flush();
+  }
+  void EndOfInput() override {
+    for (auto* out : outputs_) out->EndOfInput();
+  }
+
+ private:
+  std::vector<Collector<T>*> outputs_;
+};
+
 template <typename T>
 class UnionPassThrough final : public Collector<T> {
  public:

@@ -80,11 +80,9 @@ AnyCollector* Task::BuildTail(OperatorContext& ctx) {
         channels, edge->partitioning, target.key_hash.get(), graph_.max_parallelism, subtask_));
     writers_.push_back(collectors_.back().get());
   }
-  if (writers_.size() != 1) {
-    throw std::runtime_error(absl::StrCat("operator '", tail.name, "' feeds ", writers_.size(),
-                                          " consumers; fan-out needs one vertex per consumer"));
-  }
-  return writers_.front();
+  if (writers_.size() == 1) return writers_.front();
+  collectors_.push_back(tail.make_fan_out(writers_));
+  return collectors_.back().get();
 }
 
 void Task::BuildChain() {

@@ -108,6 +108,22 @@ TEST(LocalJobTest, PartitioningsDeliverEveryRecordWhereItBelongs) {
   EXPECT_EQ(seen->items.size(), 3u * 310u) << "broadcast: every subtask sees every record";
 }
 
+TEST(LocalJobTest, AStreamFeedsSeveralConsumers) {
+  auto evens = std::make_shared<Collected<int64_t>>();
+  auto all = std::make_shared<Collected<int64_t>>();
+  StreamEnvironment env("fan-out");
+  env.SetParallelism(2);
+  auto numbers = env.Sequence(0, 1000).Map([](int64_t x) { return x; }).Name("Numbers");
+  numbers.Filter([](const int64_t& x) { return x % 2 == 0; }).Sink([evens](const int64_t& x) {
+    evens->Add(x);
+  });
+  numbers.Sink([all](const int64_t& x) { all->Add(x); });
+  JobResult result = RunToEnd(env);
+  ASSERT_EQ(result.state, JobState::kFinished) << result.error;
+  EXPECT_EQ(evens->items.size(), 500u);
+  EXPECT_EQ(all->items.size(), 1000u);
+}
+
 TEST(LocalJobTest, AUserExceptionFailsTheJobNamingOperatorSubtaskAndMessage) {
   StreamEnvironment env("failing");
   env.SetParallelism(2);
