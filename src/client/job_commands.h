@@ -14,11 +14,24 @@ struct JobCommand {
   std::string job;
   std::vector<std::string> args;
   int parallelism = 0;  // 0: the job's default
+  // For a cluster.
+  std::string target;  // JobManager host:port
+  bool detached = false;
+  std::string tenant;
+  std::string token;
+  int priority = 0;
+  int num_task_managers = 0;
 };
 
 // Runs the job in-process and follows it; returns the exit code (0 only if
 // the job finished).
 int RunLocal(const JobCommand& command, std::ostream& out, std::ostream& err);
+// Submits the job (graph and library) to the JobManager at command.target and,
+// unless detached, follows it to its end; 0 only if it finished.
+int RunOnCluster(const JobCommand& command, std::ostream& out, std::ostream& err);
+int ListJobs(const std::string& target, std::ostream& out, std::ostream& err);
+int CancelJob(const std::string& target, const std::string& job_id, std::ostream& out,
+              std::ostream& err);
 // Prints the plan: vertices, parallelism, chaining, partitioning.
 int PrintPlan(const JobCommand& command, std::ostream& out, std::ostream& err);
 

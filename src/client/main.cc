@@ -1,6 +1,7 @@
 // sluice: the command-line client.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,23 @@ struct ClusterStatusArgs {
   std::string conf_dir;
   std::vector<std::string> overrides;
 };
+
+}  // namespace
+
+// jobmanager.rpc.address:port from the configuration, or nullopt after
+// printing why not.
+std::optional<std::string> DefaultJobManager(const std::string& conf_dir,
+                                             const std::vector<std::string>& overrides) {
+  auto config = LoadConfig(CommandLine{conf_dir, overrides, false});
+  if (!config.ok()) {
+    std::cerr << "sluice: configuration error: " << config.status().message() << "\n";
+    return std::nullopt;
+  }
+  return HostPort(config->GetString("jobmanager.rpc.address"),
+                  static_cast<int>(config->GetInt("jobmanager.rpc.port")));
+}
+
+namespace {
 
 int RunClusterStatus(const ClusterStatusArgs& args) {
   std::string target = args.target;
@@ -79,6 +97,26 @@ int main(int argc, char** argv) {
   run->add_option("-p,--parallelism", job_command.parallelism, "Default parallelism")
       ->check(CLI::PositiveNumber);
   run->add_flag("--local", local, "Run in this process (a MiniCluster) instead of on a cluster");
+  run->add_option("-m,--jobmanager", job_command.target,
+                  "host:port of the JobManager (default: from the config)");
+  run->add_flag("-d,--detached", job_command.detached, "Return once the job is submitted");
+  run->add_option("--tenant", job_command.tenant, "Tenant the job runs for");
+  run->add_option("--token", job_command.token, "The tenant's access token");
+  run->add_option("--priority", job_command.priority, "Job priority (higher first)");
+  run->add_option("--num-taskmanagers", job_command.num_task_managers,
+                  "Spread the job over at least this many TaskManagers")
+      ->check(CLI::NonNegativeNumber);
+  std::string conf_dir;
+  std::vector<std::string> overrides;
+  run->add_option("--conf-dir", conf_dir, "Directory holding sluice.yaml");
+  run->add_option("-D", overrides, "Override a configuration key: -D key=value");
+
+  std::string list_target, cancel_target, cancel_id;
+  auto* list = app.add_subcommand("list", "Running and finished jobs");
+  list->add_option("-m,--jobmanager", list_target, "host:port of the JobManager");
+  auto* cancel = app.add_subcommand("cancel", "Cancel a job");
+  cancel->add_option("-m,--jobmanager", cancel_target, "host:port of the JobManager");
+  cancel->add_option("job-id", cancel_id, "The job's id")->required();
   run->add_option("library", job_command.library, "The job library (.so)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -96,11 +134,23 @@ int main(int argc, char** argv) {
   if (status->parsed()) return sluice::RunClusterStatus(status_args);
   if (info->parsed()) return sluice::PrintPlan(job_command, std::cout, std::cerr);
   if (run->parsed()) {
-    if (!local) {
-      std::cerr << "sluice: submitting to a cluster is not available yet; use --local\n";
-      return 2;
+    if (local) return sluice::RunLocal(job_command, std::cout, std::cerr);
+    if (job_command.target.empty()) {
+      auto target = sluice::DefaultJobManager(conf_dir, overrides);
+      if (!target) return 1;
+      job_command.target = *target;
     }
-    return sluice::RunLocal(job_command, std::cout, std::cerr);
+    return sluice::RunOnCluster(job_command, std::cout, std::cerr);
+  }
+  if (list->parsed() || cancel->parsed()) {
+    std::string target = list->parsed() ? list_target : cancel_target;
+    if (target.empty()) {
+      auto configured = sluice::DefaultJobManager("", {});
+      if (!configured) return 1;
+      target = *configured;
+    }
+    return list->parsed() ? sluice::ListJobs(target, std::cout, std::cerr)
+                          : sluice::CancelJob(target, cancel_id, std::cout, std::cerr);
   }
   if (docs->parsed()) {
     std::cout << sluice::RenderConfigReference();

@@ -38,8 +38,19 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
   const std::string rm_address = ResourceManagerAddress(config);
   jm->rm_stub_ = v1::ResourceManager::NewStub(
       CreateChannel(rm_address, config.GetDuration("cluster.registration.max-timeout")));
-  jm->service_ = std::make_unique<ClusterStatusForwarder>(jm->rm_stub_.get(), rm_address,
-                                                          config.GetDuration("rpc.timeout"));
+  std::string work_dir = config.GetString("jobmanager.work-dir");
+  if (work_dir.empty()) work_dir = absl::StrCat("/tmp/sluice-jobmanager-", getpid());
+  auto libraries = LibraryStore::Create(absl::StrCat(work_dir, "/libraries"),
+                                        config.GetMemoryBytes("jobmanager.library.max-size"));
+  if (!libraries.ok()) return libraries.status();
+  jm->libraries_ = *std::move(libraries);
+  jm->dispatcher_ = std::make_unique<Dispatcher>(jm->MakeJobMasterHost(), [raw = jm.get()] {
+    auto overview = raw->overview();
+    return overview ? overview->slots_total() : 0;
+  });
+  jm->service_ = std::make_unique<JobManagerService>(jm->rm_stub_.get(), rm_address,
+                                                     config.GetDuration("rpc.timeout"),
+                                                     jm->libraries_.get(), jm->dispatcher_.get());
   jm->job_master_service_ = std::make_unique<JobMasterServiceImpl>(&jm->slot_pool_);
   auto grpc = StartGrpcServer(config.GetString("jobmanager.bind-host"),
                               static_cast<int>(config.GetInt("jobmanager.rpc.port")),
@@ -109,6 +120,22 @@ void JobManager::StartSession(const Config& config) {
   };
   keeper_ = std::make_unique<SessionKeeper<v1::JobManagerMessage>>(options, std::move(hooks));
   keeper_->Start();
+}
+
+JobMasterHost JobManager::MakeJobMasterHost() {
+  JobMasterHost host;
+  host.declare = [this](const v1::DeclareResources& d) { DeclareResources(d); };
+  host.release = [this](const std::string& job_id) { ReleaseJob(job_id); };
+  host.slot_pool = &slot_pool_;
+  host.deploy = [this](const std::string& job_id, const std::vector<OfferedSlot>& slots) {
+    return Deploy(job_id, slots);
+  };
+  return host;
+}
+
+absl::Status JobManager::Deploy(const std::string&, const std::vector<OfferedSlot>&) {
+  return absl::UnimplementedError(
+      "running jobs on TaskManagers is not available yet; use 'sluice run --local'");
 }
 
 void JobManager::DeclareResources(const v1::DeclareResources& declaration) {
@@ -203,6 +230,7 @@ void JobManager::ServeRestApi() {
 }
 
 void JobManager::Shutdown() {
+  dispatcher_.reset();  // cancels its jobs while the session to the RM is up
   if (keeper_) keeper_->Stop(/*deregister=*/true);
   StopGrpcServer(grpc_);
   rest_.http().Stop();

@@ -18,8 +18,10 @@
 #include "common/metrics/utilization_gauges.h"
 #include "common/rpc/grpc_server.h"
 #include "common/rpc/session_keeper.h"
-#include "jobmanager/cluster_status_forwarder.h"
+#include "jobmanager/dispatcher.h"
+#include "jobmanager/job_manager_service.h"
 #include "jobmanager/job_master_service.h"
+#include "jobmanager/library_store.h"
 #include "jobmanager/slot_pool.h"
 #include "prometheus/gauge.h"
 #include "sluice/v1/jobmanager.grpc.pb.h"
@@ -46,12 +48,15 @@ class JobManager final : public Daemon {
   void ReleaseJob(const std::string& job_id);
   void FreeSlot(const std::string& allocation_id);
   const SlotPool& slot_pool() const { return slot_pool_; }
+  Dispatcher& dispatcher() { return *dispatcher_; }
 
  private:
   JobManager() = default;
   void StartSession(const Config& config);
   void OnResourceManagerMessage(const v1::ResourceManagerMessage& message);
   void SendToResourceManager(v1::JobManagerMessage message);
+  JobMasterHost MakeJobMasterHost();
+  absl::Status Deploy(const std::string& job_id, const std::vector<OfferedSlot>& slots);
   void ServeRestApi();
 
   std::string id_;
@@ -62,8 +67,10 @@ class JobManager final : public Daemon {
   prometheus::Gauge* slots_total_gauge_ = nullptr;
   prometheus::Gauge* slots_available_gauge_ = nullptr;
   std::unique_ptr<v1::ResourceManager::Stub> rm_stub_;
-  std::unique_ptr<ClusterStatusForwarder> service_;
   SlotPool slot_pool_;
+  std::unique_ptr<LibraryStore> libraries_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<JobManagerService> service_;
   std::unique_ptr<JobMasterServiceImpl> job_master_service_;
   RunningGrpcServer grpc_;
   std::unique_ptr<SessionKeeper<v1::JobManagerMessage>> keeper_;

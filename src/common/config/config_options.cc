@@ -51,6 +51,11 @@ std::vector<ConfigOption> BuildOptions() {
           65535),
       Opt("jobmanager.bind-host", T::kString, "0.0.0.0",
           "Address the JobManager's RPC server binds to."),
+      Opt("jobmanager.work-dir", T::kString, "",
+          "Where the JobManager keeps uploaded job libraries (by content hash). Empty: "
+          "/tmp/sluice-jobmanager-<pid>."),
+      Opt("jobmanager.library.max-size", T::kMemorySize, "256m",
+          "Largest job library the JobManager accepts.", 1024, 1e12),
       Opt("rest.port", T::kInt, "8081",
           "Port of the JobManager's HTTP server: /metrics now, the REST API and web UI later. "
           "0 picks a free port.",

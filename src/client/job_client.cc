@@ -1,0 +1,146 @@
+// The cluster side of the job commands: submit, follow, list, cancel.
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "client/job_commands.h"
+#include "common/sha256.h"
+#include "engine/job_graph_convert.h"
+#include "engine/job_library.h"
+#include "sluice/v1/jobmanager.grpc.pb.h"
+
+namespace sluice {
+namespace {
+
+constexpr size_t kChunk = 1 << 20;
+
+std::unique_ptr<v1::JobManager::Stub> Connect(const std::string& target) {
+  return v1::JobManager::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+}
+
+std::string Describe(const v1::JobStatus& job) {
+  return absl::StrFormat("%s  %-12s %-10s p=%-3d tenant=%s  %.1fs", job.job_id(), job.name(),
+                         job.state(), job.parallelism(), job.tenant(),
+                         static_cast<double>(job.duration_ms()) / 1000);
+}
+
+bool Terminal(const std::string& state) {
+  return state == "FINISHED" || state == "FAILED" || state == "CANCELED";
+}
+
+absl::StatusOr<v1::JobSubmission> Prepare(const JobCommand& command, std::string* bytes) {
+  auto library = engine::JobLibrary::Load(command.library);
+  if (!library.ok()) return library.status();
+  auto graph = (*library)->Build(command.job, command.args, command.parallelism);
+  if (!graph.ok()) return graph.status();
+  std::ifstream in(command.library, std::ios::binary);
+  bytes->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  v1::JobSubmission submission;
+  *submission.mutable_graph() = engine::ToProto(*graph);
+  submission.set_job_name(command.job);
+  for (const auto& arg : command.args) submission.add_args(arg);
+  submission.set_parallelism(command.parallelism);
+  submission.set_library_sha256(Sha256::Of(*bytes));
+  submission.set_library_size(static_cast<int64_t>(bytes->size()));
+  submission.set_tenant(command.tenant);
+  submission.set_token(command.token);
+  submission.set_priority(command.priority);
+  submission.set_num_task_managers(command.num_task_managers);
+  return submission;
+}
+
+grpc::Status Upload(v1::JobManager::Stub& stub, const v1::JobSubmission& submission,
+                    const std::string& bytes, v1::JobStatus* status) {
+  grpc::ClientContext context;
+  auto writer = stub.SubmitJob(&context, status);
+  v1::SubmitJobRequest first;
+  *first.mutable_submission() = submission;
+  bool open = writer->Write(first);
+  for (size_t at = 0; open && at < bytes.size(); at += kChunk) {
+    v1::SubmitJobRequest chunk;
+    chunk.set_library_chunk(bytes.substr(at, kChunk));
+    open = writer->Write(chunk);
+  }
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+}  // namespace
+
+int RunOnCluster(const JobCommand& command, std::ostream& out, std::ostream& err) {
+  std::string bytes;
+  auto submission = Prepare(command, &bytes);
+  if (!submission.ok()) {
+    err << "sluice: " << submission.status().message() << "\n";
+    return 1;
+  }
+  auto stub = Connect(command.target);
+  v1::JobStatus status;
+  grpc::Status submitted = Upload(*stub, *submission, bytes, &status);
+  if (!submitted.ok()) {
+    err << "sluice: the JobManager at " << command.target
+        << " refused the job: " << submitted.error_message() << "\n";
+    return 1;
+  }
+  out << "Job has been submitted with JobID " << status.job_id() << "\n";
+  if (command.detached) return 0;
+  std::string last_state;
+  while (true) {
+    if (status.state() != last_state) {
+      out << Describe(status) << "\n";
+      last_state = status.state();
+    }
+    if (Terminal(status.state())) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    v1::GetJobRequest request;
+    request.set_job_id(status.job_id());
+    if (grpc::Status got = stub->GetJob(&context, request, &status); !got.ok()) {
+      err << "sluice: lost the JobManager while following the job: " << got.error_message() << "\n";
+      return 1;
+    }
+  }
+  if (!status.error().empty()) err << "sluice: job failed: " << status.error() << "\n";
+  return status.state() == "FINISHED" ? 0 : 1;
+}
+
+int ListJobs(const std::string& target, std::ostream& out, std::ostream& err) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::ListJobsResponse jobs;
+  grpc::Status status = Connect(target)->ListJobs(&context, v1::ListJobsRequest{}, &jobs);
+  if (!status.ok()) {
+    err << "sluice: cannot list jobs at " << target << ": " << status.error_message() << "\n";
+    return 1;
+  }
+  if (jobs.jobs().empty()) out << "No jobs.\n";
+  for (const auto& job : jobs.jobs()) {
+    out << Describe(job) << (job.error().empty() ? "" : "  " + job.error()) << "\n";
+  }
+  return 0;
+}
+
+int CancelJob(const std::string& target, const std::string& job_id, std::ostream& out,
+              std::ostream& err) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::CancelJobRequest request;
+  request.set_job_id(job_id);
+  v1::JobStatus job;
+  grpc::Status status = Connect(target)->CancelJob(&context, request, &job);
+  if (!status.ok()) {
+    err << "sluice: cannot cancel " << job_id << ": " << status.error_message() << "\n";
+    return 1;
+  }
+  out << Describe(job) << "\n";
+  return 0;
+}
+
+}  // namespace sluice

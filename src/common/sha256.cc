@@ -1,0 +1,37 @@
+#include "common/sha256.h"
+
+#include <openssl/evp.h>
+
+#include "absl/strings/escaping.h"
+
+namespace sluice {
+
+struct Sha256::State {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~State() { EVP_MD_CTX_free(ctx); }
+};
+
+Sha256::Sha256() : state_(std::make_unique<State>()) {
+  EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr);
+}
+
+Sha256::~Sha256() = default;
+
+void Sha256::Update(absl::string_view data) {
+  EVP_DigestUpdate(state_->ctx, data.data(), data.size());
+}
+
+std::string Sha256::HexDigest() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(state_->ctx, digest, &length);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
+std::string Sha256::Of(absl::string_view data) {
+  Sha256 sha;
+  sha.Update(data);
+  return sha.HexDigest();
+}
+
+}  // namespace sluice

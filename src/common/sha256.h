@@ -1,0 +1,28 @@
+// SHA-256 digests (OpenSSL), for job libraries stored and fetched by content.
+#ifndef SLUICE_COMMON_SHA256_H_
+#define SLUICE_COMMON_SHA256_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace sluice {
+
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  void Update(absl::string_view data);
+  std::string HexDigest();  // lower-case hex; ends the computation
+
+  static std::string Of(absl::string_view data);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_COMMON_SHA256_H_

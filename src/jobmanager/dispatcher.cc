@@ -1,0 +1,113 @@
+#include "jobmanager/dispatcher.h"
+
+#include <algorithm>
+#include <random>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/job_graph_convert.h"
+
+namespace sluice {
+namespace {
+
+std::string NewJobId() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return absl::StrFormat("%016x%016x", rng(), rng());
+}
+
+}  // namespace
+
+Dispatcher::~Dispatcher() {
+  std::map<std::string, std::shared_ptr<JobMaster>> jobs;
+  {
+    absl::MutexLock lock(&mu_);
+    jobs.swap(jobs_);
+  }
+  jobs.clear();  // JobMaster destructors cancel and join outside the lock
+}
+
+absl::StatusOr<JobGraph> Dispatcher::CheckGraph(const v1::JobSubmission& submission,
+                                                const engine::JobLibrary& library) const {
+  auto described = engine::FromProto(submission.graph());
+  if (!described.ok()) return described.status();
+  auto built =
+      library.Build(submission.job_name(), {submission.args().begin(), submission.args().end()},
+                    submission.parallelism());
+  if (!built.ok()) return built.status();
+  if (built->Hash() != described->Hash()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "job '%s': the graph built here (hash %016x) differs from the submitted one (hash "
+        "%016x): its build function is not deterministic",
+        submission.job_name(), built->Hash(), described->Hash()));
+  }
+  int needed = 1;
+  for (const auto& v : built->vertices) needed = std::max(needed, v.parallelism);
+  if (int total = total_slots_(); total > 0 && needed > total) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("job '", submission.job_name(), "' needs ", needed,
+                     " slots (its largest parallelism) but the whole cluster has ", total));
+  }
+  return built;
+}
+
+absl::StatusOr<v1::JobStatus> Dispatcher::Submit(const v1::JobSubmission& submission,
+                                                 const std::string& library_path) {
+  const engine::JobLibrary* library;
+  {
+    absl::MutexLock lock(&mu_);
+    auto& loaded = libraries_[submission.library_sha256()];
+    if (!loaded) {
+      auto fresh = engine::JobLibrary::Load(library_path);
+      if (!fresh.ok()) {
+        libraries_.erase(submission.library_sha256());
+        return fresh.status();
+      }
+      loaded = std::move(*fresh);
+    }
+    library = loaded.get();
+  }
+  auto graph = CheckGraph(submission, *library);
+  if (!graph.ok()) return graph.status();
+  std::string id = NewJobId();
+  auto master = std::make_shared<JobMaster>(id, submission, *std::move(graph), host_);
+  absl::MutexLock lock(&mu_);
+  jobs_[id] = master;
+  return master->Status();
+}
+
+std::vector<v1::JobStatus> Dispatcher::List() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<v1::JobStatus> out;
+  for (const auto& [id, master] : jobs_) out.push_back(master->Status());
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.start_time_ms() < b.start_time_ms(); });
+  return out;
+}
+
+std::shared_ptr<JobMaster> Dispatcher::Find(const std::string& job_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = jobs_.find(job_id);
+  return it == jobs_.end() ? nullptr : it->second;
+}
+
+absl::StatusOr<v1::JobStatus> Dispatcher::Get(const std::string& job_id) const {
+  auto master = Find(job_id);
+  if (!master) return absl::NotFoundError(absl::StrCat("no job with id ", job_id));
+  return master->Status();
+}
+
+absl::StatusOr<v1::JobStatus> Dispatcher::Cancel(const std::string& job_id) {
+  auto master = Find(job_id);
+  if (!master) return absl::NotFoundError(absl::StrCat("no job with id ", job_id));
+  master->Cancel();
+  return master->Status();
+}
+
+const engine::JobLibrary* Dispatcher::Library(const std::string& sha256) const {
+  absl::MutexLock lock(&mu_);
+  auto it = libraries_.find(sha256);
+  return it == libraries_.end() ? nullptr : it->second.get();
+}
+
+}  // namespace sluice

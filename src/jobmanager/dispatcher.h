@@ -1,0 +1,54 @@
+// Accepts job submissions: checks the library and the graph, then starts a
+// JobMaster for each accepted job; lists, looks up and cancels jobs. Bad
+// submissions are refused with a clear error and touch no other job.
+#ifndef SLUICE_JOBMANAGER_DISPATCHER_H_
+#define SLUICE_JOBMANAGER_DISPATCHER_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/job_library.h"
+#include "jobmanager/job_master.h"
+#include "jobmanager/library_store.h"
+#include "sluice/v1/jobmanager.pb.h"
+
+namespace sluice {
+
+class Dispatcher {
+ public:
+  // `total_slots` returns the cluster's slots now (0: unknown).
+  Dispatcher(JobMasterHost host, std::function<int()> total_slots)
+      : host_(std::move(host)), total_slots_(std::move(total_slots)) {}
+  ~Dispatcher();
+
+  // `library_path` is the stored, digest-checked library.
+  absl::StatusOr<v1::JobStatus> Submit(const v1::JobSubmission& submission,
+                                       const std::string& library_path);
+  std::vector<v1::JobStatus> List() const;
+  absl::StatusOr<v1::JobStatus> Get(const std::string& job_id) const;
+  absl::StatusOr<v1::JobStatus> Cancel(const std::string& job_id);
+  // The JobMaster of a job, for task state updates; null if unknown.
+  std::shared_ptr<JobMaster> Find(const std::string& job_id) const;
+  // The loaded library of a job's digest (loaded at submission).
+  const engine::JobLibrary* Library(const std::string& sha256) const;
+
+ private:
+  absl::StatusOr<JobGraph> CheckGraph(const v1::JobSubmission& submission,
+                                      const engine::JobLibrary& library) const;
+
+  const JobMasterHost host_;
+  const std::function<int()> total_slots_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<JobMaster>> jobs_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::unique_ptr<engine::JobLibrary>> libraries_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_JOBMANAGER_DISPATCHER_H_

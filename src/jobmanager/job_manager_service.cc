@@ -1,0 +1,139 @@
+#include "jobmanager/job_manager_service.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/rpc/grpc_status.h"
+#include "spdlog/spdlog.h"
+
+namespace sluice {
+namespace {
+
+grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context,
+                                 const absl::StatusOr<v1::JobStatus>& status,
+                                 v1::JobStatus* response) {
+  auto* reactor = context->DefaultReactor();
+  if (status.ok()) *response = *status;
+  reactor->Finish(status.ok() ? grpc::Status::OK : ToGrpcStatus(status.status()));
+  return reactor;
+}
+
+// Receives a submission and the library's bytes, then hands both over.
+class SubmitReactor final : public grpc::ServerReadReactor<v1::SubmitJobRequest> {
+ public:
+  SubmitReactor(LibraryStore* libraries, Dispatcher* dispatcher, v1::JobStatus* response)
+      : libraries_(libraries), dispatcher_(dispatcher), response_(response) {
+    StartRead(&request_);
+  }
+
+ private:
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Complete();
+      return;
+    }
+    absl::Status status = Take();
+    if (!status.ok()) {
+      Finish(ToGrpcStatus(status));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  absl::Status Take() {
+    if (request_.has_submission()) {
+      if (upload_) return absl::InvalidArgumentError("a second submission in one upload");
+      submission_ = request_.submission();
+      if (submission_.library_size() > libraries_->max_size()) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "the job library has ", submission_.library_size(), " bytes, over the limit of ",
+            libraries_->max_size(), " (jobmanager.library.max-size)"));
+      }
+      upload_ = libraries_->Begin();
+      return absl::OkStatus();
+    }
+    if (!upload_) return absl::InvalidArgumentError("library bytes before the submission");
+    return upload_->Append(request_.library_chunk());
+  }
+
+  void Complete() {
+    if (!upload_) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the upload carried no submission"));
+      return;
+    }
+    auto path = upload_->Commit(submission_.library_sha256(), submission_.library_size());
+    if (!path.ok()) {
+      Finish(ToGrpcStatus(path.status()));
+      return;
+    }
+    auto status = dispatcher_->Submit(submission_, *path);
+    if (!status.ok()) {
+      spdlog::warn("Refused job '{}': {}", submission_.job_name(),
+                   std::string(status.status().message()));
+      Finish(ToGrpcStatus(status.status()));
+      return;
+    }
+    spdlog::info("Accepted job {} ('{}')", status->job_id(), status->name());
+    *response_ = *status;
+    Finish(grpc::Status::OK);
+  }
+
+  void OnDone() override { delete this; }
+
+  LibraryStore* const libraries_;
+  Dispatcher* const dispatcher_;
+  v1::JobStatus* const response_;
+  v1::SubmitJobRequest request_;
+  v1::JobSubmission submission_;
+  std::unique_ptr<LibraryStore::Upload> upload_;
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* JobManagerService::GetClusterStatus(
+    grpc::CallbackServerContext* context, const v1::GetClusterStatusRequest* request,
+    v1::ClusterStatus* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto client_context = std::make_shared<grpc::ClientContext>();
+  client_context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  rm_->async()->GetClusterStatus(
+      client_context.get(), request, response,
+      [reactor, client_context, address = rm_address_](grpc::Status status) {
+        if (!status.ok()) {
+          status = grpc::Status(status.error_code(),
+                                absl::StrCat("ResourceManager at ", address,
+                                             " did not answer: ", status.error_message()));
+        }
+        reactor->Finish(status);
+      });
+  return reactor;
+}
+
+grpc::ServerReadReactor<v1::SubmitJobRequest>* JobManagerService::SubmitJob(
+    grpc::CallbackServerContext*, v1::JobStatus* response) {
+  return new SubmitReactor(libraries_, dispatcher_, response);
+}
+
+grpc::ServerUnaryReactor* JobManagerService::ListJobs(grpc::CallbackServerContext* context,
+                                                      const v1::ListJobsRequest*,
+                                                      v1::ListJobsResponse* response) {
+  for (auto& job : dispatcher_->List()) *response->add_jobs() = std::move(job);
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* JobManagerService::GetJob(grpc::CallbackServerContext* context,
+                                                    const v1::GetJobRequest* request,
+                                                    v1::JobStatus* response) {
+  return Answer(context, dispatcher_->Get(request->job_id()), response);
+}
+
+grpc::ServerUnaryReactor* JobManagerService::CancelJob(grpc::CallbackServerContext* context,
+                                                       const v1::CancelJobRequest* request,
+                                                       v1::JobStatus* response) {
+  return Answer(context, dispatcher_->Cancel(request->job_id()), response);
+}
+
+}  // namespace sluice

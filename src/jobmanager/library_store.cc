@@ -1,0 +1,82 @@
+#include "jobmanager/library_store.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/config/value_parsers.h"
+
+namespace sluice {
+namespace fs = std::filesystem;
+
+absl::StatusOr<std::unique_ptr<LibraryStore>> LibraryStore::Create(std::string dir,
+                                                                   int64_t max_size) {
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create the library directory ", dir, ": ", error.message()));
+  }
+  return std::unique_ptr<LibraryStore>(new LibraryStore(std::move(dir), max_size));
+}
+
+std::unique_ptr<LibraryStore::Upload> LibraryStore::Begin() const {
+  static std::atomic<int64_t> counter{0};
+  std::string temp = absl::StrCat(dir_, "/.upload-", getpid(), "-", counter++);
+  return std::unique_ptr<Upload>(new Upload(this, std::move(temp)));
+}
+
+std::optional<std::string> LibraryStore::PathOf(const std::string& sha256) const {
+  bool hex = sha256.size() == 64;
+  for (char c : sha256) hex = hex && absl::ascii_isxdigit(static_cast<unsigned char>(c));
+  if (!hex) return std::nullopt;  // never a path from outside input
+  std::string path = absl::StrCat(dir_, "/", absl::AsciiStrToLower(sha256), ".so");
+  std::error_code error;
+  return fs::is_regular_file(path, error) ? std::optional<std::string>(path) : std::nullopt;
+}
+
+LibraryStore::Upload::Upload(const LibraryStore* store, std::string temp_path)
+    : store_(store), temp_path_(std::move(temp_path)), out_(temp_path_, std::ios::binary) {}
+
+LibraryStore::Upload::~Upload() {
+  if (!committed_) std::remove(temp_path_.c_str());
+}
+
+absl::Status LibraryStore::Upload::Append(absl::string_view bytes) {
+  size_ += static_cast<int64_t>(bytes.size());
+  if (size_ > store_->max_size_) {
+    return absl::ResourceExhaustedError(absl::StrCat("the job library exceeds the limit of ",
+                                                     FormatBytes(store_->max_size_),
+                                                     " (jobmanager.library.max-size)"));
+  }
+  out_.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  sha_.Update(bytes);
+  if (!out_) return absl::UnavailableError("cannot write the uploaded library to disk");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> LibraryStore::Upload::Commit(const std::string& sha256, int64_t size) {
+  out_.close();
+  if (size != size_) {
+    return absl::InvalidArgumentError(absl::StrCat("the job library arrived with ", size_,
+                                                   " bytes but ", size, " were declared"));
+  }
+  std::string actual = sha_.HexDigest();
+  if (absl::AsciiStrToLower(sha256) != actual) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the job library failed its digest check: declared sha256 ", sha256, ", got ", actual));
+  }
+  std::string path = absl::StrCat(store_->dir_, "/", actual, ".so");
+  if (std::rename(temp_path_.c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot store the job library at ", path));
+  }
+  committed_ = true;
+  return path;
+}
+
+}  // namespace sluice
