@@ -25,7 +25,13 @@ ChannelSink* InputGate::AddChannel() {
   int index = static_cast<int>(channels_.size());
   channels_.push_back(std::make_unique<Channel>(this, index));
   in_flight_.push_back(0);
+  consumed_.emplace_back();
   return channels_.back().get();
+}
+
+void InputGate::OnConsumed(int channel, std::function<void()> consumed) {
+  absl::MutexLock lock(&mu_);
+  consumed_[channel] = std::move(consumed);
 }
 
 void InputGate::Push(int channel, std::string buffer, bool end) {
@@ -50,7 +56,14 @@ std::optional<InputGate::Event> InputGate::Next(absl::Time deadline) {
   if (queue_.empty()) return std::nullopt;
   Event event = std::move(queue_.front());
   queue_.pop_front();
-  if (!event.end_of_partition) --in_flight_[event.channel];
+  if (event.end_of_partition) return event;
+  --in_flight_[event.channel];
+  if (auto& consumed = consumed_[event.channel]) {
+    auto callback = consumed;
+    mu_.Unlock();
+    callback();
+    mu_.Lock();
+  }
   return event;
 }
 

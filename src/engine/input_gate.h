@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +36,9 @@ class InputGate {
 
   // A new input channel; the gate owns it.
   ChannelSink* AddChannel();
+  // Called on the consumer's thread each time a data buffer of `channel` has
+  // been taken (a remote channel returns a credit to its sender).
+  void OnConsumed(int channel, std::function<void()> consumed);
   int channels() const { return static_cast<int>(in_flight_.size()); }
 
   // The next buffer or end-of-partition, or nullopt at `deadline`.
@@ -55,6 +59,7 @@ class InputGate {
   mutable absl::Mutex mu_;
   std::deque<Event> queue_ ABSL_GUARDED_BY(mu_);
   std::vector<int> in_flight_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::function<void()>> consumed_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::engine

@@ -47,7 +47,8 @@ const char* JobStateName(JobState state) {
   return "UNKNOWN";
 }
 
-LocalJob::LocalJob(JobGraph graph, LocalJobOptions options) : graph_(std::move(graph)) {
+LocalJob::LocalJob(JobGraph graph, LocalJobOptions options)
+    : graph_(std::move(graph)), options_(options) {
   context_.buffer_timeout = options.buffer_timeout;
   context_.buffers_per_channel = options.buffers_per_channel;
   context_.print_out = options.print_out;
@@ -63,30 +64,45 @@ absl::StatusOr<std::unique_ptr<LocalJob>> LocalJob::Start(JobGraph graph, LocalJ
   }
   if (graph.vertices.empty()) return absl::FailedPreconditionError("the graph is not finalized");
   std::unique_ptr<LocalJob> job(new LocalJob(std::move(graph), options));
-  job->Connect();
-  job->started_ = absl::Now();
-  {
-    absl::MutexLock lock(&job->mu_);
-    for (const auto& subtasks : job->tasks_) job->running_ += static_cast<int>(subtasks.size());
-  }
-  for (auto& subtasks : job->tasks_) {
-    for (auto& task : subtasks) {
-      job->threads_.emplace_back([raw = job.get(), t = task.get()] {
-        t->Run();
-        raw->OnTaskDone();
-      });
-    }
-  }
+  job->Connect(options.placement);
+  if (!options.paused) job->Run();
   return job;
 }
 
-void LocalJob::Connect() {
+void LocalJob::Run() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (started_threads_) return;
+    started_threads_ = true;
+    started_ = absl::Now();
+    for (const auto& subtasks : tasks_) {
+      for (const auto& task : subtasks) running_ += task ? 1 : 0;
+    }
+    if (running_ == 0) result_ = JobResult{JobState::kFinished, "", absl::ZeroDuration()};
+  }
+  for (auto& subtasks : tasks_) {
+    for (auto& task : subtasks) {
+      if (!task) continue;
+      threads_.emplace_back([this, t = task.get()] {
+        t->Run();
+        OnTaskDone(*t, t->failed());
+      });
+    }
+  }
+}
+
+void LocalJob::Connect(Placement* placement) {
+  auto local = [placement](int vertex, int subtask) {
+    return placement == nullptr || placement->IsLocal(vertex, subtask);
+  };
   for (const auto& vertex : graph_.vertices) {
     auto& subtasks = tasks_.emplace_back();
     for (int s = 0; s < vertex.parallelism; ++s) {
-      subtasks.push_back(std::make_unique<Task>(graph_, vertex, s, &context_));
+      subtasks.push_back(local(vertex.id, s) ? std::make_unique<Task>(graph_, vertex, s, &context_)
+                                             : nullptr);
     }
   }
+  int channel = 0;
   for (const auto& edge : graph_.edges) {
     auto& up = tasks_[edge.source_vertex];
     auto& down = tasks_[edge.target_vertex];
@@ -98,11 +114,26 @@ void LocalJob::Connect() {
                                static_cast<int>(down.size()));
         if (std::find(targets.begin(), targets.end(), t) != targets.end()) from.push_back(u);
       }
-      int first = down[t]->gate().channels();
-      for (int u : from) outputs[u].push_back(down[t]->gate().AddChannel());
-      down[t]->AddInput(edge, first, static_cast<int>(from.size()));
+      int first = down[t] ? down[t]->gate().channels() : 0;
+      for (int u : from) {
+        int id = channel++;
+        if (down[t]) {
+          ChannelSink* sink = down[t]->gate().AddChannel();
+          if (up[u]) {
+            outputs[u].push_back(sink);
+          } else {
+            placement->RemoteInput(id, edge.source_vertex, u, &down[t]->gate(),
+                                   down[t]->gate().channels() - 1, sink);
+          }
+        } else if (up[u]) {
+          outputs[u].push_back(placement->RemoteOutput(id, edge.target_vertex, t));
+        }
+      }
+      if (down[t]) down[t]->AddInput(edge, first, static_cast<int>(from.size()));
     }
-    for (size_t u = 0; u < up.size(); ++u) up[u]->AddOutput(edge, std::move(outputs[u]));
+    for (size_t u = 0; u < up.size(); ++u) {
+      if (up[u]) up[u]->AddOutput(edge, std::move(outputs[u]));
+    }
   }
 }
 
@@ -113,7 +144,9 @@ void LocalJob::OnFailure(const std::string& message) {
   }
   context_.cancelled = true;
   for (auto& subtasks : tasks_) {
-    for (auto& task : subtasks) task->gate().Wake();
+    for (auto& task : subtasks) {
+      if (task) task->gate().Wake();
+    }
   }
 }
 
@@ -125,11 +158,19 @@ void LocalJob::Cancel() {
   }
   context_.cancelled = true;
   for (auto& subtasks : tasks_) {
-    for (auto& task : subtasks) task->gate().Wake();
+    for (auto& task : subtasks) {
+      if (task) task->gate().Wake();
+    }
   }
 }
 
-void LocalJob::OnTaskDone() {
+void LocalJob::OnTaskDone(const Task& task, bool failed) {
+  if (options_.on_task_end) {
+    JobState state = failed                 ? JobState::kFailed
+                     : task.was_cancelled() ? JobState::kCanceled
+                                            : JobState::kFinished;
+    options_.on_task_end(task.vertex(), task.subtask(), state, task.error());
+  }
   absl::MutexLock lock(&mu_);
   if (--running_ > 0) return;
   JobState state = !error_.empty()     ? JobState::kFailed
@@ -154,6 +195,10 @@ JobResult LocalJob::Wait() {
 
 LocalJob::~LocalJob() {
   Cancel();
+  {
+    absl::MutexLock lock(&mu_);
+    if (!started_threads_) return;  // prepared, never started
+  }
   for (auto& thread : threads_) thread.join();
 }
 

@@ -5,6 +5,7 @@
 #ifndef SLUICE_ENGINE_LOCAL_JOB_H_
 #define SLUICE_ENGINE_LOCAL_JOB_H_
 
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -30,10 +31,31 @@ struct JobResult {
   absl::Duration duration;
 };
 
+// Where the subtasks of a job run, seen from this process. Channels are
+// numbered the same way everywhere (edge by edge, consumer by consumer,
+// producer by producer), so both ends of a remote channel agree on its id.
+class Placement {
+ public:
+  virtual ~Placement() = default;
+  virtual bool IsLocal(int vertex, int subtask) const = 0;
+  // A sink for `channel`, whose consumer (vertex, subtask) runs elsewhere.
+  virtual ChannelSink* RemoteOutput(int channel, int vertex, int subtask) = 0;
+  // `channel` comes from (vertex, subtask) elsewhere into `gate_channel` of `gate`.
+  virtual void RemoteInput(int channel, int vertex, int subtask, InputGate* gate, int gate_channel,
+                           ChannelSink* sink) = 0;
+};
+
 struct LocalJobOptions {
   absl::Duration buffer_timeout = absl::Milliseconds(100);  // execution.buffer-timeout
   int buffers_per_channel = 2;
   std::ostream* print_out = &std::cout;
+  // Null: every subtask runs here.
+  Placement* placement = nullptr;
+  // Each local subtask's end: state FINISHED, FAILED or CANCELED, and the error.
+  std::function<void(int vertex, int subtask, JobState state, const std::string& error)>
+      on_task_end;
+  // Start() only prepares; Run() starts the threads.
+  bool paused = false;
 };
 
 class LocalJob {
@@ -43,6 +65,8 @@ class LocalJob {
   static absl::StatusOr<std::unique_ptr<LocalJob>> Start(JobGraph graph, LocalJobOptions options);
   ~LocalJob();  // cancels and joins
 
+  // Starts the threads of a job started paused.
+  void Run();
   void Cancel();
   JobResult Wait();
   // The result if the job ended within `timeout`.
@@ -51,18 +75,20 @@ class LocalJob {
 
  private:
   LocalJob(JobGraph graph, LocalJobOptions options);
-  void Connect();
+  void Connect(Placement* placement);
   void OnFailure(const std::string& message);
-  void OnTaskDone();
+  void OnTaskDone(const Task& task, bool failed);
 
   JobGraph graph_;
   JobContext context_;
-  std::vector<std::vector<std::unique_ptr<Task>>> tasks_;  // per vertex, per subtask
+  LocalJobOptions options_;
+  std::vector<std::vector<std::unique_ptr<Task>>> tasks_;  // per vertex, per subtask (null: remote)
   std::vector<std::thread> threads_;
   absl::Time started_;
   mutable absl::Mutex mu_;
   int running_ ABSL_GUARDED_BY(mu_) = 0;
   bool cancel_requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_threads_ ABSL_GUARDED_BY(mu_) = false;
   std::string error_ ABSL_GUARDED_BY(mu_);
   std::optional<JobResult> result_ ABSL_GUARDED_BY(mu_);
 };

@@ -45,6 +45,11 @@ class Task final : public TaskRuntime {
 
   // The thread body. Failures are reported through JobContext::on_failure.
   void Run();
+  // After Run(): how it ended.
+  bool failed() const { return !error_.empty(); }
+  bool was_cancelled() const { return cancelled_; }
+  const std::string& error() const { return error_; }
+  int vertex() const { return vertex_.id; }
 
   // TaskRuntime.
   int subtask() const override { return subtask_; }
@@ -85,6 +90,8 @@ class Task final : public TaskRuntime {
   std::unique_ptr<std::ostream> out_;
   // The operator being called, for failure messages.
   std::string current_operator_;
+  std::string error_;
+  bool cancelled_ = false;
 };
 
 }  // namespace sluice::engine

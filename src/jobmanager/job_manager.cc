@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/proto_json.h"
@@ -51,7 +53,9 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
   jm->service_ = std::make_unique<JobManagerService>(jm->rm_stub_.get(), rm_address,
                                                      config.GetDuration("rpc.timeout"),
                                                      jm->libraries_.get(), jm->dispatcher_.get());
-  jm->job_master_service_ = std::make_unique<JobMasterServiceImpl>(&jm->slot_pool_);
+  jm->rpc_timeout_ = config.GetDuration("rpc.timeout");
+  jm->job_master_service_ = std::make_unique<JobMasterServiceImpl>(
+      &jm->slot_pool_, [raw = jm.get()](const v1::TaskStateUpdate& u) { raw->OnTaskState(u); });
   auto grpc = StartGrpcServer(config.GetString("jobmanager.bind-host"),
                               static_cast<int>(config.GetInt("jobmanager.rpc.port")),
                               {jm->service_.get(), jm->job_master_service_.get()});
@@ -130,12 +134,109 @@ JobMasterHost JobManager::MakeJobMasterHost() {
   host.deploy = [this](const std::string& job_id, const std::vector<OfferedSlot>& slots) {
     return Deploy(job_id, slots);
   };
+  host.cancel_tasks = [this](const std::string& job_id) { CancelTasks(job_id); };
   return host;
 }
 
-absl::Status JobManager::Deploy(const std::string&, const std::vector<OfferedSlot>&) {
-  return absl::UnimplementedError(
-      "running jobs on TaskManagers is not available yet; use 'sluice run --local'");
+v1::TaskExecutor::Stub* JobManager::TaskExecutorAt(const std::string& address) {
+  absl::MutexLock lock(&mu_);
+  auto& stub = task_executors_[address];
+  if (!stub) stub = v1::TaskExecutor::NewStub(CreateChannel(address, absl::Seconds(2)));
+  return stub.get();
+}
+
+// Slot i hosts subtask i of every vertex (slot sharing); every TaskManager
+// gets the whole map, so it knows where its channels lead.
+absl::Status JobManager::Deploy(const std::string& job_id, const std::vector<OfferedSlot>& slots) {
+  auto master = dispatcher_->Find(job_id);
+  if (!master) return absl::NotFoundError("the job is gone");
+  std::vector<OfferedSlot> ordered = slots;
+  std::sort(ordered.begin(), ordered.end(),
+            [](const auto& a, const auto& b) { return a.allocation_id < b.allocation_id; });
+  const v1::JobSubmission& submission = master->submission();
+  v1::DeployJobRequest request;
+  request.set_job_id(job_id);
+  request.set_job_manager_address(rpc_address_);
+  request.set_library_sha256(submission.library_sha256());
+  request.set_job_name(submission.job_name());
+  *request.mutable_args() = submission.args();
+  request.set_parallelism(submission.parallelism());
+  *request.mutable_graph() = submission.graph();
+  std::vector<std::string> addresses;
+  for (const auto& vertex : master->graph().vertices) {
+    for (int s = 0; s < vertex.parallelism; ++s) {
+      const OfferedSlot& slot = ordered.at(s);
+      auto* a = request.add_assignments();
+      a->set_vertex(vertex.id);
+      a->set_subtask(s);
+      a->set_task_manager_id(slot.task_manager_id);
+      a->set_task_manager_address(slot.task_manager_address);
+      if (std::find(addresses.begin(), addresses.end(), slot.task_manager_address) ==
+          addresses.end()) {
+        addresses.push_back(slot.task_manager_address);
+      }
+    }
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    deployed_[job_id] = addresses;
+  }
+  // Everything is wired before anything starts, so no data arrives early.
+  for (const auto& address : addresses) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_timeout_ * 6));
+    v1::DeployJobResponse response;
+    grpc::Status status = TaskExecutorAt(address)->DeployJob(&context, request, &response);
+    if (!status.ok()) {
+      return absl::Status(
+          static_cast<absl::StatusCode>(status.error_code()),
+          absl::StrCat("deploying to TaskManager ", address, " failed: ", status.error_message()));
+    }
+  }
+  for (const auto& address : addresses) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_timeout_));
+    v1::JobTasksRequest start;
+    start.set_job_id(job_id);
+    v1::DeployJobResponse response;
+    grpc::Status status = TaskExecutorAt(address)->StartJob(&context, start, &response);
+    if (!status.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("starting on TaskManager ", address, " failed: ", status.error_message()));
+    }
+  }
+  spdlog::info("Job {} runs on {} TaskManager(s)", job_id, addresses.size());
+  return absl::OkStatus();
+}
+
+void JobManager::CancelTasks(const std::string& job_id) {
+  std::vector<std::string> addresses;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = deployed_.find(job_id);
+    if (it == deployed_.end()) return;
+    addresses = std::move(it->second);
+    deployed_.erase(it);
+  }
+  for (const auto& address : addresses) {
+    auto context = std::make_shared<grpc::ClientContext>();
+    context->set_deadline(absl::ToChronoTime(absl::Now() + rpc_timeout_));
+    auto request = std::make_shared<v1::JobTasksRequest>();
+    request->set_job_id(job_id);
+    auto response = std::make_shared<v1::DeployJobResponse>();
+    TaskExecutorAt(address)->async()->CancelJob(context.get(), request.get(), response.get(),
+                                                [context, request, response](grpc::Status) {});
+  }
+}
+
+void JobManager::OnTaskState(const v1::TaskStateUpdate& update) {
+  auto master = dispatcher_->Find(update.job_id());
+  if (!master) return;
+  if (update.state() == "FAILED") {
+    master->Fail(update.error());
+  } else if (update.state() == "FINISHED") {
+    master->TaskFinished();
+  }
 }
 
 void JobManager::DeclareResources(const v1::DeclareResources& declaration) {
@@ -182,6 +283,13 @@ void JobManager::OnResourceManagerMessage(const v1::ResourceManagerMessage& mess
                      slot.task_manager_id(), slot.reason());
       }
       slot_pool_.OnSlotsRevoked(message.slots_revoked());
+      for (const auto& slot : message.slots_revoked().slots()) {
+        // A running job cannot continue without a slot (restarts come with checkpoints).
+        if (auto master = dispatcher_->Find(slot.job_id())) {
+          master->Fail(absl::StrCat("lost its slot on TaskManager '", slot.task_manager_id(),
+                                    "': ", slot.reason()));
+        }
+      }
       return;
     case v1::ResourceManagerMessage::kRequestFailed:
       spdlog::error("{}", message.request_failed().message());

@@ -5,6 +5,7 @@
 #ifndef SLUICE_JOBMANAGER_JOB_MANAGER_H_
 #define SLUICE_JOBMANAGER_JOB_MANAGER_H_
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,7 @@
 #include "prometheus/gauge.h"
 #include "sluice/v1/jobmanager.grpc.pb.h"
 #include "sluice/v1/resourcemanager.grpc.pb.h"
+#include "sluice/v1/taskmanager.grpc.pb.h"
 
 namespace sluice {
 
@@ -57,6 +59,9 @@ class JobManager final : public Daemon {
   void SendToResourceManager(v1::JobManagerMessage message);
   JobMasterHost MakeJobMasterHost();
   absl::Status Deploy(const std::string& job_id, const std::vector<OfferedSlot>& slots);
+  void CancelTasks(const std::string& job_id);
+  void OnTaskState(const v1::TaskStateUpdate& update);
+  v1::TaskExecutor::Stub* TaskExecutorAt(const std::string& address);
   void ServeRestApi();
 
   std::string id_;
@@ -76,6 +81,11 @@ class JobManager final : public Daemon {
   std::unique_ptr<SessionKeeper<v1::JobManagerMessage>> keeper_;
   mutable absl::Mutex mu_;
   std::optional<v1::ClusterOverview> overview_ ABSL_GUARDED_BY(mu_);
+  // TaskManager addresses each job was deployed to.
+  std::map<std::string, std::vector<std::string>> deployed_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::unique_ptr<v1::TaskExecutor::Stub>> task_executors_
+      ABSL_GUARDED_BY(mu_);
+  absl::Duration rpc_timeout_;
 };
 
 }  // namespace sluice

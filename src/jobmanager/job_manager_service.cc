@@ -1,6 +1,8 @@
 #include "jobmanager/job_manager_service.h"
 
+#include <fstream>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -89,7 +91,48 @@ class SubmitReactor final : public grpc::ServerReadReactor<v1::SubmitJobRequest>
   std::unique_ptr<LibraryStore::Upload> upload_;
 };
 
+// Streams a stored library in chunks.
+class LibraryReader final : public grpc::ServerWriteReactor<v1::LibraryChunk> {
+ public:
+  explicit LibraryReader(const std::optional<std::string>& path) {
+    if (!path) {
+      Finish(grpc::Status(grpc::StatusCode::NOT_FOUND, "no job library with that digest"));
+      return;
+    }
+    in_.open(*path, std::ios::binary);
+    Next();
+  }
+
+ private:
+  void Next() {
+    chunk_.mutable_data()->resize(1 << 20);
+    in_.read(chunk_.mutable_data()->data(), 1 << 20);
+    chunk_.mutable_data()->resize(static_cast<size_t>(in_.gcount()));
+    if (chunk_.data().empty()) {
+      Finish(grpc::Status::OK);
+    } else {
+      StartWrite(&chunk_);
+    }
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the reader went away"));
+      return;
+    }
+    Next();
+  }
+  void OnDone() override { delete this; }
+
+  std::ifstream in_;
+  v1::LibraryChunk chunk_;
+};
+
 }  // namespace
+
+grpc::ServerWriteReactor<v1::LibraryChunk>* JobManagerService::FetchLibrary(
+    grpc::CallbackServerContext*, const v1::FetchLibraryRequest* request) {
+  return new LibraryReader(libraries_->PathOf(request->sha256()));
+}
 
 grpc::ServerUnaryReactor* JobManagerService::GetClusterStatus(
     grpc::CallbackServerContext* context, const v1::GetClusterStatusRequest* request,

@@ -37,6 +37,8 @@ class JobManagerService final : public v1::JobManager::CallbackService {
   grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* context,
                                       const v1::CancelJobRequest* request,
                                       v1::JobStatus* response) override;
+  grpc::ServerWriteReactor<v1::LibraryChunk>* FetchLibrary(
+      grpc::CallbackServerContext* context, const v1::FetchLibraryRequest* request) override;
 
  private:
   v1::ResourceManager::Stub* const rm_;

@@ -134,7 +134,6 @@ void JobMaster::Cancel() {
   }
   // Waiting for slots: the JobMaster's thread notices and ends the job.
   if (!running) return;
-  if (host_.cancel_tasks) host_.cancel_tasks(id_);
   End(JobMasterState::kCanceled, "");
 }
 
@@ -153,7 +152,10 @@ void JobMaster::End(JobMasterState state, const std::string& error) {
     error_ = error;
     ended_ = absl::Now();
   }
-  host_.release(id_);  // every slot goes back at once
+  // Stops what still runs (the other tasks of a failed job) and lets the
+  // TaskManagers forget the job; then every slot goes back at once.
+  if (host_.cancel_tasks) host_.cancel_tasks(id_);
+  host_.release(id_);
   if (state == JobMasterState::kFailed) {
     spdlog::error("Job {} ('{}') FAILED: {}", id_, graph_.name, error);
   } else {

@@ -49,6 +49,8 @@ class JobMaster {
   void TaskFinished();
   void Fail(const std::string& root_cause);
   int slots_needed() const { return slots_needed_; }
+  const JobGraph& graph() const { return graph_; }
+  const v1::JobSubmission& submission() const { return submission_; }
   const std::string& id() const { return id_; }
 
  private:

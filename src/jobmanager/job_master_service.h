@@ -2,6 +2,8 @@
 #ifndef SLUICE_JOBMANAGER_JOB_MASTER_SERVICE_H_
 #define SLUICE_JOBMANAGER_JOB_MASTER_SERVICE_H_
 
+#include <functional>
+
 #include "jobmanager/slot_pool.h"
 #include "sluice/v1/jobmanager.grpc.pb.h"
 
@@ -9,7 +11,9 @@ namespace sluice {
 
 class JobMasterServiceImpl final : public v1::JobMasterService::CallbackService {
  public:
-  explicit JobMasterServiceImpl(SlotPool* pool) : pool_(pool) {}
+  using TaskStateFn = std::function<void(const v1::TaskStateUpdate&)>;
+  JobMasterServiceImpl(SlotPool* pool, TaskStateFn on_task_state)
+      : pool_(pool), on_task_state_(std::move(on_task_state)) {}
 
   grpc::ServerUnaryReactor* OfferSlots(grpc::CallbackServerContext* context,
                                        const v1::OfferSlotsRequest* request,
@@ -20,8 +24,18 @@ class JobMasterServiceImpl final : public v1::JobMasterService::CallbackService 
     return reactor;
   }
 
+  grpc::ServerUnaryReactor* UpdateTaskState(grpc::CallbackServerContext* context,
+                                            const v1::TaskStateUpdate* update,
+                                            v1::TaskStateAck*) override {
+    on_task_state_(*update);
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
  private:
   SlotPool* const pool_;
+  const TaskStateFn on_task_state_;
 };
 
 }  // namespace sluice

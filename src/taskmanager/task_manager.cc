@@ -1,10 +1,13 @@
 #include "taskmanager/task_manager.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "common/process_stats.h"
 #include "common/rpc/channel.h"
+#include "common/rpc/grpc_status.h"
 #include "common/rpc/proto_convert.h"
 #include "common/rpc/session_options.h"
 #include "prometheus/family.h"
@@ -15,11 +18,25 @@ namespace sluice {
 absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& config) {
   std::unique_ptr<TaskManager> tm(new TaskManager());
   const std::string& bind_host = config.GetString("taskmanager.bind-host");
-  auto grpc = StartGrpcServer(bind_host, static_cast<int>(config.GetInt("taskmanager.rpc.port")),
-                              {static_cast<v1::TaskExecutor::CallbackService*>(tm.get())});
+  tm->exchange_ = std::make_unique<DataExchange>(
+      static_cast<int>(config.GetInt("taskmanager.network.buffers-per-channel")));
+  auto grpc = StartGrpcServer(
+      bind_host, static_cast<int>(config.GetInt("taskmanager.rpc.port")),
+      {static_cast<v1::TaskExecutor::CallbackService*>(tm.get()), tm->exchange_.get()});
   if (!grpc.ok()) return grpc.status();
   tm->grpc_ = std::move(*grpc);
   tm->spec_ = SpecFromConfig(config, tm->grpc_.port);
+  tm->exchange_->SetId(tm->spec_.id);
+  DeploymentOptions deployment;
+  deployment.task_manager_id = tm->spec_.id;
+  std::string work_dir = config.GetString("taskmanager.work-dir");
+  if (work_dir.empty()) work_dir = absl::StrCat("/tmp/sluice-taskmanager-", getpid());
+  deployment.library_dir = absl::StrCat(work_dir, "/libraries");
+  deployment.rpc_timeout = config.GetDuration("rpc.timeout");
+  deployment.buffer_timeout = config.GetDuration("execution.buffer-timeout");
+  deployment.buffers_per_channel =
+      static_cast<int>(config.GetInt("taskmanager.network.buffers-per-channel"));
+  tm->deployments_ = std::make_unique<JobDeployments>(deployment, tm->exchange_.get());
   tm->slot_timeout_ = config.GetDuration("taskmanager.slot.timeout");
   tm->slot_table_ =
       std::make_unique<TaskSlotTable>(SystemClock::Get(), tm->spec_.slots, tm->slot_timeout_);
@@ -209,7 +226,34 @@ grpc::ServerUnaryReactor* TaskManager::GetSlotReport(grpc::CallbackServerContext
   return reactor;
 }
 
+grpc::ServerUnaryReactor* TaskManager::DeployJob(grpc::CallbackServerContext* context,
+                                                 const v1::DeployJobRequest* request,
+                                                 v1::DeployJobResponse* response) {
+  auto* reactor = context->DefaultReactor();
+  auto tasks = deployments_->Deploy(*request);
+  if (tasks.ok()) response->set_tasks(*tasks);
+  reactor->Finish(tasks.ok() ? grpc::Status::OK : ToGrpcStatus(tasks.status()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* TaskManager::StartJob(grpc::CallbackServerContext* context,
+                                                const v1::JobTasksRequest* request,
+                                                v1::DeployJobResponse*) {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(deployments_->Start(request->job_id())));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* TaskManager::CancelJob(grpc::CallbackServerContext* context,
+                                                 const v1::JobTasksRequest* request,
+                                                 v1::DeployJobResponse*) {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(deployments_->Cancel(request->job_id())));
+  return reactor;
+}
+
 void TaskManager::Shutdown() {
+  deployments_.reset();  // stops this TaskManager's subtasks
   if (keeper_) keeper_->Stop(/*deregister=*/true);
   StopGrpcServer(grpc_);
   metrics_.http().Stop();

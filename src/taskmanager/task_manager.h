@@ -22,6 +22,8 @@
 #include "prometheus/gauge.h"
 #include "sluice/v1/resourcemanager.grpc.pb.h"
 #include "sluice/v1/taskmanager.grpc.pb.h"
+#include "taskmanager/data_exchange.h"
+#include "taskmanager/job_deployments.h"
 #include "taskmanager/job_master_client.h"
 #include "taskmanager/task_manager_spec.h"
 #include "taskmanager/task_slot_table.h"
@@ -60,6 +62,15 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
   grpc::ServerUnaryReactor* GetSlotReport(grpc::CallbackServerContext* context,
                                           const v1::GetSlotReportRequest* request,
                                           v1::SlotReport* response) override;
+  grpc::ServerUnaryReactor* DeployJob(grpc::CallbackServerContext* context,
+                                      const v1::DeployJobRequest* request,
+                                      v1::DeployJobResponse* response) override;
+  grpc::ServerUnaryReactor* StartJob(grpc::CallbackServerContext* context,
+                                     const v1::JobTasksRequest* request,
+                                     v1::DeployJobResponse* response) override;
+  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* context,
+                                      const v1::JobTasksRequest* request,
+                                      v1::DeployJobResponse* response) override;
 
   TaskManagerSpec spec_;
   absl::Duration slot_timeout_;
@@ -69,6 +80,8 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
   prometheus::Gauge* allocated_slots_gauge_ = nullptr;
   std::unique_ptr<TaskSlotTable> slot_table_;  // mailbox thread only
   std::unique_ptr<JobMasterClient> job_masters_;
+  std::unique_ptr<DataExchange> exchange_;
+  std::unique_ptr<JobDeployments> deployments_;
   RunningGrpcServer grpc_;
   std::unique_ptr<v1::ResourceManager::Stub> rm_stub_;
   std::unique_ptr<SessionKeeper<v1::TaskManagerMessage>> keeper_;

@@ -169,6 +169,17 @@ std::vector<ConfigOption> BuildOptions() {
       Opt("taskmanager.tenant", T::kString, "",
           "Dedicates this TaskManager to one tenant: only that tenant's jobs get its slots. "
           "Empty: shared."),
+      Opt("taskmanager.work-dir", T::kString, "",
+          "Where the TaskManager caches job libraries fetched from the JobManager. Empty: "
+          "/tmp/sluice-taskmanager-<pid>."),
+      Opt("taskmanager.network.buffers-per-channel", T::kInt, "2",
+          "Buffers (32 KiB each) a channel may have in flight: the credits a receiver grants. "
+          "Bounds memory per channel; more buffers absorb bursts.",
+          1, 1024),
+      Opt("execution.buffer-timeout", T::kDuration, "100 ms",
+          "How long a partly filled output buffer may wait before it is sent: lower means less "
+          "latency, higher means more throughput. 0 sends after every record.",
+          0, 3600 * kSecond),
       Opt("taskmanager.slot.timeout", T::kDuration, "10 s",
           "How long a TaskManager keeps a slot it offered to a JobMaster that never accepted "
           "it, before freeing it.",

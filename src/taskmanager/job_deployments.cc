@@ -1,0 +1,175 @@
+#include "taskmanager/job_deployments.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "common/rpc/channel.h"
+#include "common/rpc/grpc_status.h"
+#include "common/sha256.h"
+#include "engine/job_graph_convert.h"
+#include "spdlog/spdlog.h"
+
+namespace sluice {
+
+JobDeployments::JobDeployments(DeploymentOptions options, DataExchange* exchange)
+    : options_(std::move(options)), exchange_(exchange) {
+  std::error_code ignored;
+  std::filesystem::create_directories(options_.library_dir, ignored);
+}
+
+JobDeployments::~JobDeployments() {
+  std::map<std::string, std::unique_ptr<Deployed>> jobs;
+  {
+    absl::MutexLock lock(&mu_);
+    jobs.swap(jobs_);
+  }
+  jobs.clear();  // LocalJob destructors cancel and join
+}
+
+absl::StatusOr<std::string> JobDeployments::FetchLibrary(const std::string& address,
+                                                         const std::string& sha256) {
+  std::string path = absl::StrCat(options_.library_dir, "/", sha256, ".so");
+  if (std::filesystem::exists(path)) return path;  // cached by digest
+  auto stub = v1::JobManager::NewStub(CreateChannel(address, absl::Seconds(2)));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout * 6));
+  v1::FetchLibraryRequest request;
+  request.set_sha256(sha256);
+  auto reader = stub->FetchLibrary(&context, request);
+  std::string temp = absl::StrCat(path, ".part");
+  std::ofstream out(temp, std::ios::binary);
+  Sha256 sha;
+  for (v1::LibraryChunk chunk; reader->Read(&chunk);) {
+    out.write(chunk.data().data(), static_cast<std::streamsize>(chunk.data().size()));
+    sha.Update(chunk.data());
+  }
+  out.close();
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) {
+    std::remove(temp.c_str());
+    return absl::UnavailableError(
+        absl::StrCat("cannot fetch job library ", sha256, ": ", status.error_message()));
+  }
+  if (sha.HexDigest() != sha256) {
+    std::remove(temp.c_str());
+    return absl::DataLossError(absl::StrCat("job library ", sha256, " failed its digest check"));
+  }
+  std::rename(temp.c_str(), path.c_str());
+  return path;
+}
+
+absl::StatusOr<const engine::JobLibrary*> JobDeployments::Library(const std::string& address,
+                                                                  const std::string& sha256) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (auto it = libraries_.find(sha256); it != libraries_.end()) return it->second.get();
+  }
+  auto path = FetchLibrary(address, sha256);
+  if (!path.ok()) return path.status();
+  auto library = engine::JobLibrary::Load(*path);
+  if (!library.ok()) return library.status();
+  absl::MutexLock lock(&mu_);
+  auto& slot = libraries_[sha256];
+  if (!slot) slot = std::move(*library);
+  return slot.get();
+}
+
+absl::StatusOr<int> JobDeployments::Deploy(const v1::DeployJobRequest& request) {
+  auto library = Library(request.job_manager_address(), request.library_sha256());
+  if (!library.ok()) return library.status();
+  auto graph = (*library)->Build(request.job_name(), {request.args().begin(), request.args().end()},
+                                 request.parallelism());
+  if (!graph.ok()) return graph.status();
+  if (graph->Hash() != request.graph().hash()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "job '%s' built on TaskManager '%s' has hash %016x, not the JobMaster's %016x: its "
+        "build function is not deterministic",
+        request.job_name(), options_.task_manager_id, graph->Hash(), request.graph().hash()));
+  }
+  std::map<std::pair<int, int>, std::pair<std::string, std::string>> where;
+  int local = 0;
+  for (const auto& a : request.assignments()) {
+    where[{a.vertex(), a.subtask()}] = {a.task_manager_id(), a.task_manager_address()};
+    local += a.task_manager_id() == options_.task_manager_id ? 1 : 0;
+  }
+  auto deployed = std::make_unique<Deployed>();
+  deployed->job_manager_address = request.job_manager_address();
+  deployed->placement = exchange_->PlacementFor(request.job_id(), std::move(where));
+  engine::LocalJobOptions run;
+  run.buffer_timeout = options_.buffer_timeout;
+  run.buffers_per_channel = options_.buffers_per_channel;
+  run.placement = deployed->placement.get();
+  run.paused = true;
+  run.on_task_end = [this, job = request.job_id(), address = request.job_manager_address()](
+                        int vertex, int subtask, engine::JobState state, const std::string& error) {
+    Report(job, address, vertex, subtask, state, error);
+  };
+  auto job = engine::LocalJob::Start(*std::move(graph), run);
+  if (!job.ok()) return job.status();
+  deployed->job = std::move(*job);
+  absl::MutexLock lock(&mu_);
+  jobs_[request.job_id()] = std::move(deployed);
+  spdlog::info("Deployed {} subtasks of job {} ('{}')", local, request.job_id(),
+               request.job_name());
+  return local;
+}
+
+absl::Status JobDeployments::Start(const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end())
+    return absl::NotFoundError(absl::StrCat("job ", job_id, " is not deployed here"));
+  it->second->job->Run();
+  return absl::OkStatus();
+}
+
+absl::Status JobDeployments::Cancel(const std::string& job_id) {
+  std::unique_ptr<Deployed> deployed;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end()) return absl::OkStatus();  // idempotent
+    deployed = std::move(it->second);
+    jobs_.erase(it);
+  }
+  deployed->job->Cancel();
+  deployed.reset();  // joins the task threads
+  exchange_->Forget(job_id);
+  return absl::OkStatus();
+}
+
+void JobDeployments::Report(const std::string& job_id, const std::string& address, int vertex,
+                            int subtask, engine::JobState state, const std::string& error) {
+  v1::JobMasterService::Stub* stub;
+  {
+    absl::MutexLock lock(&mu_);
+    auto& slot = masters_[address];
+    if (!slot) slot = v1::JobMasterService::NewStub(CreateChannel(address, absl::Seconds(2)));
+    stub = slot.get();
+  }
+  auto context = std::make_shared<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
+  auto update = std::make_shared<v1::TaskStateUpdate>();
+  update->set_job_id(job_id);
+  update->set_vertex(vertex);
+  update->set_subtask(subtask);
+  update->set_state(engine::JobStateName(state));
+  update->set_error(
+      error.empty() ? "" : absl::StrCat(error, " on TaskManager '", options_.task_manager_id, "'"));
+  update->set_task_manager_id(options_.task_manager_id);
+  auto ack = std::make_shared<v1::TaskStateAck>();
+  stub->async()->UpdateTaskState(context.get(), update.get(), ack.get(),
+                                 [context, update, ack](grpc::Status status) {
+                                   if (!status.ok()) {
+                                     spdlog::warn("Cannot report task state of job {}: {}",
+                                                  update->job_id(), status.error_message());
+                                   }
+                                 });
+}
+
+}  // namespace sluice

@@ -1,0 +1,65 @@
+// The jobs a TaskManager runs subtasks of: deployment (library fetched from
+// the JobManager and cached by digest, graph rebuilt from it and its hash
+// checked against the JobMaster's, channels wired), start, cancel, and a
+// report to the JobMaster when each subtask ends.
+#ifndef SLUICE_TASKMANAGER_JOB_DEPLOYMENTS_H_
+#define SLUICE_TASKMANAGER_JOB_DEPLOYMENTS_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "engine/job_library.h"
+#include "engine/local_job.h"
+#include "sluice/v1/jobmanager.grpc.pb.h"
+#include "sluice/v1/taskmanager.pb.h"
+#include "taskmanager/data_exchange.h"
+
+namespace sluice {
+
+struct DeploymentOptions {
+  std::string task_manager_id;
+  std::string library_dir;
+  absl::Duration rpc_timeout = absl::Seconds(10);
+  absl::Duration buffer_timeout = absl::Milliseconds(100);
+  int buffers_per_channel = 2;
+};
+
+class JobDeployments {
+ public:
+  JobDeployments(DeploymentOptions options, DataExchange* exchange);
+  ~JobDeployments();  // cancels every job
+
+  // Returns the number of local subtasks.
+  absl::StatusOr<int> Deploy(const v1::DeployJobRequest& request);
+  absl::Status Start(const std::string& job_id);
+  absl::Status Cancel(const std::string& job_id);
+
+ private:
+  struct Deployed {
+    std::string job_manager_address;
+    std::unique_ptr<engine::Placement> placement;
+    std::unique_ptr<engine::LocalJob> job;
+  };
+  absl::StatusOr<std::string> FetchLibrary(const std::string& job_manager_address,
+                                           const std::string& sha256);
+  absl::StatusOr<const engine::JobLibrary*> Library(const std::string& job_manager_address,
+                                                    const std::string& sha256);
+  void Report(const std::string& job_id, const std::string& job_manager_address, int vertex,
+              int subtask, engine::JobState state, const std::string& error);
+
+  const DeploymentOptions options_;
+  DataExchange* const exchange_;
+  absl::Mutex mu_;
+  std::map<std::string, std::unique_ptr<engine::JobLibrary>> libraries_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::unique_ptr<Deployed>> jobs_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::unique_ptr<v1::JobMasterService::Stub>> masters_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_TASKMANAGER_JOB_DEPLOYMENTS_H_
