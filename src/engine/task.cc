@@ -171,16 +171,16 @@ void Task::Run() {
     if (head_ != nullptr) head_->EndOfInput();
     out_->flush();
   } catch (const TaskCancelled&) {
-    // The job is being cancelled: nothing to report.
+    cancelled_ = true;  // the job is being cancelled: nothing to report
   } catch (const UserCodeError& e) {
-    job_->on_failure(absl::StrCat("operator '", e.op(), "' of ", name_, " failed: ", e.what()));
+    error_ = absl::StrCat("operator '", e.op(), "' of ", name_, " failed: ", e.what());
   } catch (const std::exception& e) {
-    job_->on_failure(
-        absl::StrCat("operator '", current_operator_, "' of ", name_, " failed: ", e.what()));
+    error_ = absl::StrCat("operator '", current_operator_, "' of ", name_, " failed: ", e.what());
   } catch (...) {
-    job_->on_failure(absl::StrCat("operator '", current_operator_, "' of ", name_,
-                                  " failed with an unknown exception"));
+    error_ = absl::StrCat("operator '", current_operator_, "' of ", name_,
+                          " failed with an unknown exception");
   }
+  if (!error_.empty()) job_->on_failure(error_);
 }
 
 }  // namespace sluice::engine

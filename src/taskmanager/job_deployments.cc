@@ -145,6 +145,12 @@ absl::Status JobDeployments::Cancel(const std::string& job_id) {
 
 void JobDeployments::Report(const std::string& job_id, const std::string& address, int vertex,
                             int subtask, engine::JobState state, const std::string& error) {
+  if (state == engine::JobState::kFailed) {
+    spdlog::warn("Subtask {} of vertex {} of job {} failed: {}", subtask, vertex, job_id, error);
+  } else {
+    spdlog::info("Subtask {} of vertex {} of job {} {}", subtask, vertex, job_id,
+                 engine::JobStateName(state));
+  }
   v1::JobMasterService::Stub* stub;
   {
     absl::MutexLock lock(&mu_);

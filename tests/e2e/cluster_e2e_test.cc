@@ -1,6 +1,8 @@
 // The real daemons, started and stopped by the real scripts, on loopback:
 // failure detection and recovery as an operator would see it in the metrics.
 #include <gmock/gmock.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -13,7 +15,11 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/sha256.h"
+#include "engine/job_graph_convert.h"
+#include "engine/job_library.h"
 #include "jobmanager/job_manager.h"
+#include "sluice/v1/jobmanager.grpc.pb.h"
 #include "tests/testing/test_cluster.h"
 
 namespace sluice {
@@ -223,6 +229,176 @@ TEST_F(ClusterE2eTest, ASlotRequestIsServedWhenATaskManagerProcessStarts) {
       WaitFor([&] { return RmMetric(R"(sluice_resourcemanager_slots{state="free"})") == 2; }));
   EXPECT_EQ(RmMetric(held), std::nullopt) << "an ended job leaves no series behind";
   (*jm)->Shutdown();
+}
+
+// --- jobs on the cluster ------------------------------------------------------
+
+constexpr char kExamples[] = SLUICE_BINARY_DIR "/examples/libsluice_examples.so";
+constexpr char kTestJobs[] = SLUICE_BINARY_DIR "/tests/jobs/libsluice_test_jobs.so";
+
+class JobE2eTest : public ClusterE2eTest {
+ protected:
+  void SetUp() override {
+    ClusterE2eTest::SetUp();
+    CommandResult started = Script("start-cluster.sh");
+    ASSERT_EQ(started.exit_code, 0) << started.output;
+    ASSERT_TRUE(TaskManagersAre(2, absl::Seconds(15)));
+  }
+  CommandResult Sluice(const std::string& args) {
+    return RunCommand(absl::StrCat(SLUICE_BINARY_DIR "/bin/sluice ", args));
+  }
+  std::string Jm() { return absl::StrCat(" -m 127.0.0.1:", jm_port_, " "); }
+
+  // Submits straight over gRPC, to reach the JobManager's own checks.
+  grpc::Status SubmitRaw(v1::JobSubmission submission, const std::string& bytes) {
+    auto stub = v1::JobManager::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", jm_port_),
+                                                            grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    v1::JobStatus status;
+    auto writer = stub->SubmitJob(&context, &status);
+    v1::SubmitJobRequest first;
+    *first.mutable_submission() = std::move(submission);
+    writer->Write(first);
+    for (size_t at = 0; at < bytes.size(); at += 1 << 20) {
+      v1::SubmitJobRequest chunk;
+      chunk.set_library_chunk(bytes.substr(at, 1 << 20));
+      writer->Write(chunk);
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  }
+};
+
+TEST_F(JobE2eTest, WordCountAcrossTwoTaskManagersMatchesAnIndependentCount) {
+  // A generated text of ~100 MB in 8 files, counted here as `sort | uniq -c` would.
+  fs::create_directories(root_ / "corpus");
+  std::map<std::string, int64_t> expected;
+  uint64_t x = 88172645463325252ULL;
+  for (int f = 0; f < 8; ++f) {
+    std::ofstream out(root_ / "corpus" / absl::StrCat("part-", f, ".txt"));
+    std::string line;
+    for (int64_t bytes = 0; bytes < 100 * 1000 * 1000 / 8;) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      std::string word = absl::StrCat("w", x % 5000);
+      ++expected[word];
+      line += word;
+      line += (x >> 20) % 12 == 0 ? '\n' : ' ';
+      if (line.size() > 4096) {
+        out << line;
+        bytes += static_cast<int64_t>(line.size());
+        line.clear();
+      }
+    }
+    out << line << "\n";
+  }
+  CommandResult run =
+      Sluice(absl::StrCat("run", Jm(), "-p 4 -c WordCount ", kExamples, " -- --input ",
+                          (root_ / "corpus").string(), " --output ", (root_ / "counts").string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("FINISHED"));
+  std::map<std::string, int64_t> counted;
+  for (const auto& entry : fs::directory_iterator(root_ / "counts")) {
+    std::ifstream in(entry.path());
+    for (std::string line; std::getline(in, line);) {
+      size_t comma = line.rfind(',');
+      std::string word = line.substr(1, comma - 1);
+      counted[word] = std::max<int64_t>(counted[word], std::stoll(line.substr(comma + 1)));
+    }
+  }
+  EXPECT_EQ(counted, expected);
+  // The job gave its slots back.
+  EXPECT_TRUE(
+      WaitFor([&] { return RmMetric(R"(sluice_resourcemanager_slots{state="free"})") == 4; }));
+}
+
+TEST_F(JobE2eTest, FraudDetectionFindsExactlyThePlantedFrauds) {
+  CommandResult run = Sluice(absl::StrCat("run", Jm(), "-p 2 -c FraudDetection ", kExamples,
+                                          " -- --transactions 200000 --frauds 25 --output ",
+                                          (root_ / "alerts").string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  int alerts = 0;
+  for (const auto& entry : fs::directory_iterator(root_ / "alerts")) {
+    std::ifstream in(entry.path());
+    for (std::string line; std::getline(in, line); ++alerts) {
+      EXPECT_THAT(line, HasSubstr("small=0.42 large=742"));
+    }
+  }
+  EXPECT_EQ(alerts, 25);
+}
+
+TEST_F(JobE2eTest, AFailingMapFailsTheJobWithItsMessage) {
+  CommandResult run = Sluice(absl::StrCat("run", Jm(), "-p 2 -c Failing ", kTestJobs));
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_THAT(run.output, HasSubstr("FAILED"));
+  EXPECT_THAT(run.output, HasSubstr("operator 'Curse'"));
+  EXPECT_THAT(run.output, HasSubstr("failed: record 5000 is cursed on TaskManager"));
+  CommandResult list = Sluice(absl::StrCat("list", Jm()));
+  EXPECT_THAT(list.output, HasSubstr("record 5000 is cursed"));
+  EXPECT_TRUE(
+      WaitFor([&] { return RmMetric(R"(sluice_resourcemanager_slots{state="free"})") == 4; }));
+}
+
+TEST_F(JobE2eTest, CancelStopsARunningUnboundedJobAndFreesItsSlots) {
+  CommandResult run = Sluice(absl::StrCat("run", Jm(), "-d -p 3 -c Unbounded ", kTestJobs));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) << run.output;
+  ASSERT_TRUE(WaitFor([&] {
+    return Sluice(absl::StrCat("list", Jm())).output.find("RUNNING") != std::string::npos;
+  }));
+  EXPECT_EQ(RmMetric(R"(sluice_resourcemanager_slots{state="free"})"), 1);
+  CommandResult cancel = Sluice(absl::StrCat("cancel", Jm(), id[1].str()));
+  ASSERT_EQ(cancel.exit_code, 0) << cancel.output;
+  EXPECT_THAT(cancel.output, HasSubstr("CANCELED"));
+  EXPECT_TRUE(
+      WaitFor([&] { return RmMetric(R"(sluice_resourcemanager_slots{state="free"})") == 4; }));
+}
+
+TEST_F(JobE2eTest, BadSubmissionsAreRefusedAndTheJobManagerServesOthers) {
+  // Through the CLI: a nondeterministic build, a job larger than the cluster.
+  CommandResult nondeterministic =
+      Sluice(absl::StrCat("run", Jm(), "-c Nondeterministic ", kTestJobs));
+  EXPECT_NE(nondeterministic.exit_code, 0);
+  EXPECT_THAT(nondeterministic.output, HasSubstr("its build function is not deterministic"));
+  CommandResult too_big = Sluice(absl::StrCat("run", Jm(), "-p 9 -c Failing ", kTestJobs));
+  EXPECT_THAT(too_big.output,
+              HasSubstr("needs 9 slots (its largest parallelism) but the whole cluster has 4"));
+
+  // Straight to the JobManager: its own checks.
+  std::string library = ReadFile(kExamples);
+  v1::JobSubmission good;
+  good.set_job_name("FraudDetection");
+  good.set_library_sha256(Sha256::Of(library));
+  good.set_library_size(static_cast<int64_t>(library.size()));
+  {
+    auto built = engine::JobLibrary::Load(kExamples).value()->Build("FraudDetection", {}, 0);
+    ASSERT_TRUE(built.ok()) << built.status();
+    *good.mutable_graph() = engine::ToProto(*built);
+  }
+  v1::JobSubmission not_a_library = good;
+  not_a_library.set_library_sha256(Sha256::Of("plain text"));
+  not_a_library.set_library_size(10);
+  EXPECT_THAT(SubmitRaw(not_a_library, "plain text").error_message(),
+              HasSubstr("cannot load job library"));
+  v1::JobSubmission missing = good;
+  missing.set_job_name("NoSuchJob");
+  EXPECT_THAT(SubmitRaw(missing, library).error_message(),
+              HasSubstr("has no job named 'NoSuchJob'"));
+  v1::JobSubmission corrupt = good;
+  corrupt.set_library_sha256(std::string(64, 'a'));
+  EXPECT_THAT(SubmitRaw(corrupt, library).error_message(), HasSubstr("failed its digest check"));
+  v1::JobSubmission oversized = good;
+  oversized.set_library_size(int64_t{1} << 40);
+  EXPECT_EQ(SubmitRaw(oversized, library).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  v1::JobSubmission cycle = good;
+  cycle.mutable_graph()->mutable_nodes(0)->add_inputs(1);
+  EXPECT_THAT(SubmitRaw(cycle, library).error_message(), HasSubstr("malformed job graph"));
+
+  CommandResult after =
+      Sluice(absl::StrCat("run", Jm(), "-c FraudDetection ", kExamples,
+                          " -- --transactions 1000 --output ", (root_ / "after").string()));
+  EXPECT_EQ(after.exit_code, 0) << after.output;
 }
 
 TEST_F(ClusterE2eTest, BadConfigStopsStartupWithAOneLineError) {

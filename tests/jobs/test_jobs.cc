@@ -1,0 +1,32 @@
+// Jobs that misbehave on purpose, for the cluster tests.
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "sluice/sluice.h"
+
+// Its map throws at record 5000.
+SLUICE_JOB(Failing) {
+  env.Sequence(0, 100000)
+      .Map([](int64_t x) {
+        if (x == 5000) throw std::runtime_error("record 5000 is cursed");
+        return x;
+      })
+      .Name("Curse")
+      .Discard();
+}
+
+// Never ends on its own.
+SLUICE_JOB(Unbounded) {
+  env.Generate([](int64_t i) { return i; }, -1, 2000)
+      .KeyBy([](const int64_t& x) { return x % 16; })
+      .Reduce([](const int64_t& a, const int64_t& b) { return a + b; })
+      .Discard();
+}
+
+// Builds a different graph every time it runs.
+SLUICE_JOB(Nondeterministic) {
+  auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  env.Sequence(0, 10).Name("Numbers-" + std::to_string(now)).Discard();
+}
