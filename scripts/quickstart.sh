@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-scripts/build.sh sluice-resourcemanager sluice-jobmanager sluice-taskmanager sluice
+scripts/build.sh sluice-resourcemanager sluice-jobmanager sluice-taskmanager sluice sluice_examples
 
 bin/stop-cluster.sh >/dev/null 2>&1 || true
 bin/start-cluster.sh
@@ -30,4 +30,16 @@ echo "Metrics for Prometheus:"
 echo "  JobManager:      http://localhost:$rest_port/metrics  (REST: http://localhost:$rest_port/overview)"
 grep -ho 'Metrics at http://[^ ]*' log/sluice-resourcemanager-*.log | sed 's/^Metrics at /  ResourceManager: /'
 grep -ho 'metrics at http://[^ ]*' log/sluice-taskmanager-*.log | sed 's/^metrics at /  TaskManager:     /'
-echo "Logs: log/    Stop the cluster: bin/stop-cluster.sh"
+echo
+echo "Submitting the WordCount example (counting the words of README.md) to the cluster:"
+out_dir="$PWD/run/wordcount-output"
+rm -rf "$out_dir"
+build/bin/sluice run -p 4 -c WordCount build/examples/libsluice_examples.so -- \
+  --input "$PWD/README.md" --output "$out_dir"
+echo
+echo "Output: one file per subtask in $out_dir (a running count per word):"
+for f in "$out_dir"/part-*; do echo "  $f"; done
+echo "The most frequent words:"
+cat "$out_dir"/part-* | tr -d '()' | sort -t, -k2 -n -r | awk -F, '!seen[$1]++' | head -n 5 | sed 's/^/  /'
+echo
+echo "Logs: log/    Jobs: build/bin/sluice list    Stop the cluster: bin/stop-cluster.sh"

@@ -355,6 +355,23 @@ TEST_F(JobE2eTest, CancelStopsARunningUnboundedJobAndFreesItsSlots) {
       WaitFor([&] { return RmMetric(R"(sluice_resourcemanager_slots{state="free"})") == 4; }));
 }
 
+TEST_F(JobE2eTest, LosingATaskManagerFailsItsJobsWithThatCause) {
+  CommandResult run = Sluice(absl::StrCat("run", Jm(), "-d -p 4 -c Unbounded ", kTestJobs));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_TRUE(WaitFor([&] {
+    return Sluice(absl::StrCat("list", Jm())).output.find("RUNNING") != std::string::npos;
+  }));
+  kill(Pids("taskmanager").at(0), SIGKILL);
+  ASSERT_TRUE(WaitFor([&] {
+    return Sluice(absl::StrCat("list", Jm())).output.find("FAILED") != std::string::npos;
+  }));
+  CommandResult list = Sluice(absl::StrCat("list", Jm()));
+  EXPECT_THAT(list.output, HasSubstr("lost its slot on TaskManager"));
+  // The surviving TaskManager's slots are free again.
+  EXPECT_TRUE(
+      WaitFor([&] { return RmMetric(R"(sluice_resourcemanager_slots{state="free"})") == 2; }));
+}
+
 TEST_F(JobE2eTest, BadSubmissionsAreRefusedAndTheJobManagerServesOthers) {
   // Through the CLI: a nondeterministic build, a job larger than the cluster.
   CommandResult nondeterministic =
