@@ -3,6 +3,7 @@
 #ifndef SLUICE_COLLECTOR_H_
 #define SLUICE_COLLECTOR_H_
 
+#include <cstdint>
 #include <utility>
 
 namespace sluice {
@@ -14,6 +15,8 @@ class AnyCollector {
   virtual void EndOfInput() = 0;
   // Push out anything buffered (the buffer timeout expired).
   virtual void Flush() {}
+  // Records sent into channels so far (channel writers only).
+  virtual uint64_t records_out() const { return 0; }
 };
 
 template <typename T>

@@ -384,8 +384,8 @@ int StreamEnvironment::AddNode(StreamNode node) {
     };
     node.make_channel_reader = [](AnyCollector* head) {
       auto* typed = static_cast<Collector<Out>*>(head);
-      return std::function<void(const char*, size_t)>([typed](const char* data, size_t size) {
-        internal::ReadRecords<Out>(data, size, typed);
+      return std::function<size_t(const char*, size_t)>([typed](const char* data, size_t size) {
+        return internal::ReadRecords<Out>(data, size, typed);
       });
     };
   }

@@ -108,7 +108,8 @@ struct StreamNode {
                                               Partitioning partitioning, const void* key_hash,
                                               int max_parallelism, int subtask)>
       make_channel_writer;
-  std::function<std::function<void(const char*, size_t)>(AnyCollector* head)> make_channel_reader;
+  // (The reader returns how many records the buffer held.)
+  std::function<std::function<size_t(const char*, size_t)>(AnyCollector* head)> make_channel_reader;
   // For this node's output type: a collector that copies every record to
   // each of `outputs` (a node feeding several consumers).
   std::function<std::unique_ptr<AnyCollector>(std::vector<AnyCollector*> outputs)> make_fan_out;

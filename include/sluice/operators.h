@@ -5,6 +5,7 @@
 #ifndef SLUICE_OPERATORS_H_
 #define SLUICE_OPERATORS_H_
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -153,6 +154,11 @@ class FanOut final : public Collector<T> {
   void Flush() override {
     for (auto* out : outputs_) out->Flush();
   }
+  uint64_t records_out() const override {
+    uint64_t total = 0;
+    for (auto* out : outputs_) total += out->records_out();
+    return total;
+  }
   void EndOfInput() override {
     for (auto* out : outputs_) out->EndOfInput();
   }
@@ -290,9 +296,11 @@ class ChannelWriter final : public Collector<T> {
     Flush();
     for (auto* channel : channels_) channel->Close();
   }
+  uint64_t records_out() const override { return records_.load(std::memory_order_relaxed); }
 
  private:
   void Append(size_t c, const T& record) {
+    records_.fetch_add(1, std::memory_order_relaxed);
     std::string& buffer = buffers_[c];
     size_t length_at = buffer.size();
     buffer.append(4, '\0');  // length, filled in below
@@ -316,19 +324,23 @@ class ChannelWriter final : public Collector<T> {
   const KeyHashFn* key_hash_;
   int max_parallelism_;
   int next_;
+  std::atomic<uint64_t> records_{0};  // read by the metrics collector
 };
 
 // Feeds the records of one buffer into the head of a chain.
 template <typename T>
-void ReadRecords(const char* data, size_t size, Collector<T>* head) {
+size_t ReadRecords(const char* data, size_t size, Collector<T>* head) {
   const char* end = data + size;
+  size_t records = 0;
   while (data < end) {
+    ++records;
     uint32_t length;
     std::memcpy(&length, data, 4);
     Reader r(data + 4, length);
     head->Collect(Serializer<T>::Read(r));
     data += 4 + length;
   }
+  return records;
 }
 
 }  // namespace sluice::internal

@@ -137,6 +137,16 @@ void LocalJob::Connect(Placement* placement) {
   }
 }
 
+std::vector<const Task*> LocalJob::tasks() const {
+  std::vector<const Task*> out;
+  for (const auto& subtasks : tasks_) {
+    for (const auto& task : subtasks) {
+      if (task) out.push_back(task.get());
+    }
+  }
+  return out;
+}
+
 void LocalJob::OnFailure(const std::string& message) {
   {
     absl::MutexLock lock(&mu_);

@@ -72,6 +72,8 @@ class LocalJob {
   // The result if the job ended within `timeout`.
   std::optional<JobResult> WaitFor(absl::Duration timeout);
   const JobGraph& graph() const { return graph_; }
+  // The subtasks running in this process.
+  std::vector<const Task*> tasks() const;
 
  private:
   LocalJob(JobGraph graph, LocalJobOptions options);

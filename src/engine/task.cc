@@ -54,8 +54,45 @@ Task::Task(const JobGraph& graph, const JobVertex& vertex, int subtask, JobConte
 
 Task::~Task() = default;
 
+namespace {
+
+// Counts what a channel carries and how long writing waited for room.
+class MeteredSink final : public ChannelSink {
+ public:
+  MeteredSink(ChannelSink* sink, TaskStats* stats) : sink_(sink), stats_(stats) {}
+  void Write(std::string buffer) override {
+    stats_->bytes_out.fetch_add(buffer.size(), std::memory_order_relaxed);
+    absl::Time start = absl::Now();
+    sink_->Write(std::move(buffer));
+    stats_->backpressured_ns.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - start),
+                                       std::memory_order_relaxed);
+  }
+  void Close() override { sink_->Close(); }
+
+ private:
+  ChannelSink* sink_;
+  TaskStats* stats_;
+};
+
+}  // namespace
+
 void Task::AddOutput(const JobEdge& edge, std::vector<ChannelSink*> channels) {
+  for (auto& channel : channels) {
+    metered_outputs_.push_back(std::make_unique<MeteredSink>(channel, &stats_));
+    channel = metered_outputs_.back().get();
+  }
   outputs_.emplace_back(&edge, std::move(channels));
+}
+
+uint64_t Task::records_out() const {
+  uint64_t total = 0;
+  for (const AnyCollector* writer : writers_) total += writer->records_out();
+  return total;
+}
+
+double Task::input_pool_usage() const {
+  int capacity = gate_.channels() * job_->buffers_per_channel;
+  return capacity == 0 ? 0.0 : static_cast<double>(gate_.queued()) / capacity;
 }
 
 void Task::AddInput(const JobEdge& edge, int first_channel, int count) {
@@ -145,12 +182,17 @@ void Task::RunSource() {
 void Task::RunInputs() {
   int open = gate_.channels();
   while (open > 0) {
+    absl::Time waiting = absl::Now();
     auto event = gate_.Next(NextWakeUp());
+    stats_.idle_ns.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - waiting),
+                             std::memory_order_relaxed);
     if (event) {
       if (event->end_of_partition) {
         --open;
       } else {
-        readers_[event->channel](event->buffer.data(), event->buffer.size());
+        stats_.bytes_in.fetch_add(event->buffer.size(), std::memory_order_relaxed);
+        size_t records = readers_[event->channel](event->buffer.data(), event->buffer.size());
+        stats_.records_in.fetch_add(records, std::memory_order_relaxed);
       }
     }
     FireTimers();

@@ -32,6 +32,15 @@ struct JobContext {
   std::function<void(const std::string&)> on_failure;
 };
 
+// What a task did, for metrics; updated by the task thread, read by anyone.
+struct TaskStats {
+  std::atomic<uint64_t> records_in{0};
+  std::atomic<uint64_t> bytes_in{0};
+  std::atomic<uint64_t> bytes_out{0};
+  std::atomic<int64_t> idle_ns{0};           // waiting for input
+  std::atomic<int64_t> backpressured_ns{0};  // waiting for room downstream
+};
+
 class Task final : public TaskRuntime {
  public:
   Task(const JobGraph& graph, const JobVertex& vertex, int subtask, JobContext* job);
@@ -50,6 +59,10 @@ class Task final : public TaskRuntime {
   bool was_cancelled() const { return cancelled_; }
   const std::string& error() const { return error_; }
   int vertex() const { return vertex_.id; }
+  const TaskStats& stats() const { return stats_; }
+  uint64_t records_out() const;
+  // Input buffers queued / buffers the input channels may hold.
+  double input_pool_usage() const;
 
   // TaskRuntime.
   int subtask() const override { return subtask_; }
@@ -83,7 +96,7 @@ class Task final : public TaskRuntime {
   AnyCollector* head_ = nullptr;  // first operator after the source, or the chain's head
   std::vector<AnyCollector*> writers_;
   std::unique_ptr<SourceRunner> source_;
-  std::vector<std::function<void(const char*, size_t)>> readers_;  // per input channel
+  std::vector<std::function<size_t(const char*, size_t)>> readers_;  // per input channel
   std::multimap<int64_t, std::function<void()>> timers_;
   absl::Time last_flush_;
   std::unique_ptr<LineBuffer> line_buffer_;
@@ -92,6 +105,8 @@ class Task final : public TaskRuntime {
   std::string current_operator_;
   std::string error_;
   bool cancelled_ = false;
+  TaskStats stats_;
+  std::vector<std::unique_ptr<ChannelSink>> metered_outputs_;
 };
 
 }  // namespace sluice::engine

@@ -8,6 +8,7 @@
 #include "common/rpc/channel.h"
 #include "common/rpc/proto_json.h"
 #include "common/rpc/session_options.h"
+#include "jobmanager/job_metrics.h"
 #include "prometheus/family.h"
 #include "spdlog/spdlog.h"
 
@@ -73,6 +74,7 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
                                     "Slots in the cluster (Flink: taskSlotsTotal).");
   jm->slots_available_gauge_ = NewGauge(registry, "sluice_jobmanager_task_slots_available",
                                         "Free slots in the cluster (Flink: taskSlotsAvailable).");
+  jm->rest_.AddCollectable(std::make_shared<JobMetrics>(jm->dispatcher_.get()));
   jm->ServeRestApi();
   const std::string& rest_host = config.GetString("rest.bind-address");
   int rest_port = static_cast<int>(config.GetInt("rest.port"));
@@ -338,6 +340,7 @@ void JobManager::ServeRestApi() {
 }
 
 void JobManager::Shutdown() {
+  rest_.http().Stop();  // before the jobs it reports on go away
   dispatcher_.reset();  // cancels its jobs while the session to the RM is up
   if (keeper_) keeper_->Stop(/*deregister=*/true);
   StopGrpcServer(grpc_);

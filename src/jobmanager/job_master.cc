@@ -175,6 +175,7 @@ v1::JobStatus JobMaster::Status() const {
   status.set_parallelism(slots_needed_);
   status.set_tenant(submission_.tenant().empty() ? "default" : submission_.tenant());
   status.set_error(error_);
+  status.set_running_tasks(state_ == JobMasterState::kRunning ? total_tasks_ - finished_tasks_ : 0);
   return status;
 }
 

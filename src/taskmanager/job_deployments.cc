@@ -143,6 +143,14 @@ absl::Status JobDeployments::Cancel(const std::string& job_id) {
   return absl::OkStatus();
 }
 
+void JobDeployments::ForEachTask(
+    const std::function<void(const std::string&, const engine::Task&)>& visit) {
+  absl::MutexLock lock(&mu_);
+  for (const auto& [job_id, deployed] : jobs_) {
+    for (const engine::Task* task : deployed->job->tasks()) visit(job_id, *task);
+  }
+}
+
 void JobDeployments::Report(const std::string& job_id, const std::string& address, int vertex,
                             int subtask, engine::JobState state, const std::string& error) {
   if (state == engine::JobState::kFailed) {

@@ -5,6 +5,7 @@
 #ifndef SLUICE_TASKMANAGER_JOB_DEPLOYMENTS_H_
 #define SLUICE_TASKMANAGER_JOB_DEPLOYMENTS_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -38,6 +39,9 @@ class JobDeployments {
   absl::StatusOr<int> Deploy(const v1::DeployJobRequest& request);
   absl::Status Start(const std::string& job_id);
   absl::Status Cancel(const std::string& job_id);
+  // Calls `visit` for every subtask running here (under the lock: keep it short).
+  void ForEachTask(
+      const std::function<void(const std::string& job_id, const engine::Task&)>& visit);
 
  private:
   struct Deployed {

@@ -12,6 +12,7 @@
 #include "common/rpc/session_options.h"
 #include "prometheus/family.h"
 #include "spdlog/spdlog.h"
+#include "taskmanager/task_metrics.h"
 
 namespace sluice {
 
@@ -55,6 +56,7 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
   tm->free_slots_gauge_ = &slots.Add({{"state", "free"}});
   tm->allocated_slots_gauge_ = &slots.Add({{"state", "allocated"}});
   tm->mailbox_.Post([raw = tm.get()] { raw->PublishSlots(); });
+  tm->metrics_.AddCollectable(std::make_shared<TaskMetrics>(tm->deployments_.get()));
   auto metrics_port =
       tm->metrics_.Start(bind_host, config.GetPortRange("metrics.reporter.prom.port"));
   if (!metrics_port.ok()) return metrics_port.status();
@@ -253,7 +255,8 @@ grpc::ServerUnaryReactor* TaskManager::CancelJob(grpc::CallbackServerContext* co
 }
 
 void TaskManager::Shutdown() {
-  deployments_.reset();  // stops this TaskManager's subtasks
+  metrics_.http().Stop();  // before what it reports on goes away
+  deployments_.reset();    // stops this TaskManager's subtasks
   if (keeper_) keeper_->Stop(/*deregister=*/true);
   StopGrpcServer(grpc_);
   metrics_.http().Stop();

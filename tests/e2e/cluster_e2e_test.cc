@@ -126,6 +126,18 @@ class ClusterE2eTest : public ::testing::Test {
     return std::regex_search(log, match, kLine) ? std::stoi(match[1]) : 0;
   }
 
+  std::vector<int> TaskManagerMetricsPorts() {
+    std::vector<int> ports;
+    static const std::regex kLine(R"(metrics at http://[^:]+:(\d+)/metrics)");
+    for (const auto& entry : fs::directory_iterator(root_ / "log")) {
+      if (entry.path().filename().string().find("taskmanager") == std::string::npos) continue;
+      std::string log = ReadFile(entry.path());
+      std::smatch match;
+      if (std::regex_search(log, match, kLine)) ports.push_back(std::stoi(match[1]));
+    }
+    return ports;
+  }
+
   std::optional<double> RmMetric(const std::string& series) {
     int port = RmMetricsPort();
     if (port == 0) return std::nullopt;
@@ -348,6 +360,26 @@ TEST_F(JobE2eTest, CancelStopsARunningUnboundedJobAndFreesItsSlots) {
     return Sluice(absl::StrCat("list", Jm())).output.find("RUNNING") != std::string::npos;
   }));
   EXPECT_EQ(RmMetric(R"(sluice_resourcemanager_slots{state="free"})"), 1);
+  // Task and job metrics while it runs: 2 vertices x 3 subtasks.
+  const std::string job = id[1].str();
+  EXPECT_TRUE(WaitFor([&] {
+    auto metrics = HttpGet(rest_port_, "/metrics");
+    return metrics && MetricValue(*metrics, absl::StrCat(R"(sluice_job_running_tasks{job_id=")",
+                                                         job, R"(",job_name="Unbounded"})")) == 6;
+  }));
+  EXPECT_TRUE(WaitFor([&] {
+    double records = 0;
+    for (int port : TaskManagerMetricsPorts()) {
+      std::string metrics = HttpGet(port, "/metrics").value_or("");
+      std::istringstream lines(metrics);
+      for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("sluice_task_records_in_total{", 0) == 0) {
+          records += std::stod(line.substr(line.rfind(' ') + 1));
+        }
+      }
+    }
+    return records > 0;
+  })) << "records crossing the keyBy show up in the TaskManagers' task metrics";
   CommandResult cancel = Sluice(absl::StrCat("cancel", Jm(), id[1].str()));
   ASSERT_EQ(cancel.exit_code, 0) << cancel.output;
   EXPECT_THAT(cancel.output, HasSubstr("CANCELED"));

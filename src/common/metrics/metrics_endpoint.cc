@@ -9,7 +9,9 @@ MetricsEndpoint::MetricsEndpoint()
       process_(std::make_shared<ProcessCollector>()) {}
 
 absl::StatusOr<int> MetricsEndpoint::Start(const std::string& host, PortRange ports) {
-  http_.ServeMetrics({registry_, process_});
+  std::vector<std::weak_ptr<prometheus::Collectable>> all = {registry_, process_};
+  all.insert(all.end(), extra_.begin(), extra_.end());
+  http_.ServeMetrics(std::move(all));
   return http_.Start(host, ports);
 }
 

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/http/http_server.h"
@@ -18,12 +19,17 @@ class MetricsEndpoint {
   prometheus::Registry& registry() { return *registry_; }
   HttpServer& http() { return http_; }
   const HttpServer& http() const { return http_; }
+  // More metrics, read at scrape time. Call before Start().
+  void AddCollectable(std::shared_ptr<prometheus::Collectable> collectable) {
+    extra_.push_back(std::move(collectable));
+  }
   // Binds the first free port of `ports` and serves; returns the port.
   absl::StatusOr<int> Start(const std::string& host, PortRange ports);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<prometheus::Collectable> process_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> extra_;
   HttpServer http_;
 };
 
