@@ -13,8 +13,10 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/process_stats.h"
 #include "common/sha256.h"
 #include "engine/job_graph_convert.h"
 #include "engine/job_library.h"
@@ -402,6 +404,55 @@ TEST_F(JobE2eTest, LosingATaskManagerFailsItsJobsWithThatCause) {
   // The surviving TaskManager's slots are free again.
   EXPECT_TRUE(
       WaitFor([&] { return RmMetric(R"(sluice_resourcemanager_slots{state="free"})") == 2; }));
+}
+
+// Sums a task metric over both TaskManagers, for tasks whose name contains `task`.
+double TaskMetricSum(const std::vector<int>& ports, const std::string& metric,
+                     const std::string& task) {
+  double sum = 0;
+  for (int port : ports) {
+    std::istringstream lines(HttpGet(port, "/metrics").value_or(""));
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind(metric + "{", 0) == 0 && line.find(task) != std::string::npos) {
+        sum += std::stod(line.substr(line.rfind(' ') + 1));
+      }
+    }
+  }
+  return sum;
+}
+
+TEST_F(JobE2eTest, ASlowSinkOnOneTaskManagerThrottlesTheSourceOnTheOther) {
+  CommandResult run = Sluice(absl::StrCat("run", Jm(), "-d -c SlowSink ", kTestJobs));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_TRUE(WaitFor([&] {
+    return Sluice(absl::StrCat("list", Jm())).output.find("RUNNING") != std::string::npos;
+  }));
+  std::vector<int> ports = TaskManagerMetricsPorts();
+  ASSERT_EQ(ports.size(), 2u);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  double sent_before = TaskMetricSum(ports, "sluice_task_records_out_total", "FastSource");
+  std::vector<int64_t> rss_before;
+  for (int pid : Pids("taskmanager"))
+    rss_before.push_back(ReadProcessUsage(pid).resident_memory_bytes);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  double sent = TaskMetricSum(ports, "sluice_task_records_out_total", "FastSource") - sent_before;
+  // Two sinks at ~2,000 records/s each (0.5 ms per record) bound the source to
+  // about 4,000 records/s; unthrottled it would emit millions.
+  EXPECT_GT(sent, 0);
+  EXPECT_LT(sent / 2, 20000) << "the source was not slowed down by its consumers";
+  // The per-second figures cover the time since the previous scrape.
+  TaskMetricSum(ports, "sluice_task_backpressured_time_ms_per_second", "FastSource");
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_GT(TaskMetricSum(ports, "sluice_task_backpressured_time_ms_per_second", "FastSource"), 500)
+      << "the source should spend most of its time waiting for credit";
+  auto pids = Pids("taskmanager");
+  for (size_t i = 0; i < pids.size(); ++i) {
+    int64_t growth = ReadProcessUsage(pids[i]).resident_memory_bytes - rss_before[i];
+    EXPECT_LT(growth, 16 << 20) << "TaskManager " << pids[i] << " grew by " << growth << " bytes";
+  }
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})")));
+  EXPECT_EQ(Sluice(absl::StrCat("cancel", Jm(), id[1].str())).exit_code, 0);
 }
 
 TEST_F(JobE2eTest, BadSubmissionsAreRefusedAndTheJobManagerServesOthers) {

@@ -30,3 +30,15 @@ SLUICE_JOB(Nondeterministic) {
   auto now = std::chrono::steady_clock::now().time_since_epoch().count();
   env.Sequence(0, 10).Name("Numbers-" + std::to_string(now)).Discard();
 }
+
+// A fast source feeding a slow sink across a rebalance: subtask 1 of the sink
+// runs on another TaskManager than the source when slots are spread.
+SLUICE_JOB(SlowSink) {
+  env.Generate([](int64_t i) { return std::string(100, static_cast<char>('a' + i % 26)); })
+      .Name("FastSource")
+      .SetParallelism(1)
+      .Rebalance()
+      .Sink([](const std::string&) { std::this_thread::sleep_for(std::chrono::microseconds(500)); })
+      .Name("SlowSink")
+      .SetParallelism(2);
+}
