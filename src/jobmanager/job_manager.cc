@@ -149,36 +149,42 @@ v1::TaskExecutor::Stub* JobManager::TaskExecutorAt(const std::string& address) {
 
 // Slot i hosts subtask i of every vertex (slot sharing); every TaskManager
 // gets the whole map, so it knows where its channels lead.
-absl::Status JobManager::Deploy(const std::string& job_id, const std::vector<OfferedSlot>& slots) {
-  auto master = dispatcher_->Find(job_id);
-  if (!master) return absl::NotFoundError("the job is gone");
-  std::vector<OfferedSlot> ordered = slots;
-  std::sort(ordered.begin(), ordered.end(),
+v1::DeployJobRequest JobManager::DeployRequest(const JobMaster& master,
+                                               std::vector<OfferedSlot> slots,
+                                               std::vector<std::string>* addresses) const {
+  std::sort(slots.begin(), slots.end(),
             [](const auto& a, const auto& b) { return a.allocation_id < b.allocation_id; });
-  const v1::JobSubmission& submission = master->submission();
+  const v1::JobSubmission& submission = master.submission();
   v1::DeployJobRequest request;
-  request.set_job_id(job_id);
+  request.set_job_id(master.id());
   request.set_job_manager_address(rpc_address_);
   request.set_library_sha256(submission.library_sha256());
   request.set_job_name(submission.job_name());
   *request.mutable_args() = submission.args();
   request.set_parallelism(submission.parallelism());
   *request.mutable_graph() = submission.graph();
-  std::vector<std::string> addresses;
-  for (const auto& vertex : master->graph().vertices) {
+  for (const auto& vertex : master.graph().vertices) {
     for (int s = 0; s < vertex.parallelism; ++s) {
-      const OfferedSlot& slot = ordered.at(s);
+      const OfferedSlot& slot = slots.at(s);
       auto* a = request.add_assignments();
       a->set_vertex(vertex.id);
       a->set_subtask(s);
       a->set_task_manager_id(slot.task_manager_id);
       a->set_task_manager_address(slot.task_manager_address);
-      if (std::find(addresses.begin(), addresses.end(), slot.task_manager_address) ==
-          addresses.end()) {
-        addresses.push_back(slot.task_manager_address);
+      if (std::find(addresses->begin(), addresses->end(), slot.task_manager_address) ==
+          addresses->end()) {
+        addresses->push_back(slot.task_manager_address);
       }
     }
   }
+  return request;
+}
+
+absl::Status JobManager::Deploy(const std::string& job_id, const std::vector<OfferedSlot>& slots) {
+  auto master = dispatcher_->Find(job_id);
+  if (!master) return absl::NotFoundError("the job is gone");
+  std::vector<std::string> addresses;
+  v1::DeployJobRequest request = DeployRequest(*master, slots, &addresses);
   {
     absl::MutexLock lock(&mu_);
     deployed_[job_id] = addresses;
@@ -195,11 +201,11 @@ absl::Status JobManager::Deploy(const std::string& job_id, const std::vector<Off
           absl::StrCat("deploying to TaskManager ", address, " failed: ", status.error_message()));
     }
   }
+  v1::JobTasksRequest start;
+  start.set_job_id(job_id);
   for (const auto& address : addresses) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_timeout_));
-    v1::JobTasksRequest start;
-    start.set_job_id(job_id);
     v1::DeployJobResponse response;
     grpc::Status status = TaskExecutorAt(address)->StartJob(&context, start, &response);
     if (!status.ok()) {

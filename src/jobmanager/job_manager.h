@@ -59,6 +59,8 @@ class JobManager final : public Daemon {
   void SendToResourceManager(v1::JobManagerMessage message);
   JobMasterHost MakeJobMasterHost();
   absl::Status Deploy(const std::string& job_id, const std::vector<OfferedSlot>& slots);
+  v1::DeployJobRequest DeployRequest(const JobMaster& master, std::vector<OfferedSlot> slots,
+                                     std::vector<std::string>* addresses) const;
   void CancelTasks(const std::string& job_id);
   void OnTaskState(const v1::TaskStateUpdate& update);
   v1::TaskExecutor::Stub* TaskExecutorAt(const std::string& address);

@@ -66,15 +66,6 @@ std::optional<std::string> FreeSlotIndex::BestIn(const SlotClass& c, Placement p
   return std::nullopt;
 }
 
-std::vector<int> FreeSlotIndex::FittingClasses(const ResourceProfile& profile,
-                                               const std::string& tenant) const {
-  std::vector<int> out;
-  for (int i = 0; i < static_cast<int>(classes_.size()); ++i) {
-    if (Serves(classes_[i], profile, tenant)) out.push_back(i);
-  }
-  return out;
-}
-
 bool FreeSlotIndex::Serves(const SlotClass& c, const ResourceProfile& profile,
                            const std::string& tenant) {
   return (c.key.tenant.empty() || c.key.tenant == tenant) && c.key.profile.Fits(profile);

@@ -46,8 +46,6 @@ class FreeSlotIndex {
   int FreeCount(int class_id, const std::string& task_manager) const;
   // Free slots that could serve `profile` for `tenant`.
   int FreeFitting(const ResourceProfile& profile, const std::string& tenant) const;
-  // Classes that could serve `profile` for `tenant`.
-  std::vector<int> FittingClasses(const ResourceProfile& profile, const std::string& tenant) const;
 
  private:
   struct SlotClass {

@@ -82,10 +82,6 @@ class SessionKeeper {
     absl::MutexLock lock(&mu_);
     return registered_;
   }
-  int64_t registrations() const {
-    absl::MutexLock lock(&mu_);
-    return registrations_;
-  }
 
  private:
   // State of one stream attempt, shared with gRPC callbacks.
@@ -221,7 +217,6 @@ class SessionKeeper {
     {
       absl::MutexLock lock(&mu_);
       registered_ = registered;
-      if (registered) ++registrations_;
     }
     if (registered) spdlog::info("Registered with {}", options_.peer);
     if (hooks_.on_state) hooks_.on_state(registered);
@@ -240,7 +235,6 @@ class SessionKeeper {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool deregister_ ABSL_GUARDED_BY(mu_) = false;
   bool registered_ ABSL_GUARDED_BY(mu_) = false;
-  int64_t registrations_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 
