@@ -1,5 +1,7 @@
 #include "engine/local_job.h"
 
+#include <pthread.h>
+
 #include <utility>
 
 #include "absl/status/status.h"
@@ -84,6 +86,9 @@ void LocalJob::Run() {
     for (auto& task : subtasks) {
       if (!task) continue;
       threads_.emplace_back([this, t = task.get()] {
+        // "sluice-v<vertex>-<subtask>" in top, perf and gdb.
+        std::string name = absl::StrCat("sluice-v", t->vertex(), "-", t->subtask()).substr(0, 15);
+        pthread_setname_np(pthread_self(), name.c_str());
         t->Run();
         OnTaskDone(*t, t->failed());
       });
