@@ -157,7 +157,12 @@ void LocalJob::OnFailure(const std::string& message) {
     absl::MutexLock lock(&mu_);
     if (error_.empty()) error_ = message;
   }
+  StopTasks();
+}
+
+void LocalJob::StopTasks() {
   context_.cancelled = true;
+  if (options_.placement != nullptr) options_.placement->Cancel();
   for (auto& subtasks : tasks_) {
     for (auto& task : subtasks) {
       if (task) task->gate().Wake();
@@ -171,12 +176,7 @@ void LocalJob::Cancel() {
     if (result_) return;
     cancel_requested_ = true;
   }
-  context_.cancelled = true;
-  for (auto& subtasks : tasks_) {
-    for (auto& task : subtasks) {
-      if (task) task->gate().Wake();
-    }
-  }
+  StopTasks();
 }
 
 void LocalJob::OnTaskDone(const Task& task, bool failed) {

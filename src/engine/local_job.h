@@ -43,6 +43,8 @@ class Placement {
   // `channel` comes from (vertex, subtask) elsewhere into `gate_channel` of `gate`.
   virtual void RemoteInput(int channel, int vertex, int subtask, InputGate* gate, int gate_channel,
                            ChannelSink* sink) = 0;
+  // The job is being cancelled or failed: remote sends must stop waiting.
+  virtual void Cancel() {}
 };
 
 struct LocalJobOptions {
@@ -79,6 +81,8 @@ class LocalJob {
   LocalJob(JobGraph graph, LocalJobOptions options);
   void Connect(Placement* placement);
   void OnFailure(const std::string& message);
+  // Wakes every task (and remote sends) so they notice the cancellation.
+  void StopTasks();
   void OnTaskDone(const Task& task, bool failed);
 
   JobGraph graph_;

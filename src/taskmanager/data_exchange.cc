@@ -118,16 +118,8 @@ class DataExchange::Receiver final
         exchange_->Attach(job_, channel, link_);
         Grant(channel, exchange_->credits());
       }
-    } else if (auto* inbound = exchange_->FindInbound(job_, frame_.channel())) {
-      try {
-        if (frame_.end_of_partition()) {
-          inbound->sink->Close();
-        } else {
-          inbound->sink->Write(std::move(*frame_.mutable_buffer()));
-        }
-      } catch (const engine::TaskCancelled&) {
-        // The receiving job is being cancelled.
-      }
+    } else {
+      exchange_->Deliver(job_, frame_);
     }
     StartRead(&frame_);
   }
@@ -226,7 +218,7 @@ class DataExchange::JobPlacement final : public engine::Placement {
     exchange_->inbound_[job_][channel] =
         Inbound{gate, gate_channel, sink, where_.at({vertex, subtask}).first};
   }
-  void Cancel() { cancelled_ = true; }
+  void Cancel() override { cancelled_ = true; }
 
  private:
   DataExchange* exchange_;
@@ -253,11 +245,35 @@ DataExchange::Sender* DataExchange::SenderTo(const std::string& job, const std::
   return sender.get();
 }
 
+void DataExchange::Deliver(const std::string& job, v1::DataFrame& frame) {
+  // Under the lock, so StopReceiving() cannot remove the gate meanwhile. The
+  // write does not block: the sender had credit for it.
+  absl::MutexLock lock(&mu_);
+  auto j = inbound_.find(job);
+  if (j == inbound_.end()) return;
+  auto c = j->second.find(frame.channel());
+  if (c == j->second.end()) return;
+  try {
+    if (frame.end_of_partition()) {
+      c->second.sink->Close();
+    } else {
+      c->second.sink->Write(std::move(*frame.mutable_buffer()));
+    }
+  } catch (const engine::TaskCancelled&) {
+    // The receiving job is being cancelled.
+  }
+}
+
+void DataExchange::StopReceiving(const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  inbound_.erase(job_id);
+}
+
 void DataExchange::Forget(const std::string& job_id) {
+  StopReceiving(job_id);
   std::vector<std::unique_ptr<Sender>> closing;
   {
     absl::MutexLock lock(&mu_);
-    inbound_.erase(job_id);
     for (auto it = senders_.begin(); it != senders_.end();) {
       if (it->first.first == job_id) {
         closing.push_back(std::move(it->second));
@@ -268,14 +284,6 @@ void DataExchange::Forget(const std::string& job_id) {
     }
   }
   closing.clear();  // cancels and waits for the streams outside the lock
-}
-
-DataExchange::Inbound* DataExchange::FindInbound(const std::string& job, int channel) {
-  absl::MutexLock lock(&mu_);
-  auto j = inbound_.find(job);
-  if (j == inbound_.end()) return nullptr;
-  auto c = j->second.find(channel);
-  return c == j->second.end() ? nullptr : &c->second;
 }
 
 std::vector<std::pair<int, DataExchange::Inbound*>> DataExchange::InboundFrom(
@@ -289,10 +297,13 @@ std::vector<std::pair<int, DataExchange::Inbound*>> DataExchange::InboundFrom(
 }
 
 void DataExchange::Attach(const std::string& job, int channel, std::shared_ptr<CreditLink> link) {
-  Inbound* inbound = FindInbound(job, channel);
-  if (inbound == nullptr) return;
-  inbound->gate->OnConsumed(inbound->gate_channel,
-                            [link = std::move(link), channel] { link->Grant(channel); });
+  absl::MutexLock lock(&mu_);  // the gate cannot go away meanwhile (see StopReceiving)
+  auto j = inbound_.find(job);
+  if (j == inbound_.end()) return;
+  auto c = j->second.find(channel);
+  if (c == j->second.end()) return;
+  c->second.gate->OnConsumed(c->second.gate_channel,
+                             [link = std::move(link), channel] { link->Grant(channel); });
 }
 
 grpc::ServerBidiReactor<v1::DataFrame, v1::CreditFrame>* DataExchange::Exchange(

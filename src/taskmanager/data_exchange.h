@@ -33,8 +33,13 @@ class DataExchange final : public v1::DataExchange::CallbackService {
   std::unique_ptr<engine::Placement> PlacementFor(
       const std::string& job_id,
       std::map<std::pair<int, int>, std::pair<std::string, std::string>> where);
-  // Forgets a job's channels and closes its outgoing streams.
+  // Drops a job's incoming channels: frames for it are ignored from now on.
+  // Call before its gates go away.
+  void StopReceiving(const std::string& job_id);
+  // Also closes its outgoing streams. Call once its tasks have stopped.
   void Forget(const std::string& job_id);
+  // Feeds a frame into its channel's gate (internal, for the streams).
+  void Deliver(const std::string& job, v1::DataFrame& frame);
 
   grpc::ServerBidiReactor<v1::DataFrame, v1::CreditFrame>* Exchange(
       grpc::CallbackServerContext* context) override;
@@ -50,7 +55,6 @@ class DataExchange final : public v1::DataExchange::CallbackService {
   class Sender;
   class JobPlacement;
   struct CreditLink;
-  Inbound* FindInbound(const std::string& job, int channel);
   std::vector<std::pair<int, Inbound*>> InboundFrom(const std::string& job,
                                                     const std::string& sender);
   void Attach(const std::string& job, int channel, std::shared_ptr<CreditLink> link);

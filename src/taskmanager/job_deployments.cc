@@ -23,12 +23,12 @@ JobDeployments::JobDeployments(DeploymentOptions options, DataExchange* exchange
 }
 
 JobDeployments::~JobDeployments() {
-  std::map<std::string, std::unique_ptr<Deployed>> jobs;
+  std::vector<std::string> jobs;
   {
     absl::MutexLock lock(&mu_);
-    jobs.swap(jobs_);
+    for (const auto& [id, deployed] : jobs_) jobs.push_back(id);
   }
-  jobs.clear();  // LocalJob destructors cancel and join
+  for (const auto& id : jobs) (void)Cancel(id);  // in the safe order
 }
 
 absl::StatusOr<std::string> JobDeployments::FetchLibrary(const std::string& address,
@@ -137,9 +137,10 @@ absl::Status JobDeployments::Cancel(const std::string& job_id) {
     deployed = std::move(it->second);
     jobs_.erase(it);
   }
-  deployed->job->Cancel();
-  deployed.reset();  // joins the task threads
-  exchange_->Forget(job_id);
+  deployed->job->Cancel();           // wakes tasks, including ones waiting for credit
+  exchange_->StopReceiving(job_id);  // before the gates go away
+  deployed.reset();                  // joins the task threads
+  exchange_->Forget(job_id);         // the senders last: no task uses them now
   return absl::OkStatus();
 }
 

@@ -453,6 +453,20 @@ TEST_F(JobE2eTest, ASlowSinkOnOneTaskManagerThrottlesTheSourceOnTheOther) {
   std::smatch id;
   ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})")));
   EXPECT_EQ(Sluice(absl::StrCat("cancel", Jm(), id[1].str())).exit_code, 0);
+  // Cancelling wakes the source although it is waiting for credit: both
+  // TaskManagers drop the job's tasks, and stop cleanly afterwards.
+  EXPECT_TRUE(WaitFor([&] {
+    for (int port : ports) {
+      if (HttpGet(port, "/metrics").value_or("FastSource").find("FastSource") !=
+          std::string::npos) {
+        return false;
+      }
+    }
+    return true;
+  }));
+  CommandResult stopped = Script("stop-cluster.sh");
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
+  EXPECT_THAT(stopped.output, ::testing::Not(HasSubstr("killing")));
 }
 
 TEST_F(JobE2eTest, BadSubmissionsAreRefusedAndTheJobManagerServesOthers) {
