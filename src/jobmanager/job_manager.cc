@@ -29,11 +29,6 @@ prometheus::Gauge* NewGauge(prometheus::Registry& registry, const std::string& n
   return &prometheus::BuildGauge().Name(name).Help(help).Register(registry).Add({});
 }
 
-std::string LocalHostName() {
-  char name[256] = {};
-  return gethostname(name, sizeof(name) - 1) == 0 ? name : "localhost";
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& config) {
@@ -63,7 +58,7 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
   if (!grpc.ok()) return grpc.status();
   jm->grpc_ = std::move(*grpc);
   jm->rpc_address_ = HostPort(config.GetString("jobmanager.rpc.address"), jm->grpc_.port);
-  jm->id_ = absl::StrCat("jobmanager@", LocalHostName(), ":", jm->grpc_.port);
+  jm->id_ = absl::StrCat("jobmanager@", MachineHostName(), ":", jm->grpc_.port);
 
   auto& registry = jm->rest_.registry();
   jm->utilization_ = std::make_unique<UtilizationGauges>(registry);
@@ -334,7 +329,7 @@ void JobManager::ServeRestApi() {
   });
   rest_.http().HandleGet("/taskmanagers", [this] {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_timeout_));
     v1::ClusterStatus status;
     grpc::Status rpc = rm_stub_->GetClusterStatus(&context, v1::GetClusterStatusRequest{}, &status);
     if (!rpc.ok()) {

@@ -1,20 +1,8 @@
 #include "taskmanager/task_manager_spec.h"
 
-#include <unistd.h>
-
 #include "common/rpc/grpc_server.h"
 
 namespace sluice {
-namespace {
-
-std::string MachineHostName() {
-  char name[256] = {};
-  if (gethostname(name, sizeof(name) - 1) != 0) return "localhost";
-  return name;
-}
-
-}  // namespace
-
 TaskManagerSpec SpecFromConfig(const Config& config, int rpc_port) {
   TaskManagerSpec spec;
   spec.host = config.GetString("taskmanager.host");

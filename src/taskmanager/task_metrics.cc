@@ -50,6 +50,7 @@ std::vector<MetricFamily> TaskMetrics::Collect() const {
   };
   const absl::Time now = absl::Now();
   absl::MutexLock lock(&mu_);
+  std::map<std::tuple<std::string, int, int>, Previous> seen;
   deployments_->ForEachTask([&](const std::string& job, const engine::Task& task) {
     const auto& stats = task.stats();
     std::vector<ClientMetric::Label> labels = {
@@ -58,7 +59,8 @@ std::vector<MetricFamily> TaskMetrics::Collect() const {
     Add(families[1], labels, static_cast<double>(task.records_out()));
     Add(families[2], labels, static_cast<double>(stats.bytes_in.load()));
     Add(families[3], labels, static_cast<double>(stats.bytes_out.load()));
-    auto& before = previous_[{job, task.vertex(), task.subtask()}];
+    const auto key = std::make_tuple(job, task.vertex(), task.subtask());
+    Previous& before = seen[key] = previous_[key];
     int64_t idle = stats.idle_ns.load(), pressured = stats.backpressured_ns.load();
     double elapsed_ms = before.at == absl::Time() ? 0 : absl::ToDoubleMilliseconds(now - before.at);
     if (elapsed_ms > 0) {
@@ -73,6 +75,7 @@ std::vector<MetricFamily> TaskMetrics::Collect() const {
     before = Previous{now, idle, pressured};
     Add(families[7], labels, task.input_pool_usage());
   });
+  previous_ = std::move(seen);  // ended jobs' tasks are forgotten
   return families;
 }
 

@@ -2,6 +2,7 @@
 
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
+#include <unistd.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -9,6 +10,11 @@
 #include "absl/time/clock.h"
 
 namespace sluice {
+
+std::string MachineHostName() {
+  char name[256] = {};
+  return gethostname(name, sizeof(name) - 1) == 0 ? name : "localhost";
+}
 
 std::string HostPort(const std::string& host, int port) {
   if (absl::StrContains(host, ":") && !absl::StartsWith(host, "[")) {

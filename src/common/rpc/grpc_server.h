@@ -25,6 +25,9 @@ absl::StatusOr<RunningGrpcServer> StartGrpcServer(const std::string& host, int p
 // (long-lived session streams never end on their own). Idempotent.
 void StopGrpcServer(RunningGrpcServer& running, absl::Duration grace = absl::Milliseconds(200));
 
+// This machine's host name ("localhost" if it cannot be read).
+std::string MachineHostName();
+
 // Formats "host:port", bracketing IPv6 literals.
 std::string HostPort(const std::string& host, int port);
 
