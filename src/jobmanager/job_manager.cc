@@ -166,6 +166,7 @@ v1::DeployJobRequest JobManager::DeployRequest(const JobMaster& master,
       a->set_subtask(s);
       a->set_task_manager_id(slot.task_manager_id);
       a->set_task_manager_address(slot.task_manager_address);
+      a->set_task_manager_data_address(slot.data_address);
       if (std::find(addresses->begin(), addresses->end(), slot.task_manager_address) ==
           addresses->end()) {
         addresses->push_back(slot.task_manager_address);

@@ -38,7 +38,8 @@ v1::OfferSlotsResponse SlotPool::Offer(const v1::OfferSlotsRequest& request) {
   for (const auto& offer : request.offers()) {
     job->second.slots[offer.allocation_id()] =
         OfferedSlot{offer.allocation_id(), request.task_manager_id(),
-                    request.task_manager_address(), offer.slot_index(), offer.profile()};
+                    request.task_manager_address(), request.data_address(), offer.slot_index(),
+                    offer.profile()};
     response.add_accepted_allocation_ids(offer.allocation_id());
   }
   return response;

@@ -26,6 +26,7 @@ struct OfferedSlot {
   std::string allocation_id;
   std::string task_manager_id;
   std::string task_manager_address;
+  std::string data_address;  // the TaskManager's data port
   int slot_index = 0;
   v1::ResourceProfile profile;
 };

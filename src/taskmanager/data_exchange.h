@@ -1,10 +1,11 @@
-// Data exchange between TaskManagers. For each job and pair of TaskManagers,
-// the sending side opens one stream that carries the buffers of every channel
-// between them, tagged with the channel id. Flow control is credit-based: the
-// receiver grants each channel as many credits as it has buffers for it, and
-// one more each time its subtask has consumed a buffer; the sender sends only
-// against credit, so a slow consumer backpressures its producers and memory
-// stays bounded on both sides.
+// Data exchange between TaskManagers. Each TaskManager serves a data port
+// (`taskmanager.data.port`); all channels from one TaskManager to another,
+// of every job, share one TCP connection, as framed buffers tagged with their
+// stream (see data_protocol.h). Flow control is credit-based: the receiver
+// grants each channel as many credits as it has buffers for it, and one more
+// each time its subtask has consumed a buffer; the sender sends only against
+// credit, so a slow consumer backpressures its producers and memory stays
+// bounded on both sides.
 #ifndef SLUICE_TASKMANAGER_DATA_EXCHANGE_H_
 #define SLUICE_TASKMANAGER_DATA_EXCHANGE_H_
 
@@ -14,61 +15,78 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "engine/input_gate.h"
 #include "engine/local_job.h"
-#include "sluice/v1/taskmanager.grpc.pb.h"
+#include "taskmanager/data_connection.h"
+#include "taskmanager/data_server.h"
 
 namespace sluice {
 
-class DataExchange final : public v1::DataExchange::CallbackService {
- public:
-  explicit DataExchange(int credits_per_channel);
-  // Set once the TaskManager knows its id (after binding its port).
-  void SetId(std::string task_manager_id) { id_ = std::move(task_manager_id); }
-  ~DataExchange() override;
+struct DataExchangeOptions {
+  std::string bind_host = "127.0.0.1";
+  int port = 0;                               // taskmanager.data.port; 0: any free port
+  std::string advertised_host = "localhost";  // how other TaskManagers reach this one
+  int credits_per_channel = 2;                // taskmanager.network.buffers-per-channel
+  absl::Duration connect_timeout = absl::Seconds(10);
+};
 
-  // The placement of one job's subtasks, seen from this TaskManager:
-  // `where` maps (vertex, subtask) to (TaskManager id, address).
-  std::unique_ptr<engine::Placement> PlacementFor(
-      const std::string& job_id,
-      std::map<std::pair<int, int>, std::pair<std::string, std::string>> where);
-  // Drops a job's incoming channels: frames for it are ignored from now on.
+// Where a subtask of a job runs: its TaskManager's id and data address.
+struct SubtaskLocation {
+  std::string task_manager_id;
+  std::string data_address;
+};
+using JobLocations = std::map<std::pair<int, int>, SubtaskLocation>;  // (vertex, subtask)
+
+class DataExchange final : public DataRouter {
+ public:
+  static absl::StatusOr<std::unique_ptr<DataExchange>> Start(DataExchangeOptions options);
+  ~DataExchange() override;  // stops the data port and closes every connection
+
+  // Set once the TaskManager knows its id.
+  void SetId(std::string task_manager_id) { id_ = std::move(task_manager_id); }
+  const std::string& id() const { return id_; }
+  // host:port of the data port, for the other TaskManagers.
+  const std::string& address() const { return address_; }
+
+  // The placement of one job's subtasks, seen from this TaskManager.
+  std::unique_ptr<engine::Placement> PlacementFor(const std::string& job_id,
+                                                  JobLocations locations);
+  // Drops a job's incoming channels: buffers for it are ignored from now on.
   // Call before its gates go away.
   void StopReceiving(const std::string& job_id);
-  // Also closes its outgoing streams. Call once its tasks have stopped.
-  void Forget(const std::string& job_id);
-  // Feeds a frame into its channel's gate (internal, for the streams).
-  void Deliver(const std::string& job, v1::DataFrame& frame);
+  // The shared connection to a TaskManager's data port (reconnects if the
+  // last one broke); throws std::runtime_error if it cannot connect.
+  std::shared_ptr<DataConnection> ConnectionTo(const std::string& address);
 
-  grpc::ServerBidiReactor<v1::DataFrame, v1::CreditFrame>* Exchange(
-      grpc::CallbackServerContext* context) override;
+  // DataRouter
+  int Open(const std::string& sender, const std::string& job, int channel,
+           std::shared_ptr<CreditReturn> credits) override;
+  void Deliver(const std::string& job, int channel, std::string buffer,
+               bool end_of_partition) override;
 
-  // For the streams (internal).
+ private:
+  class JobPlacement;
   struct Inbound {
     engine::InputGate* gate = nullptr;
     int gate_channel = 0;
     ChannelSink* sink = nullptr;
-    std::string sender;
+    std::string sender;  // the TaskManager id the channel comes from
   };
-  class Receiver;
-  class Sender;
-  class JobPlacement;
-  struct CreditLink;
-  std::vector<std::pair<int, Inbound*>> InboundFrom(const std::string& job,
-                                                    const std::string& sender);
-  void Attach(const std::string& job, int channel, std::shared_ptr<CreditLink> link);
-  const std::string& id() const { return id_; }
-  int credits() const { return credits_; }
-  Sender* SenderTo(const std::string& job, const std::string& address);
+  explicit DataExchange(DataExchangeOptions options) : options_(std::move(options)) {}
+  void AddInbound(const std::string& job, int channel, Inbound inbound);
 
- private:
+  const DataExchangeOptions options_;
   std::string id_;
-  const int credits_;
+  std::string address_;
+  std::unique_ptr<DataServer> server_;
   absl::Mutex mu_;
   std::map<std::string, std::map<int, Inbound>> inbound_ ABSL_GUARDED_BY(mu_);
-  std::map<std::pair<std::string, std::string>, std::unique_ptr<Sender>> senders_
-      ABSL_GUARDED_BY(mu_);
+  absl::Mutex connections_mu_;
+  std::map<std::string, std::shared_ptr<DataConnection>> connections_
+      ABSL_GUARDED_BY(connections_mu_);
 };
 
 }  // namespace sluice

@@ -91,10 +91,10 @@ absl::StatusOr<int> JobDeployments::Deploy(const v1::DeployJobRequest& request) 
         "build function is not deterministic",
         request.job_name(), options_.task_manager_id, graph->Hash(), request.graph().hash()));
   }
-  std::map<std::pair<int, int>, std::pair<std::string, std::string>> where;
+  JobLocations where;
   int local = 0;
   for (const auto& a : request.assignments()) {
-    where[{a.vertex(), a.subtask()}] = {a.task_manager_id(), a.task_manager_address()};
+    where[{a.vertex(), a.subtask()}] = {a.task_manager_id(), a.task_manager_data_address()};
     local += a.task_manager_id() == options_.task_manager_id ? 1 : 0;
   }
   auto deployed = std::make_unique<Deployed>();
@@ -139,8 +139,7 @@ absl::Status JobDeployments::Cancel(const std::string& job_id) {
   }
   deployed->job->Cancel();           // wakes tasks, including ones waiting for credit
   exchange_->StopReceiving(job_id);  // before the gates go away
-  deployed.reset();                  // joins the task threads
-  exchange_->Forget(job_id);         // the senders last: no task uses them now
+  deployed.reset();                  // joins the task threads, then closes their streams
   return absl::OkStatus();
 }
 

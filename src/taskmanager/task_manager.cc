@@ -19,14 +19,21 @@ namespace sluice {
 absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& config) {
   std::unique_ptr<TaskManager> tm(new TaskManager());
   const std::string& bind_host = config.GetString("taskmanager.bind-host");
-  tm->exchange_ = std::make_unique<DataExchange>(
-      static_cast<int>(config.GetInt("taskmanager.network.buffers-per-channel")));
-  auto grpc = StartGrpcServer(
-      bind_host, static_cast<int>(config.GetInt("taskmanager.rpc.port")),
-      {static_cast<v1::TaskExecutor::CallbackService*>(tm.get()), tm->exchange_.get()});
+  auto grpc = StartGrpcServer(bind_host, static_cast<int>(config.GetInt("taskmanager.rpc.port")),
+                              {static_cast<v1::TaskExecutor::CallbackService*>(tm.get())});
   if (!grpc.ok()) return grpc.status();
   tm->grpc_ = std::move(*grpc);
   tm->spec_ = SpecFromConfig(config, tm->grpc_.port);
+  DataExchangeOptions data;
+  data.bind_host = bind_host;
+  data.port = static_cast<int>(config.GetInt("taskmanager.data.port"));
+  data.advertised_host = tm->spec_.host;
+  data.credits_per_channel =
+      static_cast<int>(config.GetInt("taskmanager.network.buffers-per-channel"));
+  data.connect_timeout = config.GetDuration("rpc.timeout");
+  auto exchange = DataExchange::Start(data);
+  if (!exchange.ok()) return exchange.status();
+  tm->exchange_ = *std::move(exchange);
   tm->exchange_->SetId(tm->spec_.id);
   DeploymentOptions deployment;
   deployment.task_manager_id = tm->spec_.id;
@@ -61,8 +68,10 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
       tm->metrics_.Start(bind_host, config.GetPortRange("metrics.reporter.prom.port"));
   if (!metrics_port.ok()) return metrics_port.status();
 
-  spdlog::info("TaskManager '{}' serving RPC on {} with {} slots{}; metrics at http://{}/metrics",
-               tm->spec_.id, tm->spec_.rpc_address, tm->spec_.slots.size(),
+  spdlog::info(
+      "TaskManager '{}' serving RPC on {} and data on {} with {} slots{}; metrics at "
+      "http://{}/metrics",
+      tm->spec_.id, tm->spec_.rpc_address, tm->exchange_->address(), tm->spec_.slots.size(),
                tm->spec_.tenant.empty() ? "" : absl::StrCat(" for tenant ", tm->spec_.tenant),
                HostPort(bind_host, *metrics_port));
   tm->ExpireOffers();
@@ -170,6 +179,7 @@ void TaskManager::Offer(const std::string& allocation_id) {
   request.set_job_id(slot->state.job_id);
   request.set_task_manager_id(spec_.id);
   request.set_task_manager_address(spec_.rpc_address);
+  request.set_data_address(exchange_->address());
   auto* offer = request.add_offers();
   offer->set_allocation_id(allocation_id);
   offer->set_slot_index(slot->state.index);

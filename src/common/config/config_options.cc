@@ -78,6 +78,11 @@ std::vector<ConfigOption> BuildOptions() {
           "Port of the TaskManager's RPC endpoint. 0 picks a free port, so several TaskManagers "
           "can share a host.",
           0, 65535),
+      Opt("taskmanager.data.port", T::kInt, "0",
+          "Port of the TaskManager's data exchange server, which other TaskManagers connect to "
+          "(one TCP connection per pair carries all channels between them). 0 picks a free "
+          "port.",
+          0, 65535),
       Opt("taskmanager.resource-id", T::kString, "",
           "Stable identity of this TaskManager. Empty: <host>:<rpc port>. Two live TaskManagers "
           "with one id are refused; a restarted one replaces its old entry."),

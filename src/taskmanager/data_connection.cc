@@ -1,0 +1,159 @@
+#include "taskmanager/data_connection.h"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "absl/strings/str_cat.h"
+#include "engine/input_gate.h"
+#include "spdlog/spdlog.h"
+
+namespace sluice {
+
+absl::StatusOr<std::unique_ptr<DataConnection>> DataConnection::Open(const std::string& address,
+                                                                     const std::string& self_id,
+                                                                     absl::Duration timeout) {
+  auto fd = net::Connect(address, timeout);
+  if (!fd.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to the data port ", address, ": ", fd.status().message()));
+  }
+  std::unique_ptr<DataConnection> connection(new DataConnection(address, *std::move(fd)));
+  std::string hello = absl::StrCat(std::string(data::kMagic, 8), self_id);
+  try {
+    connection->Write(data::FrameType::kHello, data::kVersion, &hello, nullptr);
+  } catch (const std::runtime_error& e) {
+    return absl::UnavailableError(e.what());
+  }
+  return connection;
+}
+
+DataConnection::DataConnection(std::string address, net::Fd fd)
+    : address_(std::move(address)), fd_(std::move(fd)) {
+  reader_ = std::thread([this] { ReadCredits(); });
+}
+
+DataConnection::~DataConnection() {
+  Break("closed");
+  fd_.Shutdown();
+  reader_.join();
+}
+
+void DataConnection::ReadCredits() {
+  data::FrameReader reader(fd_);
+  data::FrameHeader header;
+  while (true) {
+    absl::Status status = reader.ReadHeader(&header);
+    if (status.ok() && header.type != data::FrameType::kCredit) {
+      status = absl::DataLossError("unexpected frame from the receiver");
+    }
+    if (!status.ok()) {
+      if (Break(std::string(status.message()))) {
+        spdlog::warn("Data connection to {} broke: {}", address_, std::string(status.message()));
+      }
+      return;
+    }
+    absl::MutexLock lock(&mu_);
+    auto it = credits_.find(header.stream);
+    if (it != credits_.end()) it->second += static_cast<int>(header.value);
+  }
+}
+
+uint32_t DataConnection::OpenStream(const std::string& job, int channel) {
+  uint32_t stream;
+  {
+    absl::MutexLock lock(&mu_);
+    stream = next_stream_++;
+    credits_[stream] = 0;
+  }
+  std::string payload(4, '\0');
+  auto channel_bits = static_cast<uint32_t>(channel);
+  for (int i = 0; i < 4; ++i) payload[i] = static_cast<char>((channel_bits >> (8 * i)) & 0xff);
+  payload += job;
+  Write(data::FrameType::kOpen, stream, &payload, nullptr);
+  return stream;
+}
+
+void DataConnection::Send(uint32_t stream, const std::string& buffer,
+                          const std::atomic<bool>* cancelled) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto ready = [this, stream, cancelled]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return credits_[stream] > 0 || !broken_.empty() || cancelled->load();
+    };
+    // The timeout re-checks `cancelled`, which is set without this lock.
+    while (!ready()) mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(50));
+    if (cancelled->load()) throw engine::TaskCancelled{};
+    if (!broken_.empty()) throw BrokenError(broken_);
+    --credits_[stream];
+  }
+  Write(data::FrameType::kData, stream, &buffer, cancelled);
+}
+
+void DataConnection::End(uint32_t stream) {
+  Write(data::FrameType::kEnd, stream, nullptr, nullptr);
+}
+
+void DataConnection::CloseStream(uint32_t stream) {
+  {
+    absl::MutexLock lock(&mu_);
+    credits_.erase(stream);
+    if (!broken_.empty()) return;
+  }
+  try {
+    Write(data::FrameType::kClose, stream, nullptr, nullptr);
+  } catch (const std::runtime_error&) {
+    // The connection broke: the receiver forgets the stream anyway.
+  }
+}
+
+bool DataConnection::broken() const {
+  absl::MutexLock lock(&mu_);
+  return !broken_.empty();
+}
+
+void DataConnection::Write(data::FrameType type, uint32_t stream, const std::string* payload,
+                           const std::atomic<bool>* cancelled) {
+  char header[data::kHeaderSize];
+  data::EncodeHeader({type, stream, payload ? static_cast<uint32_t>(payload->size()) : 0}, header);
+  iovec iov[2] = {
+      {header, sizeof(header)},
+      {payload ? const_cast<char*>(payload->data()) : nullptr, payload ? payload->size() : 0}};
+  absl::Status status;
+  {
+    absl::MutexLock lock(&write_mu_);
+    if (broken()) ThrowBroken();
+    status = net::WriteAll(fd_, iov, payload ? 2 : 1, [this, cancelled] {
+      return (cancelled != nullptr && cancelled->load()) || broken();
+    });
+  }
+  if (status.ok()) return;
+  // A frame written in part leaves the stream unreadable: give it up.
+  Break(absl::StrCat("write failed: ", status.message()));
+  if (cancelled != nullptr && cancelled->load()) throw engine::TaskCancelled{};
+  ThrowBroken();
+}
+
+bool DataConnection::Break(const std::string& reason) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!broken_.empty()) return false;
+    broken_ = reason;
+  }
+  fd_.Shutdown();  // the reader returns
+  return true;
+}
+
+void DataConnection::ThrowBroken() {
+  std::string reason;
+  {
+    absl::MutexLock lock(&mu_);
+    reason = broken_;
+  }
+  throw BrokenError(reason);
+}
+
+std::runtime_error DataConnection::BrokenError(const std::string& reason) const {
+  return std::runtime_error(absl::StrCat("the data connection to ", address_, " broke: ", reason));
+}
+
+}  // namespace sluice

@@ -1,0 +1,67 @@
+// The sending end of one TaskManager-to-TaskManager data connection: all
+// channels from this TaskManager to one other, of every job, share it. Task
+// threads write their buffers straight to the socket; a reader thread takes
+// the credits the receiver returns.
+#ifndef SLUICE_TASKMANAGER_DATA_CONNECTION_H_
+#define SLUICE_TASKMANAGER_DATA_CONNECTION_H_
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/net/tcp.h"
+#include "taskmanager/data_protocol.h"
+
+namespace sluice {
+
+class DataConnection {
+ public:
+  // Connects to the data port at `address` and introduces this TaskManager.
+  static absl::StatusOr<std::unique_ptr<DataConnection>> Open(const std::string& address,
+                                                              const std::string& self_id,
+                                                              absl::Duration timeout);
+  ~DataConnection();  // closes the socket and joins the reader
+
+  // A new stream for `channel` of `job`; returns its id.
+  uint32_t OpenStream(const std::string& job, int channel);
+  // Blocks until the stream has credit (backpressure), then sends. Throws
+  // engine::TaskCancelled once `cancelled` is set, std::runtime_error if the
+  // connection broke.
+  void Send(uint32_t stream, const std::string& buffer, const std::atomic<bool>* cancelled);
+  void End(uint32_t stream);
+  // The stream's job is gone; the receiver forgets it too.
+  void CloseStream(uint32_t stream);
+  bool broken() const;
+  const std::string& address() const { return address_; }
+
+ private:
+  DataConnection(std::string address, net::Fd fd);
+  void ReadCredits();
+  // Writes one frame; on failure the connection is broken and this throws.
+  void Write(data::FrameType type, uint32_t stream, const std::string* payload,
+             const std::atomic<bool>* cancelled);
+  // Marks the connection broken (false if it already was) and ends it.
+  bool Break(const std::string& reason);
+  [[noreturn]] void ThrowBroken();
+  std::runtime_error BrokenError(const std::string& reason) const;
+
+  const std::string address_;
+  const net::Fd fd_;
+  std::thread reader_;
+  absl::Mutex write_mu_;  // one frame at a time on the socket
+  mutable absl::Mutex mu_;
+  std::map<uint32_t, int> credits_ ABSL_GUARDED_BY(mu_);
+  uint32_t next_stream_ ABSL_GUARDED_BY(mu_) = 1;
+  std::string broken_ ABSL_GUARDED_BY(mu_);  // why, once broken
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_TASKMANAGER_DATA_CONNECTION_H_

@@ -1,0 +1,59 @@
+// The wire format of the data port. Every frame starts with a 12-byte
+// header (little endian): type (1 byte), 3 zero bytes, stream id (4), value
+// (4). `value` is the payload length, except for kCredit where it is the
+// number of credits granted.
+//
+// The connecting TaskManager (the sender) begins with kHello (payload: the
+// magic, then its id) and opens one stream per channel with kOpen (payload:
+// the channel number, 4 bytes, then the job id); then it sends kData and
+// finally kEnd for each stream, or kClose when its job is gone. The
+// accepting TaskManager (the receiver) answers on the same connection with
+// kCredit frames: a sender may send a kData frame on a stream only against a
+// credit; the receiver drops a connection that breaks this rule.
+#ifndef SLUICE_TASKMANAGER_DATA_PROTOCOL_H_
+#define SLUICE_TASKMANAGER_DATA_PROTOCOL_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/net/tcp.h"
+
+namespace sluice::data {
+
+enum class FrameType : uint8_t { kHello = 1, kOpen, kData, kEnd, kClose, kCredit };
+
+inline constexpr char kMagic[] = "SLUICEDX";  // 8 bytes, then the sender's id
+inline constexpr uint32_t kVersion = 1;       // the stream id of kHello
+inline constexpr uint32_t kMaxPayload = 256u << 20;
+
+struct FrameHeader {
+  FrameType type = FrameType::kData;
+  uint32_t stream = 0;
+  uint32_t value = 0;
+};
+inline constexpr size_t kHeaderSize = 12;
+
+void EncodeHeader(const FrameHeader& header, char out[kHeaderSize]);
+
+// Reads frames from a blocking socket through a buffer, so that a burst of
+// small frames costs one system call.
+class FrameReader {
+ public:
+  explicit FrameReader(const net::Fd& fd) : fd_(fd), buffer_(64 << 10) {}
+  // Fails at the end of the stream, on a socket error or on a malformed header.
+  absl::Status ReadHeader(FrameHeader* header);
+  absl::Status ReadPayload(uint32_t length, std::string* payload);
+
+ private:
+  absl::Status Fill();  // reads more into the buffer
+  const net::Fd& fd_;
+  std::vector<char> buffer_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+};
+
+}  // namespace sluice::data
+
+#endif  // SLUICE_TASKMANAGER_DATA_PROTOCOL_H_

@@ -1,0 +1,200 @@
+#include "taskmanager/data_server.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace sluice {
+
+void CreditReturn::Grant(int credits) {
+  absl::MutexLock lock(&mu_);
+  if (connection_ != nullptr) connection_->SendCredit(stream_, credits);
+}
+
+void CreditReturn::Detach() {
+  absl::MutexLock lock(&mu_);
+  connection_ = nullptr;
+}
+
+InboundConnection::InboundConnection(net::Fd fd, std::string peer, DataRouter* router)
+    : fd_(std::move(fd)), peer_(std::move(peer)), router_(router) {}
+
+void InboundConnection::Run() {
+  absl::Status status = Serve();
+  fd_.Shutdown();  // the sender sees the end at once
+  for (auto& [id, stream] : streams_) {
+    if (stream.credits) stream.credits->Detach();
+  }
+  if (!absl::IsCancelled(status)) {
+    spdlog::warn("Data connection from {} ({}) dropped: {}", peer_,
+                 sender_.empty() ? "unidentified" : sender_, std::string(status.message()));
+  }
+}
+
+absl::Status InboundConnection::Serve() {
+  data::FrameReader reader(fd_);
+  data::FrameHeader header;
+  if (auto status = reader.ReadHeader(&header); !status.ok()) return status;
+  if (auto status = OnHello(reader, header); !status.ok()) return status;
+  while (true) {
+    if (auto status = reader.ReadHeader(&header); !status.ok()) return status;
+    absl::Status status;
+    switch (header.type) {
+      case data::FrameType::kOpen:
+        status = OnOpen(reader, header);
+        break;
+      case data::FrameType::kData:
+        status = OnData(reader, header);
+        break;
+      case data::FrameType::kEnd:
+      case data::FrameType::kClose: {
+        auto it = streams_.find(header.stream);
+        if (it == streams_.end()) {
+          return absl::DataLossError(absl::StrCat("frame for unknown stream ", header.stream));
+        }
+        if (header.type == data::FrameType::kEnd) {
+          router_->Deliver(it->second.job, it->second.channel, {}, true);
+        } else {
+          if (it->second.credits) it->second.credits->Detach();
+          streams_.erase(it);
+          absl::MutexLock lock(&mu_);
+          unused_credits_.erase(header.stream);
+        }
+        break;
+      }
+      default:
+        return absl::DataLossError("unexpected frame type from a sender");
+    }
+    if (!status.ok()) return status;
+  }
+}
+
+absl::Status InboundConnection::OnHello(data::FrameReader& reader,
+                                        const data::FrameHeader& header) {
+  std::string payload;
+  if (header.type != data::FrameType::kHello || header.value < 8 || header.value > 4096) {
+    return absl::DataLossError("not a Sluice data connection (no hello)");
+  }
+  if (auto status = reader.ReadPayload(header.value, &payload); !status.ok()) return status;
+  if (std::memcmp(payload.data(), data::kMagic, 8) != 0) {
+    return absl::DataLossError("not a Sluice data connection (bad magic)");
+  }
+  if (header.stream != data::kVersion) {
+    return absl::DataLossError(absl::StrCat("data protocol version ", header.stream,
+                                            " is not supported (this TaskManager speaks ",
+                                            data::kVersion, ")"));
+  }
+  sender_ = payload.substr(8);
+  return absl::OkStatus();
+}
+
+absl::Status InboundConnection::OnOpen(data::FrameReader& reader, const data::FrameHeader& header) {
+  std::string payload;
+  if (header.value < 4 || header.value > 4096) return absl::DataLossError("malformed open frame");
+  if (auto status = reader.ReadPayload(header.value, &payload); !status.ok()) return status;
+  if (streams_.count(header.stream) > 0) {
+    return absl::DataLossError(absl::StrCat("stream ", header.stream, " opened twice"));
+  }
+  uint32_t channel = 0;
+  for (int i = 0; i < 4; ++i) {
+    channel |= static_cast<uint32_t>(static_cast<uint8_t>(payload[i])) << (8 * i);
+  }
+  Stream& stream = streams_[header.stream];
+  stream.job = payload.substr(4);
+  stream.channel = static_cast<int>(channel);
+  stream.credits = std::make_shared<CreditReturn>(this, header.stream);
+  {
+    absl::MutexLock lock(&mu_);
+    unused_credits_[header.stream] = 0;
+  }
+  int initial = router_->Open(sender_, stream.job, stream.channel, stream.credits);
+  if (initial > 0) SendCredit(header.stream, initial);
+  return absl::OkStatus();
+}
+
+absl::Status InboundConnection::OnData(data::FrameReader& reader, const data::FrameHeader& header) {
+  auto it = streams_.find(header.stream);
+  if (it == streams_.end()) {
+    return absl::DataLossError(absl::StrCat("data for unknown stream ", header.stream));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    int& unused = unused_credits_[header.stream];
+    if (unused <= 0) {
+      return absl::DataLossError(absl::StrCat("data without credit on stream ", header.stream));
+    }
+    --unused;
+  }
+  std::string buffer;
+  if (auto status = reader.ReadPayload(header.value, &buffer); !status.ok()) return status;
+  router_->Deliver(it->second.job, it->second.channel, std::move(buffer), false);
+  return absl::OkStatus();
+}
+
+void InboundConnection::SendCredit(uint32_t stream, int credits) {
+  char header[data::kHeaderSize];
+  data::EncodeHeader({data::FrameType::kCredit, stream, static_cast<uint32_t>(credits)}, header);
+  iovec iov{header, sizeof(header)};
+  absl::MutexLock lock(&mu_);
+  auto it = unused_credits_.find(stream);
+  if (it == unused_credits_.end()) return;  // closed meanwhile
+  it->second += credits;
+  // Credits are tiny and the sender always reads them: a write that fails or
+  // stalls means the connection is gone, so end it (its reader notices).
+  if (!net::WriteAll(fd_, &iov, 1, [] { return true; }).ok()) fd_.Shutdown();
+}
+
+absl::StatusOr<std::unique_ptr<DataServer>> DataServer::Start(const std::string& bind_host,
+                                                              int port, DataRouter* router) {
+  auto listener = net::Listen(bind_host, port);
+  if (!listener.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("taskmanager.data.port: ", listener.status().message()));
+  }
+  std::unique_ptr<DataServer> server(new DataServer(*std::move(listener), router));
+  server->acceptor_ = std::thread([raw = server.get()] { raw->AcceptLoop(); });
+  return server;
+}
+
+DataServer::~DataServer() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    for (auto& running : connections_) running.connection->Stop();
+  }
+  listener_.fd.Shutdown();
+  acceptor_.join();
+  for (auto& running : connections_) running.thread.join();
+}
+
+void DataServer::AcceptLoop() {
+  while (true) {
+    std::string peer;
+    auto fd = net::Accept(listener_, &peer);
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    if (!fd.ok()) {
+      spdlog::error("Data port stopped accepting: {}", std::string(fd.status().message()));
+      return;
+    }
+    // Reap connections that have ended.
+    for (auto it = connections_.begin(); it != connections_.end();) {
+      if (it->done) {
+        it->thread.join();
+        it = connections_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    auto& running = connections_.emplace_back();
+    running.connection = std::make_unique<InboundConnection>(*std::move(fd), peer, router_);
+    running.thread = std::thread([this, &running] {
+      running.connection->Run();
+      absl::MutexLock lock(&mu_);
+      running.done = true;
+    });
+  }
+}
+
+}  // namespace sluice

@@ -1,0 +1,106 @@
+// The receiving side of the data port: accepts connections from other
+// TaskManagers and, on one thread per connection, reads their frames and
+// hands them to a DataRouter, which feeds the input gates. Credits go back
+// on the same connection, written by whichever thread frees the buffer.
+#ifndef SLUICE_TASKMANAGER_DATA_SERVER_H_
+#define SLUICE_TASKMANAGER_DATA_SERVER_H_
+
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/net/tcp.h"
+#include "taskmanager/data_protocol.h"
+
+namespace sluice {
+
+class InboundConnection;
+
+// Returns credits for one stream for as long as its connection lives.
+class CreditReturn {
+ public:
+  CreditReturn(InboundConnection* connection, uint32_t stream)
+      : connection_(connection), stream_(stream) {}
+  void Grant(int credits);
+  void Detach();  // the connection is going away
+
+ private:
+  absl::Mutex mu_;
+  InboundConnection* connection_ ABSL_GUARDED_BY(mu_);
+  const uint32_t stream_;
+};
+
+// Where incoming streams go (the DataExchange).
+class DataRouter {
+ public:
+  virtual ~DataRouter() = default;
+  // `sender` opened a stream for `channel` of `job`: returns the initial
+  // credits (0 if the channel is unknown here) and keeps `credits` to grant
+  // one more per consumed buffer.
+  virtual int Open(const std::string& sender, const std::string& job, int channel,
+                   std::shared_ptr<CreditReturn> credits) = 0;
+  // A buffer (or end of partition) for the channel; dropped if it is gone.
+  virtual void Deliver(const std::string& job, int channel, std::string buffer,
+                       bool end_of_partition) = 0;
+};
+
+class InboundConnection {
+ public:
+  InboundConnection(net::Fd fd, std::string peer, DataRouter* router);
+  void Run();  // on its own thread, until the connection ends
+  void Stop() { fd_.Shutdown(); }
+  void SendCredit(uint32_t stream, int credits);
+
+ private:
+  struct Stream {
+    std::string job;
+    int channel = 0;
+    std::shared_ptr<CreditReturn> credits;
+  };
+  absl::Status Serve();
+  absl::Status OnHello(data::FrameReader& reader, const data::FrameHeader& header);
+  absl::Status OnOpen(data::FrameReader& reader, const data::FrameHeader& header);
+  absl::Status OnData(data::FrameReader& reader, const data::FrameHeader& header);
+
+  const net::Fd fd_;
+  const std::string peer_;
+  DataRouter* const router_;
+  std::string sender_;                  // the peer's TaskManager id, after kHello
+  std::map<uint32_t, Stream> streams_;  // reader thread only
+  absl::Mutex mu_;                      // guards the socket's write side and the credit balance
+  std::map<uint32_t, int> unused_credits_ ABSL_GUARDED_BY(mu_);
+};
+
+class DataServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<DataServer>> Start(const std::string& bind_host, int port,
+                                                           DataRouter* router);
+  ~DataServer();  // stops accepting, ends every connection and joins
+  int port() const { return listener_.port; }
+
+ private:
+  explicit DataServer(net::Listener listener, DataRouter* router)
+      : listener_(std::move(listener)), router_(router) {}
+  void AcceptLoop();
+
+  struct Running {
+    std::unique_ptr<InboundConnection> connection;
+    std::thread thread;
+    bool done = false;
+  };
+  net::Listener listener_;
+  DataRouter* const router_;
+  std::thread acceptor_;
+  absl::Mutex mu_;
+  std::list<Running> connections_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_TASKMANAGER_DATA_SERVER_H_

@@ -1,0 +1,231 @@
+// The data port between two TaskManagers, in one process over loopback:
+// ordering, credit-based backpressure, cancellation, broken connections and
+// malformed input.
+#include "taskmanager/data_exchange.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "common/net/tcp.h"
+#include "taskmanager/data_protocol.h"
+
+namespace sluice {
+namespace {
+
+constexpr int kChannel = 7;
+const char kJob[] = "job-1";
+
+std::unique_ptr<DataExchange> StartExchange(const std::string& id) {
+  DataExchangeOptions options;
+  options.bind_host = "127.0.0.1";
+  options.advertised_host = "127.0.0.1";
+  options.credits_per_channel = 2;
+  options.connect_timeout = absl::Seconds(5);
+  auto exchange = DataExchange::Start(options);
+  EXPECT_TRUE(exchange.ok()) << exchange.status();
+  (*exchange)->SetId(id);
+  return *std::move(exchange);
+}
+
+// Vertex 0 (the producer) runs on A, vertex 1 (the consumer) on B.
+class DataExchangeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    a_ = StartExchange("A");
+    b_ = StartExchange("B");
+    JobLocations where{{{0, 0}, {"A", a_->address()}}, {{1, 0}, {"B", b_->address()}}};
+    receiving_ = b_->PlacementFor(kJob, where);
+    sending_ = a_->PlacementFor(kJob, where);
+    ChannelSink* sink = gate_.AddChannel();
+    receiving_->RemoteInput(kChannel, 0, 0, &gate_, 0, sink);
+    out_ = sending_->RemoteOutput(kChannel, 1, 0);
+  }
+  void TearDown() override {
+    receiver_cancelled_ = true;
+    gate_.Wake();
+    if (b_) b_->StopReceiving(kJob);
+  }
+
+  std::optional<engine::InputGate::Event> Next() {
+    return gate_.Next(absl::Now() + absl::Seconds(10));
+  }
+
+  std::unique_ptr<DataExchange> a_;
+  std::unique_ptr<DataExchange> b_;
+  std::atomic<bool> receiver_cancelled_{false};
+  engine::InputGate gate_{2, &receiver_cancelled_};
+  std::unique_ptr<engine::Placement> receiving_;
+  std::unique_ptr<engine::Placement> sending_;
+  ChannelSink* out_ = nullptr;
+};
+
+TEST_F(DataExchangeTest, BuffersArriveInOrderFollowedByEndOfPartition) {
+  std::thread producer([this] {
+    for (int i = 0; i < 200; ++i) out_->Write("buffer-" + std::to_string(i));
+    out_->Close();
+  });
+  for (int i = 0; i < 200; ++i) {
+    auto event = Next();
+    ASSERT_TRUE(event.has_value()) << "buffer " << i << " did not arrive";
+    EXPECT_FALSE(event->end_of_partition);
+    EXPECT_EQ(event->buffer, "buffer-" + std::to_string(i));
+  }
+  auto end = Next();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_TRUE(end->end_of_partition);
+  producer.join();
+}
+
+TEST_F(DataExchangeTest, SenderWaitsForCreditUntilTheConsumerTakesABuffer) {
+  out_->Write("first");
+  out_->Write("second");
+  auto third = std::async(std::launch::async, [this] { out_->Write("third"); });
+  // Two credits per channel: the third buffer must wait for the consumer.
+  EXPECT_EQ(third.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  EXPECT_LE(gate_.queued(), 2);
+  ASSERT_EQ(Next()->buffer, "first");
+  ASSERT_EQ(third.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  third.get();
+  EXPECT_EQ(Next()->buffer, "second");
+  EXPECT_EQ(Next()->buffer, "third");
+}
+
+TEST_F(DataExchangeTest, CancellingTheJobReleasesASenderWaitingForCredit) {
+  out_->Write("first");
+  out_->Write("second");
+  auto third = std::async(std::launch::async, [this] { out_->Write("third"); });
+  EXPECT_EQ(third.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  sending_->Cancel();
+  ASSERT_EQ(third.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_THROW(third.get(), engine::TaskCancelled);
+}
+
+TEST_F(DataExchangeTest, ALostReceiverFailsTheSenderNamingItsAddress) {
+  const std::string address = b_->address();
+  out_->Write("first");
+  out_->Write("second");
+  auto third = std::async(std::launch::async, [this] { out_->Write("third"); });
+  EXPECT_EQ(third.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  b_->StopReceiving(kJob);
+  b_.reset();  // the receiving TaskManager goes away
+  ASSERT_EQ(third.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  try {
+    third.get();
+    FAIL() << "the write succeeded";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(address), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(DataExchangeTest, ConnectingToNothingIsAClearError) {
+  auto listener = net::Listen("127.0.0.1", 0);  // a port that then closes
+  ASSERT_TRUE(listener.ok());
+  std::string address = "127.0.0.1:" + std::to_string(listener->port);
+  listener->fd = net::Fd();
+  try {
+    a_->ConnectionTo(address);
+    FAIL() << "connected to a closed port";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot connect to the data port " + address),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// A raw client that speaks (or breaks) the protocol.
+class RawClient {
+ public:
+  explicit RawClient(const std::string& address) {
+    auto fd = net::Connect(address, absl::Seconds(5));
+    EXPECT_TRUE(fd.ok()) << fd.status();
+    fd_ = *std::move(fd);
+    timeval timeout{10, 0};  // bounds ClosedByPeer()
+    setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  }
+  void Raw(const std::string& bytes) {
+    ASSERT_EQ(send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
+  }
+  void Frame(data::FrameType type, uint32_t stream, const std::string& payload,
+             std::optional<uint32_t> value = std::nullopt) {
+    char header[data::kHeaderSize];
+    data::EncodeHeader({type, stream, value.value_or(static_cast<uint32_t>(payload.size()))},
+                       header);
+    Raw(std::string(header, sizeof(header)) + payload);
+  }
+  void Hello(const std::string& id) {
+    Frame(data::FrameType::kHello, data::kVersion, std::string(data::kMagic, 8) + id);
+  }
+  void Open(uint32_t stream, int channel, const std::string& job) {
+    std::string payload(4, '\0');
+    payload[0] = static_cast<char>(channel);
+    Frame(data::FrameType::kOpen, stream, payload + job);
+  }
+  // Reads until the peer closes; false if it did not within 10 s.
+  bool ClosedByPeer() {
+    char buffer[4096];
+    while (true) {
+      ssize_t got = recv(fd_.get(), buffer, sizeof(buffer), 0);
+      if (got == 0) return true;
+      if (got < 0) return errno == ECONNRESET;
+    }
+  }
+
+ private:
+  net::Fd fd_;
+};
+
+TEST_F(DataExchangeTest, SomethingElseOnTheDataPortIsDroppedAndRealSendersCarryOn) {
+  RawClient http(b_->address());
+  http.Raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(http.ClosedByPeer());
+  RawClient old_version(b_->address());
+  old_version.Frame(data::FrameType::kHello, 99, std::string(data::kMagic, 8) + "A");
+  EXPECT_TRUE(old_version.ClosedByPeer());
+
+  out_->Write("still works");
+  EXPECT_EQ(Next()->buffer, "still works");
+}
+
+TEST_F(DataExchangeTest, ASenderIgnoringCreditsIsCutOffBeforeTheGateOverflows) {
+  RawClient rogue(b_->address());
+  rogue.Hello("A");
+  rogue.Open(1, kChannel, kJob);
+  for (int i = 0; i < 5; ++i) rogue.Frame(data::FrameType::kData, 1, "x");
+  EXPECT_TRUE(rogue.ClosedByPeer());
+  EXPECT_LE(gate_.queued(), 2);
+}
+
+TEST_F(DataExchangeTest, OversizedOrUnknownFramesEndTheConnection) {
+  RawClient huge(b_->address());
+  huge.Hello("A");
+  huge.Open(1, kChannel, kJob);
+  huge.Frame(data::FrameType::kData, 1, "", 1u << 30);
+  EXPECT_TRUE(huge.ClosedByPeer());
+
+  RawClient unknown_stream(b_->address());
+  unknown_stream.Hello("A");
+  unknown_stream.Frame(data::FrameType::kData, 42, "x");
+  EXPECT_TRUE(unknown_stream.ClosedByPeer());
+
+  RawClient bad_type(b_->address());
+  bad_type.Hello("A");
+  bad_type.Raw(std::string("\x7f\0\0\0\0\0\0\0\0\0\0\0", 12));
+  EXPECT_TRUE(bad_type.ClosedByPeer());
+}
+
+TEST_F(DataExchangeTest, AChannelOpenedByTheWrongTaskManagerGetsNoCredit) {
+  RawClient impostor(b_->address());
+  impostor.Hello("not-A");
+  impostor.Open(1, kChannel, kJob);
+  impostor.Frame(data::FrameType::kData, 1, "x");  // no credit was granted
+  EXPECT_TRUE(impostor.ClosedByPeer());
+  EXPECT_EQ(gate_.queued(), 0);
+}
+
+}  // namespace
+}  // namespace sluice
