@@ -200,7 +200,9 @@ class DataStream {
     return AddSink("Discard",
                    [](OperatorContext&) { return std::make_unique<internal::DiscardSink<T>>(); });
   }
-  // f(const T&) for every record; called from the subtask's thread.
+  // f(const T&) for every record; called from the subtask's thread. Each
+  // subtask calls its own copy of f; if f has a member Finish(), it is called
+  // once that subtask's input has ended.
   template <typename F>
   SinkHandle Sink(F f) {
     return AddSink("CallbackSink", [f](OperatorContext& ctx) {
@@ -372,6 +374,10 @@ int StreamEnvironment::AddNode(StreamNode node) {
   node.output_serializable = IsSerializable<Out>::value;
   node.make_fan_out = [](std::vector<AnyCollector*> outputs) -> std::unique_ptr<AnyCollector> {
     return std::make_unique<internal::FanOut<Out>>(std::move(outputs));
+  };
+  node.make_counter = [](AnyCollector* next,
+                         std::atomic<uint64_t>* count) -> std::unique_ptr<AnyCollector> {
+    return std::make_unique<internal::Counted<Out>>(next, count);
   };
   if constexpr (IsSerializable<Out>::value) {
     node.make_channel_writer = [](std::vector<ChannelSink*> channels, Partitioning partitioning,

@@ -5,6 +5,7 @@
 #ifndef SLUICE_GRAPH_H_
 #define SLUICE_GRAPH_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -113,6 +114,10 @@ struct StreamNode {
   // For this node's output type: a collector that copies every record to
   // each of `outputs` (a node feeding several consumers).
   std::function<std::unique_ptr<AnyCollector>(std::vector<AnyCollector*> outputs)> make_fan_out;
+  // For this node's output type: passes records on to `next`, counting them
+  // into `count` (the engine's per-operator metrics).
+  std::function<std::unique_ptr<AnyCollector>(AnyCollector* next, std::atomic<uint64_t>* count)>
+      make_counter;
   // For hash-partitioned inputs: std::function<uint64_t(const In&)>.
   std::shared_ptr<void> key_hash;
 };

@@ -139,6 +139,27 @@ class ProcessOperator final : public Collector<In> {
 };
 
 // Hands each record to several consumers (copies to all but the last).
+// Counts the records passing between two chained operators. Only the task
+// thread writes the count, so a plain load and store suffice (no locked add).
+template <typename T>
+class Counted final : public Collector<T> {
+ public:
+  Counted(AnyCollector* next, std::atomic<uint64_t>* count)
+      : next_(static_cast<Collector<T>*>(next)), count_(count) {}
+  using Collector<T>::Collect;
+  void Collect(T&& record) override {
+    count_->store(count_->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    next_->Collect(std::move(record));
+  }
+  void Flush() override { next_->Flush(); }
+  uint64_t records_out() const override { return next_->records_out(); }
+  void EndOfInput() override { next_->EndOfInput(); }
+
+ private:
+  Collector<T>* next_;
+  std::atomic<uint64_t>* count_;
+};
+
 template <typename T>
 class FanOut final : public Collector<T> {
  public:
@@ -187,7 +208,9 @@ class CallbackSink final : public Collector<T> {
   void Collect(T&& record) override {
     CallUser(name_, [&] { f_(record); });
   }
-  void EndOfInput() override {}
+  void EndOfInput() override {
+    if constexpr (requires(F & f) { f.Finish(); }) CallUser(name_, [&] { f_.Finish(); });
+  }
 
  private:
   std::string name_;

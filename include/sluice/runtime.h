@@ -33,6 +33,8 @@ class ChannelSink {
   virtual ~ChannelSink() = default;
   virtual void Write(std::string buffer) = 0;
   virtual void Close() = 0;  // end of partition
+  // Share of the channel's buffers in use (queued or in flight), 0..1.
+  virtual double usage() const { return 0; }
 };
 
 }  // namespace sluice

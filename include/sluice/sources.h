@@ -66,7 +66,10 @@ class GeneratorSource final : public SourceRunner {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
       int64_t allowed = static_cast<int64_t>(elapsed * rate_) - emitted_;
       if (allowed <= 0) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        // Until the next record is due, but briefly: the task flushes its
+        // buffers between steps, and a long nap would delay them.
+        double due_in = (static_cast<double>(emitted_ + 1) / rate_) - elapsed;
+        std::this_thread::sleep_for(std::chrono::duration<double>(std::min(due_in, 2e-4)));
         return true;
       }
       batch = static_cast<int>(std::min<int64_t>(allowed, kRecordsPerStep));

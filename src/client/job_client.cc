@@ -52,6 +52,7 @@ absl::StatusOr<v1::JobSubmission> Prepare(const JobCommand& command, std::string
   submission.set_token(command.token);
   submission.set_priority(command.priority);
   submission.set_num_task_managers(command.num_task_managers);
+  submission.set_buffer_timeout_us(absl::ToInt64Microseconds(command.buffer_timeout));
   return submission;
 }
 

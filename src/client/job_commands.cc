@@ -46,6 +46,7 @@ int RunLocal(const JobCommand& command, std::ostream& out, std::ostream& err) {
   uint64_t hash = graph->Hash();
   engine::LocalJobOptions options;
   options.print_out = &out;
+  options.buffer_timeout = command.buffer_timeout;
   auto job = engine::LocalJob::Start(*std::move(graph), options);
   if (!job.ok()) {
     err << "sluice: " << job.status().message() << "\n";

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
+
 namespace sluice {
 
 struct JobCommand {
@@ -14,6 +16,7 @@ struct JobCommand {
   std::string job;
   std::vector<std::string> args;
   int parallelism = 0;  // 0: the job's default
+  absl::Duration buffer_timeout = absl::Milliseconds(100);  // execution.buffer-timeout
   // For a cluster.
   std::string target;  // JobManager host:port
   bool detached = false;

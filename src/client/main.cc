@@ -1,5 +1,7 @@
 // sluice: the command-line client.
 #include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -39,6 +41,34 @@ std::optional<std::string> DefaultJobManager(const std::string& conf_dir,
 }
 
 namespace {
+
+// The job's settings from the configuration (conf/sluice.yaml and -D), and
+// the JobManager's address unless -m gave it; false after printing why not.
+// Without a configuration directory named (--conf-dir, SLUICE_CONF_DIR) and
+// none in ./conf, the defaults apply (JobManager on localhost): a job library
+// can run anywhere.
+bool ConfigureJob(const std::string& conf_dir, const std::vector<std::string>& overrides,
+                  JobCommand* command) {
+  const CommandLine command_line{conf_dir, overrides, false};
+  const bool named = !conf_dir.empty() || std::getenv("SLUICE_CONF_DIR") != nullptr;
+  auto config = named || std::filesystem::exists(ResolveConfDir(command_line) + "/sluice.yaml")
+                    ? LoadConfig(command_line)
+                    : Config::FromYaml(
+                          "jobmanager.rpc.address: localhost\n"
+                          "resourcemanager.rpc.address: localhost\n",
+                          "defaults",
+                                       overrides);
+  if (!config.ok()) {
+    std::cerr << "sluice: configuration error: " << config.status().message() << "\n";
+    return false;
+  }
+  command->buffer_timeout = config->GetDuration("execution.buffer-timeout");
+  if (command->target.empty()) {
+    command->target = HostPort(config->GetString("jobmanager.rpc.address"),
+                               static_cast<int>(config->GetInt("jobmanager.rpc.port")));
+  }
+  return true;
+}
 
 int RunClusterStatus(const ClusterStatusArgs& args) {
   std::string target = args.target;
@@ -134,12 +164,8 @@ int main(int argc, char** argv) {
   if (status->parsed()) return sluice::RunClusterStatus(status_args);
   if (info->parsed()) return sluice::PrintPlan(job_command, std::cout, std::cerr);
   if (run->parsed()) {
+    if (!sluice::ConfigureJob(conf_dir, overrides, &job_command)) return 1;
     if (local) return sluice::RunLocal(job_command, std::cout, std::cerr);
-    if (job_command.target.empty()) {
-      auto target = sluice::DefaultJobManager(conf_dir, overrides);
-      if (!target) return 1;
-      job_command.target = *target;
-    }
     return sluice::RunOnCluster(job_command, std::cout, std::cerr);
   }
   if (list->parsed() || cancel->parsed()) {

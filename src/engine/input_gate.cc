@@ -9,6 +9,7 @@ class InputGate::Channel final : public ChannelSink {
   Channel(InputGate* gate, int index) : gate_(gate), index_(index) {}
   void Write(std::string buffer) override { gate_->Push(index_, std::move(buffer), false); }
   void Close() override { gate_->Push(index_, {}, true); }
+  double usage() const override { return gate_->Usage(index_); }
 
  private:
   InputGate* gate_;
@@ -69,6 +70,11 @@ std::optional<InputGate::Event> InputGate::Next(absl::Time deadline) {
 
 void InputGate::Wake() {
   absl::MutexLock lock(&mu_);  // conditions are re-evaluated on unlock
+}
+
+double InputGate::Usage(int channel) const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<double>(in_flight_[channel]) / capacity_;
 }
 
 int InputGate::queued() const {

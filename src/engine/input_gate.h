@@ -46,8 +46,10 @@ class InputGate {
   // Wakes blocked producers and the consumer (after cancellation).
   void Wake();
 
-  // For metrics and tests: buffers queued now.
+  // For metrics and tests: buffers queued now, and one channel's share of
+  // its buffers in use.
   int queued() const;
+  double Usage(int channel) const;
 
  private:
   class Channel;

@@ -50,7 +50,8 @@ Task::Task(const JobGraph& graph, const JobVertex& vertex, int subtask, JobConte
       name_(absl::StrCat(vertex.name, " (", subtask + 1, "/", vertex.parallelism, ")")),
       gate_(job->buffers_per_channel, &job->cancelled),
       line_buffer_(std::make_unique<LineBuffer>(job)),
-      out_(std::make_unique<std::ostream>(line_buffer_.get())) {}
+      out_(std::make_unique<std::ostream>(line_buffer_.get())),
+      chained_(std::make_unique<std::atomic<uint64_t>[]>(vertex.chain.size())) {}
 
 Task::~Task() = default;
 
@@ -68,6 +69,7 @@ class MeteredSink final : public ChannelSink {
                                        std::memory_order_relaxed);
   }
   void Close() override { sink_->Close(); }
+  double usage() const override { return sink_->usage(); }
 
  private:
   ChannelSink* sink_;
@@ -88,6 +90,24 @@ uint64_t Task::records_out() const {
   uint64_t total = 0;
   for (const AnyCollector* writer : writers_) total += writer->records_out();
   return total;
+}
+
+double Task::output_pool_usage() const {
+  if (metered_outputs_.empty()) return 0;
+  double total = 0;
+  for (const auto& output : metered_outputs_) total += output->usage();
+  return total / static_cast<double>(metered_outputs_.size());
+}
+
+std::vector<Task::OperatorCounts> Task::operator_counts() const {
+  const size_t n = vertex_.chain.size();
+  std::vector<OperatorCounts> counts(n);
+  for (size_t k = 0; k < n; ++k) {
+    counts[k].name = graph_.node(vertex_.chain[k]).name;
+    counts[k].records_in = k == 0 ? stats_.records_in.load() : chained_[k - 1].load();
+    counts[k].records_out = k + 1 < n ? chained_[k].load() : records_out();
+  }
+  return counts;
 }
 
 double Task::input_pool_usage() const {
@@ -133,6 +153,10 @@ void Task::BuildChain() {
     if (it == vertex_.chain.rbegin()) {
       downstream = BuildTail(ctx);
       if (node.kind == StreamNode::Kind::kSink) continue;
+    } else {  // count what this node hands to the next one
+      const auto position = static_cast<size_t>(vertex_.chain.rend() - it - 1);
+      collectors_.push_back(node.make_counter(downstream, &chained_[position]));
+      downstream = collectors_.back().get();
     }
     if (node.kind == StreamNode::Kind::kSource) {
       source_ = node.make_source(ctx, downstream);
@@ -159,16 +183,24 @@ void Task::FireTimers() {
 }
 
 absl::Time Task::NextWakeUp() const {
-  absl::Time wake = last_flush_ + job_->buffer_timeout;
+  // Idle with empty buffers: sleep until a timer or input (or cancellation).
+  absl::Time wake = records_out() != records_at_flush_ ? last_flush_ + job_->buffer_timeout
+                                                       : absl::Now() + absl::Seconds(1);
   if (!timers_.empty()) wake = std::min(wake, absl::FromUnixMillis(timers_.begin()->first));
   return wake;
 }
 
 void Task::FlushIfDue() {
   absl::Time now = absl::Now();
+  const uint64_t written = records_out();
+  if (written == records_at_flush_) {
+    last_flush_ = now;  // nothing waits: the next record's clock starts now
+    return;
+  }
   if (now - last_flush_ < job_->buffer_timeout) return;
   for (AnyCollector* writer : writers_) writer->Flush();
   last_flush_ = now;
+  records_at_flush_ = written;
 }
 
 void Task::RunSource() {
@@ -204,6 +236,7 @@ void Task::Run() {
   try {
     BuildChain();
     last_flush_ = absl::Now();
+    records_at_flush_ = 0;
     current_operator_ = graph_.node(vertex_.chain.front()).name;
     if (source_) {
       RunSource();

@@ -32,6 +32,13 @@ struct JobContext {
   std::function<void(const std::string&)> on_failure;
 };
 
+// One operator of a task's chain, for metrics.
+struct OperatorStats {
+  std::string name;
+  std::atomic<uint64_t> records_in{0};   // unused for the chain's head (the task's input)
+  std::atomic<uint64_t> records_out{0};  // unused for the chain's tail (the task's output)
+};
+
 // What a task did, for metrics; updated by the task thread, read by anyone.
 struct TaskStats {
   std::atomic<uint64_t> records_in{0};
@@ -60,6 +67,15 @@ class Task final : public TaskRuntime {
   const std::string& error() const { return error_; }
   int vertex() const { return vertex_.id; }
   const TaskStats& stats() const { return stats_; }
+  // Per operator of the chain, head first: (name, records in, records out).
+  struct OperatorCounts {
+    std::string name;
+    uint64_t records_in = 0;
+    uint64_t records_out = 0;
+  };
+  std::vector<OperatorCounts> operator_counts() const;
+  // Share of the output channels' buffers in use (queued downstream or in flight).
+  double output_pool_usage() const;
   uint64_t records_out() const;
   // Input buffers queued / buffers the input channels may hold.
   double input_pool_usage() const;
@@ -98,7 +114,10 @@ class Task final : public TaskRuntime {
   std::unique_ptr<SourceRunner> source_;
   std::vector<std::function<size_t(const char*, size_t)>> readers_;  // per input channel
   std::multimap<int64_t, std::function<void()>> timers_;
+  // When the output buffers were last flushed or seen empty, and the records
+  // written by then: a buffer waits at most buffer-timeout from its first record.
   absl::Time last_flush_;
+  uint64_t records_at_flush_ = 0;
   std::unique_ptr<LineBuffer> line_buffer_;
   std::unique_ptr<std::ostream> out_;
   // The operator being called, for failure messages.
@@ -107,6 +126,8 @@ class Task final : public TaskRuntime {
   bool cancelled_ = false;
   TaskStats stats_;
   std::vector<std::unique_ptr<ChannelSink>> metered_outputs_;
+  // Records passed from chain position k to k + 1 (fixed size: read by metrics).
+  std::unique_ptr<std::atomic<uint64_t>[]> chained_;
 };
 
 }  // namespace sluice::engine

@@ -29,6 +29,11 @@ Dispatcher::~Dispatcher() {
 
 absl::StatusOr<JobGraph> Dispatcher::CheckGraph(const v1::JobSubmission& submission,
                                                 const engine::JobLibrary& library) const {
+  if (submission.has_buffer_timeout_us() && submission.buffer_timeout_us() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("execution.buffer-timeout must not be negative, got ",
+                     submission.buffer_timeout_us(), " us"));
+  }
   auto described = engine::FromProto(submission.graph());
   if (!described.ok()) return described.status();
   auto built =

@@ -157,6 +157,9 @@ v1::DeployJobRequest JobManager::DeployRequest(const JobMaster& master,
   request.set_job_name(submission.job_name());
   *request.mutable_args() = submission.args();
   request.set_parallelism(submission.parallelism());
+  if (submission.has_buffer_timeout_us()) {
+    request.set_buffer_timeout_us(submission.buffer_timeout_us());
+  }
   *request.mutable_graph() = submission.graph();
   for (const auto& vertex : master.graph().vertices) {
     for (int s = 0; s < vertex.parallelism; ++s) {

@@ -11,13 +11,14 @@ namespace sluice {
 
 absl::StatusOr<std::unique_ptr<DataConnection>> DataConnection::Open(const std::string& address,
                                                                      const std::string& self_id,
-                                                                     absl::Duration timeout) {
+                                                                     absl::Duration timeout,
+                                                                     data::Traffic* traffic) {
   auto fd = net::Connect(address, timeout);
   if (!fd.ok()) {
     return absl::UnavailableError(
         absl::StrCat("cannot connect to the data port ", address, ": ", fd.status().message()));
   }
-  std::unique_ptr<DataConnection> connection(new DataConnection(address, *std::move(fd)));
+  std::unique_ptr<DataConnection> connection(new DataConnection(address, *std::move(fd), traffic));
   std::string hello = absl::StrCat(std::string(data::kMagic, 8), self_id);
   try {
     connection->Write(data::FrameType::kHello, data::kVersion, &hello, nullptr);
@@ -27,8 +28,8 @@ absl::StatusOr<std::unique_ptr<DataConnection>> DataConnection::Open(const std::
   return connection;
 }
 
-DataConnection::DataConnection(std::string address, net::Fd fd)
-    : address_(std::move(address)), fd_(std::move(fd)) {
+DataConnection::DataConnection(std::string address, net::Fd fd, data::Traffic* traffic)
+    : address_(std::move(address)), fd_(std::move(fd)), traffic_(traffic) {
   reader_ = std::thread([this] { ReadCredits(); });
 }
 
@@ -52,6 +53,7 @@ void DataConnection::ReadCredits() {
       }
       return;
     }
+    traffic_->received.fetch_add(data::kHeaderSize, std::memory_order_relaxed);
     absl::MutexLock lock(&mu_);
     auto it = credits_.find(header.stream);
     if (it != credits_.end()) it->second += static_cast<int>(header.value);
@@ -106,6 +108,12 @@ void DataConnection::CloseStream(uint32_t stream) {
   }
 }
 
+int DataConnection::credits(uint32_t stream) const {
+  absl::MutexLock lock(&mu_);
+  auto it = credits_.find(stream);
+  return it == credits_.end() ? 0 : it->second;
+}
+
 bool DataConnection::broken() const {
   absl::MutexLock lock(&mu_);
   return !broken_.empty();
@@ -126,7 +134,11 @@ void DataConnection::Write(data::FrameType type, uint32_t stream, const std::str
       return (cancelled != nullptr && cancelled->load()) || broken();
     });
   }
-  if (status.ok()) return;
+  if (status.ok()) {
+    traffic_->sent.fetch_add(data::kHeaderSize + (payload ? payload->size() : 0),
+                             std::memory_order_relaxed);
+    return;
+  }
   // A frame written in part leaves the stream unreadable: give it up.
   Break(absl::StrCat("write failed: ", status.message()));
   if (cancelled != nullptr && cancelled->load()) throw engine::TaskCancelled{};

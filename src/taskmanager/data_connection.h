@@ -26,7 +26,8 @@ class DataConnection {
   // Connects to the data port at `address` and introduces this TaskManager.
   static absl::StatusOr<std::unique_ptr<DataConnection>> Open(const std::string& address,
                                                               const std::string& self_id,
-                                                              absl::Duration timeout);
+                                                              absl::Duration timeout,
+                                                              data::Traffic* traffic);
   ~DataConnection();  // closes the socket and joins the reader
 
   // A new stream for `channel` of `job`; returns its id.
@@ -39,10 +40,12 @@ class DataConnection {
   // The stream's job is gone; the receiver forgets it too.
   void CloseStream(uint32_t stream);
   bool broken() const;
+  // The stream's unused credits.
+  int credits(uint32_t stream) const;
   const std::string& address() const { return address_; }
 
  private:
-  DataConnection(std::string address, net::Fd fd);
+  DataConnection(std::string address, net::Fd fd, data::Traffic* traffic);
   void ReadCredits();
   // Writes one frame; on failure the connection is broken and this throws.
   void Write(data::FrameType type, uint32_t stream, const std::string* payload,
@@ -54,6 +57,7 @@ class DataConnection {
 
   const std::string address_;
   const net::Fd fd_;
+  data::Traffic* const traffic_;
   std::thread reader_;
   absl::Mutex write_mu_;  // one frame at a time on the socket
   mutable absl::Mutex mu_;

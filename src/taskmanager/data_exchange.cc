@@ -25,6 +25,14 @@ class RemoteChannel final : public ChannelSink {
   }
   void Write(std::string buffer) override { Connection()->Send(stream_, buffer, cancelled_); }
   void Close() override { Connection()->End(stream_); }
+  // Buffers sent but not yet consumed downstream: the credits not returned.
+  double usage() const override {  // on the metrics thread
+    DataConnection* connection = connected_.load(std::memory_order_acquire);
+    if (connection == nullptr) return 0;
+    const int capacity = exchange_->credits_per_channel();
+    return static_cast<double>(capacity - std::min(capacity, connection->credits(stream_))) /
+           capacity;
+  }
 
  private:
   DataConnection* Connection() {
@@ -32,6 +40,7 @@ class RemoteChannel final : public ChannelSink {
       auto connection = exchange_->ConnectionTo(address_);
       stream_ = connection->OpenStream(job_, channel_);
       connection_ = std::move(connection);
+      connected_.store(connection_.get(), std::memory_order_release);
     }
     return connection_.get();
   }
@@ -42,6 +51,7 @@ class RemoteChannel final : public ChannelSink {
   const int channel_;
   const std::atomic<bool>* cancelled_;
   std::shared_ptr<DataConnection> connection_;
+  std::atomic<DataConnection*> connected_{nullptr};  // connection_, for usage()
   uint32_t stream_ = 0;
 };
 
@@ -77,8 +87,8 @@ class DataExchange::JobPlacement final : public engine::Placement {
 
 absl::StatusOr<std::unique_ptr<DataExchange>> DataExchange::Start(DataExchangeOptions options) {
   std::unique_ptr<DataExchange> exchange(new DataExchange(std::move(options)));
-  auto server =
-      DataServer::Start(exchange->options_.bind_host, exchange->options_.port, exchange.get());
+  auto server = DataServer::Start(exchange->options_.bind_host, exchange->options_.port,
+                                  exchange.get(), &exchange->traffic_);
   if (!server.ok()) return server.status();
   exchange->server_ = *std::move(server);
   exchange->address_ = HostPort(exchange->options_.advertised_host, exchange->server_->port());
@@ -100,7 +110,7 @@ std::shared_ptr<DataConnection> DataExchange::ConnectionTo(const std::string& ad
   absl::MutexLock lock(&connections_mu_);
   auto& connection = connections_[address];
   if (!connection || connection->broken()) {
-    auto opened = DataConnection::Open(address, id_, options_.connect_timeout);
+    auto opened = DataConnection::Open(address, id_, options_.connect_timeout, &traffic_);
     if (!opened.ok()) throw std::runtime_error(std::string(opened.status().message()));
     connection = *std::move(opened);
   }

@@ -50,6 +50,7 @@ class DataExchange final : public DataRouter {
   const std::string& id() const { return id_; }
   // host:port of the data port, for the other TaskManagers.
   const std::string& address() const { return address_; }
+  int credits_per_channel() const { return options_.credits_per_channel; }
 
   // The placement of one job's subtasks, seen from this TaskManager.
   std::unique_ptr<engine::Placement> PlacementFor(const std::string& job_id,
@@ -60,6 +61,7 @@ class DataExchange final : public DataRouter {
   // The shared connection to a TaskManager's data port (reconnects if the
   // last one broke); throws std::runtime_error if it cannot connect.
   std::shared_ptr<DataConnection> ConnectionTo(const std::string& address);
+  const data::Traffic& traffic() const { return traffic_; }
 
   // DataRouter
   int Open(const std::string& sender, const std::string& job, int channel,
@@ -81,6 +83,7 @@ class DataExchange final : public DataRouter {
   const DataExchangeOptions options_;
   std::string id_;
   std::string address_;
+  data::Traffic traffic_;
   std::unique_ptr<DataServer> server_;
   absl::Mutex mu_;
   std::map<std::string, std::map<int, Inbound>> inbound_ ABSL_GUARDED_BY(mu_);

@@ -13,6 +13,7 @@
 #ifndef SLUICE_TASKMANAGER_DATA_PROTOCOL_H_
 #define SLUICE_TASKMANAGER_DATA_PROTOCOL_H_
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -27,6 +28,12 @@ enum class FrameType : uint8_t { kHello = 1, kOpen, kData, kEnd, kClose, kCredit
 inline constexpr char kMagic[] = "SLUICEDX";  // 8 bytes, then the sender's id
 inline constexpr uint32_t kVersion = 1;       // the stream id of kHello
 inline constexpr uint32_t kMaxPayload = 256u << 20;
+
+// Bytes through the data port, frames and headers included (for metrics).
+struct Traffic {
+  std::atomic<uint64_t> sent{0};
+  std::atomic<uint64_t> received{0};
+};
 
 struct FrameHeader {
   FrameType type = FrameType::kData;

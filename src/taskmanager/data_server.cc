@@ -17,8 +17,9 @@ void CreditReturn::Detach() {
   connection_ = nullptr;
 }
 
-InboundConnection::InboundConnection(net::Fd fd, std::string peer, DataRouter* router)
-    : fd_(std::move(fd)), peer_(std::move(peer)), router_(router) {}
+InboundConnection::InboundConnection(net::Fd fd, std::string peer, DataRouter* router,
+                                     data::Traffic* traffic)
+    : fd_(std::move(fd)), peer_(std::move(peer)), router_(router), traffic_(traffic) {}
 
 void InboundConnection::Run() {
   absl::Status status = Serve();
@@ -39,6 +40,9 @@ absl::Status InboundConnection::Serve() {
   if (auto status = OnHello(reader, header); !status.ok()) return status;
   while (true) {
     if (auto status = reader.ReadHeader(&header); !status.ok()) return status;
+    traffic_->received.fetch_add(
+        data::kHeaderSize + (header.type == data::FrameType::kCredit ? 0 : header.value),
+        std::memory_order_relaxed);
     absl::Status status;
     switch (header.type) {
       case data::FrameType::kOpen:
@@ -142,17 +146,22 @@ void InboundConnection::SendCredit(uint32_t stream, int credits) {
   it->second += credits;
   // Credits are tiny and the sender always reads them: a write that fails or
   // stalls means the connection is gone, so end it (its reader notices).
-  if (!net::WriteAll(fd_, &iov, 1, [] { return true; }).ok()) fd_.Shutdown();
+  if (net::WriteAll(fd_, &iov, 1, [] { return true; }).ok()) {
+    traffic_->sent.fetch_add(data::kHeaderSize, std::memory_order_relaxed);
+  } else {
+    fd_.Shutdown();
+  }
 }
 
 absl::StatusOr<std::unique_ptr<DataServer>> DataServer::Start(const std::string& bind_host,
-                                                              int port, DataRouter* router) {
+                                                              int port, DataRouter* router,
+                                                              data::Traffic* traffic) {
   auto listener = net::Listen(bind_host, port);
   if (!listener.ok()) {
     return absl::UnavailableError(
         absl::StrCat("taskmanager.data.port: ", listener.status().message()));
   }
-  std::unique_ptr<DataServer> server(new DataServer(*std::move(listener), router));
+  std::unique_ptr<DataServer> server(new DataServer(*std::move(listener), router, traffic));
   server->acceptor_ = std::thread([raw = server.get()] { raw->AcceptLoop(); });
   return server;
 }
@@ -188,7 +197,8 @@ void DataServer::AcceptLoop() {
       }
     }
     auto& running = connections_.emplace_back();
-    running.connection = std::make_unique<InboundConnection>(*std::move(fd), peer, router_);
+    running.connection =
+        std::make_unique<InboundConnection>(*std::move(fd), peer, router_, traffic_);
     running.thread = std::thread([this, &running] {
       running.connection->Run();
       absl::MutexLock lock(&mu_);

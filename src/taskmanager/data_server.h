@@ -51,7 +51,7 @@ class DataRouter {
 
 class InboundConnection {
  public:
-  InboundConnection(net::Fd fd, std::string peer, DataRouter* router);
+  InboundConnection(net::Fd fd, std::string peer, DataRouter* router, data::Traffic* traffic);
   void Run();  // on its own thread, until the connection ends
   void Stop() { fd_.Shutdown(); }
   void SendCredit(uint32_t stream, int credits);
@@ -70,6 +70,7 @@ class InboundConnection {
   const net::Fd fd_;
   const std::string peer_;
   DataRouter* const router_;
+  data::Traffic* const traffic_;
   std::string sender_;                  // the peer's TaskManager id, after kHello
   std::map<uint32_t, Stream> streams_;  // reader thread only
   absl::Mutex mu_;                      // guards the socket's write side and the credit balance
@@ -79,13 +80,14 @@ class InboundConnection {
 class DataServer {
  public:
   static absl::StatusOr<std::unique_ptr<DataServer>> Start(const std::string& bind_host, int port,
-                                                           DataRouter* router);
+                                                           DataRouter* router,
+                                                           data::Traffic* traffic);
   ~DataServer();  // stops accepting, ends every connection and joins
   int port() const { return listener_.port; }
 
  private:
-  explicit DataServer(net::Listener listener, DataRouter* router)
-      : listener_(std::move(listener)), router_(router) {}
+  DataServer(net::Listener listener, DataRouter* router, data::Traffic* traffic)
+      : listener_(std::move(listener)), router_(router), traffic_(traffic) {}
   void AcceptLoop();
 
   struct Running {
@@ -95,6 +97,7 @@ class DataServer {
   };
   net::Listener listener_;
   DataRouter* const router_;
+  data::Traffic* const traffic_;
   std::thread acceptor_;
   absl::Mutex mu_;
   std::list<Running> connections_ ABSL_GUARDED_BY(mu_);

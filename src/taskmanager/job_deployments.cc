@@ -101,7 +101,9 @@ absl::StatusOr<int> JobDeployments::Deploy(const v1::DeployJobRequest& request) 
   deployed->job_manager_address = request.job_manager_address();
   deployed->placement = exchange_->PlacementFor(request.job_id(), std::move(where));
   engine::LocalJobOptions run;
-  run.buffer_timeout = options_.buffer_timeout;
+  run.buffer_timeout = request.has_buffer_timeout_us()
+                           ? absl::Microseconds(request.buffer_timeout_us())
+                           : options_.buffer_timeout;
   run.buffers_per_channel = options_.buffers_per_channel;
   run.placement = deployed->placement.get();
   run.paused = true;

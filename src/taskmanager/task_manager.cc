@@ -63,7 +63,8 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
   tm->free_slots_gauge_ = &slots.Add({{"state", "free"}});
   tm->allocated_slots_gauge_ = &slots.Add({{"state", "allocated"}});
   tm->mailbox_.Post([raw = tm.get()] { raw->PublishSlots(); });
-  tm->metrics_.AddCollectable(std::make_shared<TaskMetrics>(tm->deployments_.get()));
+  tm->metrics_.AddCollectable(
+      std::make_shared<TaskMetrics>(tm->deployments_.get(), tm->exchange_.get()));
   auto metrics_port =
       tm->metrics_.Start(bind_host, config.GetPortRange("metrics.reporter.prom.port"));
   if (!metrics_port.ok()) return metrics_port.status();
@@ -72,8 +73,8 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
       "TaskManager '{}' serving RPC on {} and data on {} with {} slots{}; metrics at "
       "http://{}/metrics",
       tm->spec_.id, tm->spec_.rpc_address, tm->exchange_->address(), tm->spec_.slots.size(),
-               tm->spec_.tenant.empty() ? "" : absl::StrCat(" for tenant ", tm->spec_.tenant),
-               HostPort(bind_host, *metrics_port));
+      tm->spec_.tenant.empty() ? "" : absl::StrCat(" for tenant ", tm->spec_.tenant),
+      HostPort(bind_host, *metrics_port));
   tm->ExpireOffers();
   tm->StartSession(config);
   return tm;

@@ -5,78 +5,161 @@
 #include "absl/time/clock.h"
 
 namespace sluice {
-namespace {
 
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
+using Labels = std::vector<ClientMetric::Label>;
 
-MetricFamily Family(const char* name, const char* help, MetricType type) {
-  return MetricFamily{name, help, type, {}};
-}
+class TaskMetrics::Families {
+ public:
+  MetricFamily records_in =
+      Counter("sluice_task_records_in_total", "Records a subtask read from its input channels.");
+  MetricFamily records_out =
+      Counter("sluice_task_records_out_total", "Records a subtask wrote into its output channels.");
+  MetricFamily records_in_rate =
+      Gauge("sluice_task_records_in_per_second",
+            "Records per second a subtask read (since the last scrape).");
+  MetricFamily records_out_rate =
+      Gauge("sluice_task_records_out_per_second",
+            "Records per second a subtask wrote (since the last scrape).");
+  MetricFamily bytes_in =
+      Counter("sluice_task_bytes_in_total", "Bytes of record buffers a subtask received.");
+  MetricFamily bytes_out =
+      Counter("sluice_task_bytes_out_total", "Bytes of record buffers a subtask sent.");
+  MetricFamily busy = Gauge("sluice_task_busy_time_ms_per_second",
+                            "Milliseconds per second a subtask worked (since the last scrape).");
+  MetricFamily backpressured =
+      Gauge("sluice_task_backpressured_time_ms_per_second",
+            "Milliseconds per second a subtask waited for room downstream.");
+  MetricFamily idle = Gauge("sluice_task_idle_time_ms_per_second",
+                            "Milliseconds per second a subtask waited for input.");
+  MetricFamily input_pool = Gauge("sluice_task_input_pool_usage",
+                                  "Share of the input channels' buffers holding data (0..1).");
+  MetricFamily output_pool =
+      Gauge("sluice_task_output_pool_usage",
+            "Share of the output channels' buffers in use: queued downstream or in flight (0..1).");
+  MetricFamily operator_in = Counter("sluice_operator_records_in_total",
+                                     "Records an operator of a subtask's chain received.");
+  MetricFamily operator_out = Counter("sluice_operator_records_out_total",
+                                      "Records an operator of a subtask's chain emitted.");
+  MetricFamily operator_in_rate =
+      Gauge("sluice_operator_records_in_per_second",
+            "Records per second an operator received (since the last scrape).");
+  MetricFamily operator_out_rate =
+      Gauge("sluice_operator_records_out_per_second",
+            "Records per second an operator emitted (since the last scrape).");
+  MetricFamily data_bytes =
+      Counter("sluice_taskmanager_data_bytes_total",
+              "Bytes through the data port to and from other TaskManagers, framing included.");
 
-void Add(MetricFamily& family, const std::vector<ClientMetric::Label>& labels, double value) {
-  ClientMetric metric;
-  metric.label = labels;
-  if (family.type == MetricType::Counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
+  std::vector<MetricFamily> All() && {
+    return {std::move(records_in),
+            std::move(records_out),
+            std::move(records_in_rate),
+            std::move(records_out_rate),
+            std::move(bytes_in),
+            std::move(bytes_out),
+            std::move(busy),
+            std::move(backpressured),
+            std::move(idle),
+            std::move(input_pool),
+            std::move(output_pool),
+            std::move(operator_in),
+            std::move(operator_out),
+            std::move(operator_in_rate),
+            std::move(operator_out_rate),
+            std::move(data_bytes)};
   }
-  family.metric.push_back(std::move(metric));
-}
 
-}  // namespace
+  static void Add(MetricFamily& family, const Labels& labels, double value) {
+    ClientMetric metric;
+    metric.label = labels;
+    if (family.type == MetricType::Counter) {
+      metric.counter.value = value;
+    } else {
+      metric.gauge.value = value;
+    }
+    family.metric.push_back(std::move(metric));
+  }
+
+ private:
+  static MetricFamily Counter(const char* name, const char* help) {
+    return MetricFamily{name, help, MetricType::Counter, {}};
+  }
+  static MetricFamily Gauge(const char* name, const char* help) {
+    return MetricFamily{name, help, MetricType::Gauge, {}};
+  }
+};
 
 std::vector<MetricFamily> TaskMetrics::Collect() const {
-  std::vector<MetricFamily> families = {
-      Family("sluice_task_records_in_total", "Records a subtask read from its input channels.",
-             MetricType::Counter),
-      Family("sluice_task_records_out_total", "Records a subtask wrote into its output channels.",
-             MetricType::Counter),
-      Family("sluice_task_bytes_in_total", "Bytes of record buffers a subtask received.",
-             MetricType::Counter),
-      Family("sluice_task_bytes_out_total", "Bytes of record buffers a subtask sent.",
-             MetricType::Counter),
-      Family("sluice_task_busy_time_ms_per_second",
-             "Milliseconds per second a subtask worked (since the previous scrape).",
-             MetricType::Gauge),
-      Family("sluice_task_backpressured_time_ms_per_second",
-             "Milliseconds per second a subtask waited for room downstream.", MetricType::Gauge),
-      Family("sluice_task_idle_time_ms_per_second",
-             "Milliseconds per second a subtask waited for input.", MetricType::Gauge),
-      Family("sluice_task_input_pool_usage",
-             "Queued input buffers / buffers the input channels may hold.", MetricType::Gauge),
-  };
+  Families out;
   const absl::Time now = absl::Now();
-  absl::MutexLock lock(&mu_);
-  std::map<std::tuple<std::string, int, int>, Previous> seen;
-  deployments_->ForEachTask([&](const std::string& job, const engine::Task& task) {
-    const auto& stats = task.stats();
-    std::vector<ClientMetric::Label> labels = {
-        {"job_id", job}, {"task", task.task_name()}, {"subtask", std::to_string(task.subtask())}};
-    Add(families[0], labels, static_cast<double>(stats.records_in.load()));
-    Add(families[1], labels, static_cast<double>(task.records_out()));
-    Add(families[2], labels, static_cast<double>(stats.bytes_in.load()));
-    Add(families[3], labels, static_cast<double>(stats.bytes_out.load()));
-    const auto key = std::make_tuple(job, task.vertex(), task.subtask());
-    Previous& before = seen[key] = previous_[key];
-    int64_t idle = stats.idle_ns.load(), pressured = stats.backpressured_ns.load();
-    double elapsed_ms = before.at == absl::Time() ? 0 : absl::ToDoubleMilliseconds(now - before.at);
-    if (elapsed_ms > 0) {
-      double idle_ms = (idle - before.idle_ns) / 1e6,
-             pressured_ms = (pressured - before.backpressured_ns) / 1e6;
-      double scale = 1000.0 / elapsed_ms;
-      double busy = std::max(0.0, elapsed_ms - idle_ms - pressured_ms);
-      Add(families[4], labels, busy * scale);
-      Add(families[5], labels, pressured_ms * scale);
-      Add(families[6], labels, idle_ms * scale);
+  {
+    absl::MutexLock lock(&mu_);
+    std::map<std::tuple<std::string, int, int>, Previous> seen;
+    deployments_->ForEachTask([&](const std::string& job, const engine::Task& task) {
+      const auto key = std::make_tuple(job, task.vertex(), task.subtask());
+      Previous& before = seen[key] = previous_[key];
+      AddTask(job, task, now, before, out);
+    });
+    previous_ = std::move(seen);  // ended jobs' tasks are forgotten
+  }
+  const data::Traffic& traffic = exchange_->traffic();
+  Families::Add(out.data_bytes, {{"direction", "sent"}}, static_cast<double>(traffic.sent.load()));
+  Families::Add(out.data_bytes, {{"direction", "received"}},
+                static_cast<double>(traffic.received.load()));
+  return std::move(out).All();
+}
+
+void TaskMetrics::AddTask(const std::string& job, const engine::Task& task, absl::Time now,
+                          Previous& before, Families& out) const {
+  const auto& stats = task.stats();
+  const Labels labels = {
+      {"job_id", job}, {"task", task.task_name()}, {"subtask", std::to_string(task.subtask())}};
+  auto operators = task.operator_counts();
+  const uint64_t records_in = operators.front().records_in;
+  const uint64_t records_out = operators.back().records_out;
+  Families::Add(out.records_in, labels, static_cast<double>(records_in));
+  Families::Add(out.records_out, labels, static_cast<double>(records_out));
+  Families::Add(out.bytes_in, labels, static_cast<double>(stats.bytes_in.load()));
+  Families::Add(out.bytes_out, labels, static_cast<double>(stats.bytes_out.load()));
+  Families::Add(out.input_pool, labels, task.input_pool_usage());
+  Families::Add(out.output_pool, labels, task.output_pool_usage());
+  for (const auto& op : operators) {
+    Labels with_operator = labels;
+    with_operator.push_back({"operator", op.name});
+    Families::Add(out.operator_in, with_operator, static_cast<double>(op.records_in));
+    Families::Add(out.operator_out, with_operator, static_cast<double>(op.records_out));
+  }
+
+  const int64_t idle = stats.idle_ns.load(), pressured = stats.backpressured_ns.load();
+  const double seconds = before.at == absl::Time() ? 0 : absl::ToDoubleSeconds(now - before.at);
+  if (seconds > 0 && before.operators.size() == operators.size()) {
+    auto per_second = [seconds](uint64_t now_count, uint64_t then_count) {
+      return static_cast<double>(now_count - std::min(now_count, then_count)) / seconds;
+    };
+    Families::Add(out.records_in_rate, labels,
+                  per_second(records_in, before.operators.front().records_in));
+    Families::Add(out.records_out_rate, labels,
+                  per_second(records_out, before.operators.back().records_out));
+    const double idle_ms = (idle - before.idle_ns) / 1e6,
+                 pressured_ms = (pressured - before.backpressured_ns) / 1e6;
+    const double elapsed_ms = seconds * 1000;
+    const double scale = 1000.0 / elapsed_ms;
+    Families::Add(out.busy, labels, std::max(0.0, elapsed_ms - idle_ms - pressured_ms) * scale);
+    Families::Add(out.backpressured, labels, pressured_ms * scale);
+    Families::Add(out.idle, labels, idle_ms * scale);
+    for (size_t k = 0; k < operators.size(); ++k) {
+      Labels with_operator = labels;
+      with_operator.push_back({"operator", operators[k].name});
+      Families::Add(out.operator_in_rate, with_operator,
+                    per_second(operators[k].records_in, before.operators[k].records_in));
+      Families::Add(out.operator_out_rate, with_operator,
+                    per_second(operators[k].records_out, before.operators[k].records_out));
     }
-    before = Previous{now, idle, pressured};
-    Add(families[7], labels, task.input_pool_usage());
-  });
-  previous_ = std::move(seen);  // ended jobs' tasks are forgotten
-  return families;
+  }
+  before = Previous{now, idle, pressured, std::move(operators)};
 }
 
 }  // namespace sluice

@@ -1,7 +1,9 @@
-// Per-subtask metrics of a TaskManager, read at scrape time, labelled with
-// job, task and subtask (Flink's task metrics): records and bytes in/out,
-// busy / backpressured / idle milliseconds per second since the last scrape,
-// and input buffer pool usage.
+// Per-subtask and per-operator metrics of a TaskManager, read at scrape time
+// (Flink's task and operator metrics). Subtasks are labelled with job_id,
+// task and subtask, operators also with operator: records in/out and their
+// rates, bytes in/out, busy / backpressured / idle milliseconds per second,
+// input and output buffer pool usage. Rates and ms/s cover the time since
+// the previous scrape. Also the bytes through the data port.
 #ifndef SLUICE_TASKMANAGER_TASK_METRICS_H_
 #define SLUICE_TASKMANAGER_TASK_METRICS_H_
 
@@ -14,22 +16,31 @@
 #include "absl/time/time.h"
 #include "prometheus/collectable.h"
 #include "prometheus/metric_family.h"
+#include "taskmanager/data_exchange.h"
 #include "taskmanager/job_deployments.h"
 
 namespace sluice {
 
 class TaskMetrics final : public prometheus::Collectable {
  public:
-  explicit TaskMetrics(JobDeployments* deployments) : deployments_(deployments) {}
+  TaskMetrics(JobDeployments* deployments, const DataExchange* exchange)
+      : deployments_(deployments), exchange_(exchange) {}
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
+  // A subtask's counters at the previous scrape.
   struct Previous {
     absl::Time at;
     int64_t idle_ns = 0;
     int64_t backpressured_ns = 0;
+    std::vector<engine::Task::OperatorCounts> operators;
   };
+  class Families;
+  void AddTask(const std::string& job, const engine::Task& task, absl::Time now, Previous& before,
+               Families& out) const;
+
   JobDeployments* deployments_;
+  const DataExchange* exchange_;
   mutable absl::Mutex mu_;
   mutable std::map<std::tuple<std::string, int, int>, Previous> previous_ ABSL_GUARDED_BY(mu_);
 };

@@ -445,6 +445,18 @@ TEST_F(JobE2eTest, ASlowSinkOnOneTaskManagerThrottlesTheSourceOnTheOther) {
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_GT(TaskMetricSum(ports, "sluice_task_backpressured_time_ms_per_second", "FastSource"), 500)
       << "the source should spend most of its time waiting for credit";
+  // The same picture in the pool and operator metrics: the source's output
+  // buffers are in use, the sinks take ~2,000 records/s each, and the remote
+  // channel's bytes cross the data port.
+  EXPECT_GE(TaskMetricSum(ports, "sluice_task_output_pool_usage", "FastSource"), 0.5);
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // rates cover the time between scrapes
+  double sink_rate =
+      TaskMetricSum(ports, "sluice_operator_records_in_per_second", R"(operator="SlowSink")");
+  EXPECT_GT(sink_rate, 0);
+  EXPECT_LT(sink_rate, 20000);
+  EXPECT_GT(TaskMetricSum(ports, "sluice_operator_records_in_total", R"(operator="SlowSink")"), 0);
+  EXPECT_GT(TaskMetricSum(ports, "sluice_taskmanager_data_bytes_total", R"(direction="sent")"),
+            32 << 10);
   auto pids = Pids("taskmanager");
   for (size_t i = 0; i < pids.size(); ++i) {
     int64_t growth = ReadProcessUsage(pids[i]).resident_memory_bytes - rss_before[i];

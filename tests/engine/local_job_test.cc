@@ -182,6 +182,15 @@ TEST(LocalJobTest, ASlowSinkThrottlesTheSourceInsteadOfGrowingMemory) {
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   int64_t rss_growth = ReadProcessUsage().resident_memory_bytes - rss_before;
   int64_t lead = generated->load() - consumed->load();
+  // What the pool metrics show meanwhile: the source's output and the sink's
+  // input buffers are full.
+  double output_usage = 0, input_usage = 0;
+  for (const Task* task : (*job)->tasks()) {
+    output_usage = std::max(output_usage, task->output_pool_usage());
+    input_usage = std::max(input_usage, task->input_pool_usage());
+  }
+  EXPECT_GE(output_usage, 0.5);
+  EXPECT_GE(input_usage, 0.5);
   (*job)->Cancel();
   ASSERT_TRUE((*job)->WaitFor(absl::Seconds(5)).has_value());
   // In flight at most: 2 queued buffers + 1 being read + 1 being filled, of
@@ -189,6 +198,75 @@ TEST(LocalJobTest, ASlowSinkThrottlesTheSourceInsteadOfGrowingMemory) {
   EXPECT_GT(consumed->load(), 0);
   EXPECT_LT(lead, 4 * 320 + 1024) << "the source ran ahead by " << lead << " records";
   EXPECT_LT(rss_growth, 8 << 20) << "memory grew by " << rss_growth << " bytes while throttled";
+}
+
+TEST(LocalJobTest, OperatorMetricsCountWhatEachChainedOperatorReceivedAndEmitted) {
+  StreamEnvironment env("counted");
+  env.SetParallelism(1);
+  env.Sequence(0, 1000)
+      .Filter([](const int64_t& x) { return x % 2 == 0; })
+      .Map([](const int64_t& x) { return x * 10; })
+      .KeyBy([](const int64_t& x) { return x % 3; })
+      .Reduce([](const int64_t& a, const int64_t& b) { return a + b; })
+      .Discard();
+  LocalJobOptions options;
+  auto job = LocalJob::Start(env.Build(), options);
+  ASSERT_TRUE(job.ok());
+  ASSERT_TRUE((*job)->WaitFor(absl::Seconds(30)).has_value());
+  std::vector<std::vector<uint64_t>> seen;  // per task: in, out of each operator
+  for (const Task* task : (*job)->tasks()) {
+    std::vector<uint64_t> counts;
+    for (const auto& op : task->operator_counts()) {
+      EXPECT_FALSE(op.name.empty());
+      counts.push_back(op.records_in);
+      counts.push_back(op.records_out);
+    }
+    seen.push_back(counts);
+  }
+  std::sort(seen.begin(), seen.end());
+  // Sequence -> Filter -> Map, then Reduce -> Discard.
+  EXPECT_THAT(seen, ::testing::UnorderedElementsAre(
+                        std::vector<uint64_t>{0, 1000, 1000, 500, 500, 500},
+                        std::vector<uint64_t>{500, 500, 500, 0}));
+}
+
+TEST(LocalJobTest, ASinkFunctionsFinishIsCalledOncePerSubtaskAtTheEnd) {
+  struct Finishing {
+    std::shared_ptr<std::atomic<int>> records, finished;
+    void operator()(const int64_t&) { records->fetch_add(1); }
+    void Finish() { finished->fetch_add(1); }
+  };
+  auto records = std::make_shared<std::atomic<int>>(0);
+  auto finished = std::make_shared<std::atomic<int>>(0);
+  StreamEnvironment env("finishing");
+  env.SetParallelism(2);
+  env.Sequence(0, 100).Rebalance().Sink(Finishing{records, finished});
+  RunToEnd(env);
+  EXPECT_EQ(records->load(), 100);
+  EXPECT_EQ(finished->load(), 2);
+}
+
+TEST(LocalJobTest, WithBufferTimeoutZeroRecordsFlowAtOnceAndIdleTasksSleep) {
+  auto seen = std::make_shared<std::atomic<int>>(0);
+  StreamEnvironment env("trickle");
+  env.SetParallelism(1);
+  env.Generate([](int64_t i) { return i; }, -1, 20)  // 20 records/s: a buffer never fills
+      .Rebalance()
+      .Sink([seen](const int64_t&) { seen->fetch_add(1); });
+  LocalJobOptions options;
+  options.buffer_timeout = absl::ZeroDuration();
+  auto job = LocalJob::Start(env.Build(), options);
+  ASSERT_TRUE(job.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  double cpu_before = ReadProcessUsage().cpu_seconds;
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  double cpu = ReadProcessUsage().cpu_seconds - cpu_before;
+  int arrived = seen->load();
+  (*job)->Cancel();
+  ASSERT_TRUE((*job)->WaitFor(absl::Seconds(5)).has_value());
+  EXPECT_GE(arrived, 10) << "records must not wait for a full buffer";
+  // A task polling instead of sleeping would burn a whole core.
+  EXPECT_LT(cpu, 0.5) << "the job used " << cpu << " s of CPU in 1 s at 20 records/s";
 }
 
 TEST(LocalJobTest, SocketTextSourceReadsLinesUntilTheServerCloses) {
