@@ -82,6 +82,9 @@ absl::StatusOr<JobGraph> FromProto(const v1::JobGraph& proto) {
   graph.name = proto.name();
   graph.default_parallelism = proto.default_parallelism();
   graph.max_parallelism = proto.max_parallelism();
+  if (graph.max_parallelism < 1) {
+    return Invalid(absl::StrCat("max parallelism ", graph.max_parallelism, " is below 1"));
+  }
   const int nodes = proto.nodes_size();
   auto valid_node = [nodes](int id) { return id >= 0 && id < nodes; };
   for (int i = 0; i < nodes; ++i) {
@@ -105,6 +108,11 @@ absl::StatusOr<JobGraph> FromProto(const v1::JobGraph& proto) {
   }
   for (const auto& v : proto.vertices()) {
     JobVertex vertex{v.id(), {}, v.parallelism(), v.name()};
+    if (vertex.parallelism < 1 || vertex.parallelism > graph.max_parallelism) {
+      return Invalid(absl::StrCat("vertex ", v.id(), " ('", v.name(), "') has parallelism ",
+                                  vertex.parallelism, "; it must be between 1 and the max ",
+                                  "parallelism ", graph.max_parallelism));
+    }
     for (int n : v.chain()) {
       if (!valid_node(n)) return Invalid(absl::StrCat("chain of vertex ", v.id()));
       vertex.chain.push_back(n);

@@ -520,6 +520,15 @@ TEST_F(JobE2eTest, BadSubmissionsAreRefusedAndTheJobManagerServesOthers) {
   v1::JobSubmission cycle = good;
   cycle.mutable_graph()->mutable_nodes(0)->add_inputs(1);
   EXPECT_THAT(SubmitRaw(cycle, library).error_message(), HasSubstr("malformed job graph"));
+  v1::JobSubmission zero = good;
+  zero.mutable_graph()->mutable_vertices(0)->set_parallelism(0);
+  EXPECT_THAT(SubmitRaw(zero, library).error_message(),
+              ::testing::AllOf(HasSubstr("malformed job graph: vertex 0"),
+                               HasSubstr("has parallelism 0; it must be between 1 and")));
+  v1::JobSubmission negative_timeout = good;
+  negative_timeout.set_buffer_timeout_us(-5);
+  EXPECT_THAT(SubmitRaw(negative_timeout, library).error_message(),
+              HasSubstr("execution.buffer-timeout must not be negative"));
 
   CommandResult after =
       Sluice(absl::StrCat("run", Jm(), "-c FraudDetection ", kExamples,
