@@ -74,6 +74,7 @@ absl::StatusOr<v1::JobStatus> Dispatcher::Submit(const v1::JobSubmission& submis
   }
   auto graph = CheckGraph(submission, *library);
   if (!graph.ok()) return graph.status();
+  ForgetOldJobs();
   std::string id = NewJobId();
   auto master = std::make_shared<JobMaster>(id, submission, *std::move(graph), host_);
   absl::MutexLock lock(&mu_);
@@ -81,7 +82,19 @@ absl::StatusOr<v1::JobStatus> Dispatcher::Submit(const v1::JobSubmission& submis
   return master->Status();
 }
 
-std::vector<v1::JobStatus> Dispatcher::List() const {
+void Dispatcher::ForgetOldJobs() {
+  std::vector<std::shared_ptr<JobMaster>> forgotten;  // joined outside the lock
+  absl::MutexLock lock(&mu_);
+  std::vector<v1::JobStatus> statuses;
+  for (const auto& [id, master] : jobs_) statuses.push_back(master->Status());
+  for (const std::string& id : JobsToForget(statuses, absl::Now(), history_)) {
+    forgotten.push_back(std::move(jobs_[id]));
+    jobs_.erase(id);
+  }
+}
+
+std::vector<v1::JobStatus> Dispatcher::List() {
+  ForgetOldJobs();
   absl::MutexLock lock(&mu_);
   std::vector<v1::JobStatus> out;
   for (const auto& [id, master] : jobs_) out.push_back(master->Status());

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "engine/job_library.h"
+#include "jobmanager/job_history.h"
 #include "jobmanager/job_master.h"
 #include "jobmanager/library_store.h"
 #include "sluice/v1/jobmanager.pb.h"
@@ -23,14 +24,15 @@ namespace sluice {
 class Dispatcher {
  public:
   // `total_slots` returns the cluster's slots now (0: unknown).
-  Dispatcher(JobMasterHost host, std::function<int()> total_slots)
-      : host_(std::move(host)), total_slots_(std::move(total_slots)) {}
+  Dispatcher(JobMasterHost host, std::function<int()> total_slots, JobHistoryLimits history)
+      : host_(std::move(host)), total_slots_(std::move(total_slots)), history_(history) {}
   ~Dispatcher();
 
   // `library_path` is the stored, digest-checked library.
   absl::StatusOr<v1::JobStatus> Submit(const v1::JobSubmission& submission,
                                        const std::string& library_path);
-  std::vector<v1::JobStatus> List() const;
+  // Every job still remembered (see JobHistoryLimits), oldest first.
+  std::vector<v1::JobStatus> List();
   absl::StatusOr<v1::JobStatus> Get(const std::string& job_id) const;
   absl::StatusOr<v1::JobStatus> Cancel(const std::string& job_id);
   // The JobMaster of a job, for task state updates; null if unknown.
@@ -41,9 +43,12 @@ class Dispatcher {
  private:
   absl::StatusOr<JobGraph> CheckGraph(const v1::JobSubmission& submission,
                                       const engine::JobLibrary& library) const;
+  // Drops the ended jobs the history limits say to forget.
+  void ForgetOldJobs();
 
   const JobMasterHost host_;
   const std::function<int()> total_slots_;
+  const JobHistoryLimits history_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<JobMaster>> jobs_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::unique_ptr<engine::JobLibrary>> libraries_ ABSL_GUARDED_BY(mu_);

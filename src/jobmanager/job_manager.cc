@@ -42,10 +42,16 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
                                         config.GetMemoryBytes("jobmanager.library.max-size"));
   if (!libraries.ok()) return libraries.status();
   jm->libraries_ = *std::move(libraries);
-  jm->dispatcher_ = std::make_unique<Dispatcher>(jm->MakeJobMasterHost(), [raw = jm.get()] {
-    auto overview = raw->overview();
-    return overview ? overview->slots_total() : 0;
-  });
+  JobHistoryLimits history;
+  history.max_ended_jobs = static_cast<int>(config.GetInt("jobstore.max-capacity"));
+  history.expiration = config.GetDuration("jobstore.expiration-time");
+  jm->dispatcher_ = std::make_unique<Dispatcher>(
+      jm->MakeJobMasterHost(),
+      [raw = jm.get()] {
+        auto overview = raw->overview();
+        return overview ? overview->slots_total() : 0;
+      },
+      history);
   jm->service_ = std::make_unique<JobManagerService>(jm->rm_stub_.get(), rm_address,
                                                      config.GetDuration("rpc.timeout"),
                                                      jm->libraries_.get(), jm->dispatcher_.get());

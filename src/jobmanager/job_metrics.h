@@ -13,11 +13,11 @@ namespace sluice {
 
 class JobMetrics final : public prometheus::Collectable {
  public:
-  explicit JobMetrics(const Dispatcher* dispatcher) : dispatcher_(dispatcher) {}
+  explicit JobMetrics(Dispatcher* dispatcher) : dispatcher_(dispatcher) {}
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
-  const Dispatcher* dispatcher_;
+  Dispatcher* dispatcher_;
 };
 
 }  // namespace sluice

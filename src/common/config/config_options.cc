@@ -56,6 +56,13 @@ std::vector<ConfigOption> BuildOptions() {
           "/tmp/sluice-jobmanager-<pid>."),
       Opt("jobmanager.library.max-size", T::kMemorySize, "256m",
           "Largest job library the JobManager accepts.", 1024, 1e12),
+      Opt("jobstore.max-capacity", T::kInt, "1000",
+          "Ended jobs (finished, canceled, failed) the JobManager remembers for `sluice list`; "
+          "beyond it, the ones that ended first are forgotten. Running jobs are always kept.",
+          0, 1000000000),
+      Opt("jobstore.expiration-time", T::kDuration, "1 h",
+          "How long the JobManager remembers an ended job.", 1 * kSecond,
+          3650 * 24 * 3600 * kSecond),
       Opt("rest.port", T::kInt, "8081",
           "Port of the JobManager's HTTP server: /metrics now, the REST API and web UI later. "
           "0 picks a free port.",
@@ -183,7 +190,10 @@ std::vector<ConfigOption> BuildOptions() {
           1, 1024),
       Opt("execution.buffer-timeout", T::kDuration, "100 ms",
           "How long a partly filled output buffer may wait before it is sent: lower means less "
-          "latency, higher means more throughput. 0 sends after every record.",
+          "latency, higher means more throughput. 0 sends after every record (a source step or "
+          "an input buffer at a time). A job gets the value of the client that submitted it "
+          "(`sluice run -D execution.buffer-timeout=5ms`); the TaskManagers' own applies to "
+          "jobs submitted without one.",
           0, 3600 * kSecond),
       Opt("taskmanager.slot.timeout", T::kDuration, "10 s",
           "How long a TaskManager keeps a slot it offered to a JobMaster that never accepted "
