@@ -17,6 +17,9 @@ class AnyCollector {
   virtual void Flush() {}
   // Records sent into channels so far (channel writers only).
   virtual uint64_t records_out() const { return 0; }
+  // Send every record at once instead of filling buffers (channel writers
+  // only; a buffer timeout of 0).
+  virtual void FlushEveryRecord() {}
 };
 
 template <typename T>

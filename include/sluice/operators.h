@@ -320,6 +320,7 @@ class ChannelWriter final : public Collector<T> {
     for (auto* channel : channels_) channel->Close();
   }
   uint64_t records_out() const override { return records_.load(std::memory_order_relaxed); }
+  void FlushEveryRecord() override { flush_every_record_ = true; }
 
  private:
   void Append(size_t c, const T& record) {
@@ -331,7 +332,7 @@ class ChannelWriter final : public Collector<T> {
     Serializer<T>::Write(record, w);
     uint32_t length = static_cast<uint32_t>(buffer.size() - length_at - 4);
     std::memcpy(buffer.data() + length_at, &length, 4);
-    if (buffer.size() >= kBufferSize) Send(c);
+    if (buffer.size() >= kBufferSize || flush_every_record_) Send(c);
   }
   void Send(size_t c) {
     if (buffers_[c].empty()) return;
@@ -341,6 +342,7 @@ class ChannelWriter final : public Collector<T> {
     channels_[c]->Write(std::move(full));
   }
 
+  bool flush_every_record_ = false;
   std::vector<ChannelSink*> channels_;
   std::vector<std::string> buffers_;
   Partitioning partitioning_;

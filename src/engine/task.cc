@@ -136,6 +136,7 @@ AnyCollector* Task::BuildTail(OperatorContext& ctx) {
     collectors_.push_back(tail.make_channel_writer(
         channels, edge->partitioning, target.key_hash.get(), graph_.max_parallelism, subtask_));
     writers_.push_back(collectors_.back().get());
+    if (job_->buffer_timeout == absl::ZeroDuration()) writers_.back()->FlushEveryRecord();
   }
   if (writers_.size() == 1) return writers_.front();
   collectors_.push_back(tail.make_fan_out(writers_));

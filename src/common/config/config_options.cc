@@ -190,8 +190,8 @@ std::vector<ConfigOption> BuildOptions() {
           1, 1024),
       Opt("execution.buffer-timeout", T::kDuration, "100 ms",
           "How long a partly filled output buffer may wait before it is sent: lower means less "
-          "latency, higher means more throughput. 0 sends after every record (a source step or "
-          "an input buffer at a time). A job gets the value of the client that submitted it "
+          "latency, higher means more throughput. 0 sends every record on its own, at a high cost "
+          "per record. A job gets the value of the client that submitted it "
           "(`sluice run -D execution.buffer-timeout=5ms`); the TaskManagers' own applies to "
           "jobs submitted without one.",
           0, 3600 * kSecond),
