@@ -27,6 +27,7 @@ ChannelSink* InputGate::AddChannel() {
   channels_.push_back(std::make_unique<Channel>(this, index));
   in_flight_.push_back(0);
   consumed_.emplace_back();
+  last_queued_.push_back(nullptr);
   return channels_.back().get();
 }
 
@@ -37,6 +38,20 @@ void InputGate::OnConsumed(int channel, std::function<void()> consumed) {
 
 void InputGate::Push(int channel, std::string buffer, bool end) {
   absl::MutexLock lock(&mu_);
+  // A small buffer joins the channel's last one if the consumer has not taken
+  // it yet (records are length-prefixed, so buffers concatenate): records
+  // flushed one at a time do not each take a buffer. It took no room, so a
+  // remote sender gets its credit back at once.
+  Event* last = last_queued_[channel];
+  if (!end && last != nullptr && last->buffer.size() + buffer.size() <= kMergeBytes) {
+    last->buffer += buffer;
+    if (auto consumed = consumed_[channel]) {
+      mu_.Unlock();
+      consumed();
+      mu_.Lock();
+    }
+    return;
+  }
   // End-of-partition markers never wait: they carry no data.
   auto has_room = [this, channel, end]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return end || in_flight_[channel] < capacity_ || cancelled_->load();
@@ -45,6 +60,7 @@ void InputGate::Push(int channel, std::string buffer, bool end) {
   if (cancelled_->load()) throw TaskCancelled{};
   if (!end) ++in_flight_[channel];
   queue_.push_back(Event{channel, std::move(buffer), end});
+  last_queued_[channel] = end ? nullptr : &queue_.back();  // deque: stays valid until popped
 }
 
 std::optional<InputGate::Event> InputGate::Next(absl::Time deadline) {
@@ -55,6 +71,9 @@ std::optional<InputGate::Event> InputGate::Next(absl::Time deadline) {
   mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
   if (cancelled_->load()) throw TaskCancelled{};
   if (queue_.empty()) return std::nullopt;
+  if (last_queued_[queue_.front().channel] == &queue_.front()) {
+    last_queued_[queue_.front().channel] = nullptr;
+  }
   Event event = std::move(queue_.front());
   queue_.pop_front();
   if (event.end_of_partition) return event;

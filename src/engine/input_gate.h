@@ -55,6 +55,7 @@ class InputGate {
   class Channel;
   void Push(int channel, std::string buffer, bool end);
 
+  static constexpr size_t kMergeBytes = 32 << 10;  // the writers' buffer size
   const int capacity_;
   const std::atomic<bool>* cancelled_;
   std::vector<std::unique_ptr<Channel>> channels_;
@@ -62,6 +63,8 @@ class InputGate {
   std::deque<Event> queue_ ABSL_GUARDED_BY(mu_);
   std::vector<int> in_flight_ ABSL_GUARDED_BY(mu_);
   std::vector<std::function<void()>> consumed_ ABSL_GUARDED_BY(mu_);
+  // Per channel, its newest data buffer still in the queue (or null).
+  std::vector<Event*> last_queued_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::engine

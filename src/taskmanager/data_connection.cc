@@ -1,6 +1,7 @@
 #include "taskmanager/data_connection.h"
 
 #include <cstring>
+#include <exception>
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
@@ -55,8 +56,14 @@ void DataConnection::ReadCredits() {
     }
     traffic_->received.fetch_add(data::kHeaderSize, std::memory_order_relaxed);
     absl::MutexLock lock(&mu_);
-    auto it = credits_.find(header.stream);
-    if (it != credits_.end()) it->second += static_cast<int>(header.value);
+    auto it = streams_.find(header.stream);
+    if (it == streams_.end()) continue;
+    it->second.credits += static_cast<int>(header.value);
+    try {
+      SendPending(header.stream, nullptr);
+    } catch (const std::runtime_error&) {
+      return;  // broken: the senders find out themselves
+    }
   }
 }
 
@@ -65,7 +72,7 @@ uint32_t DataConnection::OpenStream(const std::string& job, int channel) {
   {
     absl::MutexLock lock(&mu_);
     stream = next_stream_++;
-    credits_[stream] = 0;
+    streams_[stream] = Stream{};
   }
   std::string payload(4, '\0');
   auto channel_bits = static_cast<uint32_t>(channel);
@@ -75,30 +82,73 @@ uint32_t DataConnection::OpenStream(const std::string& job, int channel) {
   return stream;
 }
 
-void DataConnection::Send(uint32_t stream, const std::string& buffer,
+void DataConnection::Send(uint32_t stream, std::string buffer,
                           const std::atomic<bool>* cancelled) {
-  {
-    absl::MutexLock lock(&mu_);
-    auto ready = [this, stream, cancelled]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-      return credits_[stream] > 0 || !broken_.empty() || cancelled->load();
-    };
-    // The timeout re-checks `cancelled`, which is set without this lock.
-    while (!ready()) mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(50));
-    if (cancelled->load()) throw engine::TaskCancelled{};
-    if (!broken_.empty()) throw BrokenError(broken_);
-    --credits_[stream];
+  absl::MutexLock lock(&mu_);
+  Stream& s = streams_[stream];
+  // Room in the pending buffer; a buffer larger than it waits for it to empty.
+  AwaitOrThrow(
+      [&s, size = buffer.size()]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return s.pending.empty() || s.pending.size() + size <= kCoalesceBytes;
+      },
+      cancelled);
+  if (s.pending.empty()) {
+    s.pending = std::move(buffer);
+  } else {
+    s.pending += buffer;
   }
-  Write(data::FrameType::kData, stream, &buffer, cancelled);
+  SendPending(stream, cancelled);
 }
 
-void DataConnection::End(uint32_t stream) {
+void DataConnection::End(uint32_t stream, const std::atomic<bool>* cancelled) {
+  {
+    absl::MutexLock lock(&mu_);
+    Stream& s = streams_[stream];
+    AwaitOrThrow([&s]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return s.pending.empty() && !s.sending; },
+                 cancelled);
+  }
   Write(data::FrameType::kEnd, stream, nullptr, nullptr);
+}
+
+void DataConnection::SendPending(uint32_t stream, const std::atomic<bool>* cancelled) {
+  while (true) {
+    auto it = streams_.find(stream);
+    if (it == streams_.end()) return;
+    Stream& s = it->second;
+    if (s.sending || s.credits <= 0 || s.pending.empty()) return;
+    std::string frame = std::move(s.pending);
+    s.pending.clear();
+    --s.credits;
+    s.sending = true;
+    mu_.Unlock();
+    std::exception_ptr failure;
+    try {
+      Write(data::FrameType::kData, stream, &frame, cancelled);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    mu_.Lock();
+    // The stream may have been closed meanwhile: look it up again.
+    if (auto again = streams_.find(stream); again != streams_.end()) again->second.sending = false;
+    if (failure) std::rethrow_exception(failure);
+  }
+}
+
+void DataConnection::AwaitOrThrow(const std::function<bool()>& ready,
+                                  const std::atomic<bool>* cancelled) {
+  auto done = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return ready() || !broken_.empty() || (cancelled != nullptr && cancelled->load());
+  };
+  // The timeout re-checks `cancelled`, which is set without this lock.
+  while (!done()) mu_.AwaitWithTimeout(absl::Condition(&done), absl::Milliseconds(50));
+  if (cancelled != nullptr && cancelled->load()) throw engine::TaskCancelled{};
+  if (!broken_.empty()) throw BrokenError(broken_);
 }
 
 void DataConnection::CloseStream(uint32_t stream) {
   {
     absl::MutexLock lock(&mu_);
-    credits_.erase(stream);
+    streams_.erase(stream);
     if (!broken_.empty()) return;
   }
   try {
@@ -110,8 +160,8 @@ void DataConnection::CloseStream(uint32_t stream) {
 
 int DataConnection::credits(uint32_t stream) const {
   absl::MutexLock lock(&mu_);
-  auto it = credits_.find(stream);
-  return it == credits_.end() ? 0 : it->second;
+  auto it = streams_.find(stream);
+  return it == streams_.end() ? 0 : it->second.credits;
 }
 
 bool DataConnection::broken() const {

@@ -2,10 +2,18 @@
 // channels from this TaskManager to one other, of every job, share it. Task
 // threads write their buffers straight to the socket; a reader thread takes
 // the credits the receiver returns.
+//
+// A buffer that finds no credit is not waited on at once: it joins the
+// stream's pending buffer (records are length-prefixed, so buffers
+// concatenate) until that holds kCoalesceBytes, and goes out with the next
+// credit. Small buffers flushed one record at a time (buffer timeout 0)
+// thus cost one frame per credit, not per record, while memory per stream
+// stays bounded.
 #ifndef SLUICE_TASKMANAGER_DATA_CONNECTION_H_
 #define SLUICE_TASKMANAGER_DATA_CONNECTION_H_
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -32,11 +40,12 @@ class DataConnection {
 
   // A new stream for `channel` of `job`; returns its id.
   uint32_t OpenStream(const std::string& job, int channel);
-  // Blocks until the stream has credit (backpressure), then sends. Throws
-  // engine::TaskCancelled once `cancelled` is set, std::runtime_error if the
-  // connection broke.
-  void Send(uint32_t stream, const std::string& buffer, const std::atomic<bool>* cancelled);
-  void End(uint32_t stream);
+  // Sends with credit, or adds to the pending buffer; blocks while that is
+  // full (backpressure). Throws engine::TaskCancelled once `cancelled` is
+  // set, std::runtime_error if the connection broke.
+  void Send(uint32_t stream, std::string buffer, const std::atomic<bool>* cancelled);
+  // End of partition, after everything pending.
+  void End(uint32_t stream, const std::atomic<bool>* cancelled);
   // The stream's job is gone; the receiver forgets it too.
   void CloseStream(uint32_t stream);
   bool broken() const;
@@ -44,7 +53,21 @@ class DataConnection {
   int credits(uint32_t stream) const;
   const std::string& address() const { return address_; }
 
+  static constexpr size_t kCoalesceBytes = 32 << 10;
+
  private:
+  struct Stream {
+    int credits = 0;
+    std::string pending;   // buffers waiting for a credit, concatenated
+    bool sending = false;  // a thread is writing this stream's frame
+  };
+  // Sends the pending buffer while there is credit; one thread at a time per
+  // stream, so frames keep their order.
+  void SendPending(uint32_t stream, const std::atomic<bool>* cancelled)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Waits (re-checking `cancelled` every 50 ms) until `ready` or broken.
+  void AwaitOrThrow(const std::function<bool()>& ready, const std::atomic<bool>* cancelled)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   DataConnection(std::string address, net::Fd fd, data::Traffic* traffic);
   void ReadCredits();
   // Writes one frame; on failure the connection is broken and this throws.
@@ -61,7 +84,7 @@ class DataConnection {
   std::thread reader_;
   absl::Mutex write_mu_;  // one frame at a time on the socket
   mutable absl::Mutex mu_;
-  std::map<uint32_t, int> credits_ ABSL_GUARDED_BY(mu_);
+  std::map<uint32_t, Stream> streams_ ABSL_GUARDED_BY(mu_);
   uint32_t next_stream_ ABSL_GUARDED_BY(mu_) = 1;
   std::string broken_ ABSL_GUARDED_BY(mu_);  // why, once broken
 };

@@ -23,8 +23,10 @@ class RemoteChannel final : public ChannelSink {
   ~RemoteChannel() override {
     if (connection_) connection_->CloseStream(stream_);
   }
-  void Write(std::string buffer) override { Connection()->Send(stream_, buffer, cancelled_); }
-  void Close() override { Connection()->End(stream_); }
+  void Write(std::string buffer) override {
+    Connection()->Send(stream_, std::move(buffer), cancelled_);
+  }
+  void Close() override { Connection()->End(stream_, cancelled_); }
   // Buffers sent but not yet consumed downstream: the credits not returned.
   double usage() const override {  // on the metrics thread
     DataConnection* connection = connected_.load(std::memory_order_acquire);

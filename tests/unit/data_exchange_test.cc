@@ -63,52 +63,72 @@ class DataExchangeTest : public ::testing::Test {
   ChannelSink* out_ = nullptr;
 };
 
+// A buffer of 20 KiB: two never fit in one 32 KiB frame or gate buffer.
+std::string Big(const std::string& tag) { return tag + std::string(20 << 10, '.'); }
+
 TEST_F(DataExchangeTest, BuffersArriveInOrderFollowedByEndOfPartition) {
+  // Small buffers may be joined on the way (while waiting for credit, or in
+  // the gate): the bytes and their order are what must hold.
+  std::string sent;
+  for (int i = 0; i < 2000; ++i) sent += "buffer-" + std::to_string(i) + ";";
   std::thread producer([this] {
-    for (int i = 0; i < 200; ++i) out_->Write("buffer-" + std::to_string(i));
+    for (int i = 0; i < 2000; ++i) out_->Write("buffer-" + std::to_string(i) + ";");
     out_->Close();
   });
-  for (int i = 0; i < 200; ++i) {
+  std::string received;
+  while (true) {
     auto event = Next();
-    ASSERT_TRUE(event.has_value()) << "buffer " << i << " did not arrive";
-    EXPECT_FALSE(event->end_of_partition);
-    EXPECT_EQ(event->buffer, "buffer-" + std::to_string(i));
+    ASSERT_TRUE(event.has_value()) << "stalled after " << received.size() << " bytes";
+    if (event->end_of_partition) break;
+    received += event->buffer;
   }
-  auto end = Next();
-  ASSERT_TRUE(end.has_value());
-  EXPECT_TRUE(end->end_of_partition);
+  EXPECT_EQ(received, sent);
   producer.join();
 }
 
+TEST_F(DataExchangeTest, SmallBuffersWithoutCreditAreJoinedIntoOneFrame) {
+  out_->Write(Big("first"));
+  out_->Write(Big("second"));
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (gate_.queued() < 2 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_EQ(gate_.queued(), 2);
+  // Both credits are spent: these wait together.
+  out_->Write("a;");
+  out_->Write("b;");
+  EXPECT_EQ(Next()->buffer, Big("first"));
+  EXPECT_EQ(Next()->buffer, Big("second"));
+  EXPECT_EQ(Next()->buffer, "a;b;");
+}
+
 TEST_F(DataExchangeTest, SenderWaitsForCreditUntilTheConsumerTakesABuffer) {
-  out_->Write("first");
-  out_->Write("second");
-  auto third = std::async(std::launch::async, [this] { out_->Write("third"); });
-  // Two credits per channel: the third buffer must wait for the consumer.
-  EXPECT_EQ(third.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  out_->Write(Big("first"));
+  out_->Write(Big("second"));
+  out_->Write(Big("third"));  // waits for credit in the pending buffer
+  auto fourth = std::async(std::launch::async, [this] { out_->Write(Big("fourth")); });
+  // Two credits per channel and a full pending buffer: the consumer must act.
+  EXPECT_EQ(fourth.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
   EXPECT_LE(gate_.queued(), 2);
-  ASSERT_EQ(Next()->buffer, "first");
-  ASSERT_EQ(third.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  third.get();
-  EXPECT_EQ(Next()->buffer, "second");
-  EXPECT_EQ(Next()->buffer, "third");
+  ASSERT_EQ(Next()->buffer, Big("first"));
+  ASSERT_EQ(fourth.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  fourth.get();
+  EXPECT_EQ(Next()->buffer, Big("second"));
+  EXPECT_EQ(Next()->buffer, Big("third"));
+  EXPECT_EQ(Next()->buffer, Big("fourth"));
 }
 
 TEST_F(DataExchangeTest, CancellingTheJobReleasesASenderWaitingForCredit) {
-  out_->Write("first");
-  out_->Write("second");
-  auto third = std::async(std::launch::async, [this] { out_->Write("third"); });
-  EXPECT_EQ(third.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  for (const char* tag : {"first", "second", "third"}) out_->Write(Big(tag));
+  auto fourth = std::async(std::launch::async, [this] { out_->Write(Big("fourth")); });
+  EXPECT_EQ(fourth.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
   sending_->Cancel();
-  ASSERT_EQ(third.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  EXPECT_THROW(third.get(), engine::TaskCancelled);
+  ASSERT_EQ(fourth.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_THROW(fourth.get(), engine::TaskCancelled);
 }
 
 TEST_F(DataExchangeTest, ALostReceiverFailsTheSenderNamingItsAddress) {
   const std::string address = b_->address();
-  out_->Write("first");
-  out_->Write("second");
-  auto third = std::async(std::launch::async, [this] { out_->Write("third"); });
+  for (const char* tag : {"first", "second", "third"}) out_->Write(Big(tag));
+  auto third = std::async(std::launch::async, [this] { out_->Write(Big("fourth")); });
   EXPECT_EQ(third.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
   b_->StopReceiving(kJob);
   b_.reset();  // the receiving TaskManager goes away
@@ -188,14 +208,17 @@ TEST_F(DataExchangeTest, SomethingElseOnTheDataPortIsDroppedAndRealSendersCarryO
   EXPECT_TRUE(old_version.ClosedByPeer());
 
   out_->Write("still works");
+  out_->Close();
   EXPECT_EQ(Next()->buffer, "still works");
+  EXPECT_TRUE(Next()->end_of_partition);
 }
 
 TEST_F(DataExchangeTest, ASenderIgnoringCreditsIsCutOffBeforeTheGateOverflows) {
   RawClient rogue(b_->address());
   rogue.Hello("A");
   rogue.Open(1, kChannel, kJob);
-  for (int i = 0; i < 5; ++i) rogue.Frame(data::FrameType::kData, 1, "x");
+  // (Buffers too large to be joined in the gate, which would return credit.)
+  for (int i = 0; i < 5; ++i) rogue.Frame(data::FrameType::kData, 1, Big("x"));
   EXPECT_TRUE(rogue.ClosedByPeer());
   EXPECT_LE(gate_.queued(), 2);
 }
