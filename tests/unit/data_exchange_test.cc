@@ -3,6 +3,7 @@
 // malformed input.
 #include "taskmanager/data_exchange.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
@@ -154,6 +155,20 @@ TEST_F(DataExchangeTest, ConnectingToNothingIsAClearError) {
               std::string::npos)
         << e.what();
   }
+}
+
+TEST(DataPortTest, APortInUseIsAClearStartupError) {
+  auto taken = net::Listen("127.0.0.1", 0);
+  ASSERT_TRUE(taken.ok());
+  DataExchangeOptions options;
+  options.bind_host = "127.0.0.1";
+  options.port = taken->port;
+  auto exchange = DataExchange::Start(options);
+  ASSERT_FALSE(exchange.ok());
+  EXPECT_THAT(std::string(exchange.status().message()),
+              ::testing::AllOf(::testing::HasSubstr("taskmanager.data.port"),
+                               ::testing::HasSubstr(std::to_string(taken->port)),
+                               ::testing::HasSubstr("in use")));
 }
 
 // A raw client that speaks (or breaks) the protocol.

@@ -121,14 +121,24 @@ void Fd::Shutdown() const {
 absl::StatusOr<Listener> Listen(const std::string& host, int port) {
   AddrInfo info;
   if (auto status = info.Resolve(host, std::to_string(port), true); !status.ok()) return status;
-  const addrinfo* ai = info.list();
-  Fd fd(socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
-  if (!fd.valid()) return Errno("socket");
-  int one = 1;
-  setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0) {
-    return Errno(absl::StrCat("cannot bind ", host, ":", port));
+  // The first address that binds (a host without IPv6 skips "::").
+  Fd fd;
+  absl::Status failure = absl::UnavailableError("no address to bind");
+  for (const addrinfo* ai = info.list(); ai != nullptr && !fd.valid(); ai = ai->ai_next) {
+    Fd candidate(socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+    if (!candidate.valid()) {
+      failure = Errno("socket");
+      continue;
+    }
+    int one = 1;
+    setsockopt(candidate.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(candidate.get(), ai->ai_addr, ai->ai_addrlen) != 0) {
+      failure = Errno(absl::StrCat("cannot bind ", host, ":", port));
+      continue;
+    }
+    fd = std::move(candidate);
   }
+  if (!fd.valid()) return failure;
   if (listen(fd.get(), 128) != 0) return Errno("listen");
   sockaddr_storage bound{};
   socklen_t length = sizeof(bound);
