@@ -32,7 +32,7 @@ start_cluster() {  # $1: number of TaskManagers
   for _ in $(seq "$1"); do echo localhost >>"$work/conf/workers"; done
   bin/start-cluster.sh >/dev/null
   for _ in $(seq 100); do
-    curl -sf localhost:8081/overview | grep -q "\"taskmanagers\":$1," && return
+    curl -sf localhost:8081/overview | grep -Eq "\"taskmanagers\":$1[,}]" && return
     sleep 0.1
   done
   echo "the cluster did not come up" >&2

@@ -16,7 +16,7 @@ rest_port=$(sed -n 's/^rest.port:\s*\([0-9]*\).*/\1/p' conf/sluice.yaml)
 rest_port=${rest_port:-8081}
 echo "Waiting for $workers TaskManagers to register..."
 for _ in $(seq 1 100); do
-  curl -sf "http://localhost:$rest_port/overview" | grep -q "\"taskmanagers\":$workers," && break
+  curl -sf "http://localhost:$rest_port/overview" | grep -Eq "\"taskmanagers\":$workers[,}]" && break
   sleep 0.2
 done
 

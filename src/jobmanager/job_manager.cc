@@ -9,6 +9,7 @@
 #include "common/rpc/proto_json.h"
 #include "common/rpc/session_options.h"
 #include "jobmanager/job_metrics.h"
+#include "jobmanager/job_rest.h"
 #include "prometheus/family.h"
 #include "spdlog/spdlog.h"
 
@@ -330,13 +331,14 @@ void JobManager::ServeRestApi() {
   // Flink's /overview, so existing tooling and habits carry over.
   rest_.http().HandleGet("/overview", [this] {
     v1::ClusterOverview o = overview().value_or(v1::ClusterOverview{});
-    return HttpResponse{
-        200, "application/json",
-        absl::StrCat(R"({"taskmanagers":)", o.task_managers(), R"(,"slots-total":)",
-                     o.slots_total(), R"(,"slots-available":)", o.slots_free(),
-                     R"(,"jobs-running":0,"jobs-finished":0,"jobs-cancelled":0,"jobs-failed":0,)",
-                     R"("sluice-version":")", SLUICE_VERSION, R"("})")};
+    nlohmann::ordered_json body = {{"taskmanagers", o.task_managers()},
+                                   {"slots-total", o.slots_total()},
+                                   {"slots-available", o.slots_free()}};
+    body.update(JobCountsJson(dispatcher_->List()));
+    body["sluice-version"] = SLUICE_VERSION;
+    return HttpResponse{200, "application/json", body.dump()};
   });
+  ServeJobRoutes(rest_.http(), *dispatcher_);
   rest_.http().HandleGet("/taskmanagers", [this] {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_timeout_));

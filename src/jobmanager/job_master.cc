@@ -176,6 +176,7 @@ v1::JobStatus JobMaster::Status() const {
   status.set_tenant(submission_.tenant().empty() ? "default" : submission_.tenant());
   status.set_error(error_);
   status.set_running_tasks(state_ == JobMasterState::kRunning ? total_tasks_ - finished_tasks_ : 0);
+  status.set_total_tasks(total_tasks_);
   return status;
 }
 

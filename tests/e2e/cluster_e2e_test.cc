@@ -29,6 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using testing::HttpCall;
 using testing::HttpGet;
 using testing::MetricValue;
 using testing::PickFreePort;
@@ -385,6 +386,49 @@ TEST_F(JobE2eTest, CancelStopsARunningUnboundedJobAndFreesItsSlots) {
   CommandResult cancel = Sluice(absl::StrCat("cancel", Jm(), id[1].str()));
   ASSERT_EQ(cancel.exit_code, 0) << cancel.output;
   EXPECT_THAT(cancel.output, HasSubstr("CANCELED"));
+  EXPECT_TRUE(
+      WaitFor([&] { return RmMetric(R"(sluice_resourcemanager_slots{state="free"})") == 4; }));
+}
+
+TEST_F(JobE2eTest, TheRestApiListsDescribesAndCancelsJobsLikeFlinks) {
+  CommandResult run = Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c Unbounded ", kTestJobs));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) << run.output;
+  const std::string job = id[1].str();
+  ASSERT_TRUE(WaitFor([&] {
+    return HttpGet(rest_port_, "/jobs").value_or("").find(R"("status":"RUNNING")") !=
+           std::string::npos;
+  }));
+  EXPECT_THAT(HttpGet(rest_port_, "/jobs").value_or(""),
+              HasSubstr(absl::StrCat(R"({"id":")", job, R"(","status":"RUNNING"})")));
+  std::string overview = HttpGet(rest_port_, "/jobs/overview").value_or("");
+  EXPECT_THAT(overview, HasSubstr(absl::StrCat(R"("jid":")", job, R"(","name":"Unbounded")")));
+  EXPECT_THAT(overview, HasSubstr(R"("end-time":-1)"));
+  EXPECT_THAT(overview, HasSubstr(R"("tasks":{"total":4,"running":4})"));
+  std::string details = HttpGet(rest_port_, "/jobs/" + job).value_or("");
+  EXPECT_THAT(details, HasSubstr(R"("parallelism":2)"));
+  EXPECT_THAT(details, HasSubstr(R"("vertices":[{"id":0,"name":)"));
+  EXPECT_THAT(details, HasSubstr(R"("root-exception":null)"));
+  EXPECT_THAT(HttpGet(rest_port_, "/overview").value_or(""), HasSubstr(R"("jobs-running":1)"));
+
+  auto unknown = HttpCall(rest_port_, "GET", "/jobs/0123");
+  EXPECT_EQ(unknown.first, 404);
+  EXPECT_THAT(unknown.second, HasSubstr(R"({"errors":["Job 0123 not found"]})"));
+  auto bad_mode = HttpCall(rest_port_, "PATCH", "/jobs/" + job + "?mode=stop");
+  EXPECT_EQ(bad_mode.first, 400);
+  EXPECT_THAT(bad_mode.second, HasSubstr("mode 'stop' is not supported"));
+  EXPECT_EQ(HttpCall(rest_port_, "PATCH", "/jobs/0123").first, 404);
+
+  auto cancel = HttpCall(rest_port_, "PATCH", "/jobs/" + job + "?mode=cancel");
+  EXPECT_EQ(cancel.first, 202);
+  EXPECT_TRUE(WaitFor([&] {
+    return HttpGet(rest_port_, "/jobs/" + job).value_or("").find(R"("state":"CANCELED")") !=
+           std::string::npos;
+  }));
+  EXPECT_THAT(
+      HttpGet(rest_port_, "/overview").value_or(""),
+      ::testing::AllOf(HasSubstr(R"("jobs-running":0)"), HasSubstr(R"("jobs-cancelled":1)")));
   EXPECT_TRUE(
       WaitFor([&] { return RmMetric(R"(sluice_resourcemanager_slots{state="free"})") == 4; }));
 }

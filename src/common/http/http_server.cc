@@ -31,6 +31,30 @@ void HttpServer::HandleGet(const std::string& path, Handler handler) {
                });
 }
 
+std::string HttpRequest::query(const std::string& key) const {
+  for (const auto& [name, value] : query_params) {
+    if (name == key) return value;
+  }
+  return "";
+}
+
+void HttpServer::Handle(const std::string& method, const std::string& pattern,
+                        RequestHandler handler) {
+  auto serve = [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    HttpRequest request;
+    for (size_t i = 1; i < req.matches.size(); ++i) request.path_params.push_back(req.matches[i]);
+    for (const auto& [name, value] : req.params) request.query_params.emplace_back(name, value);
+    HttpResponse response = handler(request);
+    res.status = response.status;
+    res.set_content(response.body, response.content_type.c_str());
+  };
+  if (method == "PATCH") {
+    server_->Patch(pattern, std::move(serve));
+  } else {
+    server_->Get(pattern, std::move(serve));
+  }
+}
+
 void HttpServer::ServeMetrics(std::vector<std::weak_ptr<prometheus::Collectable>> collectables) {
   HandleGet("/metrics", [collectables = std::move(collectables)] {
     std::vector<prometheus::MetricFamily> families;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -24,6 +25,12 @@ class Collectable;
 
 namespace sluice {
 
+struct HttpRequest {
+  std::vector<std::string> path_params;  // the pattern's capture groups
+  std::string query(const std::string& key) const;
+  std::vector<std::pair<std::string, std::string>> query_params;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
@@ -37,8 +44,13 @@ class HttpServer {
   HttpServer();
   ~HttpServer();  // Stop()s.
 
+  using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
+
   // Serves GET `path`. Call before Start().
   void HandleGet(const std::string& path, Handler handler);
+  // Serves `method` (GET or PATCH) on paths matching the regular expression
+  // `pattern`; its groups become path_params. Call before Start().
+  void Handle(const std::string& method, const std::string& pattern, RequestHandler handler);
   // Serves the Prometheus text format of `collectables` at /metrics.
   void ServeMetrics(std::vector<std::weak_ptr<prometheus::Collectable>> collectables);
 
