@@ -103,6 +103,7 @@ std::vector<Task::OperatorCounts> Task::operator_counts() const {
   const size_t n = vertex_.chain.size();
   std::vector<OperatorCounts> counts(n);
   for (size_t k = 0; k < n; ++k) {
+    counts[k].node_id = vertex_.chain[k];
     counts[k].name = graph_.node(vertex_.chain[k]).name;
     counts[k].records_in = k == 0 ? stats_.records_in.load() : chained_[k - 1].load();
     counts[k].records_out = k + 1 < n ? chained_[k].load() : records_out();

@@ -69,6 +69,7 @@ class Task final : public TaskRuntime {
   const TaskStats& stats() const { return stats_; }
   // Per operator of the chain, head first: (name, records in, records out).
   struct OperatorCounts {
+    int node_id = 0;  // unique in the job graph (names may repeat)
     std::string name;
     uint64_t records_in = 0;
     uint64_t records_out = 0;

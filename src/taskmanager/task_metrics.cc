@@ -92,6 +92,18 @@ class TaskMetrics::Families {
   }
 };
 
+namespace {
+
+// A chain may hold two operators of one name: operator_id tells them apart.
+Labels OperatorLabels(const Labels& task, const engine::Task::OperatorCounts& op) {
+  Labels labels = task;
+  labels.push_back({"operator", op.name});
+  labels.push_back({"operator_id", std::to_string(op.node_id)});
+  return labels;
+}
+
+}  // namespace
+
 std::vector<MetricFamily> TaskMetrics::Collect() const {
   Families out;
   const absl::Time now = absl::Now();
@@ -127,8 +139,7 @@ void TaskMetrics::AddTask(const std::string& job, const engine::Task& task, absl
   Families::Add(out.input_pool, labels, task.input_pool_usage());
   Families::Add(out.output_pool, labels, task.output_pool_usage());
   for (const auto& op : operators) {
-    Labels with_operator = labels;
-    with_operator.push_back({"operator", op.name});
+    Labels with_operator = OperatorLabels(labels, op);
     Families::Add(out.operator_in, with_operator, static_cast<double>(op.records_in));
     Families::Add(out.operator_out, with_operator, static_cast<double>(op.records_out));
   }
@@ -151,8 +162,7 @@ void TaskMetrics::AddTask(const std::string& job, const engine::Task& task, absl
     Families::Add(out.backpressured, labels, pressured_ms * scale);
     Families::Add(out.idle, labels, idle_ms * scale);
     for (size_t k = 0; k < operators.size(); ++k) {
-      Labels with_operator = labels;
-      with_operator.push_back({"operator", operators[k].name});
+      Labels with_operator = OperatorLabels(labels, operators[k]);
       Families::Add(out.operator_in_rate, with_operator,
                     per_second(operators[k].records_in, before.operators[k].records_in));
       Families::Add(out.operator_out_rate, with_operator,

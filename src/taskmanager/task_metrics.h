@@ -1,6 +1,7 @@
 // Per-subtask and per-operator metrics of a TaskManager, read at scrape time
 // (Flink's task and operator metrics). Subtasks are labelled with job_id,
-// task and subtask, operators also with operator: records in/out and their
+// task and subtask, operators also with operator and operator_id (its node in
+// the job graph, as names may repeat in a chain): records in/out and their
 // rates, bytes in/out, busy / backpressured / idle milliseconds per second,
 // input and output buffer pool usage. Rates and ms/s cover the time since
 // the previous scrape. Also the bytes through the data port.

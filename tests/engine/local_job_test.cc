@@ -214,15 +214,20 @@ TEST(LocalJobTest, OperatorMetricsCountWhatEachChainedOperatorReceivedAndEmitted
   ASSERT_TRUE(job.ok());
   ASSERT_TRUE((*job)->WaitFor(absl::Seconds(30)).has_value());
   std::vector<std::vector<uint64_t>> seen;  // per task: in, out of each operator
+  std::set<int> node_ids;                    // the metrics' operator_id: one per operator
+  size_t operators = 0;
   for (const Task* task : (*job)->tasks()) {
     std::vector<uint64_t> counts;
     for (const auto& op : task->operator_counts()) {
       EXPECT_FALSE(op.name.empty());
+      node_ids.insert(op.node_id);
+      ++operators;
       counts.push_back(op.records_in);
       counts.push_back(op.records_out);
     }
     seen.push_back(counts);
   }
+  EXPECT_EQ(node_ids.size(), operators);
   std::sort(seen.begin(), seen.end());
   // Sequence -> Filter -> Map, then Reduce -> Discard.
   EXPECT_THAT(seen, ::testing::UnorderedElementsAre(
