@@ -27,9 +27,10 @@ echo "Cluster utilization (curl -s http://localhost:$rest_port/metrics | grep re
 curl -sf "http://localhost:$rest_port/metrics" | grep '^sluice_cluster_resource_utilization' || true
 echo
 echo "Metrics for Prometheus:"
-echo "  JobManager:      http://localhost:$rest_port/metrics  (REST: http://localhost:$rest_port/overview)"
+echo "  JobManager:      http://localhost:$rest_port/metrics"
 grep -ho 'Metrics at http://[^ ]*' log/sluice-resourcemanager-*.log | sed 's/^Metrics at /  ResourceManager: /'
 grep -ho 'metrics at http://[^ ]*' log/sluice-taskmanager-*.log | sed 's/^metrics at /  TaskManager:     /'
+echo "REST API (Flink's): http://localhost:$rest_port/overview, http://localhost:$rest_port/jobs/overview"
 echo
 echo "Submitting the WordCount example (counting the words of README.md) to the cluster:"
 out_dir="$PWD/run/wordcount-output"
