@@ -88,16 +88,18 @@ TEST_F(DataExchangeTest, BuffersArriveInOrderFollowedByEndOfPartition) {
 }
 
 TEST_F(DataExchangeTest, SmallBuffersWithoutCreditAreJoinedIntoOneFrame) {
-  out_->Write(Big("first"));
-  out_->Write(Big("second"));
+  // Full buffers, so the small ones cannot join them in the gate either.
+  const std::string filler(32 << 10, '.');
+  out_->Write("first" + filler);
+  out_->Write("second" + filler);
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (gate_.queued() < 2 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
   ASSERT_EQ(gate_.queued(), 2);
   // Both credits are spent: these wait together.
   out_->Write("a;");
   out_->Write("b;");
-  EXPECT_EQ(Next()->buffer, Big("first"));
-  EXPECT_EQ(Next()->buffer, Big("second"));
+  EXPECT_EQ(Next()->buffer, "first" + filler);
+  EXPECT_EQ(Next()->buffer, "second" + filler);
   EXPECT_EQ(Next()->buffer, "a;b;");
 }
 
