@@ -84,6 +84,11 @@ uint32_t DataConnection::OpenStream(const std::string& job, int channel) {
 
 void DataConnection::Send(uint32_t stream, std::string buffer,
                           const std::atomic<bool>* cancelled) {
+  if (buffer.size() > data::kMaxPayload) {
+    throw std::runtime_error(absl::StrCat("a buffer of ", buffer.size(),
+                                          " bytes (one record?) exceeds the data port's limit of ",
+                                          data::kMaxPayload, " bytes per frame"));
+  }
   absl::MutexLock lock(&mu_);
   Stream& s = streams_[stream];
   // Room in the pending buffer; a buffer larger than it waits for it to empty.
@@ -148,7 +153,16 @@ void DataConnection::AwaitOrThrow(const std::function<bool()>& ready,
 void DataConnection::CloseStream(uint32_t stream) {
   {
     absl::MutexLock lock(&mu_);
-    streams_.erase(stream);
+    auto it = streams_.find(stream);
+    if (it != streams_.end()) {
+      // Nothing more goes out for it; a frame the credit reader is writing
+      // right now must reach the socket before kClose does.
+      it->second.pending.clear();
+      Stream& s = it->second;
+      mu_.Await(absl::Condition(
+          +[](Stream* s) { return !s->sending; }, &s));
+      streams_.erase(stream);
+    }
     if (!broken_.empty()) return;
   }
   try {
@@ -180,8 +194,12 @@ void DataConnection::Write(data::FrameType type, uint32_t stream, const std::str
   {
     absl::MutexLock lock(&write_mu_);
     if (broken()) ThrowBroken();
-    status = net::WriteAll(fd_, iov, payload ? 2 : 1, [this, cancelled] {
-      return (cancelled != nullptr && cancelled->load()) || broken();
+    // The connection is shared by every job between the two TaskManagers: a
+    // frame is abandoned (which ends the connection) only when the receiver
+    // has stopped reading, not merely because this job is being cancelled.
+    status = net::WriteAll(fd_, iov, payload ? 2 : 1, [this, cancelled](absl::Duration stalled) {
+      const bool job_gone = cancelled != nullptr && cancelled->load();
+      return broken() || stalled >= kWriteStallLimit || (job_gone && stalled >= absl::Seconds(1));
     });
   }
   if (status.ok()) {
@@ -190,7 +208,8 @@ void DataConnection::Write(data::FrameType type, uint32_t stream, const std::str
     return;
   }
   // A frame written in part leaves the stream unreadable: give it up.
-  Break(absl::StrCat("write failed: ", status.message()));
+  Break(absl::IsCancelled(status) ? std::string("the receiver stopped reading")
+                                  : absl::StrCat("write failed: ", status.message()));
   if (cancelled != nullptr && cancelled->load()) throw engine::TaskCancelled{};
   ThrowBroken();
 }

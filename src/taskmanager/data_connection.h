@@ -54,6 +54,10 @@ class DataConnection {
   const std::string& address() const { return address_; }
 
   static constexpr size_t kCoalesceBytes = 32 << 10;
+  // A frame that makes no progress this long means the receiver is gone or
+  // stuck: the connection is given up (and, while its job is being
+  // cancelled, after a second).
+  static constexpr absl::Duration kWriteStallLimit = absl::Seconds(30);
 
  private:
   struct Stream {

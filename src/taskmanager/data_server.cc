@@ -53,6 +53,7 @@ absl::Status InboundConnection::Serve() {
         break;
       case data::FrameType::kEnd:
       case data::FrameType::kClose: {
+        if (header.value != 0) return absl::DataLossError("end or close frame with a payload");
         auto it = streams_.find(header.stream);
         if (it == streams_.end()) {
           return absl::DataLossError(absl::StrCat("frame for unknown stream ", header.stream));
@@ -144,9 +145,11 @@ void InboundConnection::SendCredit(uint32_t stream, int credits) {
   auto it = unused_credits_.find(stream);
   if (it == unused_credits_.end()) return;  // closed meanwhile
   it->second += credits;
-  // Credits are tiny and the sender always reads them: a write that fails or
-  // stalls means the connection is gone, so end it (its reader notices).
-  if (net::WriteAll(fd_, &iov, 1, [] { return true; }).ok()) {
+  // Credits are 12 bytes and the sender reads them on a thread of their own;
+  // one that cannot be written for seconds means the sender is gone or stuck.
+  if (net::WriteAll(fd_, &iov, 1, [](absl::Duration stalled) {
+        return stalled >= absl::Seconds(10);
+      }).ok()) {
     traffic_->sent.fetch_add(data::kHeaderSize, std::memory_order_relaxed);
   } else {
     fd_.Shutdown();
@@ -184,8 +187,14 @@ void DataServer::AcceptLoop() {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
     if (!fd.ok()) {
-      spdlog::error("Data port stopped accepting: {}", std::string(fd.status().message()));
-      return;
+      // Out of file descriptors or memory, for now: keep serving (a listener
+      // that no longer accepts would leave its senders waiting for credit).
+      spdlog::warn("Data port cannot accept a connection: {}; retrying",
+                   std::string(fd.status().message()));
+      mu_.Unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      mu_.Lock();
+      continue;
     }
     // Reap connections that have ended.
     for (auto it = connections_.begin(); it != connections_.end();) {

@@ -128,6 +128,38 @@ TEST_F(DataExchangeTest, CancellingTheJobReleasesASenderWaitingForCredit) {
   EXPECT_THROW(fourth.get(), engine::TaskCancelled);
 }
 
+TEST_F(DataExchangeTest, CancellingOneJobLeavesTheSharedConnectionToOthers) {
+  // A second job between the same two TaskManagers shares the connection.
+  const char kOther[] = "job-2";
+  JobLocations where{{{0, 0}, {"A", a_->address()}}, {{1, 0}, {"B", b_->address()}}};
+  auto other_receiving = b_->PlacementFor(kOther, where);
+  auto other_sending = a_->PlacementFor(kOther, where);
+  std::atomic<bool> other_cancelled{false};
+  engine::InputGate other_gate(2, &other_cancelled);
+  other_receiving->RemoteInput(kChannel, 0, 0, &other_gate, 0, other_gate.AddChannel());
+  ChannelSink* other_out = other_sending->RemoteOutput(kChannel, 1, 0);
+
+  for (const char* tag : {"first", "second", "third"}) out_->Write(Big(tag));
+  auto blocked = std::async(std::launch::async, [this] { out_->Write(Big("fourth")); });
+  EXPECT_EQ(blocked.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  sending_->Cancel();
+  ASSERT_EQ(blocked.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_THROW(blocked.get(), engine::TaskCancelled);
+  b_->StopReceiving(kJob);
+  sending_.reset();  // the cancelled job's streams close
+
+  other_out->Write("still flowing;");
+  other_out->Close();
+  auto event = other_gate.Next(absl::Now() + absl::Seconds(10));
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(event->buffer, "still flowing;");
+  auto end = other_gate.Next(absl::Now() + absl::Seconds(10));
+  ASSERT_TRUE(end.has_value());
+  EXPECT_TRUE(end->end_of_partition);
+  other_cancelled = true;
+  b_->StopReceiving(kOther);
+}
+
 TEST_F(DataExchangeTest, ALostReceiverFailsTheSenderNamingItsAddress) {
   const std::string address = b_->address();
   for (const char* tag : {"first", "second", "third"}) out_->Write(Big(tag));

@@ -14,6 +14,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace sluice::net {
 namespace {
@@ -192,20 +193,25 @@ void Tune(const Fd& fd) {
   setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
 }
 
-absl::Status WriteAll(const Fd& fd, iovec* iov, int count, const std::function<bool()>& give_up) {
+absl::Status WriteAll(const Fd& fd, iovec* iov, int count,
+                      const std::function<bool(absl::Duration stalled)>& give_up) {
   msghdr message{};
   message.msg_iov = iov;
   message.msg_iovlen = static_cast<size_t>(count);
+  absl::Time progress = absl::Now();
   while (message.msg_iovlen > 0) {
     ssize_t sent = sendmsg(fd.get(), &message, MSG_NOSIGNAL);
     if (sent < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        if (give_up && give_up()) return absl::CancelledError("write abandoned");
+        if (give_up && give_up(absl::Now() - progress)) {
+          return absl::CancelledError("write abandoned");
+        }
         continue;
       }
       return Errno("send");
     }
+    progress = absl::Now();
     auto left = static_cast<size_t>(sent);
     while (message.msg_iovlen > 0 && left >= message.msg_iov->iov_len) {
       left -= message.msg_iov->iov_len;

@@ -49,8 +49,10 @@ absl::StatusOr<Fd> Connect(const std::string& address, absl::Duration timeout);
 void Tune(const Fd& fd);
 
 // Writes all of `iov`. While the peer does not read, asks `give_up` every
-// 100 ms; returns an error if it says so or the connection fails.
-absl::Status WriteAll(const Fd& fd, iovec* iov, int count, const std::function<bool()>& give_up);
+// 100 ms with how long the write has made no progress; returns Cancelled if
+// it says so, or an error if the connection fails.
+absl::Status WriteAll(const Fd& fd, iovec* iov, int count,
+                      const std::function<bool(absl::Duration stalled)>& give_up);
 
 }  // namespace sluice::net
 
