@@ -109,13 +109,19 @@ std::unique_ptr<engine::Placement> DataExchange::PlacementFor(const std::string&
 }
 
 std::shared_ptr<DataConnection> DataExchange::ConnectionTo(const std::string& address) {
+  {
+    absl::MutexLock lock(&connections_mu_);
+    auto& connection = connections_[address];
+    if (connection && !connection->broken()) return connection;
+  }
+  // Connect without the lock: tasks bound for other TaskManagers need not
+  // wait for this one's connect timeout.
+  auto opened = DataConnection::Open(address, id_, options_.connect_timeout, &traffic_);
+  if (!opened.ok()) throw std::runtime_error(std::string(opened.status().message()));
   absl::MutexLock lock(&connections_mu_);
   auto& connection = connections_[address];
-  if (!connection || connection->broken()) {
-    auto opened = DataConnection::Open(address, id_, options_.connect_timeout, &traffic_);
-    if (!opened.ok()) throw std::runtime_error(std::string(opened.status().message()));
-    connection = *std::move(opened);
-  }
+  // If another task connected meanwhile, its connection wins; ours closes.
+  if (!connection || connection->broken()) connection = *std::move(opened);
   return connection;
 }
 
