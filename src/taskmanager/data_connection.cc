@@ -20,7 +20,7 @@ absl::StatusOr<std::unique_ptr<DataConnection>> DataConnection::Open(const std::
         absl::StrCat("cannot connect to the data port ", address, ": ", fd.status().message()));
   }
   std::unique_ptr<DataConnection> connection(new DataConnection(address, *std::move(fd), traffic));
-  std::string hello = absl::StrCat(std::string(data::kMagic, 8), self_id);
+  std::string hello = data::EncodeHello(self_id);
   try {
     connection->Write(data::FrameType::kHello, data::kVersion, &hello, nullptr);
   } catch (const std::runtime_error& e) {
@@ -74,16 +74,12 @@ uint32_t DataConnection::OpenStream(const std::string& job, int channel) {
     stream = next_stream_++;
     streams_[stream] = Stream{};
   }
-  std::string payload(4, '\0');
-  auto channel_bits = static_cast<uint32_t>(channel);
-  for (int i = 0; i < 4; ++i) payload[i] = static_cast<char>((channel_bits >> (8 * i)) & 0xff);
-  payload += job;
+  std::string payload = data::EncodeOpen({channel, job});
   Write(data::FrameType::kOpen, stream, &payload, nullptr);
   return stream;
 }
 
-void DataConnection::Send(uint32_t stream, std::string buffer,
-                          const std::atomic<bool>* cancelled) {
+void DataConnection::Send(uint32_t stream, std::string buffer, const std::atomic<bool>* cancelled) {
   if (buffer.size() > data::kMaxPayload) {
     throw std::runtime_error(absl::StrCat("a buffer of ", buffer.size(),
                                           " bytes (one record?) exceeds the data port's limit of ",

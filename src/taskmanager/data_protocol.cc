@@ -30,6 +30,26 @@ void EncodeHeader(const FrameHeader& header, char out[kHeaderSize]) {
   Put32(header.value, out + 8);
 }
 
+std::string EncodeHello(const std::string& sender) { return std::string(kMagic, 8) + sender; }
+
+absl::StatusOr<std::string> DecodeHello(const std::string& payload) {
+  if (payload.size() < 8 || std::memcmp(payload.data(), kMagic, 8) != 0) {
+    return absl::DataLossError("not a Sluice data connection (bad magic)");
+  }
+  return payload.substr(8);
+}
+
+std::string EncodeOpen(const OpenPayload& open) {
+  std::string payload(4, '\0');
+  Put32(static_cast<uint32_t>(open.channel), payload.data());
+  return payload + open.job;
+}
+
+absl::StatusOr<OpenPayload> DecodeOpen(const std::string& payload) {
+  if (payload.size() < 4) return absl::DataLossError("malformed open frame");
+  return OpenPayload{static_cast<int>(Get32(payload.data())), payload.substr(4)};
+}
+
 absl::Status FrameReader::Fill() {
   if (begin_ > 0) {
     std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/net/tcp.h"
 
 namespace sluice::data {
@@ -43,6 +44,16 @@ struct FrameHeader {
 inline constexpr size_t kHeaderSize = 12;
 
 void EncodeHeader(const FrameHeader& header, char out[kHeaderSize]);
+
+// Payloads of kHello (magic, sender id) and kOpen (channel, job id).
+std::string EncodeHello(const std::string& sender);
+absl::StatusOr<std::string> DecodeHello(const std::string& payload);  // the sender id
+struct OpenPayload {
+  int channel = 0;
+  std::string job;
+};
+std::string EncodeOpen(const OpenPayload& open);
+absl::StatusOr<OpenPayload> DecodeOpen(const std::string& payload);
 
 // Reads frames from a blocking socket through a buffer, so that a burst of
 // small frames costs one system call.

@@ -1,7 +1,5 @@
 #include "taskmanager/data_server.h"
 
-#include <cstring>
-
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
 
@@ -78,36 +76,33 @@ absl::Status InboundConnection::Serve() {
 absl::Status InboundConnection::OnHello(data::FrameReader& reader,
                                         const data::FrameHeader& header) {
   std::string payload;
-  if (header.type != data::FrameType::kHello || header.value < 8 || header.value > 4096) {
+  if (header.type != data::FrameType::kHello || header.value > 4096) {
     return absl::DataLossError("not a Sluice data connection (no hello)");
   }
   if (auto status = reader.ReadPayload(header.value, &payload); !status.ok()) return status;
-  if (std::memcmp(payload.data(), data::kMagic, 8) != 0) {
-    return absl::DataLossError("not a Sluice data connection (bad magic)");
-  }
+  auto sender = data::DecodeHello(payload);
+  if (!sender.ok()) return sender.status();
   if (header.stream != data::kVersion) {
     return absl::DataLossError(absl::StrCat("data protocol version ", header.stream,
                                             " is not supported (this TaskManager speaks ",
                                             data::kVersion, ")"));
   }
-  sender_ = payload.substr(8);
+  sender_ = *std::move(sender);
   return absl::OkStatus();
 }
 
 absl::Status InboundConnection::OnOpen(data::FrameReader& reader, const data::FrameHeader& header) {
   std::string payload;
-  if (header.value < 4 || header.value > 4096) return absl::DataLossError("malformed open frame");
+  if (header.value > 4096) return absl::DataLossError("open frame over 4096 bytes");
   if (auto status = reader.ReadPayload(header.value, &payload); !status.ok()) return status;
   if (streams_.count(header.stream) > 0) {
     return absl::DataLossError(absl::StrCat("stream ", header.stream, " opened twice"));
   }
-  uint32_t channel = 0;
-  for (int i = 0; i < 4; ++i) {
-    channel |= static_cast<uint32_t>(static_cast<uint8_t>(payload[i])) << (8 * i);
-  }
+  auto open = data::DecodeOpen(payload);
+  if (!open.ok()) return open.status();
   Stream& stream = streams_[header.stream];
-  stream.job = payload.substr(4);
-  stream.channel = static_cast<int>(channel);
+  stream.job = std::move(open->job);
+  stream.channel = open->channel;
   stream.credits = std::make_shared<CreditReturn>(this, header.stream);
   {
     absl::MutexLock lock(&mu_);

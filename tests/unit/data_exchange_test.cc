@@ -227,12 +227,10 @@ class RawClient {
     Raw(std::string(header, sizeof(header)) + payload);
   }
   void Hello(const std::string& id) {
-    Frame(data::FrameType::kHello, data::kVersion, std::string(data::kMagic, 8) + id);
+    Frame(data::FrameType::kHello, data::kVersion, data::EncodeHello(id));
   }
   void Open(uint32_t stream, int channel, const std::string& job) {
-    std::string payload(4, '\0');
-    payload[0] = static_cast<char>(channel);
-    Frame(data::FrameType::kOpen, stream, payload + job);
+    Frame(data::FrameType::kOpen, stream, data::EncodeOpen({channel, job}));
   }
   // Reads until the peer closes; false if it did not within 10 s.
   bool ClosedByPeer() {
@@ -253,7 +251,7 @@ TEST_F(DataExchangeTest, SomethingElseOnTheDataPortIsDroppedAndRealSendersCarryO
   http.Raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_TRUE(http.ClosedByPeer());
   RawClient old_version(b_->address());
-  old_version.Frame(data::FrameType::kHello, 99, std::string(data::kMagic, 8) + "A");
+  old_version.Frame(data::FrameType::kHello, 99, data::EncodeHello("A"));
   EXPECT_TRUE(old_version.ClosedByPeer());
 
   out_->Write("still works");
@@ -283,6 +281,15 @@ TEST_F(DataExchangeTest, OversizedOrUnknownFramesEndTheConnection) {
   unknown_stream.Hello("A");
   unknown_stream.Frame(data::FrameType::kData, 42, "x");
   EXPECT_TRUE(unknown_stream.ClosedByPeer());
+
+  RawClient bad_magic(b_->address());
+  bad_magic.Frame(data::FrameType::kHello, data::kVersion, "NOT-SLUICE");
+  EXPECT_TRUE(bad_magic.ClosedByPeer());
+
+  RawClient short_open(b_->address());
+  short_open.Hello("A");
+  short_open.Frame(data::FrameType::kOpen, 1, "ab");
+  EXPECT_TRUE(short_open.ClosedByPeer());
 
   RawClient bad_type(b_->address());
   bad_type.Hello("A");
