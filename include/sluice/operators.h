@@ -138,7 +138,6 @@ class ProcessOperator final : public Collector<In> {
   Collector<Out>* out_;
 };
 
-// Hands each record to several consumers (copies to all but the last).
 // Counts the records passing between two chained operators. Only the task
 // thread writes the count, so a plain load and store suffice (no locked add).
 template <typename T>
@@ -160,6 +159,7 @@ class Counted final : public Collector<T> {
   std::atomic<uint64_t>* count_;
 };
 
+// Hands each record to several consumers (copies to all but the last).
 template <typename T>
 class FanOut final : public Collector<T> {
  public:
@@ -294,6 +294,9 @@ class ChannelWriter final : public Collector<T> {
   }
   using Collector<T>::Collect;
   void Collect(T&& record) override {
+    // Once per record (a broadcast is one record out); only this task's
+    // thread writes, so no locked add on this path.
+    records_.store(records_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     switch (partitioning_) {
       case Partitioning::kBroadcast:
         for (size_t c = 0; c < channels_.size(); ++c) Append(c, record);
@@ -324,7 +327,6 @@ class ChannelWriter final : public Collector<T> {
 
  private:
   void Append(size_t c, const T& record) {
-    records_.fetch_add(1, std::memory_order_relaxed);
     std::string& buffer = buffers_[c];
     size_t length_at = buffer.size();
     buffer.append(4, '\0');  // length, filled in below

@@ -32,13 +32,6 @@ struct JobContext {
   std::function<void(const std::string&)> on_failure;
 };
 
-// One operator of a task's chain, for metrics.
-struct OperatorStats {
-  std::string name;
-  std::atomic<uint64_t> records_in{0};   // unused for the chain's head (the task's input)
-  std::atomic<uint64_t> records_out{0};  // unused for the chain's tail (the task's output)
-};
-
 // What a task did, for metrics; updated by the task thread, read by anyone.
 struct TaskStats {
   std::atomic<uint64_t> records_in{0};
