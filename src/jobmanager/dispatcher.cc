@@ -46,8 +46,7 @@ absl::StatusOr<JobGraph> Dispatcher::CheckGraph(const v1::JobSubmission& submiss
         "%016x): its build function is not deterministic",
         submission.job_name(), built->Hash(), described->Hash()));
   }
-  int needed = 1;
-  for (const auto& v : built->vertices) needed = std::max(needed, v.parallelism);
+  const int needed = SlotsNeeded(*built);
   if (int total = total_slots_(); total > 0 && needed > total) {
     return absl::ResourceExhaustedError(
         absl::StrCat("job '", submission.job_name(), "' needs ", needed,
@@ -82,22 +81,26 @@ absl::StatusOr<v1::JobStatus> Dispatcher::Submit(const v1::JobSubmission& submis
   return master->Status();
 }
 
-void Dispatcher::ForgetOldJobs() {
+std::vector<v1::JobStatus> Dispatcher::ForgetOldJobs() {
   std::vector<std::shared_ptr<JobMaster>> forgotten;  // joined outside the lock
   absl::MutexLock lock(&mu_);
   std::vector<v1::JobStatus> statuses;
   for (const auto& [id, master] : jobs_) statuses.push_back(master->Status());
-  for (const std::string& id : JobsToForget(statuses, absl::Now(), history_)) {
-    forgotten.push_back(std::move(jobs_[id]));
-    jobs_.erase(id);
+  const auto forget = JobsToForget(statuses, absl::Now(), history_);
+  std::vector<v1::JobStatus> kept;
+  for (auto& status : statuses) {
+    if (std::find(forget.begin(), forget.end(), status.job_id()) == forget.end()) {
+      kept.push_back(std::move(status));
+    } else {
+      forgotten.push_back(std::move(jobs_[status.job_id()]));
+      jobs_.erase(status.job_id());
+    }
   }
+  return kept;
 }
 
 std::vector<v1::JobStatus> Dispatcher::List() {
-  ForgetOldJobs();
-  absl::MutexLock lock(&mu_);
-  std::vector<v1::JobStatus> out;
-  for (const auto& [id, master] : jobs_) out.push_back(master->Status());
+  std::vector<v1::JobStatus> out = ForgetOldJobs();
   std::sort(out.begin(), out.end(),
             [](const auto& a, const auto& b) { return a.start_time_ms() < b.start_time_ms(); });
   return out;
@@ -120,12 +123,6 @@ absl::StatusOr<v1::JobStatus> Dispatcher::Cancel(const std::string& job_id) {
   if (!master) return absl::NotFoundError(absl::StrCat("no job with id ", job_id));
   master->Cancel();
   return master->Status();
-}
-
-const engine::JobLibrary* Dispatcher::Library(const std::string& sha256) const {
-  absl::MutexLock lock(&mu_);
-  auto it = libraries_.find(sha256);
-  return it == libraries_.end() ? nullptr : it->second.get();
 }
 
 }  // namespace sluice

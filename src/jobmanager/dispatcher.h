@@ -37,14 +37,13 @@ class Dispatcher {
   absl::StatusOr<v1::JobStatus> Cancel(const std::string& job_id);
   // The JobMaster of a job, for task state updates; null if unknown.
   std::shared_ptr<JobMaster> Find(const std::string& job_id) const;
-  // The loaded library of a job's digest (loaded at submission).
-  const engine::JobLibrary* Library(const std::string& sha256) const;
 
  private:
   absl::StatusOr<JobGraph> CheckGraph(const v1::JobSubmission& submission,
                                       const engine::JobLibrary& library) const;
-  // Drops the ended jobs the history limits say to forget.
-  void ForgetOldJobs();
+  // Drops the ended jobs the history limits say to forget; returns the
+  // statuses of the others.
+  std::vector<v1::JobStatus> ForgetOldJobs();
 
   const JobMasterHost host_;
   const std::function<int()> total_slots_;

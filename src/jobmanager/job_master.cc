@@ -8,12 +8,6 @@
 namespace sluice {
 namespace {
 
-int LargestParallelism(const JobGraph& graph) {
-  int largest = 1;
-  for (const auto& v : graph.vertices) largest = std::max(largest, v.parallelism);
-  return largest;
-}
-
 int TaskCount(const JobGraph& graph) {
   int tasks = 0;
   for (const auto& v : graph.vertices) tasks += v.parallelism;
@@ -21,6 +15,12 @@ int TaskCount(const JobGraph& graph) {
 }
 
 }  // namespace
+
+int SlotsNeeded(const JobGraph& graph) {
+  int largest = 1;
+  for (const auto& v : graph.vertices) largest = std::max(largest, v.parallelism);
+  return largest;
+}
 
 const char* JobMasterStateName(JobMasterState state) {
   switch (state) {
@@ -46,7 +46,7 @@ JobMaster::JobMaster(std::string id, v1::JobSubmission submission, JobGraph grap
       submission_(std::move(submission)),
       graph_(std::move(graph)),
       host_(std::move(host)),
-      slots_needed_(LargestParallelism(graph_)),
+      slots_needed_(SlotsNeeded(graph_)),
       total_tasks_(TaskCount(graph_)),
       started_(absl::Now()) {
   thread_ = std::thread([this] { Run(); });
@@ -77,17 +77,19 @@ void JobMaster::Run() {
                total_tasks_);
   if (!AwaitSlots()) return;
   auto deployed = host_.deploy(id_, host_.slot_pool->Slots(id_));
-  absl::MutexLock lock(&mu_);
-  if (IsTerminal()) return;
   if (!deployed.ok()) {
-    mu_.Unlock();
-    Fail(std::string(deployed.message()));
-    mu_.Lock();
+    Fail(std::string(deployed.message()));  // a no-op if the job ended meanwhile
     return;
   }
-  if (state_ == JobMasterState::kCreated) state_ = JobMasterState::kRunning;
-  auto done = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return IsTerminal(); };
-  mu_.Await(absl::Condition(&done));
+  {
+    absl::MutexLock lock(&mu_);
+    if (state_ == JobMasterState::kCreated) {
+      state_ = JobMasterState::kRunning;
+      return;  // from here task reports and Cancel() drive the job
+    }
+  }
+  // Cancelled while deploying: Cancel() left the ending to this thread.
+  End(JobMasterState::kCanceled, "");
 }
 
 // Waits for the slots, a failed request, or cancellation.
@@ -132,7 +134,7 @@ void JobMaster::Cancel() {
     running = state_ == JobMasterState::kRunning;
     state_ = JobMasterState::kCanceling;
   }
-  // Waiting for slots: the JobMaster's thread notices and ends the job.
+  // Waiting for slots or deploying: the JobMaster's thread ends the job.
   if (!running) return;
   End(JobMasterState::kCanceled, "");
 }
@@ -141,20 +143,13 @@ void JobMaster::End(JobMasterState state, const std::string& error) {
   {
     absl::MutexLock lock(&mu_);
     if (IsTerminal()) return;
-    if (state == JobMasterState::kFailed && host_.cancel_tasks &&
-        state_ == JobMasterState::kRunning) {
-      mu_.Unlock();
-      host_.cancel_tasks(id_);  // the other tasks stop with the job
-      mu_.Lock();
-      if (IsTerminal()) return;
-    }
     state_ = state;
     error_ = error;
     ended_ = absl::Now();
   }
   // Stops what still runs (the other tasks of a failed job) and lets the
   // TaskManagers forget the job; then every slot goes back at once.
-  if (host_.cancel_tasks) host_.cancel_tasks(id_);
+  host_.cancel_tasks(id_);
   host_.release(id_);
   if (state == JobMasterState::kFailed) {
     spdlog::error("Job {} ('{}') FAILED: {}", id_, graph_.name, error);

@@ -3,7 +3,8 @@
 // vertex shares a slot), deploys the subtasks into the offered slots, follows
 // their states and gives the slots back when the job ends.
 //
-// Threads: a thread of its own drives the job; Status() and Cancel() may be
+// Threads: a thread of its own asks for slots and deploys, then ends; task
+// reports and Cancel() drive the job from there. Status() and Cancel() may be
 // called from anywhere.
 #ifndef SLUICE_JOBMANAGER_JOB_MASTER_H_
 #define SLUICE_JOBMANAGER_JOB_MASTER_H_
@@ -24,6 +25,9 @@ namespace sluice {
 
 enum class JobMasterState { kCreated, kRunning, kFinished, kCanceling, kCanceled, kFailed };
 const char* JobMasterStateName(JobMasterState state);
+// Slots a job needs: its largest parallelism (one subtask of each vertex
+// shares a slot).
+int SlotsNeeded(const JobGraph& graph);
 
 // What a JobMaster needs from its JobManager.
 struct JobMasterHost {
@@ -48,7 +52,6 @@ class JobMaster {
   // A task ended (or the job's TaskManager is gone): drives the job's state.
   void TaskFinished();
   void Fail(const std::string& root_cause);
-  int slots_needed() const { return slots_needed_; }
   const JobGraph& graph() const { return graph_; }
   const v1::JobSubmission& submission() const { return submission_; }
   const std::string& id() const { return id_; }
