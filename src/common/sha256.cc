@@ -34,4 +34,12 @@ std::string Sha256::Of(absl::string_view data) {
   return sha.HexDigest();
 }
 
+bool Sha256::IsHexDigest(absl::string_view digest) {
+  if (digest.size() != 64) return false;
+  for (char c : digest) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 }  // namespace sluice

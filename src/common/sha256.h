@@ -17,6 +17,9 @@ class Sha256 {
   std::string HexDigest();  // lower-case hex; ends the computation
 
   static std::string Of(absl::string_view data);
+  // True for what HexDigest() returns: 64 lower-case hex digits (so a digest
+  // from outside can safely name a file).
+  static bool IsHexDigest(absl::string_view digest);
 
  private:
   struct State;

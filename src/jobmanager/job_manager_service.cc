@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/rpc/grpc_status.h"
+#include "common/sha256.h"
 #include "spdlog/spdlog.h"
 
 namespace sluice {
@@ -47,6 +48,11 @@ class SubmitReactor final : public grpc::ServerReadReactor<v1::SubmitJobRequest>
     if (request_.has_submission()) {
       if (upload_) return absl::InvalidArgumentError("a second submission in one upload");
       submission_ = request_.submission();
+      if (!Sha256::IsHexDigest(submission_.library_sha256())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("library_sha256 '", submission_.library_sha256(),
+                         "' is not a SHA-256 digest in lower-case hex"));
+      }
       if (submission_.library_size() > libraries_->max_size()) {
         return absl::ResourceExhaustedError(absl::StrCat(
             "the job library has ", submission_.library_size(), " bytes, over the limit of ",

@@ -7,9 +7,9 @@
 #include <filesystem>
 
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/config/value_parsers.h"
+#include "common/sha256.h"
 
 namespace sluice {
 namespace fs = std::filesystem;
@@ -32,10 +32,8 @@ std::unique_ptr<LibraryStore::Upload> LibraryStore::Begin() const {
 }
 
 std::optional<std::string> LibraryStore::PathOf(const std::string& sha256) const {
-  bool hex = sha256.size() == 64;
-  for (char c : sha256) hex = hex && absl::ascii_isxdigit(static_cast<unsigned char>(c));
-  if (!hex) return std::nullopt;  // never a path from outside input
-  std::string path = absl::StrCat(dir_, "/", absl::AsciiStrToLower(sha256), ".so");
+  if (!Sha256::IsHexDigest(sha256)) return std::nullopt;  // never a path from outside input
+  std::string path = absl::StrCat(dir_, "/", sha256, ".so");
   std::error_code error;
   return fs::is_regular_file(path, error) ? std::optional<std::string>(path) : std::nullopt;
 }
@@ -67,7 +65,7 @@ absl::StatusOr<std::string> LibraryStore::Upload::Commit(const std::string& sha2
                                                    " bytes but ", size, " were declared"));
   }
   std::string actual = sha_.HexDigest();
-  if (absl::AsciiStrToLower(sha256) != actual) {
+  if (sha256 != actual) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the job library failed its digest check: declared sha256 ", sha256, ", got ", actual));
   }

@@ -1,6 +1,9 @@
 #include "taskmanager/job_deployments.h"
 
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -41,7 +44,8 @@ absl::StatusOr<std::string> JobDeployments::FetchLibrary(const std::string& addr
   v1::FetchLibraryRequest request;
   request.set_sha256(sha256);
   auto reader = stub->FetchLibrary(&context, request);
-  std::string temp = absl::StrCat(path, ".part");
+  static std::atomic<int64_t> downloads{0};  // two jobs may fetch one library at once
+  std::string temp = absl::StrCat(path, ".part-", downloads++);
   std::ofstream out(temp, std::ios::binary);
   Sha256 sha;
   for (v1::LibraryChunk chunk; reader->Read(&chunk);) {
@@ -49,6 +53,7 @@ absl::StatusOr<std::string> JobDeployments::FetchLibrary(const std::string& addr
     sha.Update(chunk.data());
   }
   out.close();
+  const bool written = !out.fail();
   grpc::Status status = reader->Finish();
   if (!status.ok()) {
     std::remove(temp.c_str());
@@ -59,7 +64,11 @@ absl::StatusOr<std::string> JobDeployments::FetchLibrary(const std::string& addr
     std::remove(temp.c_str());
     return absl::DataLossError(absl::StrCat("job library ", sha256, " failed its digest check"));
   }
-  std::rename(temp.c_str(), path.c_str());
+  if (!written || std::rename(temp.c_str(), path.c_str()) != 0) {
+    std::remove(temp.c_str());
+    return absl::UnavailableError(absl::StrCat("cannot store job library ", sha256, " in ",
+                                               options_.library_dir, ": ", std::strerror(errno)));
+  }
   return path;
 }
 
@@ -68,6 +77,10 @@ absl::StatusOr<const engine::JobLibrary*> JobDeployments::Library(const std::str
   {
     absl::MutexLock lock(&mu_);
     if (auto it = libraries_.find(sha256); it != libraries_.end()) return it->second.get();
+  }
+  if (!Sha256::IsHexDigest(sha256)) {  // it names a file below
+    return absl::InvalidArgumentError(
+        absl::StrCat("library digest '", sha256, "' is not lower-case SHA-256 hex"));
   }
   auto path = FetchLibrary(address, sha256);
   if (!path.ok()) return path.status();

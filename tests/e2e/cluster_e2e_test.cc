@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/process_stats.h"
 #include "common/sha256.h"
@@ -558,6 +559,13 @@ TEST_F(JobE2eTest, BadSubmissionsAreRefusedAndTheJobManagerServesOthers) {
   v1::JobSubmission corrupt = good;
   corrupt.set_library_sha256(std::string(64, 'a'));
   EXPECT_THAT(SubmitRaw(corrupt, library).error_message(), HasSubstr("failed its digest check"));
+  for (const std::string& digest :
+       {absl::AsciiStrToUpper(good.library_sha256()), std::string("../../../etc/passwd")}) {
+    v1::JobSubmission not_a_digest = good;
+    not_a_digest.set_library_sha256(digest);
+    EXPECT_THAT(SubmitRaw(not_a_digest, library).error_message(),
+                HasSubstr("is not a SHA-256 digest in lower-case hex"));
+  }
   v1::JobSubmission oversized = good;
   oversized.set_library_size(int64_t{1} << 40);
   EXPECT_EQ(SubmitRaw(oversized, library).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
