@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "client/job_commands.h"
+#include "common/job_state.h"
 #include "common/sha256.h"
 #include "engine/job_graph_convert.h"
 #include "engine/job_library.h"
@@ -28,10 +29,6 @@ std::string Describe(const v1::JobStatus& job) {
   return absl::StrFormat("%s  %-12s %-10s p=%-3d tenant=%s  %.1fs", job.job_id(), job.name(),
                          job.state(), job.parallelism(), job.tenant(),
                          static_cast<double>(job.duration_ms()) / 1000);
-}
-
-bool Terminal(const std::string& state) {
-  return state == "FINISHED" || state == "FAILED" || state == "CANCELED";
 }
 
 absl::StatusOr<v1::JobSubmission> Prepare(const JobCommand& command, std::string* bytes) {
@@ -97,7 +94,7 @@ int RunOnCluster(const JobCommand& command, std::ostream& out, std::ostream& err
       out << Describe(status) << "\n";
       last_state = status.state();
     }
-    if (Terminal(status.state())) break;
+    if (IsTerminalJobState(status.state())) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));

@@ -56,8 +56,7 @@ bool ConfigureJob(const std::string& conf_dir, const std::vector<std::string>& o
                     : Config::FromYaml(
                           "jobmanager.rpc.address: localhost\n"
                           "resourcemanager.rpc.address: localhost\n",
-                          "defaults",
-                                       overrides);
+                          "defaults", overrides);
   if (!config.ok()) {
     std::cerr << "sluice: configuration error: " << config.status().message() << "\n";
     return false;

@@ -5,10 +5,6 @@
 
 namespace sluice {
 
-bool IsTerminalJobState(const std::string& state) {
-  return state == "FINISHED" || state == "CANCELED" || state == "FAILED";
-}
-
 std::vector<std::string> JobsToForget(const std::vector<v1::JobStatus>& jobs, absl::Time now,
                                       const JobHistoryLimits& limits) {
   std::vector<std::pair<int64_t, std::string>> ended;  // (end in ms, id)

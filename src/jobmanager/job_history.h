@@ -10,16 +10,15 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/job_state.h"
 #include "sluice/v1/jobmanager.pb.h"
 
 namespace sluice {
 
 struct JobHistoryLimits {
-  int max_ended_jobs = 1000;                  // jobstore.max-capacity
+  int max_ended_jobs = 1000;                   // jobstore.max-capacity
   absl::Duration expiration = absl::Hours(1);  // jobstore.expiration-time
 };
-
-bool IsTerminalJobState(const std::string& state);
 
 // The ids of the jobs to forget at `now`.
 std::vector<std::string> JobsToForget(const std::vector<v1::JobStatus>& jobs, absl::Time now,

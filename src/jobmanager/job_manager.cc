@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/rpc/channel.h"
+#include "common/rpc/grpc_status.h"
 #include "common/rpc/proto_json.h"
 #include "common/rpc/session_options.h"
 #include "jobmanager/job_metrics.h"
@@ -202,9 +203,9 @@ absl::Status JobManager::Deploy(const std::string& job_id, const std::vector<Off
     v1::DeployJobResponse response;
     grpc::Status status = TaskExecutorAt(address)->DeployJob(&context, request, &response);
     if (!status.ok()) {
-      return absl::Status(
-          static_cast<absl::StatusCode>(status.error_code()),
-          absl::StrCat("deploying to TaskManager ", address, " failed: ", status.error_message()));
+      absl::Status failed = FromGrpcStatus(status);
+      return absl::Status(failed.code(), absl::StrCat("deploying to TaskManager ", address,
+                                                      " failed: ", failed.message()));
     }
   }
   v1::JobTasksRequest start;
@@ -264,13 +265,6 @@ void JobManager::ReleaseJob(const std::string& job_id) {
   slot_pool_.Release(job_id);
   v1::JobManagerMessage message;
   message.mutable_release_job()->set_job_id(job_id);
-  SendToResourceManager(std::move(message));
-}
-
-void JobManager::FreeSlot(const std::string& allocation_id) {
-  slot_pool_.Free(allocation_id);
-  v1::JobManagerMessage message;
-  message.mutable_free_slot()->set_allocation_id(allocation_id);
   SendToResourceManager(std::move(message));
 }
 
@@ -357,7 +351,6 @@ void JobManager::Shutdown() {
   dispatcher_.reset();  // cancels its jobs while the session to the RM is up
   if (keeper_) keeper_->Stop(/*deregister=*/true);
   StopGrpcServer(grpc_);
-  rest_.http().Stop();
 }
 
 JobManager::~JobManager() { Shutdown(); }

@@ -48,9 +48,7 @@ class JobManager final : public Daemon {
   // the slot pool.
   void DeclareResources(const v1::DeclareResources& declaration);
   void ReleaseJob(const std::string& job_id);
-  void FreeSlot(const std::string& allocation_id);
   const SlotPool& slot_pool() const { return slot_pool_; }
-  Dispatcher& dispatcher() { return *dispatcher_; }
 
  private:
   JobManager() = default;

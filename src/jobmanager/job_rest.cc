@@ -81,24 +81,25 @@ json JobCountsJson(const std::vector<v1::JobStatus>& jobs) {
 }
 
 void ServeJobRoutes(HttpServer& http, Dispatcher& dispatcher) {
-  http.Handle("GET", "/jobs", [&dispatcher](const HttpRequest&) {
+  http.Handle(HttpServer::Method::kGet, "/jobs", [&dispatcher](const HttpRequest&) {
     json jobs = json::array();
     for (const auto& job : dispatcher.List()) {
       jobs.push_back({{"id", job.job_id()}, {"status", job.state()}});
     }
     return Json(200, json{{"jobs", jobs}});
   });
-  http.Handle("GET", "/jobs/overview", [&dispatcher](const HttpRequest&) {
+  http.Handle(HttpServer::Method::kGet, "/jobs/overview", [&dispatcher](const HttpRequest&) {
     json jobs = json::array();
     for (const auto& job : dispatcher.List()) jobs.push_back(JobOverviewJson(job));
     return Json(200, json{{"jobs", jobs}});
   });
-  http.Handle("GET", "/jobs/([^/]+)", [&dispatcher](const HttpRequest& request) {
+  http.Handle(HttpServer::Method::kGet, "/jobs/([^/]+)", [&dispatcher](const HttpRequest& request) {
     return JobDetails(dispatcher, request.path_params.at(0));
   });
-  http.Handle("PATCH", "/jobs/([^/]+)", [&dispatcher](const HttpRequest& request) {
-    return CancelJob(dispatcher, request.path_params.at(0), request);
-  });
+  http.Handle(HttpServer::Method::kPatch, "/jobs/([^/]+)",
+              [&dispatcher](const HttpRequest& request) {
+                return CancelJob(dispatcher, request.path_params.at(0), request);
+              });
 }
 
 }  // namespace sluice

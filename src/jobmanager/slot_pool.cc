@@ -15,14 +15,6 @@ void SlotPool::Release(const std::string& job_id) {
   jobs_.erase(job_id);
 }
 
-bool SlotPool::Free(const std::string& allocation_id) {
-  absl::MutexLock lock(&mu_);
-  for (auto& [id, job] : jobs_) {
-    if (job.slots.erase(allocation_id) > 0) return true;
-  }
-  return false;
-}
-
 std::vector<v1::DeclareResources> SlotPool::Declarations() const {
   absl::MutexLock lock(&mu_);
   std::vector<v1::DeclareResources> out;
@@ -36,10 +28,9 @@ v1::OfferSlotsResponse SlotPool::Offer(const v1::OfferSlotsRequest& request) {
   auto job = jobs_.find(request.job_id());
   if (job == jobs_.end()) return response;  // not (or no longer) ours: all rejected
   for (const auto& offer : request.offers()) {
-    job->second.slots[offer.allocation_id()] =
-        OfferedSlot{offer.allocation_id(), request.task_manager_id(),
-                    request.task_manager_address(), request.data_address(), offer.slot_index(),
-                    offer.profile()};
+    job->second.slots[offer.allocation_id()] = OfferedSlot{
+        offer.allocation_id(),  request.task_manager_id(), request.task_manager_address(),
+        request.data_address(), offer.slot_index(),        offer.profile()};
     response.add_accepted_allocation_ids(offer.allocation_id());
   }
   return response;

@@ -35,8 +35,6 @@ class SlotPool {
  public:
   void Declare(const v1::DeclareResources& declaration);
   void Release(const std::string& job_id);
-  // Forgets one slot the job gives back; false if it does not hold it.
-  bool Free(const std::string& allocation_id);
   std::vector<v1::DeclareResources> Declarations() const;
 
   // TaskManagers offer slots: accepted for declared jobs.

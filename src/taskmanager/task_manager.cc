@@ -270,7 +270,6 @@ void TaskManager::Shutdown() {
   deployments_.reset();    // stops this TaskManager's subtasks
   if (keeper_) keeper_->Stop(/*deregister=*/true);
   StopGrpcServer(grpc_);
-  metrics_.http().Stop();
   mailbox_.Stop();
 }
 

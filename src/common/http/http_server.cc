@@ -23,12 +23,10 @@ HttpServer::HttpServer() : server_(std::make_unique<httplib::Server>()) {
 HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::HandleGet(const std::string& path, Handler handler) {
-  server_->Get(path,
-               [handler = std::move(handler)](const httplib::Request&, httplib::Response& res) {
-                 HttpResponse response = handler();
-                 res.status = response.status;
-                 res.set_content(response.body, response.content_type.c_str());
-               });
+  // An exact path is a pattern that matches only itself (paths here carry no
+  // regex metacharacters).
+  Handle(Method::kGet, path,
+         [handler = std::move(handler)](const HttpRequest&) { return handler(); });
 }
 
 std::string HttpRequest::query(const std::string& key) const {
@@ -38,8 +36,7 @@ std::string HttpRequest::query(const std::string& key) const {
   return "";
 }
 
-void HttpServer::Handle(const std::string& method, const std::string& pattern,
-                        RequestHandler handler) {
+void HttpServer::Handle(Method method, const std::string& pattern, RequestHandler handler) {
   auto serve = [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
     HttpRequest request;
     for (size_t i = 1; i < req.matches.size(); ++i) request.path_params.push_back(req.matches[i]);
@@ -48,10 +45,13 @@ void HttpServer::Handle(const std::string& method, const std::string& pattern,
     res.status = response.status;
     res.set_content(response.body, response.content_type.c_str());
   };
-  if (method == "PATCH") {
-    server_->Patch(pattern, std::move(serve));
-  } else {
-    server_->Get(pattern, std::move(serve));
+  switch (method) {
+    case Method::kGet:
+      server_->Get(pattern, std::move(serve));
+      return;
+    case Method::kPatch:
+      server_->Patch(pattern, std::move(serve));
+      return;
   }
 }
 

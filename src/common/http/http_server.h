@@ -48,9 +48,10 @@ class HttpServer {
 
   // Serves GET `path`. Call before Start().
   void HandleGet(const std::string& path, Handler handler);
-  // Serves `method` (GET or PATCH) on paths matching the regular expression
-  // `pattern`; its groups become path_params. Call before Start().
-  void Handle(const std::string& method, const std::string& pattern, RequestHandler handler);
+  enum class Method { kGet, kPatch };
+  // Serves `method` on paths matching the regular expression `pattern`; its
+  // groups become path_params. Call before Start().
+  void Handle(Method method, const std::string& pattern, RequestHandler handler);
   // Serves the Prometheus text format of `collectables` at /metrics.
   void ServeMetrics(std::vector<std::weak_ptr<prometheus::Collectable>> collectables);
 
