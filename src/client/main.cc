@@ -25,30 +25,12 @@ struct ClusterStatusArgs {
   std::vector<std::string> overrides;
 };
 
-}  // namespace
-
-// jobmanager.rpc.address:port from the configuration, or nullopt after
-// printing why not.
-std::optional<std::string> DefaultJobManager(const std::string& conf_dir,
-                                             const std::vector<std::string>& overrides) {
-  auto config = LoadConfig(CommandLine{conf_dir, overrides, false});
-  if (!config.ok()) {
-    std::cerr << "sluice: configuration error: " << config.status().message() << "\n";
-    return std::nullopt;
-  }
-  return HostPort(config->GetString("jobmanager.rpc.address"),
-                  static_cast<int>(config->GetInt("jobmanager.rpc.port")));
-}
-
-namespace {
-
-// The job's settings from the configuration (conf/sluice.yaml and -D), and
-// the JobManager's address unless -m gave it; false after printing why not.
-// Without a configuration directory named (--conf-dir, SLUICE_CONF_DIR) and
-// none in ./conf, the defaults apply (JobManager on localhost): a job library
-// can run anywhere.
-bool ConfigureJob(const std::string& conf_dir, const std::vector<std::string>& overrides,
-                  JobCommand* command) {
+// The client's configuration: conf/sluice.yaml (or --conf-dir,
+// SLUICE_CONF_DIR) with -D overrides, or nullopt after printing why not.
+// Without a configuration directory named and none in ./conf, the defaults
+// apply (JobManager on localhost): a job library can run anywhere.
+std::optional<Config> ClientConfig(const std::string& conf_dir,
+                                   const std::vector<std::string>& overrides) {
   const CommandLine command_line{conf_dir, overrides, false};
   const bool named = !conf_dir.empty() || std::getenv("SLUICE_CONF_DIR") != nullptr;
   auto config = named || std::filesystem::exists(ResolveConfDir(command_line) + "/sluice.yaml")
@@ -59,13 +41,24 @@ bool ConfigureJob(const std::string& conf_dir, const std::vector<std::string>& o
                           "defaults", overrides);
   if (!config.ok()) {
     std::cerr << "sluice: configuration error: " << config.status().message() << "\n";
-    return false;
+    return std::nullopt;
   }
+  return *std::move(config);
+}
+
+std::string JobManagerAddress(const Config& config) {
+  return HostPort(config.GetString("jobmanager.rpc.address"),
+                  static_cast<int>(config.GetInt("jobmanager.rpc.port")));
+}
+
+// The job's settings from the configuration, and the JobManager's address
+// unless -m gave it; false after printing why not.
+bool ConfigureJob(const std::string& conf_dir, const std::vector<std::string>& overrides,
+                  JobCommand* command) {
+  auto config = ClientConfig(conf_dir, overrides);
+  if (!config) return false;
   command->buffer_timeout = config->GetDuration("execution.buffer-timeout");
-  if (command->target.empty()) {
-    command->target = HostPort(config->GetString("jobmanager.rpc.address"),
-                               static_cast<int>(config->GetInt("jobmanager.rpc.port")));
-  }
+  if (command->target.empty()) command->target = JobManagerAddress(*config);
   return true;
 }
 
@@ -73,16 +66,10 @@ int RunClusterStatus(const ClusterStatusArgs& args) {
   std::string target = args.target;
   absl::Duration timeout = absl::Seconds(10);
   if (target.empty() || !args.overrides.empty()) {
-    auto config = LoadConfig(CommandLine{args.conf_dir, args.overrides, false});
-    if (!config.ok()) {
-      std::cerr << "sluice: configuration error: " << config.status().message() << "\n";
-      return 1;
-    }
+    auto config = ClientConfig(args.conf_dir, args.overrides);
+    if (!config) return 1;
     timeout = config->GetDuration("rpc.timeout");
-    if (target.empty()) {
-      target = HostPort(config->GetString("jobmanager.rpc.address"),
-                        static_cast<int>(config->GetInt("jobmanager.rpc.port")));
-    }
+    if (target.empty()) target = JobManagerAddress(*config);
   }
   auto status = FetchClusterStatus(target, timeout);
   if (!status.ok()) {
@@ -145,6 +132,10 @@ int main(int argc, char** argv) {
   list->add_option("-m,--jobmanager", list_target, "host:port of the JobManager");
   auto* cancel = app.add_subcommand("cancel", "Cancel a job");
   cancel->add_option("-m,--jobmanager", cancel_target, "host:port of the JobManager");
+  for (auto* command : {list, cancel}) {
+    command->add_option("--conf-dir", conf_dir, "Directory holding sluice.yaml");
+    command->add_option("-D", overrides, "Override a configuration key: -D key=value");
+  }
   cancel->add_option("job-id", cancel_id, "The job's id")->required();
   run->add_option("library", job_command.library, "The job library (.so)")
       ->required()
@@ -170,9 +161,9 @@ int main(int argc, char** argv) {
   if (list->parsed() || cancel->parsed()) {
     std::string target = list->parsed() ? list_target : cancel_target;
     if (target.empty()) {
-      auto configured = sluice::DefaultJobManager("", {});
-      if (!configured) return 1;
-      target = *configured;
+      auto config = sluice::ClientConfig(conf_dir, overrides);
+      if (!config) return 1;
+      target = sluice::JobManagerAddress(*config);
     }
     return list->parsed() ? sluice::ListJobs(target, std::cout, std::cerr)
                           : sluice::CancelJob(target, cancel_id, std::cout, std::cerr);

@@ -142,23 +142,43 @@ TEST_F(ExamplesTest, IotSensorsAlertsOnEveryReadingOutsideTheBand) {
   for (const auto& alert : alerts) EXPECT_THAT(alert, HasSubstr("ALERT sensor-"));
 }
 
-TEST_F(ExamplesTest, TheCliRunsAJobLocallyAndReportsItsEnd) {
-  fs::create_directories(dir_ / "in");
-  std::ofstream(dir_ / "in" / "a.txt") << "to be or not to be\n";
-  std::string command =
-      std::string(SLUICE_BINARY_DIR "/bin/sluice run --local -p 2 -c WordCount ") + kLibrary +
-      " -- --input " + (dir_ / "in").string() + " --output " + (dir_ / "out").string() + " 2>&1";
+// Runs the CLI with `arguments` in `cwd`, without SLUICE_CONF_DIR: (exit code, output).
+std::pair<int, std::string> Sluice(const std::string& arguments, const fs::path& cwd) {
+  std::string command = "cd " + cwd.string() +
+                        " && env -u SLUICE_CONF_DIR " SLUICE_BINARY_DIR "/bin/sluice " + arguments +
+                        " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
+  if (pipe == nullptr) return {-1, "popen failed"};
   std::string output;
   char buffer[256];
   while (fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
   int status = pclose(pipe);
-  EXPECT_EQ(WEXITSTATUS(status), 0) << output;
+  return {WEXITSTATUS(status), output};
+}
+
+TEST_F(ExamplesTest, TheCliRunsAJobLocallyAndReportsItsEnd) {
+  fs::create_directories(dir_ / "in");
+  std::ofstream(dir_ / "in" / "a.txt") << "to be or not to be\n";
+  auto [exit_code, output] =
+      Sluice(std::string("run --local -p 2 -c WordCount ") + kLibrary + " -- --input " +
+                 (dir_ / "in").string() + " --output " + (dir_ / "out").string(),
+             dir_);
+  EXPECT_EQ(exit_code, 0) << output;
   EXPECT_THAT(output, HasSubstr("Job 'WordCount'"));
   EXPECT_THAT(output, HasSubstr("FINISHED"));
   auto lines = OutputLines(dir_ / "out");
   EXPECT_EQ(lines.size(), 6u);
+}
+
+TEST_F(ExamplesTest, WithoutAConfigurationEveryJobCommandUsesTheDefaults) {
+  // No conf/ here: list and cancel fall back to a JobManager on localhost, as
+  // run does, and -D still applies; a named but missing directory is an error.
+  auto [list_code, list] = Sluice("list -D jobmanager.rpc.port=1", dir_);
+  EXPECT_NE(list_code, 0);
+  EXPECT_THAT(list, HasSubstr("cannot list jobs at localhost:1"));
+  auto [cancel_code, cancel] = Sluice("cancel --conf-dir /nonexistent 0123", dir_);
+  EXPECT_NE(cancel_code, 0);
+  EXPECT_THAT(cancel, HasSubstr("configuration error: /nonexistent/sluice.yaml"));
 }
 
 }  // namespace
