@@ -19,9 +19,10 @@
 
 namespace sluice {
 
-JobDeployments::JobDeployments(DeploymentOptions options, DataExchange* exchange)
-    : options_(std::move(options)), exchange_(exchange) {
-  std::error_code ignored;
+JobDeployments::JobDeployments(DeploymentOptions options, DataExchange* exchange,
+                               JobMasterClient* job_masters)
+    : options_(std::move(options)), exchange_(exchange), job_masters_(job_masters) {
+  std::error_code ignored;  // a failure shows when a library is stored there
   std::filesystem::create_directories(options_.library_dir, ignored);
 }
 
@@ -174,31 +175,15 @@ void JobDeployments::Report(const std::string& job_id, const std::string& addres
     spdlog::info("Subtask {} of vertex {} of job {} {}", subtask, vertex, job_id,
                  engine::JobStateName(state));
   }
-  v1::JobMasterService::Stub* stub;
-  {
-    absl::MutexLock lock(&mu_);
-    auto& slot = masters_[address];
-    if (!slot) slot = v1::JobMasterService::NewStub(CreateChannel(address, absl::Seconds(2)));
-    stub = slot.get();
-  }
-  auto context = std::make_shared<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
-  auto update = std::make_shared<v1::TaskStateUpdate>();
-  update->set_job_id(job_id);
-  update->set_vertex(vertex);
-  update->set_subtask(subtask);
-  update->set_state(engine::JobStateName(state));
-  update->set_error(
+  v1::TaskStateUpdate update;
+  update.set_job_id(job_id);
+  update.set_vertex(vertex);
+  update.set_subtask(subtask);
+  update.set_state(engine::JobStateName(state));
+  update.set_error(
       error.empty() ? "" : absl::StrCat(error, " on TaskManager '", options_.task_manager_id, "'"));
-  update->set_task_manager_id(options_.task_manager_id);
-  auto ack = std::make_shared<v1::TaskStateAck>();
-  stub->async()->UpdateTaskState(context.get(), update.get(), ack.get(),
-                                 [context, update, ack](grpc::Status status) {
-                                   if (!status.ok()) {
-                                     spdlog::warn("Cannot report task state of job {}: {}",
-                                                  update->job_id(), status.error_message());
-                                   }
-                                 });
+  update.set_task_manager_id(options_.task_manager_id);
+  job_masters_->UpdateTaskState(address, std::move(update));
 }
 
 }  // namespace sluice

@@ -19,6 +19,7 @@
 #include "sluice/v1/jobmanager.grpc.pb.h"
 #include "sluice/v1/taskmanager.pb.h"
 #include "taskmanager/data_exchange.h"
+#include "taskmanager/job_master_client.h"
 
 namespace sluice {
 
@@ -32,7 +33,7 @@ struct DeploymentOptions {
 
 class JobDeployments {
  public:
-  JobDeployments(DeploymentOptions options, DataExchange* exchange);
+  JobDeployments(DeploymentOptions options, DataExchange* exchange, JobMasterClient* job_masters);
   ~JobDeployments();  // cancels every job
 
   // Returns the number of local subtasks.
@@ -58,10 +59,10 @@ class JobDeployments {
 
   const DeploymentOptions options_;
   DataExchange* const exchange_;
+  JobMasterClient* const job_masters_;  // task state reports
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<engine::JobLibrary>> libraries_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::unique_ptr<Deployed>> jobs_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::unique_ptr<v1::JobMasterService::Stub>> masters_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sluice

@@ -5,6 +5,7 @@
 #include "absl/time/clock.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/grpc_status.h"
+#include "spdlog/spdlog.h"
 
 namespace sluice {
 
@@ -33,6 +34,24 @@ void JobMasterClient::OfferSlots(const std::string& address, v1::OfferSlotsReque
                                             done(std::move(call->response));
                                           }
                                         });
+}
+
+void JobMasterClient::UpdateTaskState(const std::string& address, v1::TaskStateUpdate update) {
+  struct Call {
+    grpc::ClientContext context;
+    v1::TaskStateUpdate update;
+    v1::TaskStateAck ack;
+  };
+  auto call = std::make_shared<Call>();
+  call->update = std::move(update);
+  call->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  StubFor(address)->async()->UpdateTaskState(
+      &call->context, &call->update, &call->ack, [call](grpc::Status status) {
+        if (!status.ok()) {
+          spdlog::warn("Cannot report task state of job {}: {}", call->update.job_id(),
+                       status.error_message());
+        }
+      });
 }
 
 }  // namespace sluice

@@ -1,5 +1,6 @@
-// Offers slots to JobMasters (OfferSlots on a JobManager), one channel per
-// JobManager address, asynchronously with a deadline.
+// Talks to JobMasters (JobMasterService on a JobManager): offers slots and
+// reports task states, one channel per JobManager address, asynchronously
+// with a deadline.
 #ifndef SLUICE_TASKMANAGER_JOB_MASTER_CLIENT_H_
 #define SLUICE_TASKMANAGER_JOB_MASTER_CLIENT_H_
 
@@ -23,6 +24,9 @@ class JobMasterClient {
 
   // Calls `done` on a gRPC thread.
   void OfferSlots(const std::string& address, v1::OfferSlotsRequest request, Done done);
+  // Fire and forget; a failure is logged (the JobMaster also learns of a
+  // lost TaskManager from the ResourceManager).
+  void UpdateTaskState(const std::string& address, v1::TaskStateUpdate update);
 
  private:
   v1::JobMasterService::Stub* StubFor(const std::string& address);

@@ -44,11 +44,12 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
   deployment.buffer_timeout = config.GetDuration("execution.buffer-timeout");
   deployment.buffers_per_channel =
       static_cast<int>(config.GetInt("taskmanager.network.buffers-per-channel"));
-  tm->deployments_ = std::make_unique<JobDeployments>(deployment, tm->exchange_.get());
+  tm->job_masters_ = std::make_unique<JobMasterClient>(config.GetDuration("rpc.timeout"));
+  tm->deployments_ =
+      std::make_unique<JobDeployments>(deployment, tm->exchange_.get(), tm->job_masters_.get());
   tm->slot_timeout_ = config.GetDuration("taskmanager.slot.timeout");
   tm->slot_table_ =
       std::make_unique<TaskSlotTable>(SystemClock::Get(), tm->spec_.slots, tm->slot_timeout_);
-  tm->job_masters_ = std::make_unique<JobMasterClient>(config.GetDuration("rpc.timeout"));
 
   auto& registry = tm->metrics_.registry();
   tm->registered_gauge_ = &prometheus::BuildGauge()
