@@ -24,13 +24,15 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
   if (!grpc.ok()) return grpc.status();
   tm->grpc_ = std::move(*grpc);
   tm->spec_ = SpecFromConfig(config, tm->grpc_.port);
+  const absl::Duration rpc_timeout = config.GetDuration("rpc.timeout");
+  const int buffers_per_channel =
+      static_cast<int>(config.GetInt("taskmanager.network.buffers-per-channel"));
   DataExchangeOptions data;
   data.bind_host = bind_host;
   data.port = static_cast<int>(config.GetInt("taskmanager.data.port"));
   data.advertised_host = tm->spec_.host;
-  data.credits_per_channel =
-      static_cast<int>(config.GetInt("taskmanager.network.buffers-per-channel"));
-  data.connect_timeout = config.GetDuration("rpc.timeout");
+  data.credits_per_channel = buffers_per_channel;  // one per buffer a gate holds
+  data.connect_timeout = rpc_timeout;
   auto exchange = DataExchange::Start(data);
   if (!exchange.ok()) return exchange.status();
   tm->exchange_ = *std::move(exchange);
@@ -40,11 +42,10 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
   std::string work_dir = config.GetString("taskmanager.work-dir");
   if (work_dir.empty()) work_dir = absl::StrCat("/tmp/sluice-taskmanager-", getpid());
   deployment.library_dir = absl::StrCat(work_dir, "/libraries");
-  deployment.rpc_timeout = config.GetDuration("rpc.timeout");
+  deployment.rpc_timeout = rpc_timeout;
   deployment.buffer_timeout = config.GetDuration("execution.buffer-timeout");
-  deployment.buffers_per_channel =
-      static_cast<int>(config.GetInt("taskmanager.network.buffers-per-channel"));
-  tm->job_masters_ = std::make_unique<JobMasterClient>(config.GetDuration("rpc.timeout"));
+  deployment.buffers_per_channel = buffers_per_channel;
+  tm->job_masters_ = std::make_unique<JobMasterClient>(rpc_timeout);
   tm->deployments_ =
       std::make_unique<JobDeployments>(deployment, tm->exchange_.get(), tm->job_masters_.get());
   tm->slot_timeout_ = config.GetDuration("taskmanager.slot.timeout");
