@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "examples/args.h"
+#include "sluice/parameter_tool.h"
 #include "sluice/sluice.h"
 
 struct BenchEvent {
@@ -22,8 +22,8 @@ struct BenchEvent {
 SLUICE_SERIALIZABLE(BenchEvent, key, value, payload);
 
 SLUICE_JOB(KeyedPipeline) {
-  examples::Args flags(args);
-  auto records = static_cast<int64_t>(flags.Number("--records", 10'000'000));
+  auto flags = sluice::ParameterTool::FromArgs(args);
+  auto records = static_cast<int64_t>(flags.GetDouble("records", 10'000'000));
   env.Generate(
          [](int64_t i) {
            return BenchEvent{"key-" + std::to_string(i % 10000), i,
@@ -31,7 +31,9 @@ SLUICE_JOB(KeyedPipeline) {
          },
          records)
       .Name("Events")
-      .Map([](const BenchEvent& e) { return BenchEvent{e.key, e.value * 3 + 1, e.payload}; })
+      .Map([](const BenchEvent& e) {
+        return BenchEvent{e.key, e.value * 3 + 1, e.payload};
+      })
       .KeyBy([](const BenchEvent& e) { return e.key; })
       .Reduce([](const BenchEvent& a, const BenchEvent& b) {
         BenchEvent r = a;
@@ -88,9 +90,9 @@ class LatencyRecorder {
 }  // namespace
 
 SLUICE_JOB(LatencyPipeline) {
-  examples::Args flags(args);
-  double rate = flags.Number("--rate", 1'000'000);
-  auto records = static_cast<int64_t>(rate * flags.Number("--seconds", 10));
+  auto flags = sluice::ParameterTool::FromArgs(args);
+  double rate = flags.GetDouble("rate", 1'000'000);
+  auto records = static_cast<int64_t>(rate * flags.GetDouble("seconds", 10));
   env.Generate(
          [](int64_t i) {
            return TimedEvent{"key-" + std::to_string(i % 10000), i, WallNs(),
@@ -110,6 +112,6 @@ SLUICE_JOB(LatencyPipeline) {
         r.created_ns = b.created_ns;  // the latest record's age
         return r;
       })
-      .Sink(LatencyRecorder(flags.Get("--latency-dir", "/tmp")))
+      .Sink(LatencyRecorder(flags.Get("latency-dir", "/tmp")))
       .Name("LatencySink");
 }

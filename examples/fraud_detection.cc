@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <sstream>
 
-#include "examples/args.h"
+#include "sluice/parameter_tool.h"
 #include "sluice/sluice.h"
 
 struct Transaction {
@@ -59,8 +59,8 @@ struct TransactionGenerator {
 class FraudDetector final : public sluice::KeyedProcessFunction<int64_t, Transaction, Alert> {
  public:
   void Open(sluice::KeyedContext<int64_t>& ctx) override {
-    small_ = &ctx.GetValueState<double>();
-    timer_ = &ctx.GetValueState<int64_t>();
+    small_ = &ctx.GetState(sluice::ValueStateDescriptor<double>("small-amount"));
+    timer_ = &ctx.GetState(sluice::ValueStateDescriptor<int64_t>("timer"));
   }
   void ProcessElement(const Transaction& t, sluice::KeyedContext<int64_t>& ctx,
                       sluice::Collector<Alert>& out) override {
@@ -87,25 +87,25 @@ class FraudDetector final : public sluice::KeyedProcessFunction<int64_t, Transac
     small_->clear();
     timer_->clear();
   }
-  sluice::ValueState<int64_t, double>* small_ = nullptr;
-  sluice::ValueState<int64_t, int64_t>* timer_ = nullptr;
+  sluice::ValueState<double>* small_ = nullptr;
+  sluice::ValueState<int64_t>* timer_ = nullptr;
 };
 
 }  // namespace
 
 SLUICE_JOB(FraudDetection) {
-  examples::Args flags(args);
-  auto count = static_cast<int64_t>(flags.Number("--transactions", 100000));
-  auto accounts = static_cast<int64_t>(flags.Number("--accounts", 1000));
-  auto frauds = static_cast<int64_t>(flags.Number("--frauds", 25));
+  auto flags = sluice::ParameterTool::FromArgs(args);
+  auto count = static_cast<int64_t>(flags.GetDouble("transactions", 100000));
+  auto accounts = static_cast<int64_t>(flags.GetDouble("accounts", 1000));
+  auto frauds = static_cast<int64_t>(flags.GetDouble("frauds", 25));
   int64_t spacing = std::max<int64_t>(1, count / 2 / std::max<int64_t>(1, frauds));
   auto alerts = env.Generate(TransactionGenerator{accounts, spacing, frauds}, count,
-                             flags.Number("--rate", 0))
+                             flags.GetDouble("rate", 0))
                     .Name("Transactions")
                     .SetParallelism(1)  // one ordered stream, so "followed by" is well defined
                     .KeyBy([](const Transaction& t) { return t.account; })
                     .Process<FraudDetector>("FraudDetector");
-  std::string output = flags.Get("--output", "");
+  std::string output = flags.Get("output", "");
   if (output.empty()) {
     alerts.Print().Name("Alerts");
   } else {

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <string>
 
-#include "examples/args.h"
+#include "sluice/parameter_tool.h"
 #include "sluice/sluice.h"
 
 struct Reading {
@@ -42,13 +42,14 @@ struct Stats {
   double min = 0, max = 0, sum = 0;
   int64_t count = 0;
 };
+SLUICE_SERIALIZABLE(Stats, min, max, sum, count);
 
 class SensorMonitor final
     : public sluice::KeyedProcessFunction<std::string, Reading, SensorReport> {
  public:
   SensorMonitor(double low, double high) : low_(low), high_(high) {}
   void Open(sluice::KeyedContext<std::string>& ctx) override {
-    stats_ = &ctx.GetValueState<Stats>();
+    stats_ = &ctx.GetState(sluice::ValueStateDescriptor<Stats>("stats"));
   }
   void ProcessElement(const Reading& r, sluice::KeyedContext<std::string>&,
                       sluice::Collector<SensorReport>& out) override {
@@ -64,7 +65,7 @@ class SensorMonitor final
 
  private:
   double low_, high_;
-  sluice::ValueState<std::string, Stats>* stats_ = nullptr;
+  sluice::ValueState<Stats>* stats_ = nullptr;
 };
 
 // Readings around 20 degrees with a daily-like swing; every 997th reading of
@@ -84,17 +85,17 @@ struct ReadingGenerator {
 }  // namespace
 
 SLUICE_JOB(IotSensors) {
-  examples::Args flags(args);
-  double low = flags.Number("--low", -10), high = flags.Number("--high", 40);
+  auto flags = sluice::ParameterTool::FromArgs(args);
+  double low = flags.GetDouble("low", -10), high = flags.GetDouble("high", 40);
   auto reports =
-      env.Generate(ReadingGenerator{static_cast<int64_t>(flags.Number("--sensors", 50))},
-                   static_cast<int64_t>(flags.Number("--readings", 100000)),
-                   flags.Number("--rate", 0))
+      env.Generate(ReadingGenerator{static_cast<int64_t>(flags.GetDouble("sensors", 50))},
+                   static_cast<int64_t>(flags.GetDouble("readings", 100000)),
+                   flags.GetDouble("rate", 0))
           .Name("Readings")
           .KeyBy([](const Reading& r) { return r.sensor; })
           .Process<SensorMonitor>(
               [low, high] { return std::make_unique<SensorMonitor>(low, high); }, "SensorMonitor");
-  std::string output = flags.Get("--output", "");
+  std::string output = flags.Get("output", "");
   auto alerts = reports.Filter([](const SensorReport& r) { return r.alert; }).Name("Alerts");
   if (output.empty()) {
     alerts.Print().Name("PrintAlerts");

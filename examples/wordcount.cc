@@ -3,14 +3,14 @@
 //   sluice run --local -c WordCount libsluice_examples.so -- --input <file|dir|glob> --output <dir>
 #include <cctype>
 
-#include "examples/args.h"
+#include "sluice/parameter_tool.h"
 #include "sluice/sluice.h"
 
 using Count = std::pair<std::string, int64_t>;
 
 SLUICE_JOB(WordCount) {
-  examples::Args flags(args);
-  env.ReadTextFiles(flags.Required("--input"))
+  auto flags = sluice::ParameterTool::FromArgs(args);
+  env.ReadTextFiles(flags.GetRequired("input"))
       .Name("ReadLines")
       .FlatMap<Count>([](const std::string& line, sluice::Collector<Count>& out) {
         std::string word;
@@ -28,6 +28,6 @@ SLUICE_JOB(WordCount) {
       .Sum<1>()
       .Name("Count")
       .Uid("word-counts")
-      .WriteAsText(flags.Required("--output"))
+      .WriteAsText(flags.GetRequired("output"))
       .Name("CountsToFiles");
 }

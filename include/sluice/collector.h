@@ -1,5 +1,5 @@
 // Records flow downstream through Collectors: between chained operators as
-// objects (a direct call), and into a channel writer at the end of a chain.
+// objects (a direct call), and into the runtime at the end of a chain.
 #ifndef SLUICE_COLLECTOR_H_
 #define SLUICE_COLLECTOR_H_
 
@@ -13,13 +13,6 @@ class AnyCollector {
   virtual ~AnyCollector() = default;
   // No more input will come (a bounded job finishes).
   virtual void EndOfInput() = 0;
-  // Push out anything buffered (the buffer timeout expired).
-  virtual void Flush() {}
-  // Records sent into channels so far (channel writers only).
-  virtual uint64_t records_out() const { return 0; }
-  // Send every record at once instead of filling buffers (channel writers
-  // only; a buffer timeout of 0).
-  virtual void FlushEveryRecord() {}
 };
 
 template <typename T>

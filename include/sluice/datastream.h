@@ -24,11 +24,10 @@
 #include <vector>
 
 #include "sluice/functions.h"
-#include "sluice/graph.h"
-#include "sluice/key_hash.h"
-#include "sluice/operators.h"
+#include "sluice/internal/graph.h"
+#include "sluice/internal/operators.h"
+#include "sluice/internal/sources.h"
 #include "sluice/serialization.h"
-#include "sluice/sources.h"
 #include "sluice/text.h"
 
 namespace sluice {
@@ -48,6 +47,10 @@ class StreamEnvironment {
     graph_->default_parallelism = parallelism;
     return *this;
   }
+  // The number of key groups of every keyed operator (pipeline.max-parallelism):
+  // the upper bound for rescaling its state. Unset (-1), each operator gets
+  // Flink's default: 128, or 1.5 x its parallelism rounded up to a power of
+  // two, at most 32768. Changing it makes saved keyed state unusable.
   StreamEnvironment& SetMaxParallelism(int max_parallelism) {
     graph_->max_parallelism = max_parallelism;
     return *this;
@@ -68,7 +71,7 @@ class StreamEnvironment {
   DataStream<std::string> SocketTextStream(std::string host, int port);
 
   // Validates the graph and decides chaining; throws GraphError naming the
-  // operator at fault.
+  // operator at fault. For the runtime and tests: it runs runtime code.
   JobGraph Build() {
     JobGraph graph = *graph_;
     graph.Finalize();
@@ -125,13 +128,12 @@ class DataStream {
     });
   }
 
-  // f(const T&, Collector<R>&) emits zero or more records.
-  template <typename R, typename F>
-  DataStream<R> FlatMap(F f) {
-    return Then<R>("FlatMap", [f](OperatorContext& ctx, AnyCollector* out) {
-      return std::make_unique<internal::FlatMapOperator<T, R, F>>(ctx.name, f,
-                                                                  static_cast<Collector<R>*>(out));
-    });
+  // f(const T&, Collector<R>&) emits zero or more records. R is deduced from
+  // f's Collector parameter; name it (FlatMap<R>(f)) for a generic lambda.
+  template <typename R = internal::DeduceOutput, typename F>
+  auto FlatMap(F f) {
+    using Out = typename internal::FlatMapOutput<R, F>::type;
+    return FlatMapAs<Out>(std::move(f));
   }
 
   template <typename F>
@@ -180,20 +182,33 @@ class DataStream {
     env_->node(node_).parallelism = parallelism;
     return *this;
   }
+  // This operator's number of key groups (see StreamEnvironment::SetMaxParallelism).
+  DataStream<T>& SetMaxParallelism(int max_parallelism) {
+    env_->node(node_).max_parallelism = max_parallelism;
+    return *this;
+  }
 
-  // Sinks.
+  // Sinks. Print and WriteAsText write each record as text: with its
+  // operator<< (pairs, tuples, vectors and optionals built in), or with
+  // `format(const T&) -> std::string`.
   SinkHandle Print() {
-    return AddSink("Print", [](OperatorContext& ctx) {
-      auto format = [](const T& r) { return ToText(r); };
-      return std::make_unique<internal::PrintSink<T, decltype(format)>>(format, ctx.runtime);
+    return Print([](const T& r) { return ToText(r); });
+  }
+  template <typename Format>
+  SinkHandle Print(Format format) {
+    return AddSink("Print", [format](OperatorContext& ctx) {
+      return std::make_unique<internal::PrintSink<T, Format>>(format, ctx.runtime);
     });
   }
   // One file per subtask in `directory`: part-<subtask>, complete once the job finished.
   SinkHandle WriteAsText(std::string directory) {
-    return AddSink("TextFileSink", [directory](OperatorContext& ctx) {
-      auto format = [](const T& r) { return ToText(r); };
-      return std::make_unique<internal::TextFileSink<T, decltype(format)>>(format, directory,
-                                                                           ctx.runtime->subtask());
+    return WriteAsText(std::move(directory), [](const T& r) { return ToText(r); });
+  }
+  template <typename Format>
+  SinkHandle WriteAsText(std::string directory, Format format) {
+    return AddSink("TextFileSink", [directory, format](OperatorContext& ctx) {
+      return std::make_unique<internal::TextFileSink<T, Format>>(format, directory,
+                                                                 ctx.runtime->subtask());
     });
   }
   SinkHandle Discard() {
@@ -214,19 +229,25 @@ class DataStream {
   StreamEnvironment* env() const { return env_; }
 
  private:
+  template <typename R, typename F>
+  DataStream<R> FlatMapAs(F f) {
+    return Then<R>("FlatMap", [f](OperatorContext& ctx, AnyCollector* out) {
+      return std::make_unique<internal::FlatMapOperator<T, R, F>>(ctx.name, f,
+                                                                  static_cast<Collector<R>*>(out));
+    });
+  }
   template <typename K, typename U>
   friend class KeyedStream;
   template <typename U>
   friend class DataStream;
 
   template <typename R, typename Make>
-  DataStream<R> Then(std::string name, Make make, Partitioning partitioning,
-                     std::shared_ptr<void> key_hash) {
+  DataStream<R> Then(std::string name, Make make, Partitioning partitioning, KeyWriter key_writer) {
     StreamNode node;
     node.name = std::move(name);
     node.inputs = {node_};
     node.partitioning = partitioning;
-    node.key_hash = std::move(key_hash);
+    node.key_writer = std::move(key_writer);
     node.make_operator = [make](OperatorContext& ctx,
                                 AnyCollector* out) -> std::unique_ptr<AnyCollector> {
       return make(ctx, out);
@@ -272,7 +293,7 @@ class KeyedStream {
     return Keyed<T>(std::move(name), [key, f](OperatorContext& ctx, AnyCollector* out) {
       auto k = [key](const T& t) { return (*key)(t); };
       return std::make_unique<internal::ReduceOperator<K, T, decltype(k), F>>(
-          ctx.name, k, f, static_cast<Collector<T>*>(out));
+          ctx, k, f, static_cast<Collector<T>*>(out));
     });
   }
 
@@ -341,7 +362,7 @@ class KeyedStream {
       auto k = [key](const T& t) { return (*key)(t); };
       std::unique_ptr<KeyedProcessFunction<K, T, Out>> fn = make();
       return std::make_unique<internal::ProcessOperator<K, T, Out, decltype(k)>>(
-          ctx.name, k, std::move(fn), ctx.runtime, static_cast<Collector<Out>*>(out));
+          ctx, k, std::move(fn), static_cast<Collector<Out>*>(out));
     });
   }
   // Process with a default-constructed Fn.
@@ -353,11 +374,17 @@ class KeyedStream {
  private:
   template <typename R, typename Make>
   DataStream<R> Keyed(std::string name, Make make) {
+    static_assert(IsSerializable<K>::value,
+                  "KeyBy: the key type needs a Serializer (keys are hashed to key groups and "
+                  "stored with state by their bytes): add SLUICE_SERIALIZABLE(...) for it");
     auto key = key_;
-    auto hash = std::make_shared<std::function<uint64_t(const T&)>>(
-        [key](const T& t) { return KeyHash<K>()((*key)(t)); });
+    KeyWriter key_writer = [key](const void* record, std::string* out) {
+      Writer w(out);
+      Serializer<K>::Write((*key)(*static_cast<const T*>(record)), w);
+    };
     return DataStream<T>(env_, node_)
-        .template Then<R>(std::move(name), std::move(make), Partitioning::kHash, hash);
+        .template Then<R>(std::move(name), std::move(make), Partitioning::kHash,
+                          std::move(key_writer));
   }
 
   StreamEnvironment* env_;
@@ -380,19 +407,14 @@ int StreamEnvironment::AddNode(StreamNode node) {
     return std::make_unique<internal::Counted<Out>>(next, count);
   };
   if constexpr (IsSerializable<Out>::value) {
-    node.make_channel_writer = [](std::vector<ChannelSink*> channels, Partitioning partitioning,
-                                  const void* key_hash, int max_parallelism,
-                                  int subtask) -> std::unique_ptr<AnyCollector> {
-      return std::make_unique<internal::ChannelWriter<Out>>(
-          std::move(channels), partitioning,
-          static_cast<const std::function<uint64_t(const Out&)>*>(key_hash), max_parallelism,
-          subtask);
+    node.make_edge_writer = [](internal::RecordOutput* out,
+                               const KeyWriter* key) -> std::unique_ptr<AnyCollector> {
+      return std::make_unique<internal::EdgeWriter<Out>>(out, key);
     };
-    node.make_channel_reader = [](AnyCollector* head) {
+    node.make_record_reader = [](AnyCollector* head) {
       auto* typed = static_cast<Collector<Out>*>(head);
-      return std::function<size_t(const char*, size_t)>([typed](const char* data, size_t size) {
-        return internal::ReadRecords<Out>(data, size, typed);
-      });
+      return std::function<void(std::string_view)>(
+          [typed](std::string_view bytes) { internal::ReadRecord<Out>(bytes, typed); });
     };
   }
   graph_->nodes.push_back(std::move(node));

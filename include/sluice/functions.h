@@ -1,16 +1,31 @@
 // User functions with state and timers. A KeyedProcessFunction sees one record
 // at a time, with keyed state and processing-time timers for its key; one
 // instance exists per subtask and is never called concurrently.
+//
+//   class CountPerKey : public sluice::KeyedProcessFunction<std::string, Event, Count> {
+//     void Open(sluice::KeyedContext<std::string>& ctx) override {
+//       count_ = &ctx.GetState(sluice::ValueStateDescriptor<int64_t>("count"));
+//     }
+//     void ProcessElement(const Event& e, sluice::KeyedContext<std::string>& ctx,
+//                         sluice::Collector<Count>& out) override {
+//       count_->update(count_->value().value_or(0) + 1);
+//       ctx.RegisterProcessingTimeTimer(ctx.CurrentProcessingTime() + 1000);
+//     }
+//     void OnTimer(int64_t when, sluice::KeyedContext<std::string>& ctx,
+//                  sluice::Collector<Count>& out) override { ... }
+//     sluice::ValueState<int64_t>* count_ = nullptr;
+//   };
 #ifndef SLUICE_FUNCTIONS_H_
 #define SLUICE_FUNCTIONS_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
-#include <set>
 #include <string>
 #include <utility>
 
 #include "sluice/collector.h"
+#include "sluice/internal/abi.h"
 #include "sluice/runtime.h"
 #include "sluice/state.h"
 
@@ -19,58 +34,40 @@ namespace sluice {
 template <typename K>
 class KeyedContext {
  public:
-  KeyedContext(TaskRuntime* runtime, KeyScope<K>* scope) : runtime_(runtime), scope_(scope) {}
+  KeyedContext(TaskRuntime* runtime, internal::KeyedRuntime* keyed, const K* const* key)
+      : runtime_(runtime), keyed_(keyed), key_(key) {}
 
-  const K& current_key() const { return scope_->current(); }
+  // The key of the record or timer being processed.
+  const K& current_key() const { return **key_; }
   int64_t CurrentProcessingTime() const { return runtime_->NowMs(); }
   int subtask() const { return runtime_->subtask(); }
   TaskRuntime& runtime() { return *runtime_; }
 
-  template <typename V>
-  ValueState<K, V>& GetValueState() {
-    return Own(std::make_unique<ValueState<K, V>>(scope_));
-  }
-  template <typename V>
-  ListState<K, V>& GetListState() {
-    return Own(std::make_unique<ListState<K, V>>(scope_));
-  }
-  template <typename MK, typename MV>
-  MapState<K, MK, MV>& GetMapState() {
-    return Own(std::make_unique<MapState<K, MK, MV>>(scope_));
+  // The handle of a named keyed state (call in Open; the handle stays valid).
+  template <typename Descriptor>
+  typename Descriptor::Handle& GetState(const Descriptor& descriptor) {
+    using Stored = typename Descriptor::Stored;
+    internal::StateTable* table = keyed_->State(
+        std::string(Descriptor::kKind) + ":" + descriptor.name, internal::StateTypeOf<Stored>());
+    auto handle = std::make_shared<typename Descriptor::Handle>(descriptor.Make(table));
+    handles_.push_back(handle);
+    return *handle;
   }
 
   // Calls OnTimer for the current key once processing time reaches `when_ms`.
-  // Registering the same (key, time) twice fires once.
-  void RegisterProcessingTimeTimer(int64_t when_ms);
-  void DeleteProcessingTimeTimer(int64_t when_ms) { timers_.erase({when_ms, current_key()}); }
-
-  // Set by the operator: what to run when a timer fires.
-  std::function<void(int64_t, const K&)> on_timer;
+  // Registering the same (key, time) twice fires once. Timers still pending
+  // when a bounded input ends fire then, in time order.
+  void RegisterProcessingTimeTimer(int64_t when_ms) {
+    keyed_->RegisterProcessingTimeTimer(when_ms);
+  }
+  void DeleteProcessingTimeTimer(int64_t when_ms) { keyed_->DeleteProcessingTimeTimer(when_ms); }
 
  private:
-  template <typename S>
-  S& Own(std::unique_ptr<S> state) {
-    S& ref = *state;
-    states_.push_back(
-        std::shared_ptr<void>(state.release(), [](void* p) { delete static_cast<S*>(p); }));
-    return ref;
-  }
-
   TaskRuntime* runtime_;
-  KeyScope<K>* scope_;
-  std::vector<std::shared_ptr<void>> states_;
-  std::set<std::pair<int64_t, K>> timers_;
+  internal::KeyedRuntime* keyed_;
+  const K* const* key_;  // the operator's pointer to the current key
+  std::deque<std::shared_ptr<void>> handles_;
 };
-
-template <typename K>
-void KeyedContext<K>::RegisterProcessingTimeTimer(int64_t when_ms) {
-  auto entry = std::make_pair(when_ms, current_key());
-  if (!timers_.insert(entry).second) return;
-  runtime_->RegisterTimer(when_ms, [this, entry] {
-    if (timers_.erase(entry) == 0) return;  // deleted meanwhile
-    on_timer(entry.first, entry.second);
-  });
-}
 
 template <typename K, typename In, typename Out>
 class KeyedProcessFunction {
@@ -85,6 +82,9 @@ class KeyedProcessFunction {
   virtual void OnTimer(int64_t timestamp_ms, KeyedContext<K>& ctx, Collector<Out>& out) {
     (void)timestamp_ms, (void)ctx, (void)out;
   }
+  // A bounded input has ended and every pending timer has fired; the last
+  // chance to emit. There is no current key here.
+  virtual void OnEndOfInput(Collector<Out>& out) { (void)out; }
 };
 
 }  // namespace sluice

@@ -16,13 +16,14 @@
 #include <vector>
 
 #include "sluice/datastream.h"
+#include "sluice/internal/abi.h"
 
 namespace sluice {
 
 using JobBuildFunction = void (*)(StreamEnvironment& env, const std::vector<std::string>& args);
 
 struct JobRegistry {
-  int api_version = 1;
+  int api_version = internal::kAbiVersion;
   std::map<std::string, JobBuildFunction> jobs;
 };
 
@@ -41,7 +42,11 @@ struct JobRegistration {
 }  // namespace internal
 }  // namespace sluice
 
-// The entry point the loader looks up.
+// The entry points the loader looks up: the ABI version first (a plain int,
+// readable whatever else changed), then the registry.
+extern "C" __attribute__((visibility("default"), used)) inline int sluice_job_abi_version() {
+  return sluice::internal::kAbiVersion;
+}
 extern "C" __attribute__((visibility("default"), used)) inline const sluice::JobRegistry*
 sluice_job_registry_v1() {
   return &sluice::internal::LibraryJobRegistry();

@@ -70,6 +70,22 @@ class Reader {
 template <typename T, typename Enable = void>
 struct Serializer;  // no definition: not serializable
 
+// Types made serializable with SLUICE_SERIALIZABLE (found by ADL).
+template <typename T>
+concept FieldSerializable = requires(const T& c, T& m, Writer& w, Reader& r) {
+  SluiceSerialize(c, w);
+  SluiceDeserialize(m, r);
+};
+template <FieldSerializable T>
+struct Serializer<T> {
+  static void Write(const T& v, Writer& w) { SluiceSerialize(v, w); }
+  static T Read(Reader& r) {
+    T v{};
+    SluiceDeserialize(v, r);
+    return v;
+  }
+};
+
 template <typename T>
 struct Serializer<T, std::enable_if_t<std::is_arithmetic_v<T> || std::is_enum_v<T>>> {
   static void Write(const T& v, Writer& w) { w.Bytes(&v, sizeof(T)); }
@@ -205,20 +221,20 @@ void ReadFields(Reader& r, F&... fields) {
 }  // namespace sluice::internal
 
 // Makes a default-constructible struct serializable field by field; list
-// every field, in declaration order.
-#define SLUICE_SERIALIZABLE(Type, ...)                      \
-  template <>                                               \
-  struct sluice::Serializer<Type> {                         \
-    static void Write(const Type& v, ::sluice::Writer& w) { \
-      const auto& [__VA_ARGS__] = v;                        \
-      ::sluice::internal::WriteFields(w, __VA_ARGS__);      \
-    }                                                       \
-    static Type Read(::sluice::Reader& r) {                 \
-      Type v{};                                             \
-      auto& [__VA_ARGS__] = v;                              \
-      ::sluice::internal::ReadFields(r, __VA_ARGS__);       \
-      return v;                                             \
-    }                                                       \
-  }
+// every field, in declaration order. Use it in the struct's own namespace
+// (anonymous ones included): it defines two functions there that
+// Serializer<T> finds by argument-dependent lookup.
+#define SLUICE_SERIALIZABLE(Type, ...)                                               \
+  [[maybe_unused]] inline void SluiceSerialize(const Type& sluice_record_,           \
+                                               ::sluice::Writer& sluice_writer_) {   \
+    const auto& [__VA_ARGS__] = sluice_record_;                                      \
+    ::sluice::internal::WriteFields(sluice_writer_, __VA_ARGS__);                    \
+  }                                                                                  \
+  [[maybe_unused]] inline void SluiceDeserialize(Type& sluice_record_,               \
+                                                 ::sluice::Reader& sluice_reader_) { \
+    auto& [__VA_ARGS__] = sluice_record_;                                            \
+    ::sluice::internal::ReadFields(sluice_reader_, __VA_ARGS__);                     \
+  }                                                                                  \
+  static_assert(true, "SLUICE_SERIALIZABLE ends with a semicolon")
 
 #endif  // SLUICE_SERIALIZATION_H_

@@ -6,6 +6,7 @@
 #include "sluice/datastream.h"
 #include "sluice/functions.h"
 #include "sluice/job.h"
+#include "sluice/parameter_tool.h"
 #include "sluice/serialization.h"
 #include "sluice/state.h"
 

@@ -1,5 +1,6 @@
 // Records as text for print and text-file sinks: anything with operator<<,
-// plus pairs, tuples, vectors and optionals.
+// plus pairs, tuples, vectors and optionals. Any other type is a compile-time
+// error at Print()/WriteAsText() unless they are given a formatter.
 #ifndef SLUICE_TEXT_H_
 #define SLUICE_TEXT_H_
 
@@ -27,11 +28,10 @@ namespace internal {
 template <typename T>
 struct TextOf {
   static void Write(std::ostream& os, const T& v) {
-    if constexpr (IsStreamable<T>::value) {
-      os << v;
-    } else {
-      os << "<unprintable>";
-    }
+    static_assert(IsStreamable<T>::value,
+                  "Print/WriteAsText: the record type has no operator<<; define one, or pass a "
+                  "formatter: Print([](const T& r) { return std::string(...); })");
+    os << v;
   }
 };
 template <typename A, typename B>

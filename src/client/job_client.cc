@@ -34,7 +34,8 @@ std::string Describe(const v1::JobStatus& job) {
 absl::StatusOr<v1::JobSubmission> Prepare(const JobCommand& command, std::string* bytes) {
   auto library = engine::JobLibrary::Load(command.library);
   if (!library.ok()) return library.status();
-  auto graph = (*library)->Build(command.job, command.args, command.parallelism);
+  auto graph =
+      (*library)->Build(command.job, command.args, command.parallelism, command.max_parallelism);
   if (!graph.ok()) return graph.status();
   std::ifstream in(command.library, std::ios::binary);
   bytes->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -43,6 +44,7 @@ absl::StatusOr<v1::JobSubmission> Prepare(const JobCommand& command, std::string
   submission.set_job_name(command.job);
   for (const auto& arg : command.args) submission.add_args(arg);
   submission.set_parallelism(command.parallelism);
+  submission.set_max_parallelism(command.max_parallelism);
   submission.set_library_sha256(Sha256::Of(*bytes));
   submission.set_library_size(static_cast<int64_t>(bytes->size()));
   submission.set_tenant(command.tenant);

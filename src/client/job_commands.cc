@@ -15,7 +15,8 @@ absl::StatusOr<JobGraph> BuildGraph(const JobCommand& command) {
   // The library stays loaded for the life of the process (see JobLibrary).
   static std::vector<std::unique_ptr<engine::JobLibrary>> loaded;
   loaded.push_back(std::move(*library));
-  return loaded.back()->Build(command.job, command.args, command.parallelism);
+  return loaded.back()->Build(command.job, command.args, command.parallelism,
+                              command.max_parallelism);
 }
 
 std::atomic<engine::LocalJob*> running_job{nullptr};
@@ -47,6 +48,7 @@ int RunLocal(const JobCommand& command, std::ostream& out, std::ostream& err) {
   engine::LocalJobOptions options;
   options.print_out = &out;
   options.buffer_timeout = command.buffer_timeout;
+  options.segment_size = command.segment_size;
   auto job = engine::LocalJob::Start(*std::move(graph), options);
   if (!job.ok()) {
     err << "sluice: " << job.status().message() << "\n";

@@ -1,7 +1,10 @@
-// Where a subtask's input arrives: one bounded queue of record buffers per
-// incoming channel, consumed in arrival order by the subtask thread. A
-// producer writing into a full channel blocks (backpressure), so memory stays
-// bounded at channels x buffers-per-channel x buffer size.
+// Where a subtask's input arrives: one bounded queue of buffers per incoming
+// channel, consumed by the subtask's thread. A producer writing into a full
+// channel blocks (backpressure), so memory stays bounded at channels x
+// buffers-per-channel x segment size. The consumer takes buffers from the
+// channels in turn, and can block single channels — a channel that delivered
+// a checkpoint barrier waits while the others catch up — and put back the
+// unread rest of a buffer.
 #ifndef SLUICE_ENGINE_INPUT_GATE_H_
 #define SLUICE_ENGINE_INPUT_GATE_H_
 
@@ -14,24 +17,22 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "sluice/runtime.h"
+#include "engine/channel.h"
 
 namespace sluice::engine {
 
-// Thrown out of blocking calls once the job is being cancelled.
-struct TaskCancelled {};
-
 class InputGate {
  public:
-  struct Event {
+  struct Delivery {
     int channel = 0;
     std::string buffer;
     bool end_of_partition = false;
   };
 
-  InputGate(int buffers_per_channel, const std::atomic<bool>* cancelled);
+  InputGate(int buffers_per_channel, size_t segment_size, const std::atomic<bool>* cancelled);
   ~InputGate();
 
   // A new input channel; the gate owns it.
@@ -39,12 +40,21 @@ class InputGate {
   // Called on the consumer's thread each time a data buffer of `channel` has
   // been taken (a remote channel returns a credit to its sender).
   void OnConsumed(int channel, std::function<void()> consumed);
-  int channels() const { return static_cast<int>(in_flight_.size()); }
+  int channels() const { return static_cast<int>(sinks_.size()); }
 
-  // The next buffer or end-of-partition, or nullopt at `deadline`.
-  std::optional<Event> Next(absl::Time deadline);
+  // The next buffer or end of partition of an unblocked channel, or nullopt
+  // at `deadline` or once the job is cancelled.
+  std::optional<Delivery> Next(absl::Time deadline);
+  // Holds back `channel`'s buffers until Unblock.
+  void Block(int channel);
+  void Unblock(int channel);
+  // Puts the unread rest of a buffer taken from `channel` back in front.
+  void PushFront(int channel, std::string rest);
   // Wakes blocked producers and the consumer (after cancellation).
   void Wake();
+  // Makes the consumer's current or next Next() return at once (work was
+  // posted to its thread).
+  void Interrupt();
 
   // For metrics and tests: buffers queued now, and one channel's share of
   // its buffers in use.
@@ -52,19 +62,33 @@ class InputGate {
   double Usage(int channel) const;
 
  private:
-  class Channel;
-  void Push(int channel, std::string buffer, bool end);
+  class Sink;
+  struct Item {
+    std::string buffer;
+    bool end = false;
+    bool counted = true;  // took one of the channel's buffers (not a put-back rest)
+  };
+  struct Queue {
+    std::deque<Item> items;
+    int in_flight = 0;
+    bool blocked = false;
+    bool listed = false;  // in ready_
+    std::function<void()> consumed;
+  };
+  absl::Status Push(int channel, std::string buffer, bool end);
+  void MarkReady(int channel) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `callback` without the lock (it may take other locks).
+  void CallUnlocked(const std::function<void()>& callback) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  static constexpr size_t kMergeBytes = 32 << 10;  // the writers' buffer size
   const int capacity_;
+  const size_t segment_size_;
   const std::atomic<bool>* cancelled_;
-  std::vector<std::unique_ptr<Channel>> channels_;
+  std::vector<std::unique_ptr<Sink>> sinks_;
   mutable absl::Mutex mu_;
-  std::deque<Event> queue_ ABSL_GUARDED_BY(mu_);
-  std::vector<int> in_flight_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::function<void()>> consumed_ ABSL_GUARDED_BY(mu_);
-  // Per channel, its newest data buffer still in the queue (or null).
-  std::vector<Event*> last_queued_ ABSL_GUARDED_BY(mu_);
+  std::vector<Queue> queues_ ABSL_GUARDED_BY(mu_);
+  std::deque<int> ready_ ABSL_GUARDED_BY(mu_);  // channels with buffers, in turn
+  int queued_ ABSL_GUARDED_BY(mu_) = 0;
+  bool interrupted_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace sluice::engine

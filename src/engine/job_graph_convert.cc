@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "engine/key_groups.h"
 
 namespace sluice::engine {
 namespace {
@@ -57,6 +58,7 @@ v1::JobGraph ToProto(const JobGraph& graph) {
     for (int in : n.inputs) node->add_inputs(in);
     node->set_partitioning(PartitioningName(n.partitioning));
     node->set_output_type(n.output_type);
+    node->set_max_parallelism(n.max_parallelism);
   }
   for (const auto& v : graph.vertices) {
     auto* vertex = out.add_vertices();
@@ -82,8 +84,10 @@ absl::StatusOr<JobGraph> FromProto(const v1::JobGraph& proto) {
   graph.name = proto.name();
   graph.default_parallelism = proto.default_parallelism();
   graph.max_parallelism = proto.max_parallelism();
-  if (graph.max_parallelism < 1) {
-    return Invalid(absl::StrCat("max parallelism ", graph.max_parallelism, " is below 1"));
+  if (graph.max_parallelism != -1 &&
+      (graph.max_parallelism < 1 || graph.max_parallelism > kMaxMaxParallelism)) {
+    return Invalid(absl::StrCat("max parallelism ", graph.max_parallelism, " is not in 1..",
+                                kMaxMaxParallelism, " (or -1)"));
   }
   const int nodes = proto.nodes_size();
   auto valid_node = [nodes](int id) { return id >= 0 && id < nodes; };
@@ -100,6 +104,14 @@ absl::StatusOr<JobGraph> FromProto(const v1::JobGraph& proto) {
     node.parallelism = n.parallelism();
     node.partitioning = *partitioning;
     node.output_type = n.output_type();
+    node.max_parallelism = n.max_parallelism();
+    if (node.max_parallelism < 1 || node.max_parallelism > kMaxMaxParallelism ||
+        node.parallelism < 1 || node.parallelism > node.max_parallelism) {
+      return Invalid(
+          absl::StrCat("node ", i, " ('", n.name(), "') has parallelism ", node.parallelism,
+                       " and max parallelism ", node.max_parallelism,
+                       "; it needs 1 <= parallelism <= max parallelism <= ", kMaxMaxParallelism));
+    }
     for (int in : n.inputs()) {
       if (!valid_node(in) || in >= i) return Invalid(absl::StrCat("input ", in, " of node ", i));
       node.inputs.push_back(in);
@@ -108,14 +120,16 @@ absl::StatusOr<JobGraph> FromProto(const v1::JobGraph& proto) {
   }
   for (const auto& v : proto.vertices()) {
     JobVertex vertex{v.id(), {}, v.parallelism(), v.name()};
-    if (vertex.parallelism < 1 || vertex.parallelism > graph.max_parallelism) {
-      return Invalid(absl::StrCat("vertex ", v.id(), " ('", v.name(), "') has parallelism ",
-                                  vertex.parallelism, "; it must be between 1 and the max ",
-                                  "parallelism ", graph.max_parallelism));
-    }
     for (int n : v.chain()) {
       if (!valid_node(n)) return Invalid(absl::StrCat("chain of vertex ", v.id()));
       vertex.chain.push_back(n);
+    }
+    const int limit = vertex.chain.empty() ? kMaxMaxParallelism
+                                           : graph.nodes[vertex.chain.front()].max_parallelism;
+    if (vertex.parallelism < 1 || vertex.parallelism > limit) {
+      return Invalid(absl::StrCat("vertex ", v.id(), " ('", v.name(), "') has parallelism ",
+                                  vertex.parallelism, "; it must be between 1 and the max ",
+                                  "parallelism ", limit));
     }
     graph.vertices.push_back(std::move(vertex));
   }

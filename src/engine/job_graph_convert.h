@@ -3,7 +3,7 @@
 #define SLUICE_ENGINE_JOB_GRAPH_CONVERT_H_
 
 #include "absl/status/statusor.h"
-#include "sluice/graph.h"
+#include "sluice/internal/graph.h"
 #include "sluice/v1/jobgraph.pb.h"
 
 namespace sluice::engine {

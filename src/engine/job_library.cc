@@ -17,17 +17,26 @@ absl::StatusOr<std::unique_ptr<JobLibrary>> JobLibrary::Load(const std::string& 
                                                    "': ", why != nullptr ? why : "unknown error"));
   }
   using Entry = const JobRegistry* (*)();
+  using Version = int (*)();
   auto entry = reinterpret_cast<Entry>(dlsym(handle, "sluice_job_registry_v1"));
   if (entry == nullptr) {
     dlclose(handle);
     return absl::InvalidArgumentError(absl::StrCat(
         "'", path, "' is not a Sluice job library: it registers no jobs (use SLUICE_JOB)"));
   }
-  const JobRegistry* registry = entry();
-  if (registry == nullptr || registry->api_version != 1) {
+  // Libraries from before the runtime left the job API have no version entry: ABI 1.
+  auto version = reinterpret_cast<Version>(dlsym(handle, "sluice_job_abi_version"));
+  const int abi = version == nullptr ? 1 : version();
+  if (abi != internal::kAbiVersion) {
     dlclose(handle);
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", path, "' was built for another Sluice job API version"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", path, "' was built for Sluice job ABI version ", abi, ", but this runtime runs ABI ",
+        "version ", internal::kAbiVersion, ": rebuild it against this Sluice SDK"));
+  }
+  const JobRegistry* registry = entry();
+  if (registry == nullptr) {
+    dlclose(handle);
+    return absl::InvalidArgumentError(absl::StrCat("'", path, "' returned no job registry"));
   }
   return std::unique_ptr<JobLibrary>(new JobLibrary(path, handle, registry));
 }
@@ -39,8 +48,8 @@ std::vector<std::string> JobLibrary::jobs() const {
 }
 
 absl::StatusOr<JobGraph> JobLibrary::Build(const std::string& job,
-                                           const std::vector<std::string>& args,
-                                           int parallelism) const {
+                                           const std::vector<std::string>& args, int parallelism,
+                                           int max_parallelism) const {
   auto it = registry_->jobs.find(job);
   if (it == registry_->jobs.end()) {
     return absl::NotFoundError(absl::StrCat("'", path_, "' has no job named '", job,
@@ -49,6 +58,8 @@ absl::StatusOr<JobGraph> JobLibrary::Build(const std::string& job,
   try {
     StreamEnvironment env(job);
     if (parallelism > 0) env.SetParallelism(parallelism);
+    // As in Flink: the configuration's value is the default the job's code may override.
+    if (max_parallelism > 0) env.SetMaxParallelism(max_parallelism);
     it->second(env, args);
     return env.Build();
   } catch (const GraphError& e) {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "sluice/graph.h"
+#include "sluice/internal/graph.h"
 #include "sluice/job.h"
 
 namespace sluice::engine {
@@ -22,9 +22,10 @@ class JobLibrary {
   const std::string& path() const { return path_; }
   std::vector<std::string> jobs() const;
   // Runs the build function of `job` with `args` and finalizes the graph
-  // (`parallelism` > 0 overrides the default parallelism).
+  // (`parallelism` > 0 overrides the default parallelism, `max_parallelism`
+  // > 0 is pipeline.max-parallelism: the default the build function may override).
   absl::StatusOr<JobGraph> Build(const std::string& job, const std::vector<std::string>& args,
-                                 int parallelism = 0) const;
+                                 int parallelism = 0, int max_parallelism = 0) const;
 
  private:
   JobLibrary(std::string path, void* handle, const JobRegistry* registry)

@@ -53,7 +53,9 @@ LocalJob::LocalJob(JobGraph graph, LocalJobOptions options)
     : graph_(std::move(graph)), options_(options) {
   context_.buffer_timeout = options.buffer_timeout;
   context_.buffers_per_channel = options.buffers_per_channel;
+  context_.segment_size = options.segment_size;
   context_.print_out = options.print_out;
+  context_.on_event = options.on_event;
   context_.on_failure = [this](const std::string& message) { OnFailure(message); };
 }
 
@@ -138,6 +140,14 @@ void LocalJob::Connect(Placement* placement) {
     }
     for (size_t u = 0; u < up.size(); ++u) {
       if (up[u]) up[u]->AddOutput(edge, std::move(outputs[u]));
+    }
+  }
+}
+
+void LocalJob::InjectAtSources(const ChannelEvent& event) {
+  for (auto& subtasks : tasks_) {
+    for (auto& task : subtasks) {
+      if (task) task->InjectEvent(event);
     }
   }
 }

@@ -18,7 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/task.h"
-#include "sluice/graph.h"
+#include "sluice/internal/graph.h"
 
 namespace sluice::engine {
 
@@ -50,6 +50,7 @@ class Placement {
 struct LocalJobOptions {
   absl::Duration buffer_timeout = absl::Milliseconds(100);  // execution.buffer-timeout
   int buffers_per_channel = 2;
+  size_t segment_size = 32 << 10;  // taskmanager.memory.segment-size
   std::ostream* print_out = &std::cout;
   // Null: every subtask runs here.
   Placement* placement = nullptr;
@@ -58,6 +59,8 @@ struct LocalJobOptions {
       on_task_end;
   // Start() only prepares; Run() starts the threads.
   bool paused = false;
+  // Each in-band event a local task passes on or consumes (JobContext::on_event).
+  std::function<void(int vertex, int subtask, const ChannelEvent& event)> on_event;
 };
 
 class LocalJob {
@@ -70,6 +73,8 @@ class LocalJob {
   // Starts the threads of a job started paused.
   void Run();
   void Cancel();
+  // Every local source sends `event` downstream, behind its records so far.
+  void InjectAtSources(const ChannelEvent& event);
   JobResult Wait();
   // The result if the job ended within `timeout`.
   std::optional<JobResult> WaitFor(absl::Duration timeout);

@@ -48,7 +48,7 @@ Task::Task(const JobGraph& graph, const JobVertex& vertex, int subtask, JobConte
       subtask_(subtask),
       job_(job),
       name_(absl::StrCat(vertex.name, " (", subtask + 1, "/", vertex.parallelism, ")")),
-      gate_(job->buffers_per_channel, &job->cancelled),
+      gate_(job->buffers_per_channel, job->segment_size, &job->cancelled),
       line_buffer_(std::make_unique<LineBuffer>(job)),
       out_(std::make_unique<std::ostream>(line_buffer_.get())),
       chained_(std::make_unique<std::atomic<uint64_t>[]>(vertex.chain.size())) {}
@@ -61,14 +61,15 @@ namespace {
 class MeteredSink final : public ChannelSink {
  public:
   MeteredSink(ChannelSink* sink, TaskStats* stats) : sink_(sink), stats_(stats) {}
-  void Write(std::string buffer) override {
+  absl::Status Write(std::string buffer) override {
     stats_->bytes_out.fetch_add(buffer.size(), std::memory_order_relaxed);
     absl::Time start = absl::Now();
-    sink_->Write(std::move(buffer));
+    absl::Status status = sink_->Write(std::move(buffer));
     stats_->backpressured_ns.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - start),
                                        std::memory_order_relaxed);
+    return status;
   }
-  void Close() override { sink_->Close(); }
+  absl::Status Close() override { return sink_->Close(); }
   double usage() const override { return sink_->usage(); }
 
  private:
@@ -88,7 +89,7 @@ void Task::AddOutput(const JobEdge& edge, std::vector<ChannelSink*> channels) {
 
 uint64_t Task::records_out() const {
   uint64_t total = 0;
-  for (const AnyCollector* writer : writers_) total += writer->records_out();
+  for (const auto& writer : writers_) total += writer->records_out();
   return total;
 }
 
@@ -122,8 +123,42 @@ void Task::AddInput(const JobEdge& edge, int first_channel, int count) {
 
 int64_t Task::NowMs() const { return absl::ToUnixMillis(absl::Now()); }
 
-void Task::RegisterTimer(int64_t when_ms, std::function<void()> fire) {
-  timers_.emplace(when_ms, std::move(fire));
+void Task::Post(std::function<void()> action) {
+  {
+    absl::MutexLock lock(&posted_mu_);
+    posted_.push_back(std::move(action));
+  }
+  has_posted_.store(true, std::memory_order_release);
+  gate_.Interrupt();
+}
+
+void Task::InjectEvent(const ChannelEvent& event) {
+  Post([this, event] {
+    if (source_) Emit(event);
+  });
+}
+
+void Task::RunPosted() {
+  if (!has_posted_.load(std::memory_order_acquire)) return;
+  std::vector<std::function<void()>> actions;
+  {
+    absl::MutexLock lock(&posted_mu_);
+    actions.swap(posted_);
+    has_posted_.store(false, std::memory_order_release);
+  }
+  for (auto& action : actions) action();
+}
+
+void Task::Emit(const ChannelEvent& event) {
+  for (auto& writer : writers_) writer->BroadcastEvent(event);
+  if (job_->on_event) job_->on_event(vertex_.id, subtask_, event);
+}
+
+internal::KeyedRuntime* Task::CreateKeyedRuntime(const StreamNode& node,
+                                                 internal::TimerTarget* target) {
+  KeyGroupRange range = KeyGroupRangeFor(node.max_parallelism, vertex_.parallelism, subtask_);
+  keyed_.push_back(std::make_unique<HeapKeyedStateBackend>(node.max_parallelism, range, target));
+  return keyed_.back().get();
 }
 
 AnyCollector* Task::BuildTail(OperatorContext& ctx) {
@@ -132,15 +167,22 @@ AnyCollector* Task::BuildTail(OperatorContext& ctx) {
     collectors_.push_back(tail.make_operator(ctx, nullptr));
     return collectors_.back().get();
   }
+  std::vector<AnyCollector*> edges;
   for (auto& [edge, channels] : outputs_) {
     const StreamNode& target = graph_.node(edge->target_node);
-    collectors_.push_back(tail.make_channel_writer(
-        channels, edge->partitioning, target.key_hash.get(), graph_.max_parallelism, subtask_));
-    writers_.push_back(collectors_.back().get());
-    if (job_->buffer_timeout == absl::ZeroDuration()) writers_.back()->FlushEveryRecord();
+    RecordWriterOptions options;
+    options.partitioning = edge->partitioning;
+    options.key_groups = target.max_parallelism;
+    options.subtask = subtask_;
+    options.segment_size = job_->segment_size;
+    options.flush_every_record = job_->buffer_timeout == absl::ZeroDuration();
+    writers_.push_back(std::make_unique<RecordWriter>(channels, options));
+    const KeyWriter* key = edge->partitioning == Partitioning::kHash ? &target.key_writer : nullptr;
+    collectors_.push_back(tail.make_edge_writer(writers_.back().get(), key));
+    edges.push_back(collectors_.back().get());
   }
-  if (writers_.size() == 1) return writers_.front();
-  collectors_.push_back(tail.make_fan_out(writers_));
+  if (edges.size() == 1) return edges.front();
+  collectors_.push_back(tail.make_fan_out(edges));
   return collectors_.back().get();
 }
 
@@ -152,6 +194,10 @@ void Task::BuildChain() {
     const StreamNode& node = graph_.node(*it);
     current_operator_ = node.name;
     ctx.name = node.name;
+    ctx.max_parallelism = node.max_parallelism;
+    ctx.keyed_runtime = [this, &node](internal::TimerTarget* target) {
+      return CreateKeyedRuntime(node, target);
+    };
     if (it == vertex_.chain.rbegin()) {
       downstream = BuildTail(ctx);
       if (node.kind == StreamNode::Kind::kSink) continue;
@@ -170,25 +216,27 @@ void Task::BuildChain() {
   head_ = downstream;
   readers_.resize(gate_.channels());
   for (const auto& [edge, range] : inputs_) {
-    auto reader = graph_.node(edge->source_node).make_channel_reader(head_);
+    auto reader = graph_.node(edge->source_node).make_record_reader(head_);
     for (int c = range.first; c < range.first + range.second; ++c) readers_[c] = reader;
   }
+  open_channels_ = gate_.channels();
+  aligner_ = std::make_unique<BarrierAligner>(gate_.channels());
+  watermarks_ = std::make_unique<WatermarkValve>(gate_.channels());
 }
 
 void Task::FireTimers() {
+  if (keyed_.empty()) return;
   const int64_t now = NowMs();
-  while (!timers_.empty() && timers_.begin()->first <= now) {
-    auto fire = std::move(timers_.begin()->second);
-    timers_.erase(timers_.begin());
-    fire();
-  }
+  for (auto& backend : keyed_) backend->FireDueTimers(now);
 }
 
 absl::Time Task::NextWakeUp() const {
   // Idle with empty buffers: sleep until a timer or input (or cancellation).
   absl::Time wake = records_out() != records_at_flush_ ? last_flush_ + job_->buffer_timeout
                                                        : absl::Now() + absl::Seconds(1);
-  if (!timers_.empty()) wake = std::min(wake, absl::FromUnixMillis(timers_.begin()->first));
+  for (const auto& backend : keyed_) {
+    if (auto next = backend->next_timer()) wake = std::min(wake, absl::FromUnixMillis(*next));
+  }
   return wake;
 }
 
@@ -200,41 +248,115 @@ void Task::FlushIfDue() {
     return;
   }
   if (now - last_flush_ < job_->buffer_timeout) return;
-  for (AnyCollector* writer : writers_) writer->Flush();
+  for (auto& writer : writers_) writer->Flush();
   last_flush_ = now;
   records_at_flush_ = written;
 }
 
+bool Task::Healthy() const {
+  if (cancelled()) return false;
+  for (const auto& writer : writers_) {
+    if (!writer->status().ok()) return false;
+  }
+  return true;
+}
+
 void Task::RunSource() {
-  while (!cancelled() && source_->Step()) {
+  bool more = true;
+  while (more && Healthy()) {
+    more = source_->Step();
+    RunPosted();
     FireTimers();
     FlushIfDue();
   }
-  if (cancelled()) throw TaskCancelled{};
+}
+
+void Task::Apply(int channel, const BarrierAligner::Decision& decision) {
+  if (decision.unblock_all) {
+    for (int c = 0; c < gate_.channels(); ++c) gate_.Unblock(c);
+  }
+  if (decision.block_channel) {
+    gate_.Block(channel);
+    channel_blocked_ = true;
+  }
+  if (decision.forward) Emit(*decision.forward);
+}
+
+void Task::OnEvent(int channel, const ChannelEvent& event) {
+  if (event.kind == EventKind::kWatermark) {
+    if (auto advanced = watermarks_->OnWatermark(channel, event.timestamp)) {
+      Emit(ChannelEvent{EventKind::kWatermark, 0, *advanced});
+    }
+    return;
+  }
+  Apply(channel, aligner_->OnEvent(channel, event));
+}
+
+void Task::OnEndOfPartition(int channel) {
+  --open_channels_;
+  Apply(channel, aligner_->OnEndOfPartition(channel));
+  if (auto advanced = watermarks_->OnEndOfPartition(channel)) {
+    Emit(ChannelEvent{EventKind::kWatermark, 0, *advanced});
+  }
+}
+
+void Task::Consume(int channel, std::string buffer) {
+  ElementReader elements(buffer);
+  channel_blocked_ = false;
+  size_t records = 0;
+  while (!channel_blocked_) {
+    ElementReader::Kind kind;
+    std::string_view record;
+    ChannelEvent event;
+    absl::Status status = elements.Next(&kind, &record, &event);
+    if (!status.ok()) {
+      throw std::runtime_error(absl::StrCat("input channel ", channel, ": ", status.message()));
+    }
+    if (kind == ElementReader::Kind::kEnd) break;
+    if (kind == ElementReader::Kind::kRecord) {
+      readers_[channel](record);
+      ++records;
+    } else {
+      OnEvent(channel, event);
+    }
+  }
+  // Blocked at a barrier: what follows it waits in the gate.
+  if (channel_blocked_ && !elements.rest().empty()) {
+    gate_.PushFront(channel, std::string(elements.rest()));
+  }
+  stats_.records_in.fetch_add(records, std::memory_order_relaxed);
 }
 
 void Task::RunInputs() {
-  int open = gate_.channels();
-  while (open > 0) {
+  while (open_channels_ > 0 && Healthy()) {
     absl::Time waiting = absl::Now();
-    auto event = gate_.Next(NextWakeUp());
+    auto delivery = gate_.Next(NextWakeUp());
     stats_.idle_ns.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - waiting),
                              std::memory_order_relaxed);
-    if (event) {
-      if (event->end_of_partition) {
-        --open;
+    if (delivery) {
+      if (delivery->end_of_partition) {
+        OnEndOfPartition(delivery->channel);
       } else {
-        stats_.bytes_in.fetch_add(event->buffer.size(), std::memory_order_relaxed);
-        size_t records = readers_[event->channel](event->buffer.data(), event->buffer.size());
-        stats_.records_in.fetch_add(records, std::memory_order_relaxed);
+        stats_.bytes_in.fetch_add(delivery->buffer.size(), std::memory_order_relaxed);
+        Consume(delivery->channel, std::move(delivery->buffer));
       }
     }
+    RunPosted();
     FireTimers();
     FlushIfDue();
   }
 }
 
+// The input ended: the chain's operators finish (pending timers fire), then
+// every output channel gets its end of partition.
+void Task::Finish() {
+  if (head_ != nullptr) head_->EndOfInput();
+  for (auto& writer : writers_) writer->Close();
+  out_->flush();
+}
+
 void Task::Run() {
+  bool finished = false;
   try {
     BuildChain();
     last_flush_ = absl::Now();
@@ -245,10 +367,10 @@ void Task::Run() {
     } else {
       RunInputs();
     }
-    if (head_ != nullptr) head_->EndOfInput();
-    out_->flush();
-  } catch (const TaskCancelled&) {
-    cancelled_ = true;  // the job is being cancelled: nothing to report
+    if (Healthy()) {
+      Finish();
+      finished = Healthy();
+    }
   } catch (const UserCodeError& e) {
     error_ = absl::StrCat("operator '", e.op(), "' of ", name_, " failed: ", e.what());
   } catch (const std::exception& e) {
@@ -257,7 +379,22 @@ void Task::Run() {
     error_ = absl::StrCat("operator '", current_operator_, "' of ", name_,
                           " failed with an unknown exception");
   }
+  if (error_.empty() && !finished) ReportOutputs();
   if (!error_.empty()) job_->on_failure(error_);
+}
+
+void Task::ReportOutputs() {
+  for (const auto& writer : writers_) {
+    const absl::Status& status = writer->status();
+    if (status.ok()) continue;
+    if (absl::IsCancelled(status) || cancelled()) {
+      cancelled_ = true;
+    } else {
+      error_ = absl::StrCat("an output of ", name_, " failed: ", status.message());
+    }
+    return;
+  }
+  if (cancelled()) cancelled_ = true;
 }
 
 }  // namespace sluice::engine

@@ -14,9 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "engine/barrier_aligner.h"
+#include "engine/channel.h"
+#include "engine/heap_keyed_state_backend.h"
 #include "engine/input_gate.h"
-#include "sluice/graph.h"
+#include "engine/record_writer.h"
+#include "sluice/internal/graph.h"
 #include "sluice/runtime.h"
 
 namespace sluice::engine {
@@ -26,10 +31,14 @@ struct JobContext {
   std::atomic<bool> cancelled{false};
   absl::Duration buffer_timeout = absl::Milliseconds(100);
   int buffers_per_channel = 2;
+  size_t segment_size = 32 << 10;  // taskmanager.memory.segment-size
   std::ostream* print_out = nullptr;
   std::mutex print_mu;
   // Called once per failing task with "operator (subtask i/n): message".
   std::function<void(const std::string&)> on_failure;
+  // Called on a task's thread for each in-band event it passes on (or, at a
+  // sink, consumes): an aligned barrier, a cancel marker, a new watermark.
+  std::function<void(int vertex, int subtask, const ChannelEvent& event)> on_event;
 };
 
 // What a task did, for metrics; updated by the task thread, read by anyone.
@@ -48,6 +57,11 @@ class Task final : public TaskRuntime {
 
   // Wiring, before Run(): where this task's output goes, per outgoing edge.
   InputGate& gate() { return gate_; }
+  // Runs `action` on the task's thread between two steps (thread-safe).
+  void Post(std::function<void()> action);
+  // A source sends `event` downstream on its thread, behind the records it
+  // emitted so far (a checkpoint barrier, a watermark); other tasks ignore it.
+  void InjectEvent(const ChannelEvent& event);
   void AddOutput(const JobEdge& edge, std::vector<ChannelSink*> channels);
   // Records the reader for input channels [first, first + count) of one edge.
   void AddInput(const JobEdge& edge, int first_channel, int count);
@@ -80,7 +94,6 @@ class Task final : public TaskRuntime {
   int max_parallelism() const override { return graph_.max_parallelism; }
   const std::string& task_name() const override { return name_; }
   int64_t NowMs() const override;
-  void RegisterTimer(int64_t when_ms, std::function<void()> fire) override;
   bool cancelled() const override { return job_->cancelled.load(); }
   std::ostream& out() override { return *out_; }
 
@@ -88,11 +101,24 @@ class Task final : public TaskRuntime {
   class LineBuffer;
   void BuildChain();
   AnyCollector* BuildTail(OperatorContext& ctx);
+  internal::KeyedRuntime* CreateKeyedRuntime(const StreamNode& node, internal::TimerTarget* target);
   void RunSource();
   void RunInputs();
+  // Feeds one buffer's elements to the chain; false once it blocked its channel.
+  void Consume(int channel, std::string buffer);
+  void OnEvent(int channel, const ChannelEvent& event);
+  void OnEndOfPartition(int channel);
+  void Apply(int channel, const BarrierAligner::Decision& decision);
+  void Emit(const ChannelEvent& event);
+  void RunPosted();
   void FireTimers();
   absl::Time NextWakeUp() const;
   void FlushIfDue();
+  // False once the job is cancelled or an output failed.
+  bool Healthy() const;
+  void Finish();
+  // After the loop: a cancelled or failed output decides how the task ended.
+  void ReportOutputs();
 
   const JobGraph& graph_;
   const JobVertex& vertex_;
@@ -104,10 +130,17 @@ class Task final : public TaskRuntime {
   std::vector<std::pair<const JobEdge*, std::pair<int, int>>> inputs_;
   std::vector<std::unique_ptr<AnyCollector>> collectors_;  // tail first
   AnyCollector* head_ = nullptr;  // first operator after the source, or the chain's head
-  std::vector<AnyCollector*> writers_;
+  std::vector<std::unique_ptr<RecordWriter>> writers_;
+  std::vector<std::unique_ptr<HeapKeyedStateBackend>> keyed_;
   std::unique_ptr<SourceRunner> source_;
-  std::vector<std::function<size_t(const char*, size_t)>> readers_;  // per input channel
-  std::multimap<int64_t, std::function<void()>> timers_;
+  std::vector<std::function<void(std::string_view)>> readers_;  // per input channel
+  std::unique_ptr<BarrierAligner> aligner_;
+  std::unique_ptr<WatermarkValve> watermarks_;
+  bool channel_blocked_ = false;  // Consume() stopped at a barrier
+  int open_channels_ = 0;
+  absl::Mutex posted_mu_;
+  std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(posted_mu_);
+  std::atomic<bool> has_posted_{false};
   // When the output buffers were last flushed or seen empty, and the records
   // written by then: a buffer waits at most buffer-timeout from its first record.
   absl::Time last_flush_;

@@ -38,7 +38,7 @@ absl::StatusOr<JobGraph> Dispatcher::CheckGraph(const v1::JobSubmission& submiss
   if (!described.ok()) return described.status();
   auto built =
       library.Build(submission.job_name(), {submission.args().begin(), submission.args().end()},
-                    submission.parallelism());
+                    submission.parallelism(), submission.max_parallelism());
   if (!built.ok()) return built.status();
   if (built->Hash() != described->Hash()) {
     return absl::FailedPreconditionError(absl::StrFormat(

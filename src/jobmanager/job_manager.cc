@@ -165,6 +165,7 @@ v1::DeployJobRequest JobManager::DeployRequest(const JobMaster& master,
   request.set_job_name(submission.job_name());
   *request.mutable_args() = submission.args();
   request.set_parallelism(submission.parallelism());
+  request.set_max_parallelism(submission.max_parallelism());
   if (submission.has_buffer_timeout_us()) {
     request.set_buffer_timeout_us(submission.buffer_timeout_us());
   }

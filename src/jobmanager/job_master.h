@@ -18,7 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "jobmanager/slot_pool.h"
-#include "sluice/graph.h"
+#include "sluice/internal/graph.h"
 #include "sluice/v1/jobmanager.pb.h"
 
 namespace sluice {

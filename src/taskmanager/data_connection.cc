@@ -142,7 +142,7 @@ void DataConnection::AwaitOrThrow(const std::function<bool()>& ready,
   };
   // The timeout re-checks `cancelled`, which is set without this lock.
   while (!done()) mu_.AwaitWithTimeout(absl::Condition(&done), absl::Milliseconds(50));
-  if (cancelled != nullptr && cancelled->load()) throw engine::TaskCancelled{};
+  if (cancelled != nullptr && cancelled->load()) throw SendCancelled{};
   if (!broken_.empty()) throw BrokenError(broken_);
 }
 
@@ -206,7 +206,7 @@ void DataConnection::Write(data::FrameType type, uint32_t stream, const std::str
   // A frame written in part leaves the stream unreadable: give it up.
   Break(absl::IsCancelled(status) ? std::string("the receiver stopped reading")
                                   : absl::StrCat("write failed: ", status.message()));
-  if (cancelled != nullptr && cancelled->load()) throw engine::TaskCancelled{};
+  if (cancelled != nullptr && cancelled->load()) throw SendCancelled{};
   ThrowBroken();
 }
 

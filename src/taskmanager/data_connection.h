@@ -29,6 +29,9 @@
 
 namespace sluice {
 
+// Thrown out of a send that gave up because its job is being cancelled.
+struct SendCancelled {};
+
 class DataConnection {
  public:
   // Connects to the data port at `address` and introduces this TaskManager.
@@ -41,7 +44,7 @@ class DataConnection {
   // A new stream for `channel` of `job`; returns its id.
   uint32_t OpenStream(const std::string& job, int channel);
   // Sends with credit, or adds to the pending buffer; blocks while that is
-  // full (backpressure). Throws engine::TaskCancelled once `cancelled` is
+  // full (backpressure). Throws SendCancelled once `cancelled` is
   // set, std::runtime_error if the connection broke.
   void Send(uint32_t stream, std::string buffer, const std::atomic<bool>* cancelled);
   // End of partition, after everything pending.

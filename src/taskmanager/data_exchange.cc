@@ -11,7 +11,7 @@ namespace sluice {
 
 // The ChannelSink of a remote channel. It connects on first use, which is
 // after every TaskManager of the job has wired its inputs.
-class RemoteChannel final : public ChannelSink {
+class RemoteChannel final : public engine::ChannelSink {
  public:
   RemoteChannel(DataExchange* exchange, std::string job, std::string address, int channel,
                 const std::atomic<bool>* cancelled)
@@ -23,10 +23,12 @@ class RemoteChannel final : public ChannelSink {
   ~RemoteChannel() override {
     if (connection_) connection_->CloseStream(stream_);
   }
-  void Write(std::string buffer) override {
-    Connection()->Send(stream_, std::move(buffer), cancelled_);
+  absl::Status Write(std::string buffer) override {
+    return Guarded([&] { Connection()->Send(stream_, std::move(buffer), cancelled_); });
   }
-  void Close() override { Connection()->End(stream_, cancelled_); }
+  absl::Status Close() override {
+    return Guarded([&] { Connection()->End(stream_, cancelled_); });
+  }
   // Buffers sent but not yet consumed downstream: the credits not returned.
   double usage() const override {  // on the metrics thread
     DataConnection* connection = connected_.load(std::memory_order_acquire);
@@ -37,6 +39,19 @@ class RemoteChannel final : public ChannelSink {
   }
 
  private:
+  // The connection's failures as a status for the task: never an exception
+  // through the operators that emitted the records.
+  template <typename F>
+  absl::Status Guarded(F&& send) {
+    try {
+      send();
+      return absl::OkStatus();
+    } catch (const SendCancelled&) {
+      return absl::CancelledError("the job is being cancelled");
+    } catch (const std::exception& e) {
+      return absl::UnavailableError(e.what());
+    }
+  }
   DataConnection* Connection() {
     if (!connection_) {
       auto connection = exchange_->ConnectionTo(address_);
@@ -66,13 +81,13 @@ class DataExchange::JobPlacement final : public engine::Placement {
     auto it = locations_.find({vertex, subtask});
     return it != locations_.end() && it->second.task_manager_id == exchange_->id();
   }
-  ChannelSink* RemoteOutput(int channel, int vertex, int subtask) override {
+  engine::ChannelSink* RemoteOutput(int channel, int vertex, int subtask) override {
     outputs_.push_back(std::make_unique<RemoteChannel>(
         exchange_, job_, locations_.at({vertex, subtask}).data_address, channel, &cancelled_));
     return outputs_.back().get();
   }
   void RemoteInput(int channel, int vertex, int subtask, engine::InputGate* gate, int gate_channel,
-                   ChannelSink* sink) override {
+                   engine::ChannelSink* sink) override {
     exchange_->AddInbound(
         job_, channel,
         Inbound{gate, gate_channel, sink, locations_.at({vertex, subtask}).task_manager_id});
@@ -156,14 +171,11 @@ void DataExchange::Deliver(const std::string& job, int channel, std::string buff
   if (j == inbound_.end()) return;
   auto c = j->second.find(channel);
   if (c == j->second.end()) return;
-  try {
-    if (end_of_partition) {
-      c->second.sink->Close();
-    } else {
-      c->second.sink->Write(std::move(buffer));
-    }
-  } catch (const engine::TaskCancelled&) {
-    // The receiving job is being cancelled.
+  // A CANCELLED status: the receiving job is being cancelled; nothing to do.
+  if (end_of_partition) {
+    c->second.sink->Close().IgnoreError();
+  } else {
+    c->second.sink->Write(std::move(buffer)).IgnoreError();
   }
 }
 

@@ -74,7 +74,7 @@ class DataExchange final : public DataRouter {
   struct Inbound {
     engine::InputGate* gate = nullptr;
     int gate_channel = 0;
-    ChannelSink* sink = nullptr;
+    engine::ChannelSink* sink = nullptr;
     std::string sender;  // the TaskManager id the channel comes from
   };
   explicit DataExchange(DataExchangeOptions options) : options_(std::move(options)) {}

@@ -97,7 +97,7 @@ absl::StatusOr<int> JobDeployments::Deploy(const v1::DeployJobRequest& request) 
   auto library = Library(request.job_manager_address(), request.library_sha256());
   if (!library.ok()) return library.status();
   auto graph = (*library)->Build(request.job_name(), {request.args().begin(), request.args().end()},
-                                 request.parallelism());
+                                 request.parallelism(), request.max_parallelism());
   if (!graph.ok()) return graph.status();
   if (graph->Hash() != request.graph().hash()) {
     return absl::FailedPreconditionError(absl::StrFormat(
@@ -119,6 +119,7 @@ absl::StatusOr<int> JobDeployments::Deploy(const v1::DeployJobRequest& request) 
                            ? absl::Microseconds(request.buffer_timeout_us())
                            : options_.buffer_timeout;
   run.buffers_per_channel = options_.buffers_per_channel;
+  run.segment_size = options_.segment_size;
   run.placement = deployed->placement.get();
   run.paused = true;
   run.on_task_end = [this, job = request.job_id(), address = request.job_manager_address()](

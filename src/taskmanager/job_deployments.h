@@ -29,6 +29,7 @@ struct DeploymentOptions {
   absl::Duration rpc_timeout = absl::Seconds(10);
   absl::Duration buffer_timeout = absl::Milliseconds(100);
   int buffers_per_channel = 2;
+  size_t segment_size = 32 << 10;  // taskmanager.memory.segment-size
 };
 
 class JobDeployments {

@@ -45,6 +45,8 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
   deployment.rpc_timeout = rpc_timeout;
   deployment.buffer_timeout = config.GetDuration("execution.buffer-timeout");
   deployment.buffers_per_channel = buffers_per_channel;
+  deployment.segment_size =
+      static_cast<size_t>(config.GetMemoryBytes("taskmanager.memory.segment-size"));
   tm->job_masters_ = std::make_unique<JobMasterClient>(rpc_timeout);
   tm->deployments_ =
       std::make_unique<JobDeployments>(deployment, tm->exchange_.get(), tm->job_masters_.get());

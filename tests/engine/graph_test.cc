@@ -84,8 +84,8 @@ TEST(GraphTest, BadGraphsNameTheOperator) {
                 env.Sequence(0, 10)
                     .Map([](int64_t x) { return Opaque{static_cast<int>(x)}; })
                     .Name("MakeOpaque")
-                    .KeyBy([](const Opaque& o) { return o.value; })
-                    .Reduce([](const Opaque& a, const Opaque&) { return a; })
+                    .Rebalance()
+                    .Map([](const Opaque& o) { return o.value; })
                     .Discard();
               }),
               HasSubstr("operator 'MakeOpaque' sends records of type"));

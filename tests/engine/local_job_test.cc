@@ -214,7 +214,7 @@ TEST(LocalJobTest, OperatorMetricsCountWhatEachChainedOperatorReceivedAndEmitted
   ASSERT_TRUE(job.ok());
   ASSERT_TRUE((*job)->WaitFor(absl::Seconds(30)).has_value());
   std::vector<std::vector<uint64_t>> seen;  // per task: in, out of each operator
-  std::set<int> node_ids;                    // the metrics' operator_id: one per operator
+  std::set<int> node_ids;                   // the metrics' operator_id: one per operator
   size_t operators = 0;
   for (const Task* task : (*job)->tasks()) {
     std::vector<uint64_t> counts;
@@ -230,9 +230,9 @@ TEST(LocalJobTest, OperatorMetricsCountWhatEachChainedOperatorReceivedAndEmitted
   EXPECT_EQ(node_ids.size(), operators);
   std::sort(seen.begin(), seen.end());
   // Sequence -> Filter -> Map, then Reduce -> Discard.
-  EXPECT_THAT(seen, ::testing::UnorderedElementsAre(
-                        std::vector<uint64_t>{0, 1000, 1000, 500, 500, 500},
-                        std::vector<uint64_t>{500, 500, 500, 0}));
+  EXPECT_THAT(seen,
+              ::testing::UnorderedElementsAre(std::vector<uint64_t>{0, 1000, 1000, 500, 500, 500},
+                                              std::vector<uint64_t>{500, 500, 500, 0}));
 }
 
 TEST(LocalJobTest, ASinkFunctionsFinishIsCalledOncePerSubtaskAtTheEnd) {
@@ -304,7 +304,9 @@ TEST(LocalJobTest, SocketTextSourceReadsLinesUntilTheServerCloses) {
 
 class ExpiringFlag final : public KeyedProcessFunction<int64_t, int64_t, std::string> {
  public:
-  void Open(KeyedContext<int64_t>& ctx) override { seen_ = &ctx.GetValueState<int64_t>(); }
+  void Open(KeyedContext<int64_t>& ctx) override {
+    seen_ = &ctx.GetState(ValueStateDescriptor<int64_t>("seen"));
+  }
   void ProcessElement(const int64_t& v, KeyedContext<int64_t>& ctx,
                       Collector<std::string>&) override {
     seen_->update(v);
@@ -318,7 +320,7 @@ class ExpiringFlag final : public KeyedProcessFunction<int64_t, int64_t, std::st
   }
 
  private:
-  ValueState<int64_t, int64_t>* seen_ = nullptr;
+  ValueState<int64_t>* seen_ = nullptr;
 };
 
 TEST(LocalJobTest, ProcessingTimeTimersFireForTheirKey) {

@@ -1,8 +1,11 @@
 // Operators one by one, with an in-memory downstream.
-#include "sluice/operators.h"
+#include "sluice/internal/operators.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "engine/heap_keyed_state_backend.h"
+#include "sluice/sluice.h"
 
 namespace sluice::internal {
 namespace {
@@ -17,19 +20,6 @@ class VectorCollector final : public Collector<T> {
   bool ended = false;
 };
 
-class RecordingChannel final : public ChannelSink {
- public:
-  void Write(std::string buffer) override { buffers.push_back(std::move(buffer)); }
-  void Close() override { closed = true; }
-  std::vector<int64_t> Records() const {
-    VectorCollector<int64_t> out;
-    for (const auto& b : buffers) ReadRecords<int64_t>(b.data(), b.size(), &out);
-    return out.items;
-  }
-  std::vector<std::string> buffers;
-  bool closed = false;
-};
-
 TEST(OperatorsTest, MapFilterAndEndOfInputFlowDownstream) {
   VectorCollector<std::string> out;
   auto to_text = [](const int& x) { return std::to_string(x * 10); };
@@ -42,14 +32,23 @@ TEST(OperatorsTest, MapFilterAndEndOfInputFlowDownstream) {
   EXPECT_TRUE(out.ended);
 }
 
-TEST(OperatorsTest, ReduceKeepsARunningValuePerKey) {
+TEST(OperatorsTest, ReduceKeepsARunningValuePerKeyInTheRuntimesState) {
   using P = std::pair<std::string, int>;
   VectorCollector<P> out;
+  std::unique_ptr<engine::HeapKeyedStateBackend> backend;
+  OperatorContext ctx;
+  ctx.name = "Sum";
+  ctx.keyed_runtime = [&backend](TimerTarget* target) {
+    backend =
+        std::make_unique<engine::HeapKeyedStateBackend>(128, engine::KeyGroupRange{0, 127}, target);
+    return backend.get();
+  };
   auto key = [](const P& p) { return p.first; };
   auto add = [](const P& a, const P& b) { return P{a.first, a.second + b.second}; };
-  ReduceOperator<std::string, P, decltype(key), decltype(add)> reduce("Sum", key, add, &out);
+  ReduceOperator<std::string, P, decltype(key), decltype(add)> reduce(ctx, key, add, &out);
   for (const P& p : {P{"a", 1}, P{"b", 5}, P{"a", 2}, P{"a", 3}}) reduce.Collect(P(p));
   EXPECT_EQ(out.items, (std::vector<P>{{"a", 1}, {"b", 5}, {"a", 3}, {"a", 6}}));
+  EXPECT_EQ(backend->size("reducing:reduce"), 2u) << "one value per key, held by the runtime";
 }
 
 TEST(OperatorsTest, UserExceptionsCarryTheOperatorName) {
@@ -65,34 +64,25 @@ TEST(OperatorsTest, UserExceptionsCarryTheOperatorName) {
   }
 }
 
-TEST(OperatorsTest, ChannelWriterPartitionsAndFramesRecords) {
-  RecordingChannel a, b, c;
-  std::function<uint64_t(const int64_t&)> hash = [](const int64_t& x) {
-    return static_cast<uint64_t>(x);
+TEST(OperatorsTest, EdgeWriterHandsSerializedRecordsAndKeysToTheRuntime) {
+  struct Recording final : RecordOutput {
+    void Emit(std::string_view record, std::string_view key) override {
+      records.push_back(Deserialize<std::string>(std::string(record)));
+      keys.push_back(Deserialize<int64_t>(std::string(key)));
+    }
+    std::vector<std::string> records;
+    std::vector<int64_t> keys;
+  } runtime;
+  KeyWriter length = [](const void* record, std::string* out) {
+    Writer w(out);
+    Serializer<int64_t>::Write(
+        static_cast<int64_t>(static_cast<const std::string*>(record)->size()), w);
   };
-  ChannelWriter<int64_t> hashed({&a, &b, &c}, Partitioning::kHash, &hash, 6, 0);
-  for (int64_t i = 0; i < 12; ++i) hashed.Collect(int64_t{i});
-  hashed.EndOfInput();
-  // Key group = x % 6, channel = group * 3 / 6.
-  EXPECT_EQ(a.Records(), (std::vector<int64_t>{0, 1, 6, 7}));
-  EXPECT_EQ(b.Records(), (std::vector<int64_t>{2, 3, 8, 9}));
-  EXPECT_EQ(c.Records(), (std::vector<int64_t>{4, 5, 10, 11}));
-  EXPECT_TRUE(a.closed && b.closed && c.closed);
-
-  RecordingChannel x, y;
-  ChannelWriter<int64_t> broadcast({&x, &y}, Partitioning::kBroadcast, nullptr, 6, 0);
-  broadcast.Collect(int64_t{7});
-  broadcast.Flush();
-  EXPECT_EQ(x.Records(), std::vector<int64_t>{7});
-  EXPECT_EQ(y.Records(), std::vector<int64_t>{7});
-}
-
-TEST(OperatorsTest, FullBuffersAreSentBeforeTheFlush) {
-  RecordingChannel channel;
-  ChannelWriter<std::string> writer({&channel}, Partitioning::kForward, nullptr, 1, 0);
-  for (int i = 0; i < 1000; ++i) writer.Collect(std::string(100, 'x'));
-  EXPECT_GE(channel.buffers.size(), 2u) << "100 KB of records do not fit one 32 KiB buffer";
-  for (const auto& buffer : channel.buffers) EXPECT_LE(buffer.size(), kBufferSize + 200);
+  EdgeWriter<std::string> writer(&runtime, &length);
+  writer.Collect(std::string("abc"));
+  writer.Collect(std::string("hello"));
+  EXPECT_EQ(runtime.records, (std::vector<std::string>{"abc", "hello"}));
+  EXPECT_EQ(runtime.keys, (std::vector<int64_t>{3, 5}));
 }
 
 }  // namespace

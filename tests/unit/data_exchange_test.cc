@@ -41,7 +41,7 @@ class DataExchangeTest : public ::testing::Test {
     JobLocations where{{{0, 0}, {"A", a_->address()}}, {{1, 0}, {"B", b_->address()}}};
     receiving_ = b_->PlacementFor(kJob, where);
     sending_ = a_->PlacementFor(kJob, where);
-    ChannelSink* sink = gate_.AddChannel();
+    engine::ChannelSink* sink = gate_.AddChannel();
     receiving_->RemoteInput(kChannel, 0, 0, &gate_, 0, sink);
     out_ = sending_->RemoteOutput(kChannel, 1, 0);
   }
@@ -51,17 +51,17 @@ class DataExchangeTest : public ::testing::Test {
     if (b_) b_->StopReceiving(kJob);
   }
 
-  std::optional<engine::InputGate::Event> Next() {
+  std::optional<engine::InputGate::Delivery> Next() {
     return gate_.Next(absl::Now() + absl::Seconds(10));
   }
 
   std::unique_ptr<DataExchange> a_;
   std::unique_ptr<DataExchange> b_;
   std::atomic<bool> receiver_cancelled_{false};
-  engine::InputGate gate_{2, &receiver_cancelled_};
+  engine::InputGate gate_{2, 32 << 10, &receiver_cancelled_};
   std::unique_ptr<engine::Placement> receiving_;
   std::unique_ptr<engine::Placement> sending_;
-  ChannelSink* out_ = nullptr;
+  engine::ChannelSink* out_ = nullptr;
 };
 
 // A buffer of 20 KiB: two never fit in one 32 KiB frame or gate buffer.
@@ -73,8 +73,9 @@ TEST_F(DataExchangeTest, BuffersArriveInOrderFollowedByEndOfPartition) {
   std::string sent;
   for (int i = 0; i < 2000; ++i) sent += "buffer-" + std::to_string(i) + ";";
   std::thread producer([this] {
-    for (int i = 0; i < 2000; ++i) out_->Write("buffer-" + std::to_string(i) + ";");
-    out_->Close();
+    for (int i = 0; i < 2000; ++i)
+      EXPECT_TRUE(out_->Write("buffer-" + std::to_string(i) + ";").ok());
+    EXPECT_TRUE(out_->Close().ok());
   });
   std::string received;
   while (true) {
@@ -90,42 +91,42 @@ TEST_F(DataExchangeTest, BuffersArriveInOrderFollowedByEndOfPartition) {
 TEST_F(DataExchangeTest, SmallBuffersWithoutCreditAreJoinedIntoOneFrame) {
   // Full buffers, so the small ones cannot join them in the gate either.
   const std::string filler(32 << 10, '.');
-  out_->Write("first" + filler);
-  out_->Write("second" + filler);
+  EXPECT_TRUE(out_->Write("first" + filler).ok());
+  EXPECT_TRUE(out_->Write("second" + filler).ok());
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (gate_.queued() < 2 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
   ASSERT_EQ(gate_.queued(), 2);
   // Both credits are spent: these wait together.
-  out_->Write("a;");
-  out_->Write("b;");
+  EXPECT_TRUE(out_->Write("a;").ok());
+  EXPECT_TRUE(out_->Write("b;").ok());
   EXPECT_EQ(Next()->buffer, "first" + filler);
   EXPECT_EQ(Next()->buffer, "second" + filler);
   EXPECT_EQ(Next()->buffer, "a;b;");
 }
 
 TEST_F(DataExchangeTest, SenderWaitsForCreditUntilTheConsumerTakesABuffer) {
-  out_->Write(Big("first"));
-  out_->Write(Big("second"));
-  out_->Write(Big("third"));  // waits for credit in the pending buffer
-  auto fourth = std::async(std::launch::async, [this] { out_->Write(Big("fourth")); });
+  EXPECT_TRUE(out_->Write(Big("first")).ok());
+  EXPECT_TRUE(out_->Write(Big("second")).ok());
+  EXPECT_TRUE(out_->Write(Big("third")).ok());  // waits for credit in the pending buffer
+  auto fourth = std::async(std::launch::async, [this] { return out_->Write(Big("fourth")); });
   // Two credits per channel and a full pending buffer: the consumer must act.
   EXPECT_EQ(fourth.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
   EXPECT_LE(gate_.queued(), 2);
   ASSERT_EQ(Next()->buffer, Big("first"));
   ASSERT_EQ(fourth.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  fourth.get();
+  EXPECT_TRUE(fourth.get().ok());
   EXPECT_EQ(Next()->buffer, Big("second"));
   EXPECT_EQ(Next()->buffer, Big("third"));
   EXPECT_EQ(Next()->buffer, Big("fourth"));
 }
 
 TEST_F(DataExchangeTest, CancellingTheJobReleasesASenderWaitingForCredit) {
-  for (const char* tag : {"first", "second", "third"}) out_->Write(Big(tag));
-  auto fourth = std::async(std::launch::async, [this] { out_->Write(Big("fourth")); });
+  for (const char* tag : {"first", "second", "third"}) EXPECT_TRUE(out_->Write(Big(tag)).ok());
+  auto fourth = std::async(std::launch::async, [this] { return out_->Write(Big("fourth")); });
   EXPECT_EQ(fourth.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
   sending_->Cancel();
   ASSERT_EQ(fourth.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  EXPECT_THROW(fourth.get(), engine::TaskCancelled);
+  EXPECT_TRUE(absl::IsCancelled(fourth.get()));
 }
 
 TEST_F(DataExchangeTest, CancellingOneJobLeavesTheSharedConnectionToOthers) {
@@ -135,21 +136,21 @@ TEST_F(DataExchangeTest, CancellingOneJobLeavesTheSharedConnectionToOthers) {
   auto other_receiving = b_->PlacementFor(kOther, where);
   auto other_sending = a_->PlacementFor(kOther, where);
   std::atomic<bool> other_cancelled{false};
-  engine::InputGate other_gate(2, &other_cancelled);
+  engine::InputGate other_gate(2, 32 << 10, &other_cancelled);
   other_receiving->RemoteInput(kChannel, 0, 0, &other_gate, 0, other_gate.AddChannel());
-  ChannelSink* other_out = other_sending->RemoteOutput(kChannel, 1, 0);
+  engine::ChannelSink* other_out = other_sending->RemoteOutput(kChannel, 1, 0);
 
-  for (const char* tag : {"first", "second", "third"}) out_->Write(Big(tag));
-  auto blocked = std::async(std::launch::async, [this] { out_->Write(Big("fourth")); });
+  for (const char* tag : {"first", "second", "third"}) EXPECT_TRUE(out_->Write(Big(tag)).ok());
+  auto blocked = std::async(std::launch::async, [this] { return out_->Write(Big("fourth")); });
   EXPECT_EQ(blocked.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
   sending_->Cancel();
   ASSERT_EQ(blocked.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  EXPECT_THROW(blocked.get(), engine::TaskCancelled);
+  EXPECT_TRUE(absl::IsCancelled(blocked.get()));
   b_->StopReceiving(kJob);
   sending_.reset();  // the cancelled job's streams close
 
-  other_out->Write("still flowing;");
-  other_out->Close();
+  EXPECT_TRUE(other_out->Write("still flowing;").ok());
+  EXPECT_TRUE(other_out->Close().ok());
   auto event = other_gate.Next(absl::Now() + absl::Seconds(10));
   ASSERT_TRUE(event.has_value());
   EXPECT_EQ(event->buffer, "still flowing;");
@@ -162,18 +163,16 @@ TEST_F(DataExchangeTest, CancellingOneJobLeavesTheSharedConnectionToOthers) {
 
 TEST_F(DataExchangeTest, ALostReceiverFailsTheSenderNamingItsAddress) {
   const std::string address = b_->address();
-  for (const char* tag : {"first", "second", "third"}) out_->Write(Big(tag));
-  auto third = std::async(std::launch::async, [this] { out_->Write(Big("fourth")); });
+  for (const char* tag : {"first", "second", "third"}) EXPECT_TRUE(out_->Write(Big(tag)).ok());
+  auto third = std::async(std::launch::async, [this] { return out_->Write(Big("fourth")); });
   EXPECT_EQ(third.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
   b_->StopReceiving(kJob);
   b_.reset();  // the receiving TaskManager goes away
   ASSERT_EQ(third.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  try {
-    third.get();
-    FAIL() << "the write succeeded";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find(address), std::string::npos) << e.what();
-  }
+  absl::Status status = third.get();
+  ASSERT_FALSE(status.ok()) << "the write succeeded";
+  EXPECT_TRUE(absl::IsUnavailable(status)) << status;
+  EXPECT_NE(std::string(status.message()).find(address), std::string::npos) << status;
 }
 
 TEST_F(DataExchangeTest, ConnectingToNothingIsAClearError) {
@@ -254,8 +253,8 @@ TEST_F(DataExchangeTest, SomethingElseOnTheDataPortIsDroppedAndRealSendersCarryO
   old_version.Frame(data::FrameType::kHello, 99, data::EncodeHello("A"));
   EXPECT_TRUE(old_version.ClosedByPeer());
 
-  out_->Write("still works");
-  out_->Close();
+  EXPECT_TRUE(out_->Write("still works").ok());
+  EXPECT_TRUE(out_->Close().ok());
   EXPECT_EQ(Next()->buffer, "still works");
   EXPECT_TRUE(Next()->end_of_partition);
 }

@@ -185,9 +185,20 @@ std::vector<ConfigOption> BuildOptions() {
           "Where the TaskManager caches job libraries fetched from the JobManager. Empty: "
           "/tmp/sluice-taskmanager-<pid>."),
       Opt("taskmanager.network.buffers-per-channel", T::kInt, "2",
-          "Buffers (32 KiB each) a channel may have in flight: the credits a receiver grants. "
-          "Bounds memory per channel; more buffers absorb bursts.",
+          "Buffers (of taskmanager.memory.segment-size each) a channel may have in flight: the "
+          "credits a receiver grants. Bounds memory per channel; more buffers absorb bursts.",
           1, 1024),
+      Opt("taskmanager.memory.segment-size", T::kMemorySize, "32kb",
+          "Size of the network buffers records are framed into between subtasks (Flink's key). "
+          "The runtime owns the buffers, so job libraries need not be rebuilt when it changes.",
+          4096, 16 * kMiB),
+      Opt("pipeline.max-parallelism", T::kInt, "-1",
+          "Key groups of every keyed operator: the most subtasks its state can be rescaled to. "
+          "-1: per operator, 128 or 1.5 x its parallelism rounded up to a power of two (at most "
+          "32768), as in Flink; an operator's SetMaxParallelism wins. Travels with the job "
+          "(`sluice run -D pipeline.max-parallelism=256`). Changing it makes saved keyed state "
+          "unusable.",
+          -1, 32768),
       Opt("execution.buffer-timeout", T::kDuration, "100 ms",
           "How long a partly filled output buffer may wait before it is sent: lower means less "
           "latency, higher means more throughput. 0 sends every record on its own, at a high cost "

@@ -1,9 +1,11 @@
 // The operators behind the DataStream API, one per transformation. Each is a
 // Collector of its input that calls its downstream Collector directly (that is
-// what chaining is). Channel writers and readers move records between chains
-// as serialized bytes in fixed-size buffers.
-#ifndef SLUICE_OPERATORS_H_
-#define SLUICE_OPERATORS_H_
+// what chaining is), compiled into the job library with the user's types so a
+// chain can be inlined. At a chain's edges they hand serialized records to the
+// runtime (RecordOutput) and reach keyed state and timers through it
+// (KeyedRuntime): see abi.h.
+#ifndef SLUICE_INTERNAL_OPERATORS_H_
+#define SLUICE_INTERNAL_OPERATORS_H_
 
 #include <atomic>
 #include <cstdint>
@@ -13,19 +15,18 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "sluice/collector.h"
 #include "sluice/functions.h"
-#include "sluice/graph.h"
-#include "sluice/key_hash.h"
+#include "sluice/internal/abi.h"
+#include "sluice/internal/graph.h"
 #include "sluice/serialization.h"
 
 namespace sluice::internal {
-
-inline constexpr size_t kBufferSize = 32 * 1024;
 
 template <typename In, typename Out, typename F>
 class MapOperator final : public Collector<In> {
@@ -42,6 +43,41 @@ class MapOperator final : public Collector<In> {
   std::string name_;
   F f_;
   Collector<Out>* out_;
+};
+
+// FlatMap's output type: named, or deduced from f's Collector<R>& parameter.
+struct DeduceOutput {};
+template <typename F, typename = void>
+struct CollectorParameter {};
+template <typename F>
+struct CollectorParameter<F, std::void_t<decltype(&F::operator())>>
+    : CollectorParameter<decltype(&F::operator())> {};
+template <typename C, typename R, typename A, typename Out>
+struct CollectorParameter<R (C::*)(A, Collector<Out>&) const, void> {
+  using type = Out;
+};
+template <typename C, typename R, typename A, typename Out>
+struct CollectorParameter<R (C::*)(A, Collector<Out>&), void> {
+  using type = Out;
+};
+template <typename R, typename A, typename Out>
+struct CollectorParameter<R (*)(A, Collector<Out>&), void> {
+  using type = Out;
+};
+template <typename F>
+concept HasCollectorParameter = requires {
+  typename CollectorParameter<F>::type;
+};
+template <typename R, typename F>
+struct FlatMapOutput {
+  using type = R;
+};
+template <typename F>
+struct FlatMapOutput<DeduceOutput, F> {
+  static_assert(HasCollectorParameter<F>,
+                "FlatMap: cannot tell the output type from the function (a generic lambda?): "
+                "name it, as in FlatMap<OutputType>(f), with f(const In&, Collector<OutputType>&)");
+  using type = typename CollectorParameter<F>::type;
 };
 
 template <typename In, typename Out, typename F>
@@ -78,62 +114,103 @@ class FilterOperator final : public Collector<T> {
   Collector<T>* out_;
 };
 
-// Keeps one running value per key and emits it after every record.
-template <typename K, typename T, typename KeyF, typename ReduceF>
-class ReduceOperator final : public Collector<T> {
+// The key of each record, extracted and serialized for the runtime.
+template <typename K, typename T, typename KeyF>
+class KeyOf {
  public:
-  ReduceOperator(std::string name, KeyF key, ReduceF reduce, Collector<T>* out)
-      : name_(std::move(name)), key_(std::move(key)), reduce_(std::move(reduce)), out_(out) {}
+  explicit KeyOf(KeyF key) : key_(std::move(key)) {}
+  // Extracts the record's key into `key` and makes it the runtime's current key.
+  void Set(const std::string& op, const T& record, K* key, KeyedRuntime* keyed) {
+    *key = CallUser(op, [&]() -> K { return key_(record); });
+    bytes_.clear();
+    Writer w(&bytes_);
+    Serializer<K>::Write(*key, w);
+    keyed->SetCurrentKey(bytes_);
+  }
+
+ private:
+  KeyF key_;
+  std::string bytes_;
+};
+
+// Keeps one running value per key (runtime-owned state "reduce") and emits it
+// after every record.
+template <typename K, typename T, typename KeyF, typename ReduceF>
+class ReduceOperator final : public Collector<T>, public TimerTarget {
+ public:
+  ReduceOperator(const OperatorContext& ctx, KeyF key, ReduceF reduce, Collector<T>* out)
+      : name_(ctx.name),
+        key_(std::move(key)),
+        reduce_(std::move(reduce)),
+        out_(out),
+        keyed_(ctx.keyed_runtime(this)),
+        state_(keyed_->State("reducing:reduce", StateTypeOf<T>())) {}
   using Collector<T>::Collect;
   void Collect(T&& record) override {
-    K k = CallUser(name_, [&]() -> K { return key_(record); });
-    auto it = state_.find(k);
-    if (it == state_.end()) {
-      it = state_.emplace(std::move(k), std::move(record)).first;
+    key_.Set(name_, record, &current_, keyed_);
+    T* value = static_cast<T*>(state_->Get());
+    if (value == nullptr) {
+      value = static_cast<T*>(state_->GetOrCreate());
+      *value = std::move(record);
     } else {
-      it->second = CallUser(name_, [&]() -> T { return reduce_(it->second, record); });
+      *value = CallUser(name_, [&]() -> T { return reduce_(*value, record); });
     }
-    out_->Collect(it->second);
+    out_->Collect(static_cast<const T&>(*value));
   }
   void EndOfInput() override { out_->EndOfInput(); }
+  void OnTimer(int64_t, std::string_view) override {}
 
  private:
   std::string name_;
-  KeyF key_;
+  KeyOf<K, T, KeyF> key_;
   ReduceF reduce_;
   Collector<T>* out_;
-  std::unordered_map<K, T, KeyHasher<K>> state_;
+  KeyedRuntime* keyed_;
+  StateTable* state_;
+  K current_{};
 };
 
 template <typename K, typename In, typename Out, typename KeyF>
-class ProcessOperator final : public Collector<In> {
+class ProcessOperator final : public Collector<In>, public TimerTarget {
  public:
-  ProcessOperator(std::string name, KeyF key, std::unique_ptr<KeyedProcessFunction<K, In, Out>> fn,
-                  TaskRuntime* runtime, Collector<Out>* out)
-      : name_(std::move(name)),
+  ProcessOperator(const OperatorContext& ctx, KeyF key,
+                  std::unique_ptr<KeyedProcessFunction<K, In, Out>> fn, Collector<Out>* out)
+      : name_(ctx.name),
         key_(std::move(key)),
         fn_(std::move(fn)),
-        ctx_(runtime, &scope_),
+        keyed_(ctx.keyed_runtime(this)),
+        ctx_(ctx.runtime, keyed_, &current_),
         out_(out) {
-    ctx_.on_timer = [this](int64_t when, const K& key) {
-      scope_.set(&key);
-      CallUser(name_, [&] { fn_->OnTimer(when, ctx_, *out_); });
-    };
     CallUser(name_, [&] { fn_->Open(ctx_); });
   }
   using Collector<In>::Collect;
   void Collect(In&& record) override {
-    K k = CallUser(name_, [&]() -> K { return key_(record); });
-    scope_.set(&k);
+    key_.Set(name_, record, &record_key_, keyed_);
+    current_ = &record_key_;
     CallUser(name_, [&] { fn_->ProcessElement(record, ctx_, *out_); });
   }
-  void EndOfInput() override { out_->EndOfInput(); }
+  void OnTimer(int64_t when, std::string_view key) override {
+    Reader r(key.data(), key.size());
+    timer_key_ = Serializer<K>::Read(r);
+    current_ = &timer_key_;
+    CallUser(name_, [&] { fn_->OnTimer(when, ctx_, *out_); });
+  }
+  // Pending timers fire before the end of input goes downstream.
+  void EndOfInput() override {
+    keyed_->FireAllTimers();
+    current_ = nullptr;
+    CallUser(name_, [&] { fn_->OnEndOfInput(*out_); });
+    out_->EndOfInput();
+  }
 
  private:
   std::string name_;
-  KeyF key_;
+  KeyOf<K, In, KeyF> key_;
   std::unique_ptr<KeyedProcessFunction<K, In, Out>> fn_;
-  KeyScope<K> scope_;
+  KeyedRuntime* keyed_;
+  K record_key_{};
+  K timer_key_{};
+  const K* current_ = nullptr;
   KeyedContext<K> ctx_;
   Collector<Out>* out_;
 };
@@ -150,8 +227,6 @@ class Counted final : public Collector<T> {
     count_->store(count_->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     next_->Collect(std::move(record));
   }
-  void Flush() override { next_->Flush(); }
-  uint64_t records_out() const override { return next_->records_out(); }
   void EndOfInput() override { next_->EndOfInput(); }
 
  private:
@@ -171,14 +246,6 @@ class FanOut final : public Collector<T> {
     for (size_t i = 0; i + 1 < outputs_.size(); ++i)
       outputs_[i]->Collect(static_cast<const T&>(record));
     outputs_.back()->Collect(std::move(record));
-  }
-  void Flush() override {
-    for (auto* out : outputs_) out->Flush();
-  }
-  uint64_t records_out() const override {
-    uint64_t total = 0;
-    for (auto* out : outputs_) total += out->records_out();
-    return total;
   }
   void EndOfInput() override {
     for (auto* out : outputs_) out->EndOfInput();
@@ -275,101 +342,40 @@ class TextFileSink final : public Collector<T> {
   std::ofstream out_;
 };
 
-// Serializes records into one buffer per channel and sends full buffers (or
-// all, on Flush) downstream; which channel a record goes to depends on the
-// edge's partitioning.
+// The tail of a chain into one outgoing edge: serializes each record (and,
+// into a keyed operator, its key) and hands it to the runtime, which frames,
+// routes and buffers it.
 template <typename T>
-class ChannelWriter final : public Collector<T> {
+class EdgeWriter final : public Collector<T> {
  public:
-  using KeyHashFn = std::function<uint64_t(const T&)>;
-  ChannelWriter(std::vector<ChannelSink*> channels, Partitioning partitioning,
-                const KeyHashFn* key_hash, int max_parallelism, int subtask)
-      : channels_(std::move(channels)),
-        buffers_(channels_.size()),
-        partitioning_(partitioning),
-        key_hash_(key_hash),
-        max_parallelism_(max_parallelism),
-        next_(subtask % static_cast<int>(channels_.size())) {
-    for (auto& b : buffers_) b.reserve(kBufferSize + 256);
-  }
+  EdgeWriter(RecordOutput* out, const KeyWriter* key) : out_(out), key_(key) {}
   using Collector<T>::Collect;
   void Collect(T&& record) override {
-    // Once per record (a broadcast is one record out); only this task's
-    // thread writes, so no locked add on this path.
-    records_.store(records_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    switch (partitioning_) {
-      case Partitioning::kBroadcast:
-        for (size_t c = 0; c < channels_.size(); ++c) Append(c, record);
-        return;
-      case Partitioning::kHash: {
-        uint64_t key_group = (*key_hash_)(record) % static_cast<uint64_t>(max_parallelism_);
-        Append(key_group * channels_.size() / static_cast<uint64_t>(max_parallelism_), record);
-        return;
-      }
-      case Partitioning::kForward:
-      case Partitioning::kDefault:
-        Append(0, record);
-        return;
-      default:  // rebalance, rescale: round robin over the connected channels
-        Append(static_cast<size_t>(next_), record);
-        next_ = (next_ + 1) % static_cast<int>(channels_.size());
+    record_.clear();
+    Writer w(&record_);
+    Serializer<T>::Write(record, w);
+    if (key_ != nullptr) {
+      key_bytes_.clear();
+      (*key_)(&record, &key_bytes_);
     }
+    out_->Emit(record_, key_bytes_);
   }
-  void Flush() override {
-    for (size_t c = 0; c < channels_.size(); ++c) Send(c);
-  }
-  void EndOfInput() override {
-    Flush();
-    for (auto* channel : channels_) channel->Close();
-  }
-  uint64_t records_out() const override { return records_.load(std::memory_order_relaxed); }
-  void FlushEveryRecord() override { flush_every_record_ = true; }
+  void EndOfInput() override {}  // the runtime ends the edge's channels
 
  private:
-  void Append(size_t c, const T& record) {
-    std::string& buffer = buffers_[c];
-    size_t length_at = buffer.size();
-    buffer.append(4, '\0');  // length, filled in below
-    Writer w(&buffer);
-    Serializer<T>::Write(record, w);
-    uint32_t length = static_cast<uint32_t>(buffer.size() - length_at - 4);
-    std::memcpy(buffer.data() + length_at, &length, 4);
-    if (buffer.size() >= kBufferSize || flush_every_record_) Send(c);
-  }
-  void Send(size_t c) {
-    if (buffers_[c].empty()) return;
-    std::string full;
-    full.reserve(kBufferSize + 256);
-    full.swap(buffers_[c]);
-    channels_[c]->Write(std::move(full));
-  }
-
-  bool flush_every_record_ = false;
-  std::vector<ChannelSink*> channels_;
-  std::vector<std::string> buffers_;
-  Partitioning partitioning_;
-  const KeyHashFn* key_hash_;
-  int max_parallelism_;
-  int next_;
-  std::atomic<uint64_t> records_{0};  // read by the metrics collector
+  RecordOutput* out_;
+  const KeyWriter* key_;
+  std::string record_;
+  std::string key_bytes_;
 };
 
-// Feeds the records of one buffer into the head of a chain.
+// Deserializes one record and feeds it into the head of a chain.
 template <typename T>
-size_t ReadRecords(const char* data, size_t size, Collector<T>* head) {
-  const char* end = data + size;
-  size_t records = 0;
-  while (data < end) {
-    ++records;
-    uint32_t length;
-    std::memcpy(&length, data, 4);
-    Reader r(data + 4, length);
-    head->Collect(Serializer<T>::Read(r));
-    data += 4 + length;
-  }
-  return records;
+void ReadRecord(std::string_view bytes, Collector<T>* head) {
+  Reader r(bytes.data(), bytes.size());
+  head->Collect(Serializer<T>::Read(r));
 }
 
 }  // namespace sluice::internal
 
-#endif  // SLUICE_OPERATORS_H_
+#endif  // SLUICE_INTERNAL_OPERATORS_H_

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "sluice/collector.h"
-#include "sluice/graph.h"
+#include "sluice/internal/graph.h"
 
 namespace sluice::internal {
 

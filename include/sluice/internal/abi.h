@@ -1,0 +1,85 @@
+// The interface between a job library and the runtime that runs it. A job
+// library holds only what must be compiled with the user's types (operator
+// templates, serializers, key selectors); everything at a chain's edges —
+// buffers and their format, channels, in-band events, key groups and
+// routing, state storage, timers, metrics — belongs to the runtime and is
+// reached through the classes here. When this interface changes,
+// kAbiVersion changes with it, and the runtime refuses a library built for
+// another version (naming both) instead of crashing in it.
+#ifndef SLUICE_INTERNAL_ABI_H_
+#define SLUICE_INTERNAL_ABI_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sluice::internal {
+
+// Version 1: the runtime compiled into the library (framing, buffer size,
+// routing and heap state in headers). Version 2: the runtime owns them.
+inline constexpr int kAbiVersion = 2;
+
+// One outgoing edge of a task. The library serializes each record (and,
+// into a hash-partitioned edge, its key); the runtime frames it into its
+// buffers, picks the channel (key group → subtask) and sends. Emit never
+// throws and never blocks forever: once the job is cancelled or a channel
+// failed, records are dropped and the task ends after its current step.
+class RecordOutput {
+ public:
+  virtual ~RecordOutput() = default;
+  virtual void Emit(std::string_view record, std::string_view key) = 0;
+};
+
+// Keyed state of one operator instance, stored by the runtime's keyed state
+// backend. Keys and values are handled by the library's serializers; the
+// backend keeps values as objects of the library's types (heap backend),
+// which it creates, copies, destroys and (for snapshots) serializes only
+// through the StateType hooks.
+struct StateType {
+  void* (*create)();  // a default-constructed value
+  void (*destroy)(void* value);
+  void (*write)(const void* value, std::string* out);
+  void* (*read)(std::string_view bytes);  // null if the bytes are malformed
+};
+
+// One named state of the current operator, for the key set by SetCurrentKey.
+class StateTable {
+ public:
+  virtual ~StateTable() = default;
+  // The current key's value, or null.
+  virtual void* Get() = 0;
+  // The current key's value, created default-constructed if absent.
+  virtual void* GetOrCreate() = 0;
+  virtual void Remove() = 0;
+};
+
+// What a keyed operator reaches of the runtime: the current key, its
+// state tables and its timers.
+class KeyedRuntime {
+ public:
+  virtual ~KeyedRuntime() = default;
+  // Sets the key (serialized) that state access and timers refer to.
+  virtual void SetCurrentKey(std::string_view key) = 0;
+  virtual std::string_view current_key() const = 0;
+  // The table of state `name` ("<kind>:<name>"), created on first use.
+  virtual StateTable* State(const std::string& name, const StateType& type) = 0;
+  // Timers for the current key; one per (key, timestamp).
+  virtual void RegisterProcessingTimeTimer(int64_t timestamp_ms) = 0;
+  virtual void DeleteProcessingTimeTimer(int64_t timestamp_ms) = 0;
+  // At the end of a bounded input: fires every pending timer, in time order
+  // (those registered meanwhile are dropped).
+  virtual void FireAllTimers() = 0;
+};
+
+// What the library's keyed operator offers the runtime: a timer for `key`
+// fired (processing time reached it, or the input ended — see
+// KeyedProcessFunction::OnTimer).
+class TimerTarget {
+ public:
+  virtual ~TimerTarget() = default;
+  virtual void OnTimer(int64_t timestamp_ms, std::string_view key) = 0;
+};
+
+}  // namespace sluice::internal
+
+#endif  // SLUICE_INTERNAL_ABI_H_

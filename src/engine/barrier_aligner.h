@@ -1,0 +1,71 @@
+// In-band events at a task with several input channels (Flink's
+// CheckpointBarrierHandler and StatusWatermarkValve), as pure bookkeeping:
+// the task feeds it what arrives and does what it answers.
+//
+// Barriers are aligned: a channel that delivered the barrier of checkpoint n
+// is blocked until every other open channel has delivered it too; then the
+// barrier goes downstream once and all channels are unblocked. A newer
+// barrier gives up an older alignment; a cancel marker ends an alignment
+// and goes downstream once. What the checkpoint means at that point comes
+// with the checkpointing code.
+//
+// The watermark of a task is the minimum of its open channels' watermarks;
+// it goes downstream whenever that minimum advances.
+#ifndef SLUICE_ENGINE_BARRIER_ALIGNER_H_
+#define SLUICE_ENGINE_BARRIER_ALIGNER_H_
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include "engine/channel.h"
+
+namespace sluice::engine {
+
+class BarrierAligner {
+ public:
+  struct Decision {
+    bool block_channel = false;  // hold back the channel the event came from
+    bool unblock_all = false;
+    std::optional<ChannelEvent> forward;  // send downstream
+  };
+
+  explicit BarrierAligner(int channels);
+  // A checkpoint barrier or cancel marker from `channel`.
+  Decision OnEvent(int channel, const ChannelEvent& event);
+  // `channel` ended: it no longer holds up an alignment.
+  Decision OnEndOfPartition(int channel);
+  // The checkpoint being aligned, if any.
+  std::optional<int64_t> aligning() const { return pending_; }
+
+ private:
+  Decision Complete();
+  void Reset();
+
+  std::vector<bool> arrived_;
+  std::vector<bool> ended_;
+  std::optional<int64_t> pending_;
+  int64_t pending_timestamp_ = 0;
+  int64_t last_done_ = 0;  // the newest checkpoint forwarded or cancelled
+};
+
+class WatermarkValve {
+ public:
+  static constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
+  explicit WatermarkValve(int channels);
+  // The task's new watermark, if this advanced it.
+  std::optional<int64_t> OnWatermark(int channel, int64_t timestamp);
+  std::optional<int64_t> OnEndOfPartition(int channel);
+  int64_t current() const { return current_; }
+
+ private:
+  std::optional<int64_t> Advance();
+  std::vector<int64_t> channels_;
+  std::vector<bool> ended_;
+  int64_t current_ = kNone;
+};
+
+}  // namespace sluice::engine
+
+#endif  // SLUICE_ENGINE_BARRIER_ALIGNER_H_

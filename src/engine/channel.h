@@ -1,0 +1,76 @@
+// What travels on a channel between two subtasks, and the sink a producer
+// writes it into. A channel carries buffers of at most the configured
+// segment size (taskmanager.memory.segment-size); a buffer is a sequence of
+// elements, each a record or an in-band event, in the order they were
+// written — so a checkpoint barrier or a watermark stays exactly where it
+// was emitted among the records:
+//
+//   record: u32 length (little endian, < kEventMarker), then the record's bytes
+//   event:  u32 kEventMarker, u8 kind, i64 id, i64 timestamp
+//
+// The end of a channel (end of partition) is not an element: the sink is
+// closed. Buffers concatenate, so a local gate or a remote connection may
+// join small buffers of one channel.
+#ifndef SLUICE_ENGINE_CHANNEL_H_
+#define SLUICE_ENGINE_CHANNEL_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+
+namespace sluice::engine {
+
+enum class EventKind : uint8_t {
+  kCheckpointBarrier = 1,  // id: checkpoint id, timestamp: when it was triggered
+  kCancelCheckpoint = 2,   // id: the checkpoint given up
+  kWatermark = 3,          // timestamp: event time
+};
+const char* EventKindName(EventKind kind);
+
+struct ChannelEvent {
+  EventKind kind = EventKind::kWatermark;
+  int64_t id = 0;
+  int64_t timestamp = 0;
+  bool operator==(const ChannelEvent&) const = default;
+};
+
+inline constexpr uint32_t kEventMarker = 0xffffffffu;
+inline constexpr size_t kEventSize = 4 + 1 + 8 + 8;
+
+void AppendRecord(std::string* buffer, std::string_view record);
+void AppendEvent(std::string* buffer, const ChannelEvent& event);
+
+// Reads the elements of a buffer one by one.
+class ElementReader {
+ public:
+  explicit ElementReader(std::string_view buffer) : rest_(buffer) {}
+  enum class Kind { kRecord, kEvent, kEnd };
+  // The next element: a record's bytes in *record, or an event in *event.
+  // A malformed buffer is an error (the producer is not a Sluice runtime of
+  // this version, or memory was corrupted).
+  absl::Status Next(Kind* kind, std::string_view* record, ChannelEvent* event);
+  // What is left after the last element returned.
+  std::string_view rest() const { return rest_; }
+
+ private:
+  std::string_view rest_;
+};
+
+// One channel as its producer sees it. Write and Close block while the
+// consumer has no room (backpressure) and return CANCELLED once the job is
+// being cancelled, or another error when the channel broke (a lost
+// connection) — never an exception.
+class ChannelSink {
+ public:
+  virtual ~ChannelSink() = default;
+  virtual absl::Status Write(std::string buffer) = 0;
+  virtual absl::Status Close() = 0;  // end of partition
+  // Share of the channel's buffers in use (queued or in flight), 0..1.
+  virtual double usage() const { return 0; }
+};
+
+}  // namespace sluice::engine
+
+#endif  // SLUICE_ENGINE_CHANNEL_H_

@@ -1,0 +1,86 @@
+// The heap keyed state backend (Flink's HeapKeyedStateBackend) of one keyed
+// operator instance: state values live as objects of the job's types in
+// hash maps, one map per state and key group of this subtask's key-group
+// range, and processing-time timers in a set ordered by time (one per key
+// and timestamp). Both can be written out and read back per key group —
+// what snapshots and rescaling are made of.
+//
+// Used by its task's thread only.
+#ifndef SLUICE_ENGINE_HEAP_KEYED_STATE_BACKEND_H_
+#define SLUICE_ENGINE_HEAP_KEYED_STATE_BACKEND_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/key_groups.h"
+#include "sluice/internal/abi.h"
+
+namespace sluice::engine {
+
+class HeapKeyedStateBackend final : public internal::KeyedRuntime {
+ public:
+  HeapKeyedStateBackend(int max_parallelism, KeyGroupRange range, internal::TimerTarget* target);
+  ~HeapKeyedStateBackend() override;
+
+  // KeyedRuntime.
+  void SetCurrentKey(std::string_view key) override;
+  std::string_view current_key() const override { return current_key_; }
+  internal::StateTable* State(const std::string& name, const internal::StateType& type) override;
+  void RegisterProcessingTimeTimer(int64_t timestamp_ms) override;
+  void DeleteProcessingTimeTimer(int64_t timestamp_ms) override;
+  void FireAllTimers() override;
+
+  // Fires the timers due at processing time `now_ms`, in time order.
+  void FireDueTimers(int64_t now_ms);
+  // The earliest pending timer.
+  std::optional<int64_t> next_timer() const;
+
+  // Everything of one key group, serialized (states by name, then timers).
+  // Fails for a key group outside this backend's range.
+  absl::StatusOr<std::string> SnapshotKeyGroup(int key_group) const;
+  // Adds a key group written by SnapshotKeyGroup (of this or another backend
+  // of the same operator); values of a state not yet registered are kept
+  // serialized until State() names it. DATA_LOSS for malformed bytes.
+  absl::Status RestoreKeyGroup(int key_group, std::string_view bytes);
+
+  const KeyGroupRange& key_groups() const { return range_; }
+  int max_parallelism() const { return max_parallelism_; }
+  // Keys with a value in state `name` (for tests and metrics).
+  size_t size(const std::string& name) const;
+
+ private:
+  class Table;
+  struct Timer {
+    int64_t timestamp;
+    int key_group;
+    std::string key;
+    auto operator<=>(const Timer&) const = default;
+  };
+  int index() const { return current_group_ - range_.start; }
+  void Fire(const Timer& timer);
+
+  const int max_parallelism_;
+  const KeyGroupRange range_;
+  internal::TimerTarget* const target_;
+  std::string current_key_;
+  int current_group_ = 0;
+  std::map<std::string, std::unique_ptr<Table>> tables_;
+  // Restored but not yet registered: state name -> (key group, key, value bytes).
+  std::map<std::string, std::vector<std::tuple<int, std::string, std::string>>> pending_;
+  std::set<Timer> timers_;
+};
+
+}  // namespace sluice::engine
+
+#endif  // SLUICE_ENGINE_HEAP_KEYED_STATE_BACKEND_H_

@@ -1,0 +1,81 @@
+#include "engine/record_writer.h"
+
+#include <utility>
+
+#include "engine/key_groups.h"
+
+namespace sluice::engine {
+
+RecordWriter::RecordWriter(std::vector<ChannelSink*> channels, const RecordWriterOptions& options)
+    : channels_(std::move(channels)),
+      buffers_(channels_.size()),
+      options_(options),
+      next_(static_cast<size_t>(options.subtask) % channels_.size()) {
+  for (auto& b : buffers_) b.reserve(options_.segment_size + 256);
+}
+
+size_t RecordWriter::ChannelFor(std::string_view key) {
+  switch (options_.partitioning) {
+    case Partitioning::kHash:
+      return static_cast<size_t>(SubtaskForKeyGroup(options_.key_groups,
+                                                    static_cast<int>(channels_.size()),
+                                                    KeyGroupOf(key, options_.key_groups)));
+    case Partitioning::kForward:
+    case Partitioning::kDefault:
+      return 0;
+    default: {  // rebalance, rescale: round robin over the connected channels
+      size_t c = next_;
+      next_ = next_ + 1 == channels_.size() ? 0 : next_ + 1;
+      return c;
+    }
+  }
+}
+
+void RecordWriter::Emit(std::string_view record, std::string_view key) {
+  // Only the task thread writes the count: no locked add per record.
+  records_.store(records_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  if (!status_.ok()) return;
+  if (options_.partitioning == Partitioning::kBroadcast) {
+    for (size_t c = 0; c < channels_.size(); ++c) Append(c, record);
+    return;
+  }
+  Append(ChannelFor(key), record);
+}
+
+void RecordWriter::Append(size_t channel, std::string_view record) {
+  std::string& buffer = buffers_[channel];
+  AppendRecord(&buffer, record);
+  if (buffer.size() >= options_.segment_size || options_.flush_every_record) Send(channel);
+}
+
+void RecordWriter::BroadcastEvent(const ChannelEvent& event) {
+  for (size_t c = 0; c < channels_.size() && status_.ok(); ++c) {
+    AppendEvent(&buffers_[c], event);
+    Send(c);
+  }
+}
+
+void RecordWriter::Send(size_t channel) {
+  if (buffers_[channel].empty() || !status_.ok()) return;
+  std::string full;
+  full.reserve(options_.segment_size + 256);
+  full.swap(buffers_[channel]);
+  Check(channels_[channel]->Write(std::move(full)));
+}
+
+void RecordWriter::Flush() {
+  for (size_t c = 0; c < channels_.size(); ++c) Send(c);
+}
+
+void RecordWriter::Close() {
+  Flush();
+  for (auto* channel : channels_) {
+    if (status_.ok()) Check(channel->Close());
+  }
+}
+
+void RecordWriter::Check(absl::Status status) {
+  if (!status.ok() && status_.ok()) status_ = std::move(status);
+}
+
+}  // namespace sluice::engine

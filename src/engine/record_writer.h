@@ -1,0 +1,67 @@
+// One outgoing edge of a task (Flink's RecordWriter + ChannelSelector): the
+// job library hands it serialized records; it picks each record's channel
+// by the edge's partitioning (a key's key group for hash edges), frames it
+// into that channel's buffer, and sends a buffer when it is full, on Flush()
+// (buffer timeout) or at once (buffer timeout 0). Events go to every
+// channel, after the records written before them.
+//
+// Used by the task thread only. A failed or cancelled channel does not throw
+// into user code: the writer keeps the first error, drops what follows, and
+// the task ends after its current step.
+#ifndef SLUICE_ENGINE_RECORD_WRITER_H_
+#define SLUICE_ENGINE_RECORD_WRITER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "engine/channel.h"
+#include "sluice/internal/abi.h"
+#include "sluice/internal/graph.h"
+
+namespace sluice::engine {
+
+struct RecordWriterOptions {
+  Partitioning partitioning = Partitioning::kForward;
+  int key_groups = 128;  // the consumer's max parallelism (hash edges)
+  int subtask = 0;       // the producer's, where round robin starts
+  size_t segment_size = 32 << 10;
+  bool flush_every_record = false;  // buffer timeout 0
+};
+
+class RecordWriter final : public internal::RecordOutput {
+ public:
+  RecordWriter(std::vector<ChannelSink*> channels, const RecordWriterOptions& options);
+
+  void Emit(std::string_view record, std::string_view key) override;
+  // Sends `event` on every channel, behind everything written so far.
+  void BroadcastEvent(const ChannelEvent& event);
+  void Flush();
+  // Flushes and ends every channel.
+  void Close();
+
+  // Records emitted so far (a broadcast counts once); read by metrics.
+  uint64_t records_out() const { return records_.load(std::memory_order_relaxed); }
+  // OK, or why records are being dropped (CANCELLED: the job is cancelled).
+  const absl::Status& status() const { return status_; }
+
+ private:
+  size_t ChannelFor(std::string_view key);
+  void Append(size_t channel, std::string_view record);
+  void Send(size_t channel);
+  void Check(absl::Status status);
+
+  std::vector<ChannelSink*> channels_;
+  std::vector<std::string> buffers_;
+  const RecordWriterOptions options_;
+  size_t next_;  // round robin
+  absl::Status status_;
+  std::atomic<uint64_t> records_{0};
+};
+
+}  // namespace sluice::engine
+
+#endif  // SLUICE_ENGINE_RECORD_WRITER_H_
