@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -113,8 +114,8 @@ class LatencyRecorder {
 
  private:
   absl::Mutex mu_;
-  bool recording_ = false;
-  std::vector<int64_t> samples_;
+  bool recording_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<int64_t> samples_ ABSL_GUARDED_BY(mu_);
 };
 
 v1::TaskManagerMessage Register(int i) {

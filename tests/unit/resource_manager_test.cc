@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "prometheus/registry.h"
@@ -90,16 +91,16 @@ class RecordingPeer final : public SessionPeer {
 
  private:
   mutable absl::Mutex mu_;
-  std::string accepted_;
-  uint64_t last_ack_ = 0;
-  std::optional<absl::Status> closed_;
-  std::optional<ClusterOverview> last_overview_;
-  std::vector<SlotGrant> slot_requests_;
-  std::string job_master_address_;
-  std::vector<std::string> freed_;
-  std::map<std::string, absl::Status> declaration_results_;
-  std::vector<SlotManagerEffects::Revocation> revoked_;
-  std::map<std::string, std::string> failures_;
+  std::string accepted_ ABSL_GUARDED_BY(mu_);
+  uint64_t last_ack_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<absl::Status> closed_ ABSL_GUARDED_BY(mu_);
+  std::optional<ClusterOverview> last_overview_ ABSL_GUARDED_BY(mu_);
+  std::vector<SlotGrant> slot_requests_ ABSL_GUARDED_BY(mu_);
+  std::string job_master_address_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> freed_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, absl::Status> declaration_results_ ABSL_GUARDED_BY(mu_);
+  std::vector<SlotManagerEffects::Revocation> revoked_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> failures_ ABSL_GUARDED_BY(mu_);
 };
 
 TaskManagerInfo Info(const std::string& id, const std::string& address) {
