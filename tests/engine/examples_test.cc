@@ -35,12 +35,14 @@ class ExamplesTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  JobResult Run(const std::string& job, const std::vector<std::string>& args, int parallelism) {
+  JobResult Run(const std::string& job, const std::vector<std::string>& args, int parallelism,
+                size_t segment_size = 32 << 10) {
     auto graph = library_->Build(job, args, parallelism);
     EXPECT_TRUE(graph.ok()) << graph.status();
     if (!graph.ok()) return {};
     LocalJobOptions options;
     options.print_out = &printed_;
+    options.segment_size = segment_size;
     auto running = LocalJob::Start(*std::move(graph), options);
     EXPECT_TRUE(running.ok()) << running.status();
     auto result = (*running)->WaitFor(absl::Seconds(120));
@@ -86,13 +88,14 @@ TEST_F(ExamplesTest, LoadingMistakesAreClearErrors) {
               HasSubstr("its build function threw: missing job argument --input"));
 }
 
-TEST_F(ExamplesTest, WordCountCountsEveryWord) {
-  fs::create_directories(dir_ / "in");
+// Writes 5 files of words from a small vocabulary; returns each word's count.
+std::map<std::string, int64_t> WriteCorpus(const fs::path& dir) {
+  fs::create_directories(dir);
   std::mt19937 rng(11);
   std::map<std::string, int64_t> expected;
   const char* vocabulary[] = {"stream", "Sluice", "flink", "slot", "task", "key", "Window"};
   for (int f = 0; f < 5; ++f) {
-    std::ofstream out(dir_ / "in" / ("text-" + std::to_string(f)));
+    std::ofstream out(dir / ("text-" + std::to_string(f)));
     for (int line = 0; line < 2000; ++line) {
       for (int w = 0; w < 8; ++w) {
         std::string word = vocabulary[rng() % 7];
@@ -104,6 +107,46 @@ TEST_F(ExamplesTest, WordCountCountsEveryWord) {
       out << "\n";
     }
   }
+  return expected;
+}
+
+std::pair<int, std::string> Sluice(const std::string& arguments, const fs::path& cwd);
+
+TEST_F(ExamplesTest, TheSameLibraryRunsWithAnotherSegmentSize) {
+  // The buffer size is the runtime's: the library built once is not rebuilt.
+  const auto expected = WriteCorpus(dir_ / "in");
+  for (size_t segment : {size_t{4} << 10, size_t{1} << 20}) {
+    const fs::path out = dir_ / ("out-" + std::to_string(segment));
+    JobResult result =
+        Run("WordCount", {"--input", (dir_ / "in").string(), "--output", out.string()}, 3, segment);
+    ASSERT_EQ(result.state, JobState::kFinished) << result.error;
+    std::map<std::string, int64_t> counted;
+    std::regex pair(R"(\((\w+),(\d+)\))");
+    for (const auto& line : OutputLines(out)) {
+      std::smatch m;
+      ASSERT_TRUE(std::regex_match(line, m, pair)) << line;
+      counted[m[1]] = std::max<int64_t>(counted[m[1]], std::stoll(m[2]));
+    }
+    EXPECT_EQ(counted, expected) << "segment size " << segment;
+  }
+}
+
+TEST_F(ExamplesTest, ALibraryForAnotherJobAbiIsRefusedNamingBothVersions) {
+  const std::string old = SLUICE_BINARY_DIR "/tests/jobs/libsluice_old_abi_job.so";
+  auto loaded = JobLibrary::Load(old);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(loaded.status().message()),
+              HasSubstr("built for Sluice job ABI version 1, but this runtime runs ABI version " +
+                        std::to_string(internal::kAbiVersion)));
+  // The CLI loads the library before it submits anything: the same words.
+  auto [code, output] = Sluice("run -c Any " + old, dir_);
+  EXPECT_NE(code, 0);
+  EXPECT_THAT(output, HasSubstr("built for Sluice job ABI version 1"));
+}
+
+TEST_F(ExamplesTest, WordCountCountsEveryWord) {
+  const auto expected = WriteCorpus(dir_ / "in");
   JobResult result =
       Run("WordCount", {"--input", (dir_ / "in").string(), "--output", (dir_ / "out").string()}, 4);
   ASSERT_EQ(result.state, JobState::kFinished) << result.error;

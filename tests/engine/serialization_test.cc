@@ -8,6 +8,8 @@
 #include <tuple>
 #include <vector>
 
+#include "sluice/parameter_tool.h"
+
 struct Point {
   std::string label;
   double x = 0;
@@ -59,6 +61,61 @@ TEST(SerializationTest, TruncatedInputIsAnErrorNotACrash) {
   bytes.resize(bytes.size() - 3);
   EXPECT_THROW(Deserialize<std::string>(bytes), std::runtime_error);
   EXPECT_THROW(Deserialize<int64_t>(std::string("abc")), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace sluice
+
+// A user's struct in a namespace of its own, with fields named like the
+// macro's old parameters (v, w, r): both broke SLUICE_SERIALIZABLE once.
+namespace user::model {
+struct Vec {
+  double v = 0, w = 0;
+  std::string r;
+  bool operator==(const Vec&) const = default;
+};
+SLUICE_SERIALIZABLE(Vec, v, w, r);
+}  // namespace user::model
+
+namespace {
+struct Local {  // in an anonymous namespace
+  int sluice = 0;
+  bool operator==(const Local&) const = default;
+};
+SLUICE_SERIALIZABLE(Local, sluice);
+}  // namespace
+
+namespace sluice {
+namespace {
+
+TEST(SerializationTest, StructsInNamespacesAndWithAnyFieldNamesRoundTrip) {
+  user::model::Vec vec{1.5, -2, "r"};
+  EXPECT_EQ(Deserialize<user::model::Vec>(Serialize(vec)), vec);
+  EXPECT_TRUE(IsSerializable<user::model::Vec>::value);
+  EXPECT_EQ(Deserialize<Local>(Serialize(Local{7})), Local{7});
+  EXPECT_EQ(Deserialize<std::vector<Local>>(Serialize(std::vector<Local>{{1}, {2}})),
+            (std::vector<Local>{{1}, {2}}));
+}
+
+TEST(ParameterToolTest, ReadsKeysValuesAndFlagsLikeFlinks) {
+  auto params = ParameterTool::FromArgs(
+      {"--input", "in.txt", "-n", "5", "--rate", "-2.5", "--verbose", "--last"});
+  EXPECT_EQ(params.GetRequired("input"), "in.txt");
+  EXPECT_EQ(params.GetInt("n", 0), 5);
+  EXPECT_EQ(params.GetDouble("rate", 0), -2.5) << "a negative number is a value, not a key";
+  EXPECT_TRUE(params.GetBool("verbose", false));
+  EXPECT_TRUE(params.Has("last"));
+  EXPECT_EQ(params.Get("missing", "fallback"), "fallback");
+  EXPECT_EQ(params.GetLong("missing", 9), 9);
+  auto missing = [&] { params.GetRequired("output"); };
+  EXPECT_THROW(missing(), std::invalid_argument);
+  try {
+    params.GetInt("input", 0);
+    FAIL() << "in.txt is no number";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "job argument --input must be a number, got 'in.txt'");
+  }
+  EXPECT_THROW(ParameterTool::FromArgs({"positional"}), std::invalid_argument);
 }
 
 }  // namespace

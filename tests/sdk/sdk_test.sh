@@ -9,10 +9,16 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
-cmake -S "$source_dir/tests/sdk" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+# No build type, as many user projects: the job library must still be optimized.
+cmake -S "$source_dir/tests/sdk" -B "$work/build" -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
   -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/build" >/dev/null
-output=$("$work/prefix/bin/sluice" run --local -p 2 -c Squares "$work/build/libuser_jobs.so")
+if ! grep -q -- '-O2' "$work/build/compile_commands.json"; then
+  echo "the job library was not built optimized:" >&2
+  cat "$work/build/compile_commands.json" >&2
+  exit 1
+fi
+output=$("$work/prefix/bin/sluice" run --local -p 2 -c Squares "$work/build/libuser_jobs.so" -- --last 10)
 echo "$output"
 grep -q "FINISHED" <<<"$output"
 # Ten squares, each printed once with its subtask prefix.
