@@ -112,9 +112,12 @@ absl::StatusOr<std::unique_ptr<DataExchange>> DataExchange::Start(DataExchangeOp
   return exchange;
 }
 
-DataExchange::~DataExchange() {
+DataExchange::~DataExchange() { Stop(); }
+
+void DataExchange::Stop() {
   server_.reset();  // no more deliveries
   absl::MutexLock lock(&connections_mu_);
+  stopped_ = true;
   connections_.clear();
 }
 
@@ -126,6 +129,7 @@ std::unique_ptr<engine::Placement> DataExchange::PlacementFor(const std::string&
 std::shared_ptr<DataConnection> DataExchange::ConnectionTo(const std::string& address) {
   {
     absl::MutexLock lock(&connections_mu_);
+    if (stopped_) throw std::runtime_error("the TaskManager's data exchange is stopped");
     auto& connection = connections_[address];
     if (connection && !connection->broken()) return connection;
   }
@@ -134,6 +138,7 @@ std::shared_ptr<DataConnection> DataExchange::ConnectionTo(const std::string& ad
   auto opened = DataConnection::Open(address, id_, options_.connect_timeout, &traffic_);
   if (!opened.ok()) throw std::runtime_error(std::string(opened.status().message()));
   absl::MutexLock lock(&connections_mu_);
+  if (stopped_) throw std::runtime_error("the TaskManager's data exchange is stopped");
   auto& connection = connections_[address];
   // If another task connected meanwhile, its connection wins; ours closes.
   if (!connection || connection->broken()) connection = *std::move(opened);

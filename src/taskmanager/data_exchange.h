@@ -43,7 +43,11 @@ using JobLocations = std::map<std::pair<int, int>, SubtaskLocation>;  // (vertex
 class DataExchange final : public DataRouter {
  public:
   static absl::StatusOr<std::unique_ptr<DataExchange>> Start(DataExchangeOptions options);
-  ~DataExchange() override;  // stops the data port and closes every connection
+  ~DataExchange() override;  // Stop()s
+
+  // Closes the data port and every connection; connecting fails from now on.
+  // Call once no job runs here any more. Idempotent.
+  void Stop();
 
   // Set once the TaskManager knows its id.
   void SetId(std::string task_manager_id) { id_ = std::move(task_manager_id); }
@@ -90,6 +94,7 @@ class DataExchange final : public DataRouter {
   absl::Mutex connections_mu_;
   std::map<std::string, std::shared_ptr<DataConnection>> connections_
       ABSL_GUARDED_BY(connections_mu_);
+  bool stopped_ ABSL_GUARDED_BY(connections_mu_) = false;
 };
 
 }  // namespace sluice

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -26,7 +27,23 @@ JobDeployments::JobDeployments(DeploymentOptions options, DataExchange* exchange
   std::filesystem::create_directories(options_.library_dir, ignored);
 }
 
-JobDeployments::~JobDeployments() {
+JobDeployments::~JobDeployments() { CancelAll(); }
+
+namespace {
+
+absl::Status ClosedError() { return absl::UnavailableError("the TaskManager is shutting down"); }
+
+}  // namespace
+
+void JobDeployments::Close() {
+  absl::MutexLock lock(&mu_);
+  closed_ = true;
+  // A download can take up to six RPC timeouts: the TaskManager's gRPC server
+  // would wait that long for the DeployJob call before it stops.
+  for (grpc::ClientContext* fetch : fetches_) fetch->TryCancel();
+}
+
+void JobDeployments::CancelAll() {
   std::vector<std::string> jobs;
   {
     absl::MutexLock lock(&mu_);
@@ -42,6 +59,15 @@ absl::StatusOr<std::string> JobDeployments::FetchLibrary(const std::string& addr
   auto stub = v1::JobManager::NewStub(CreateChannel(address, absl::Seconds(2)));
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout * 6));
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return ClosedError();
+    fetches_.insert(&context);
+  }
+  absl::Cleanup untrack = [this, &context] {
+    absl::MutexLock lock(&mu_);
+    fetches_.erase(&context);
+  };
   v1::FetchLibraryRequest request;
   request.set_sha256(sha256);
   auto reader = stub->FetchLibrary(&context, request);
@@ -94,6 +120,10 @@ absl::StatusOr<const engine::JobLibrary*> JobDeployments::Library(const std::str
 }
 
 absl::StatusOr<int> JobDeployments::Deploy(const v1::DeployJobRequest& request) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return ClosedError();
+  }
   auto library = Library(request.job_manager_address(), request.library_sha256());
   if (!library.ok()) return library.status();
   auto graph = (*library)->Build(request.job_name(), {request.args().begin(), request.args().end()},
@@ -129,8 +159,18 @@ absl::StatusOr<int> JobDeployments::Deploy(const v1::DeployJobRequest& request) 
   auto job = engine::LocalJob::Start(*std::move(graph), run);
   if (!job.ok()) return job.status();
   deployed->job = std::move(*job);
-  absl::MutexLock lock(&mu_);
-  jobs_[request.job_id()] = std::move(deployed);
+  bool kept = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!closed_) {
+      jobs_[request.job_id()] = std::move(deployed);
+      kept = true;
+    }
+  }
+  if (!kept) {  // closed while it was built: CancelAll() may have been and gone
+    Stop(request.job_id(), std::move(deployed));
+    return ClosedError();
+  }
   spdlog::info("Deployed {} subtasks of job {} ('{}')", local, request.job_id(),
                request.job_name());
   return local;
@@ -138,6 +178,7 @@ absl::StatusOr<int> JobDeployments::Deploy(const v1::DeployJobRequest& request) 
 
 absl::Status JobDeployments::Start(const std::string& job_id) {
   absl::MutexLock lock(&mu_);
+  if (closed_) return ClosedError();
   auto it = jobs_.find(job_id);
   if (it == jobs_.end())
     return absl::NotFoundError(absl::StrCat("job ", job_id, " is not deployed here"));
@@ -154,10 +195,14 @@ absl::Status JobDeployments::Cancel(const std::string& job_id) {
     deployed = std::move(it->second);
     jobs_.erase(it);
   }
+  Stop(job_id, std::move(deployed));
+  return absl::OkStatus();
+}
+
+void JobDeployments::Stop(const std::string& job_id, std::unique_ptr<Deployed> deployed) {
   deployed->job->Cancel();           // wakes tasks, including ones waiting for credit
   exchange_->StopReceiving(job_id);  // before the gates go away
   deployed.reset();                  // joins the task threads, then closes their streams
-  return absl::OkStatus();
 }
 
 void JobDeployments::ForEachTask(

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -41,6 +42,12 @@ class JobDeployments {
   absl::StatusOr<int> Deploy(const v1::DeployJobRequest& request);
   absl::Status Start(const std::string& job_id);
   absl::Status Cancel(const std::string& job_id);
+  // The TaskManager is stopping: Deploy and Start fail with UNAVAILABLE from
+  // now on, and library downloads in progress are aborted, so that a Deploy
+  // under way returns soon (its job is not kept). Jobs already here run on.
+  void Close();
+  // Cancels every job and joins its subtasks.
+  void CancelAll();
   // Calls `visit` for every subtask running here (under the lock: keep it short).
   void ForEachTask(
       const std::function<void(const std::string& job_id, const engine::Task&)>& visit);
@@ -55,6 +62,8 @@ class JobDeployments {
                                            const std::string& sha256);
   absl::StatusOr<const engine::JobLibrary*> Library(const std::string& job_manager_address,
                                                     const std::string& sha256);
+  // Stops a job that is no longer in jobs_: cancels, then joins its subtasks.
+  void Stop(const std::string& job_id, std::unique_ptr<Deployed> deployed);
   void Report(const std::string& job_id, const std::string& job_manager_address, int vertex,
               int subtask, engine::JobState state, const std::string& error);
 
@@ -64,6 +73,8 @@ class JobDeployments {
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<engine::JobLibrary>> libraries_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::unique_ptr<Deployed>> jobs_ ABSL_GUARDED_BY(mu_);
+  std::set<grpc::ClientContext*> fetches_ ABSL_GUARDED_BY(mu_);  // for Close()
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace sluice

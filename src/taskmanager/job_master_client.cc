@@ -2,6 +2,8 @@
 
 #include <grpcpp/client_context.h>
 
+#include <vector>
+
 #include "absl/time/clock.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/grpc_status.h"
@@ -26,14 +28,21 @@ void JobMasterClient::OfferSlots(const std::string& address, v1::OfferSlotsReque
   auto call = std::make_shared<Call>();
   call->request = std::move(request);
   call->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
-  StubFor(address)->async()->OfferSlots(&call->context, &call->request, &call->response,
-                                        [call, done = std::move(done)](grpc::Status status) {
-                                          if (!status.ok()) {
-                                            done(FromGrpcStatus(status));
-                                          } else {
-                                            done(std::move(call->response));
-                                          }
-                                        });
+  std::optional<uint64_t> id = Track({call, &call->context});
+  if (!id) {
+    done(absl::UnavailableError("the TaskManager is shutting down"));
+    return;
+  }
+  StubFor(address)->async()->OfferSlots(
+      &call->context, &call->request, &call->response,
+      [this, call, id = *id, done = std::move(done)](grpc::Status status) {
+        if (!status.ok()) {
+          done(FromGrpcStatus(status));
+        } else {
+          done(std::move(call->response));
+        }
+        Untrack(id);  // last: Shutdown() waits for `done` to return
+      });
 }
 
 void JobMasterClient::UpdateTaskState(const std::string& address, v1::TaskStateUpdate update) {
@@ -45,13 +54,47 @@ void JobMasterClient::UpdateTaskState(const std::string& address, v1::TaskStateU
   auto call = std::make_shared<Call>();
   call->update = std::move(update);
   call->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  std::optional<uint64_t> id = Track({call, &call->context});
+  if (!id) {
+    spdlog::warn("Not reporting task state of job {}: the TaskManager is shutting down",
+                 call->update.job_id());
+    return;
+  }
   StubFor(address)->async()->UpdateTaskState(
-      &call->context, &call->update, &call->ack, [call](grpc::Status status) {
+      &call->context, &call->update, &call->ack, [this, call, id = *id](grpc::Status status) {
         if (!status.ok()) {
           spdlog::warn("Cannot report task state of job {}: {}", call->update.job_id(),
                        status.error_message());
         }
+        Untrack(id);
       });
+}
+
+std::optional<uint64_t> JobMasterClient::Track(std::shared_ptr<grpc::ClientContext> context) {
+  absl::MutexLock lock(&mu_);
+  if (shut_down_) return std::nullopt;
+  in_flight_[next_call_] = std::move(context);
+  return next_call_++;
+}
+
+void JobMasterClient::Untrack(uint64_t call) {
+  absl::MutexLock lock(&mu_);
+  in_flight_.erase(call);
+}
+
+void JobMasterClient::Shutdown(absl::Duration grace) {
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_.empty(); };
+  std::vector<std::shared_ptr<grpc::ClientContext>> remaining;
+  {
+    absl::MutexLock lock(&mu_);
+    shut_down_ = true;
+    mu_.AwaitWithTimeout(absl::Condition(&idle), grace);
+    for (const auto& [id, context] : in_flight_) remaining.push_back(context);
+  }
+  // Without the lock: a cancelled call's callback may run on this thread.
+  for (const auto& context : remaining) context->TryCancel();
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(&idle));
 }
 
 }  // namespace sluice

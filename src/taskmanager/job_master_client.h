@@ -1,12 +1,15 @@
 // Talks to JobMasters (JobMasterService on a JobManager): offers slots and
 // reports task states, one channel per JobManager address, asynchronously
-// with a deadline.
+// with a deadline. Shutdown() ends the calls in flight, so that no callback
+// outlives the TaskManager it calls back into.
 #ifndef SLUICE_TASKMANAGER_JOB_MASTER_CLIENT_H_
 #define SLUICE_TASKMANAGER_JOB_MASTER_CLIENT_H_
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -21,19 +24,29 @@ class JobMasterClient {
  public:
   using Done = std::function<void(absl::StatusOr<v1::OfferSlotsResponse>)>;
   explicit JobMasterClient(absl::Duration timeout) : timeout_(timeout) {}
+  ~JobMasterClient() { Shutdown(absl::ZeroDuration()); }
 
-  // Calls `done` on a gRPC thread.
+  // Calls `done` on a gRPC thread (at once with UNAVAILABLE after Shutdown()).
   void OfferSlots(const std::string& address, v1::OfferSlotsRequest request, Done done);
   // Fire and forget; a failure is logged (the JobMaster also learns of a
   // lost TaskManager from the ResourceManager).
   void UpdateTaskState(const std::string& address, v1::TaskStateUpdate update);
+  // Gives the calls in flight `grace` to finish (the last task reports), then
+  // cancels the rest; returns when every callback has run. Later calls fail.
+  void Shutdown(absl::Duration grace);
 
  private:
   v1::JobMasterService::Stub* StubFor(const std::string& address);
+  // Registers a call until its callback has run; nullopt after Shutdown().
+  std::optional<uint64_t> Track(std::shared_ptr<grpc::ClientContext> context);
+  void Untrack(uint64_t call);
 
   const absl::Duration timeout_;
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<v1::JobMasterService::Stub>> stubs_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, std::shared_ptr<grpc::ClientContext>> in_flight_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_call_ ABSL_GUARDED_BY(mu_) = 0;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace sluice

@@ -79,7 +79,9 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
       tm->spec_.id, tm->spec_.rpc_address, tm->exchange_->address(), tm->spec_.slots.size(),
       tm->spec_.tenant.empty() ? "" : absl::StrCat(" for tenant ", tm->spec_.tenant),
       HostPort(bind_host, *metrics_port));
-  tm->ExpireOffers();
+  // On the mailbox thread, like every use of the slot table.
+  tm->mailbox_.Post([raw = tm.get()] { raw->ExpireOffers(); });
+  tm->state_ = State::kServing;  // every member is in place
   tm->StartSession(config);
   return tm;
 }
@@ -231,10 +233,21 @@ void TaskManager::PublishSlots() {
   allocated_slots_gauge_->Set(static_cast<double>(spec_.slots.size()) - free);
 }
 
+bool TaskManager::RefuseUnlessServing(grpc::ServerUnaryReactor* reactor) const {
+  const State state = state_.load();
+  if (state == State::kServing) return false;
+  reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                               state == State::kStarting ? "the TaskManager is starting"
+                                                         : "the TaskManager is shutting down"));
+  return true;
+}
+
 grpc::ServerUnaryReactor* TaskManager::GetSlotReport(grpc::CallbackServerContext* context,
                                                      const v1::GetSlotReportRequest*,
                                                      v1::SlotReport* response) {
   auto* reactor = context->DefaultReactor();
+  if (RefuseUnlessServing(reactor)) return reactor;
+  // The mailbox runs until the server has stopped, which waits for this Finish.
   mailbox_.Post([this, reactor, response] {
     response->set_task_manager_id(spec_.id);
     for (const auto& slot : slot_table_->Report()) ToProto(slot, response->add_slots());
@@ -247,6 +260,7 @@ grpc::ServerUnaryReactor* TaskManager::DeployJob(grpc::CallbackServerContext* co
                                                  const v1::DeployJobRequest* request,
                                                  v1::DeployJobResponse* response) {
   auto* reactor = context->DefaultReactor();
+  if (RefuseUnlessServing(reactor)) return reactor;
   auto tasks = deployments_->Deploy(*request);
   if (tasks.ok()) response->set_tasks(*tasks);
   reactor->Finish(tasks.ok() ? grpc::Status::OK : ToGrpcStatus(tasks.status()));
@@ -257,6 +271,7 @@ grpc::ServerUnaryReactor* TaskManager::StartJob(grpc::CallbackServerContext* con
                                                 const v1::JobTasksRequest* request,
                                                 v1::DeployJobResponse*) {
   auto* reactor = context->DefaultReactor();
+  if (RefuseUnlessServing(reactor)) return reactor;
   reactor->Finish(ToGrpcStatus(deployments_->Start(request->job_id())));
   return reactor;
 }
@@ -265,16 +280,26 @@ grpc::ServerUnaryReactor* TaskManager::CancelJob(grpc::CallbackServerContext* co
                                                  const v1::JobTasksRequest* request,
                                                  v1::DeployJobResponse*) {
   auto* reactor = context->DefaultReactor();
+  if (RefuseUnlessServing(reactor)) return reactor;
   reactor->Finish(ToGrpcStatus(deployments_->Cancel(request->job_id())));
   return reactor;
 }
 
 void TaskManager::Shutdown() {
-  metrics_.http().Stop();  // before what it reports on goes away
-  deployments_.reset();    // stops this TaskManager's subtasks
-  if (keeper_) keeper_->Stop(/*deregister=*/true);
+  if (state_.exchange(State::kStopping) == State::kStopping) return;
+  // Members may be missing if Start() failed half-way.
+  if (deployments_) deployments_->Close();  // a DeployJob under way returns soon
+  // Both wait for the handlers that run; no handler runs after them.
   StopGrpcServer(grpc_);
-  mailbox_.Stop();
+  metrics_.http().Stop();
+  // The subtasks' end reports still reach their JobMasters.
+  if (deployments_) deployments_->CancelAll();
+  // After the subtasks: the slots leave the pool once nothing runs in them.
+  if (keeper_) keeper_->Stop(/*deregister=*/true);
+  mailbox_.Stop();  // after the keeper: its hooks ask the mailbox
+  // No callback into this TaskManager (offer answers post to the mailbox) is left.
+  if (job_masters_) job_masters_->Shutdown(/*grace=*/absl::Seconds(1));
+  if (exchange_) exchange_->Stop();
 }
 
 TaskManager::~TaskManager() { Shutdown(); }

@@ -5,9 +5,17 @@
 //
 // Threads: the slot table belongs to the mailbox thread; the session keeper
 // and gRPC callbacks post to it.
+//
+// Shutdown is one ordered sequence, so that nothing a handler, the data
+// server, the session keeper or a metrics scrape can reach is torn down under
+// it: refuse RPCs and deployments, stop the RPC and metrics servers (which
+// waits for running handlers), cancel and join every subtask, deregister
+// from the ResourceManager, stop the mailbox, end the calls to JobMasters,
+// close the data port and connections; only then are the members destroyed.
 #ifndef SLUICE_TASKMANAGER_TASK_MANAGER_H_
 #define SLUICE_TASKMANAGER_TASK_MANAGER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,7 +43,8 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
   static absl::StatusOr<std::unique_ptr<TaskManager>> Start(const Config& config);
   ~TaskManager() override;
 
-  // Deregisters from the ResourceManager, so the slots leave at once, and stops.
+  // Stops in the order above; deregisters, so the slots leave at once.
+  // Idempotent; RPCs get UNAVAILABLE from its start on.
   void Shutdown() override;
 
   const TaskManagerSpec& spec() const { return spec_; }
@@ -48,8 +57,14 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
   std::pair<std::vector<SlotState>, uint64_t> VersionedSlotReport();
 
  private:
+  // Handlers serve only while kServing: before that members are still being
+  // created, after it they are being stopped.
+  enum class State { kStarting, kServing, kStopping };
+
   TaskManager() = default;
   void StartSession(const Config& config);
+  // Finishes the call with UNAVAILABLE unless serving; returns whether it did.
+  bool RefuseUnlessServing(grpc::ServerUnaryReactor* reactor) const;
   v1::TaskManagerMessage RegisterMessage();
   v1::TaskManagerMessage HeartbeatMessage(uint64_t sequence);
   void OnResourceManagerMessage(const v1::ResourceManagerMessage& message);
@@ -72,6 +87,7 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
                                       const v1::JobTasksRequest* request,
                                       v1::DeployJobResponse* response) override;
 
+  std::atomic<State> state_{State::kStarting};
   TaskManagerSpec spec_;
   absl::Duration slot_timeout_;
   MetricsEndpoint metrics_;

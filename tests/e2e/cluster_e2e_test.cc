@@ -6,9 +6,13 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -586,6 +590,195 @@ TEST_F(JobE2eTest, BadSubmissionsAreRefusedAndTheJobManagerServesOthers) {
       Sluice(absl::StrCat("run", Jm(), "-c FraudDetection ", kExamples,
                           " -- --transactions 1000 --output ", (root_ / "after").string()));
   EXPECT_EQ(after.exit_code, 0) << after.output;
+}
+
+// --- shutdown -----------------------------------------------------------------
+
+// Stopping daemons while a job runs, cycle after cycle. The scripts start the
+// daemons in the background and exit; as a child subreaper this test process
+// adopts them then, so waitpid() tells how each one ended: exit status 0, not
+// a signal (a crash leaves no line in a log whose shell is gone).
+class ShutdownE2eTest : public JobE2eTest {
+ protected:
+  static constexpr int kCycles = 5;
+
+  void SetUp() override {
+    ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0) << std::strerror(errno);
+    JobE2eTest::SetUp();
+  }
+
+  void TearDown() override {
+    JobE2eTest::TearDown();
+    // Reap what the base class stopped or killed, then adopt no more.
+    WaitFor([] { return waitpid(-1, nullptr, WNOHANG) < 0; });
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+  }
+
+  // How the adopted daemon `pid` ended, waiting at most `within`.
+  static std::string ExitOf(int pid, absl::Duration within = absl::Seconds(10)) {
+    int status = 0;
+    pid_t reaped = 0;
+    WaitFor(
+        [&] {
+          reaped = waitpid(pid, &status, WNOHANG);
+          return reaped != 0;
+        },
+        within);
+    if (reaped == 0) return absl::StrCat("still running after ", absl::FormatDuration(within));
+    if (reaped < 0) return absl::StrCat("not a child of the test: ", std::strerror(errno));
+    if (WIFSIGNALED(status)) {
+      return absl::StrCat("killed by signal ", WTERMSIG(status),
+                          WCOREDUMP(status) ? " (core dumped)" : "");
+    }
+    return absl::StrCat("exit status ", WEXITSTATUS(status));
+  }
+
+  fs::path Log(const std::string& daemon, int instance) {
+    return root_ / "log" /
+           absl::StrCat("sluice-", daemon, "-", instance, "-", MachineName(), ".log");
+  }
+
+  static std::string MachineName() {
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    return host;
+  }
+
+  // The daemon's log ends with a clean stop and shows no crash.
+  void ExpectStoppedCleanly(const std::string& daemon, int instance) {
+    std::string log = ReadFile(Log(daemon, instance));
+    EXPECT_THAT(log, HasSubstr(absl::StrCat("sluice-", daemon, " stopped")))
+        << daemon << " " << instance << ":\n"
+        << log;
+    for (const char* crash : {"Segmentation fault", "core dumped", "terminate called", "Aborted"}) {
+      EXPECT_THAT(log, ::testing::Not(HasSubstr(crash))) << daemon << " " << instance;
+    }
+  }
+
+  // Processes still running with this test's configuration directory.
+  std::vector<int> Leftovers() {
+    std::vector<int> pids;
+    const std::string conf = (root_ / "conf").string();
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+      const std::string name = entry.path().filename().string();
+      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+      const int pid = std::stoi(name);
+      std::string cmdline = ReadFile(entry.path() / "cmdline");
+      if (cmdline.find(conf) != std::string::npos && IsRunning(pid)) pids.push_back(pid);
+    }
+    return pids;
+  }
+
+  // Submits an unbounded job on every slot and waits until records flow
+  // through both TaskManagers; returns its id.
+  std::string RunUnboundedEverywhere() {
+    CommandResult run = Sluice(absl::StrCat("run", Jm(), "-d -p 4 -c Unbounded ", kTestJobs));
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    std::smatch id;
+    if (!std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) {
+      ADD_FAILURE() << run.output;
+      return "";
+    }
+    const std::string job = id[1].str();
+    EXPECT_TRUE(WaitFor([&] {
+      std::vector<int> ports = TaskManagerMetricsPorts();
+      if (ports.size() != 2) return false;
+      for (int port : ports) {
+        if (TaskMetricSum({port}, "sluice_task_records_in_total", job) <= 0) return false;
+      }
+      return true;
+    })) << "job "
+        << job << " does not run on both TaskManagers";
+    return job;
+  }
+
+  std::string JobState(const std::string& job) {
+    std::string list = Sluice(absl::StrCat("list", Jm())).output;
+    std::istringstream lines(list);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find(job) == std::string::npos) continue;
+      for (const char* state : {"RUNNING", "FAILED", "CANCELED", "FINISHED"}) {
+        if (line.find(state) != std::string::npos) return state;
+      }
+    }
+    return "unknown";
+  }
+};
+
+TEST_F(ShutdownE2eTest, SigtermStopsATaskManagerRunningAJobCleanlyEveryTime) {
+  const std::string broken =
+      R"(sluice_resourcemanager_taskmanagers_lost_total{reason="stream_broken"})";
+  const std::string silent =
+      R"(sluice_resourcemanager_taskmanagers_lost_total{reason="heartbeat_timeout"})";
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
+    SCOPED_TRACE(absl::StrCat("cycle ", cycle));
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    if (cycle > 0) {  // the first cycle has the TaskManagers of start-cluster.sh
+      for (int i = 0; i < 2; ++i) ASSERT_EQ(Script("taskmanager.sh start").exit_code, 0);
+      ASSERT_TRUE(TaskManagersAre(2, absl::Seconds(15)));
+    }
+    std::vector<int> tms = Pids("taskmanager");  // in start order: instance 0, 1
+    ASSERT_EQ(tms.size(), 2u);
+    const std::string job = RunUnboundedEverywhere();
+    ASSERT_FALSE(job.empty());
+
+    // SIGTERM while its subtasks run: a clean exit, and the ResourceManager
+    // drops it at once because it deregistered (nothing counts as lost).
+    const int victim = cycle % 2, survivor = 1 - victim;
+    ASSERT_EQ(kill(tms[victim], SIGTERM), 0);
+    EXPECT_EQ(ExitOf(tms[victim]), "exit status 0");
+    EXPECT_TRUE(TaskManagersAre(1, absl::Seconds(2)));
+    EXPECT_EQ(RmMetric(broken).value_or(0), 0);
+    EXPECT_EQ(RmMetric(silent).value_or(0), 0);
+    ExpectStoppedCleanly("taskmanager", victim);
+    // The job cannot go on without its slots; the other TaskManager drops
+    // its subtasks and stops cleanly too.
+    EXPECT_TRUE(WaitFor([&] { return JobState(job) == "FAILED"; })) << JobState(job);
+    ASSERT_EQ(kill(tms[survivor], SIGTERM), 0);
+    EXPECT_EQ(ExitOf(tms[survivor]), "exit status 0");
+    EXPECT_TRUE(TaskManagersAre(0, absl::Seconds(2)));
+    ExpectStoppedCleanly("taskmanager", survivor);
+    ASSERT_LT(absl::Now(), deadline) << "the cycle took over a minute";
+    if (HasFailure()) return;  // one broken cycle tells enough
+  }
+}
+
+TEST_F(ShutdownE2eTest, StopClusterStopsEveryDaemonCleanlyWhileAJobRuns) {
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
+    SCOPED_TRACE(absl::StrCat("cycle ", cycle));
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    if (cycle > 0) {
+      CommandResult started = Script("start-cluster.sh");
+      ASSERT_EQ(started.exit_code, 0) << started.output;
+      ASSERT_TRUE(TaskManagersAre(2, absl::Seconds(15)));
+    }
+    ASSERT_FALSE(RunUnboundedEverywhere().empty());
+    std::vector<std::pair<std::string, int>> daemons;  // (daemon, instance)
+    std::vector<int> pids;
+    for (const char* daemon : {"taskmanager", "jobmanager", "resourcemanager"}) {
+      std::vector<int> of = Pids(daemon);
+      for (size_t i = 0; i < of.size(); ++i) {
+        daemons.emplace_back(daemon, static_cast<int>(i));
+        pids.push_back(of[i]);
+      }
+    }
+    ASSERT_EQ(daemons.size(), 4u);
+
+    CommandResult stopped = Script("stop-cluster.sh");
+    EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
+    EXPECT_THAT(stopped.output, ::testing::Not(HasSubstr("killing")));
+    for (size_t i = 0; i < pids.size(); ++i) {
+      const auto& [daemon, instance] = daemons[i];
+      EXPECT_EQ(ExitOf(pids[i]), "exit status 0") << daemon << " " << instance;
+      ExpectStoppedCleanly(daemon, instance);
+    }
+    EXPECT_THAT(Leftovers(), ::testing::IsEmpty());
+    for (const char* daemon : {"taskmanager", "jobmanager", "resourcemanager"}) {
+      EXPECT_THAT(Pids(daemon), ::testing::IsEmpty()) << daemon;
+    }
+    ASSERT_LT(absl::Now(), deadline) << "the cycle took over a minute";
+    if (HasFailure()) return;
+  }
 }
 
 TEST_F(ClusterE2eTest, BadConfigStopsStartupWithAOneLineError) {
