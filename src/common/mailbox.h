@@ -17,20 +17,21 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/executor.h"
 
 namespace sluice {
 
-class Mailbox {
+class Mailbox final : public Executor {
  public:
   using Task = std::function<void()>;
 
   explicit Mailbox(std::string name);
-  ~Mailbox();  // Stop()s and joins.
+  ~Mailbox() override;  // Stop()s and joins.
   Mailbox(const Mailbox&) = delete;
   Mailbox& operator=(const Mailbox&) = delete;
 
   // Runs `task` on the mailbox thread. Dropped once Stop() was called.
-  void Post(Task task);
+  void Post(Task task) override;
   // Runs `task` on the mailbox thread after `delay` of real time.
   void PostAfter(absl::Duration delay, Task task);
   // Runs `fn` on the mailbox thread and returns its result as a future.

@@ -1,6 +1,8 @@
 #include "jobmanager/dispatcher.h"
 
 #include <algorithm>
+#include <chrono>
+#include <future>
 #include <random>
 
 #include "absl/status/status.h"
@@ -19,12 +21,20 @@ std::string NewJobId() {
 }  // namespace
 
 Dispatcher::~Dispatcher() {
-  std::map<std::string, std::shared_ptr<JobMaster>> jobs;
+  std::map<std::string, Job> jobs;
   {
     absl::MutexLock lock(&mu_);
     jobs.swap(jobs_);
   }
-  jobs.clear();  // JobMaster destructors cancel and join outside the lock
+  for (auto& [id, job] : jobs) job.master->Cancel();
+  // Their cancellations (tasks, slots) go out from their threads.
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  for (auto& [id, job] : jobs) {
+    while (job.master->Status().end_time_ms() == 0 && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    job.Stop();
+  }
 }
 
 absl::StatusOr<JobGraph> Dispatcher::CheckGraph(const v1::JobSubmission& submission,
@@ -75,17 +85,21 @@ absl::StatusOr<v1::JobStatus> Dispatcher::Submit(const v1::JobSubmission& submis
   if (!graph.ok()) return graph.status();
   ForgetOldJobs();
   std::string id = NewJobId();
-  auto master = std::make_shared<JobMaster>(id, submission, *std::move(graph), host_);
+  Job job;
+  job.mailbox = std::make_shared<Mailbox>(absl::StrCat("jm-", id.substr(0, 8)));
+  job.master = make_master_(id, submission, *std::move(graph), job.mailbox);
+  job.master->Start();
+  v1::JobStatus status = job.master->Status();
   absl::MutexLock lock(&mu_);
-  jobs_[id] = master;
-  return master->Status();
+  jobs_[id] = std::move(job);
+  return status;
 }
 
 std::vector<v1::JobStatus> Dispatcher::ForgetOldJobs() {
-  std::vector<std::shared_ptr<JobMaster>> forgotten;  // joined outside the lock
+  std::vector<Job> forgotten;  // stopped outside the lock
   absl::MutexLock lock(&mu_);
   std::vector<v1::JobStatus> statuses;
-  for (const auto& [id, master] : jobs_) statuses.push_back(master->Status());
+  for (const auto& [id, job] : jobs_) statuses.push_back(job.master->Status());
   const auto forget = JobsToForget(statuses, absl::Now(), history_);
   std::vector<v1::JobStatus> kept;
   for (auto& status : statuses) {
@@ -96,6 +110,9 @@ std::vector<v1::JobStatus> Dispatcher::ForgetOldJobs() {
       jobs_.erase(status.job_id());
     }
   }
+  mu_.Unlock();
+  for (auto& job : forgotten) job.Stop();  // ended jobs: their threads are idle
+  mu_.Lock();
   return kept;
 }
 
@@ -109,7 +126,7 @@ std::vector<v1::JobStatus> Dispatcher::List() {
 std::shared_ptr<JobMaster> Dispatcher::Find(const std::string& job_id) const {
   absl::MutexLock lock(&mu_);
   auto it = jobs_.find(job_id);
-  return it == jobs_.end() ? nullptr : it->second;
+  return it == jobs_.end() ? nullptr : it->second.master;
 }
 
 absl::StatusOr<v1::JobStatus> Dispatcher::Get(const std::string& job_id) const {
@@ -121,7 +138,12 @@ absl::StatusOr<v1::JobStatus> Dispatcher::Get(const std::string& job_id) const {
 absl::StatusOr<v1::JobStatus> Dispatcher::Cancel(const std::string& job_id) {
   auto master = Find(job_id);
   if (!master) return absl::NotFoundError(absl::StrCat("no job with id ", job_id));
-  master->Cancel();
+  // The answer says how the job ended: wait (briefly) for its thread to
+  // handle the cancellation.
+  auto handled = std::make_shared<std::promise<void>>();
+  std::future<void> done = handled->get_future();
+  master->Cancel([handled] { handled->set_value(); });
+  done.wait_for(std::chrono::seconds(5));
   return master->Status();
 }
 

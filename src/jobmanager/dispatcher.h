@@ -13,6 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/mailbox.h"
 #include "engine/job_library.h"
 #include "jobmanager/job_history.h"
 #include "jobmanager/job_master.h"
@@ -21,12 +22,20 @@
 
 namespace sluice {
 
+// Makes the JobMaster of an accepted job, running on `executor`.
+using JobMasterFactory =
+    std::function<std::shared_ptr<JobMaster>(std::string id, v1::JobSubmission submission,
+                                             JobGraph graph, std::shared_ptr<Executor> executor)>;
+
 class Dispatcher {
  public:
   // `total_slots` returns the cluster's slots now (0: unknown).
-  Dispatcher(JobMasterHost host, std::function<int()> total_slots, JobHistoryLimits history)
-      : host_(std::move(host)), total_slots_(std::move(total_slots)), history_(history) {}
-  ~Dispatcher();
+  Dispatcher(JobMasterFactory make_master, std::function<int()> total_slots,
+             JobHistoryLimits history)
+      : make_master_(std::move(make_master)),
+        total_slots_(std::move(total_slots)),
+        history_(history) {}
+  ~Dispatcher();  // cancels every job, waits briefly for them to end
 
   // `library_path` is the stored, digest-checked library.
   absl::StatusOr<v1::JobStatus> Submit(const v1::JobSubmission& submission,
@@ -45,11 +54,19 @@ class Dispatcher {
   // statuses of the others.
   std::vector<v1::JobStatus> ForgetOldJobs();
 
-  const JobMasterHost host_;
+  // A JobMaster and its main thread. The thread stops before the JobMaster
+  // is let go, so a JobMaster never ends on its own thread.
+  struct Job {
+    std::shared_ptr<Mailbox> mailbox;
+    std::shared_ptr<JobMaster> master;
+    void Stop() { mailbox->Stop(); }
+  };
+
+  const JobMasterFactory make_master_;
   const std::function<int()> total_slots_;
   const JobHistoryLimits history_;
   mutable absl::Mutex mu_;
-  std::map<std::string, std::shared_ptr<JobMaster>> jobs_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Job> jobs_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::unique_ptr<engine::JobLibrary>> libraries_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -47,8 +47,15 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
   JobHistoryLimits history;
   history.max_ended_jobs = static_cast<int>(config.GetInt("jobstore.max-capacity"));
   history.expiration = config.GetDuration("jobstore.expiration-time");
+  jm->rpc_timeout_ = config.GetDuration("rpc.timeout");
+  jm->rm_link_ = std::make_unique<ResourceManagerLink>(jm.get());
+  jm->task_managers_ = std::make_unique<TaskManagerGatewayCache>(jm->rpc_timeout_);
   jm->dispatcher_ = std::make_unique<Dispatcher>(
-      jm->MakeJobMasterHost(),
+      [raw = jm.get()](std::string id, v1::JobSubmission submission, JobGraph graph,
+                       std::shared_ptr<Executor> executor) {
+        return raw->MakeJobMaster(std::move(id), std::move(submission), std::move(graph),
+                                  std::move(executor));
+      },
       [raw = jm.get()] {
         auto overview = raw->overview();
         return overview ? overview->slots_total() : 0;
@@ -57,9 +64,9 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
   jm->service_ = std::make_unique<JobManagerService>(jm->rm_stub_.get(), rm_address,
                                                      config.GetDuration("rpc.timeout"),
                                                      jm->libraries_.get(), jm->dispatcher_.get());
-  jm->rpc_timeout_ = config.GetDuration("rpc.timeout");
   jm->job_master_service_ = std::make_unique<JobMasterServiceImpl>(
-      &jm->slot_pool_, [raw = jm.get()](const v1::TaskStateUpdate& u) { raw->OnTaskState(u); });
+      &jm->slot_pool_, [raw = jm.get()](const v1::TaskStateUpdate& u) { raw->OnTaskState(u); },
+      [raw = jm.get()](const std::string& job_id) { raw->OnSlotsChanged(job_id); });
   auto grpc = StartGrpcServer(config.GetString("jobmanager.bind-host"),
                               static_cast<int>(config.GetInt("jobmanager.rpc.port")),
                               {jm->service_.get(), jm->job_master_service_.get()});
@@ -131,128 +138,49 @@ void JobManager::StartSession(const Config& config) {
   keeper_->Start();
 }
 
-JobMasterHost JobManager::MakeJobMasterHost() {
-  JobMasterHost host;
-  host.declare = [this](const v1::DeclareResources& d) { DeclareResources(d); };
-  host.release = [this](const std::string& job_id) { ReleaseJob(job_id); };
-  host.slot_pool = &slot_pool_;
-  host.deploy = [this](const std::string& job_id, const std::vector<OfferedSlot>& slots) {
-    return Deploy(job_id, slots);
+// The JobMasters' way to the ResourceManager: the JobManager's session.
+class JobManager::ResourceManagerLink final : public ResourceManagerGateway {
+ public:
+  explicit ResourceManagerLink(JobManager* jm) : jm_(jm) {}
+  void DeclareResources(const v1::DeclareResources& declaration) override {
+    jm_->DeclareResources(declaration);
+  }
+  void ReleaseJob(const std::string& job_id) override { jm_->ReleaseJob(job_id); }
+
+ private:
+  JobManager* jm_;
+};
+
+std::shared_ptr<JobMaster> JobManager::MakeJobMaster(std::string id, v1::JobSubmission submission,
+                                                     JobGraph graph,
+                                                     std::shared_ptr<Executor> executor) {
+  JobMasterServices services;
+  services.executor = std::move(executor);
+  services.resource_manager = rm_link_.get();
+  services.task_managers = [this](const std::string& address) {
+    return task_managers_->At(address);
   };
-  host.cancel_tasks = [this](const std::string& job_id) { CancelTasks(job_id); };
-  return host;
+  services.job_manager_address = rpc_address_;
+  return JobMaster::Create(std::move(id), std::move(submission), std::move(graph),
+                           std::move(services));
 }
 
-v1::TaskExecutor::Stub* JobManager::TaskExecutorAt(const std::string& address) {
-  absl::MutexLock lock(&mu_);
-  auto& stub = task_executors_[address];
-  if (!stub) stub = v1::TaskExecutor::NewStub(CreateChannel(address, absl::Seconds(2)));
-  return stub.get();
-}
-
-// Slot i hosts subtask i of every vertex (slot sharing); every TaskManager
-// gets the whole map, so it knows where its channels lead.
-v1::DeployJobRequest JobManager::DeployRequest(const JobMaster& master,
-                                               std::vector<OfferedSlot> slots,
-                                               std::vector<std::string>* addresses) const {
-  std::sort(slots.begin(), slots.end(),
-            [](const auto& a, const auto& b) { return a.allocation_id < b.allocation_id; });
-  const v1::JobSubmission& submission = master.submission();
-  v1::DeployJobRequest request;
-  request.set_job_id(master.id());
-  request.set_job_manager_address(rpc_address_);
-  request.set_library_sha256(submission.library_sha256());
-  request.set_job_name(submission.job_name());
-  *request.mutable_args() = submission.args();
-  request.set_parallelism(submission.parallelism());
-  request.set_max_parallelism(submission.max_parallelism());
-  if (submission.has_buffer_timeout_us()) {
-    request.set_buffer_timeout_us(submission.buffer_timeout_us());
-  }
-  *request.mutable_graph() = submission.graph();
-  for (const auto& vertex : master.graph().vertices) {
-    for (int s = 0; s < vertex.parallelism; ++s) {
-      const OfferedSlot& slot = slots.at(s);
-      auto* a = request.add_assignments();
-      a->set_vertex(vertex.id);
-      a->set_subtask(s);
-      a->set_task_manager_id(slot.task_manager_id);
-      a->set_task_manager_address(slot.task_manager_address);
-      a->set_task_manager_data_address(slot.data_address);
-      if (std::find(addresses->begin(), addresses->end(), slot.task_manager_address) ==
-          addresses->end()) {
-        addresses->push_back(slot.task_manager_address);
-      }
-    }
-  }
-  return request;
-}
-
-absl::Status JobManager::Deploy(const std::string& job_id, const std::vector<OfferedSlot>& slots) {
+void JobManager::OnSlotsChanged(const std::string& job_id) {
   auto master = dispatcher_->Find(job_id);
-  if (!master) return absl::NotFoundError("the job is gone");
-  std::vector<std::string> addresses;
-  v1::DeployJobRequest request = DeployRequest(*master, slots, &addresses);
-  {
-    absl::MutexLock lock(&mu_);
-    deployed_[job_id] = addresses;
+  if (!master) return;
+  if (auto failure = slot_pool_.Failure(job_id)) {
+    master->OnSlotRequestFailed(*failure);
+    return;
   }
-  // Everything is wired before anything starts, so no data arrives early.
-  for (const auto& address : addresses) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_timeout_ * 6));
-    v1::DeployJobResponse response;
-    grpc::Status status = TaskExecutorAt(address)->DeployJob(&context, request, &response);
-    if (!status.ok()) {
-      absl::Status failed = FromGrpcStatus(status);
-      return absl::Status(failed.code(), absl::StrCat("deploying to TaskManager ", address,
-                                                      " failed: ", failed.message()));
-    }
+  if (auto refused = slot_pool_.DeclarationStatus(job_id); refused && !refused->ok()) {
+    master->OnSlotRequestFailed(std::string(refused->message()));
+    return;
   }
-  v1::JobTasksRequest start;
-  start.set_job_id(job_id);
-  for (const auto& address : addresses) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_timeout_));
-    v1::DeployJobResponse response;
-    grpc::Status status = TaskExecutorAt(address)->StartJob(&context, start, &response);
-    if (!status.ok()) {
-      return absl::UnavailableError(
-          absl::StrCat("starting on TaskManager ", address, " failed: ", status.error_message()));
-    }
-  }
-  spdlog::info("Job {} runs on {} TaskManager(s)", job_id, addresses.size());
-  return absl::OkStatus();
-}
-
-void JobManager::CancelTasks(const std::string& job_id) {
-  std::vector<std::string> addresses;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = deployed_.find(job_id);
-    if (it == deployed_.end()) return;
-    addresses = std::move(it->second);
-    deployed_.erase(it);
-  }
-  for (const auto& address : addresses) {
-    auto context = std::make_shared<grpc::ClientContext>();
-    context->set_deadline(absl::ToChronoTime(absl::Now() + rpc_timeout_));
-    auto request = std::make_shared<v1::JobTasksRequest>();
-    request->set_job_id(job_id);
-    auto response = std::make_shared<v1::DeployJobResponse>();
-    TaskExecutorAt(address)->async()->CancelJob(context.get(), request.get(), response.get(),
-                                                [context, request, response](grpc::Status) {});
-  }
+  master->OnSlots(slot_pool_.Slots(job_id));
 }
 
 void JobManager::OnTaskState(const v1::TaskStateUpdate& update) {
-  auto master = dispatcher_->Find(update.job_id());
-  if (!master) return;
-  if (update.state() == "FAILED") {
-    master->Fail(update.error());
-  } else if (update.state() == "FINISHED") {
-    master->TaskFinished();
-  }
+  if (auto master = dispatcher_->Find(update.job_id())) master->OnTaskState(update);
 }
 
 void JobManager::DeclareResources(const v1::DeclareResources& declaration) {
@@ -285,6 +213,7 @@ void JobManager::OnResourceManagerMessage(const v1::ResourceManagerMessage& mess
                       message.declaration_result().job_id(), message.declaration_result().error());
       }
       slot_pool_.OnDeclarationResult(message.declaration_result());
+      OnSlotsChanged(message.declaration_result().job_id());
       return;
     case v1::ResourceManagerMessage::kSlotsRevoked:
       for (const auto& slot : message.slots_revoked().slots()) {
@@ -293,16 +222,17 @@ void JobManager::OnResourceManagerMessage(const v1::ResourceManagerMessage& mess
       }
       slot_pool_.OnSlotsRevoked(message.slots_revoked());
       for (const auto& slot : message.slots_revoked().slots()) {
-        // A running job cannot continue without a slot (restarts come with checkpoints).
         if (auto master = dispatcher_->Find(slot.job_id())) {
-          master->Fail(absl::StrCat("lost its slot on TaskManager '", slot.task_manager_id(),
-                                    "': ", slot.reason()));
+          master->OnSlotLost(slot.allocation_id(),
+                             absl::StrCat("lost its slot on TaskManager '", slot.task_manager_id(),
+                                          "': ", slot.reason()));
         }
       }
       return;
     case v1::ResourceManagerMessage::kRequestFailed:
       spdlog::error("{}", message.request_failed().message());
       slot_pool_.OnRequestFailed(message.request_failed());
+      OnSlotsChanged(message.request_failed().job_id());
       return;
     default:
       break;
@@ -347,11 +277,15 @@ void JobManager::ServeRestApi() {
   });
 }
 
+// Stop accepting (REST, then RPCs: no handler may reach a JobMaster being
+// destroyed), cancel the jobs while the session to the RM is up (their slots
+// go back), then deregister.
 void JobManager::Shutdown() {
-  rest_.http().Stop();  // before the jobs it reports on go away
-  dispatcher_.reset();  // cancels its jobs while the session to the RM is up
-  if (keeper_) keeper_->Stop(/*deregister=*/true);
+  if (shut_down_.exchange(true)) return;
+  rest_.http().Stop();
   StopGrpcServer(grpc_);
+  dispatcher_.reset();
+  if (keeper_) keeper_->Stop(/*deregister=*/true);
 }
 
 JobManager::~JobManager() { Shutdown(); }

@@ -5,6 +5,7 @@
 #ifndef SLUICE_JOBMANAGER_JOB_MANAGER_H_
 #define SLUICE_JOBMANAGER_JOB_MANAGER_H_
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,6 +25,7 @@
 #include "jobmanager/job_master_service.h"
 #include "jobmanager/library_store.h"
 #include "jobmanager/slot_pool.h"
+#include "jobmanager/task_manager_gateway.h"
 #include "prometheus/gauge.h"
 #include "sluice/v1/jobmanager.grpc.pb.h"
 #include "sluice/v1/resourcemanager.grpc.pb.h"
@@ -55,13 +57,12 @@ class JobManager final : public Daemon {
   void StartSession(const Config& config);
   void OnResourceManagerMessage(const v1::ResourceManagerMessage& message);
   void SendToResourceManager(v1::JobManagerMessage message);
-  JobMasterHost MakeJobMasterHost();
-  absl::Status Deploy(const std::string& job_id, const std::vector<OfferedSlot>& slots);
-  v1::DeployJobRequest DeployRequest(const JobMaster& master, std::vector<OfferedSlot> slots,
-                                     std::vector<std::string>* addresses) const;
-  void CancelTasks(const std::string& job_id);
+  class ResourceManagerLink;
+  std::shared_ptr<JobMaster> MakeJobMaster(std::string id, v1::JobSubmission submission,
+                                           JobGraph graph, std::shared_ptr<Executor> executor);
+  // The slot pool changed for `job_id`: its JobMaster hears of it.
+  void OnSlotsChanged(const std::string& job_id);
   void OnTaskState(const v1::TaskStateUpdate& update);
-  v1::TaskExecutor::Stub* TaskExecutorAt(const std::string& address);
   void ServeRestApi();
 
   std::string id_;
@@ -73,6 +74,8 @@ class JobManager final : public Daemon {
   prometheus::Gauge* slots_available_gauge_ = nullptr;
   std::unique_ptr<v1::ResourceManager::Stub> rm_stub_;
   SlotPool slot_pool_;
+  std::unique_ptr<ResourceManagerLink> rm_link_;  // the JobMasters' ResourceManagerGateway
+  std::unique_ptr<TaskManagerGatewayCache> task_managers_;
   std::unique_ptr<LibraryStore> libraries_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<JobManagerService> service_;
@@ -81,11 +84,8 @@ class JobManager final : public Daemon {
   std::unique_ptr<SessionKeeper<v1::JobManagerMessage>> keeper_;
   mutable absl::Mutex mu_;
   std::optional<v1::ClusterOverview> overview_ ABSL_GUARDED_BY(mu_);
-  // TaskManager addresses each job was deployed to.
-  std::map<std::string, std::vector<std::string>> deployed_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::unique_ptr<v1::TaskExecutor::Stub>> task_executors_
-      ABSL_GUARDED_BY(mu_);
   absl::Duration rpc_timeout_;
+  std::atomic<bool> shut_down_{false};
 };
 
 }  // namespace sluice

@@ -2,19 +2,10 @@
 
 #include <algorithm>
 
-#include "absl/time/clock.h"
+#include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
 
 namespace sluice {
-namespace {
-
-int TaskCount(const JobGraph& graph) {
-  int tasks = 0;
-  for (const auto& v : graph.vertices) tasks += v.parallelism;
-  return tasks;
-}
-
-}  // namespace
 
 int SlotsNeeded(const JobGraph& graph) {
   int largest = 1;
@@ -40,138 +31,241 @@ const char* JobMasterStateName(JobMasterState state) {
   return "UNKNOWN";
 }
 
+std::shared_ptr<JobMaster> JobMaster::Create(std::string id, v1::JobSubmission submission,
+                                             JobGraph graph, JobMasterServices services) {
+  std::shared_ptr<JobMaster> master(
+      new JobMaster(std::move(id), std::move(submission), std::move(graph), std::move(services)));
+  master->Publish();
+  return master;
+}
+
 JobMaster::JobMaster(std::string id, v1::JobSubmission submission, JobGraph graph,
-                     JobMasterHost host)
+                     JobMasterServices services)
     : id_(std::move(id)),
       submission_(std::move(submission)),
       graph_(std::move(graph)),
-      host_(std::move(host)),
+      services_(std::move(services)),
       slots_needed_(SlotsNeeded(graph_)),
-      total_tasks_(TaskCount(graph_)),
-      started_(absl::Now()) {
-  thread_ = std::thread([this] { Run(); });
+      started_(services_.clock->Now()),
+      executions_(graph_) {}
+
+template <typename F>
+void JobMaster::Post(F handler) {
+  services_.executor->Post([weak = weak_from_this(), handler = std::move(handler)]() mutable {
+    if (auto self = weak.lock()) handler(*self);
+  });
 }
 
-JobMaster::~JobMaster() {
-  Cancel();
-  if (thread_.joinable()) thread_.join();
+void JobMaster::Start() {
+  Post([](JobMaster& m) {
+    v1::DeclareResources declaration;
+    declaration.set_job_id(m.id_);
+    declaration.set_tenant(m.submission_.tenant());
+    declaration.set_token(m.submission_.token());
+    declaration.set_priority(m.submission_.priority());
+    declaration.set_min_task_managers(m.submission_.num_task_managers());
+    auto* requirement = declaration.add_requirements();
+    requirement->set_desired(m.slots_needed_);
+    requirement->set_min(m.slots_needed_);
+    m.services_.resource_manager->DeclareResources(declaration);
+    spdlog::info("Job {} ('{}') needs {} slots for {} tasks", m.id_, m.graph_.name, m.slots_needed_,
+                 m.executions_.executions().size());
+  });
 }
 
-bool JobMaster::IsTerminal() const {
+void JobMaster::OnSlots(std::vector<OfferedSlot> slots) {
+  Post([slots = std::move(slots)](JobMaster& m) {
+    if (m.state_ != JobMasterState::kCreated || m.deploying_) return;
+    if (static_cast<int>(slots.size()) < m.slots_needed_) return;
+    m.Deploy(slots);
+  });
+}
+
+void JobMaster::OnSlotRequestFailed(std::string reason) {
+  Post([reason = std::move(reason)](JobMaster& m) { m.End(JobMasterState::kFailed, reason); });
+}
+
+void JobMaster::OnSlotLost(std::string allocation_id, std::string reason) {
+  Post([allocation_id = std::move(allocation_id), reason = std::move(reason)](JobMaster& m) {
+    if (m.ended()) return;
+    // A running job cannot continue without a slot (restarts come with checkpoints).
+    if (m.executions_.FailAllocation(allocation_id, reason) > 0 || !m.deploying_) {
+      m.End(JobMasterState::kFailed, reason);
+    }
+  });
+}
+
+void JobMaster::OnTaskState(v1::TaskStateUpdate update) {
+  Post([update = std::move(update)](JobMaster& m) { m.HandleTaskState(update); });
+}
+
+void JobMaster::Cancel(std::function<void()> handled) {
+  Post([handled = std::move(handled)](JobMaster& m) {
+    if (!m.ended()) m.End(JobMasterState::kCanceled, "");
+    if (handled) handled();
+  });
+}
+
+// Slot i hosts subtask i of every vertex (slot sharing); every TaskManager
+// gets the whole placement, so it knows where its channels lead.
+void JobMaster::Deploy(const std::vector<OfferedSlot>& offered) {
+  std::vector<OfferedSlot> slots = offered;
+  std::sort(slots.begin(), slots.end(),
+            [](const auto& a, const auto& b) { return a.allocation_id < b.allocation_id; });
+  executions_.Schedule(slots);
+  executions_.TransitionAll(v1::EXECUTION_STATE_SCHEDULED, v1::EXECUTION_STATE_DEPLOYING);
+  deploying_ = true;
+  for (const auto& e : executions_.executions()) task_managers_.insert(e.slot.task_manager_address);
+  awaiting_deploy_ = static_cast<int>(task_managers_.size());
+  const v1::DeployJobRequest request = DeployRequest();
+  for (const auto& address : task_managers_) {
+    services_.task_managers(address)->DeployTasks(
+        request, [weak = weak_from_this(), address](absl::Status status) {
+          if (auto self = weak.lock()) {
+            self->Post([address, status](JobMaster& m) { m.OnDeployed(address, status); });
+          }
+        });
+  }
+  Publish();
+}
+
+v1::DeployJobRequest JobMaster::DeployRequest() const {
+  v1::DeployJobRequest request;
+  request.set_job_id(id_);
+  request.set_job_manager_address(services_.job_manager_address);
+  request.set_library_sha256(submission_.library_sha256());
+  request.set_job_name(submission_.job_name());
+  *request.mutable_args() = submission_.args();
+  request.set_parallelism(submission_.parallelism());
+  request.set_max_parallelism(submission_.max_parallelism());
+  if (submission_.has_buffer_timeout_us()) {
+    request.set_buffer_timeout_us(submission_.buffer_timeout_us());
+  }
+  *request.mutable_graph() = submission_.graph();
+  for (const auto& e : executions_.executions()) {
+    auto* a = request.add_assignments();
+    a->set_vertex(e.vertex);
+    a->set_subtask(e.subtask);
+    a->set_attempt(e.attempt);
+    a->set_allocation_id(e.slot.allocation_id);
+    a->set_task_manager_id(e.slot.task_manager_id);
+    a->set_task_manager_address(e.slot.task_manager_address);
+    a->set_task_manager_data_address(e.slot.data_address);
+  }
+  return request;
+}
+
+void JobMaster::OnDeployed(const std::string& address, const absl::Status& status) {
+  if (ended()) return;  // End() already cancelled what was deployed
+  if (!status.ok()) {
+    End(JobMasterState::kFailed,
+        absl::StrCat("deploying to TaskManager ", address, " failed: ", status.message()));
+    return;
+  }
+  if (--awaiting_deploy_ > 0) return;
+  // Everything is wired before anything starts, so no data arrives early.
+  deploying_ = false;
+  state_ = JobMasterState::kRunning;
+  for (const auto& tm : task_managers_) {
+    services_.task_managers(tm)->StartTasks(
+        id_, [weak = weak_from_this(), tm](absl::Status started) {
+          if (started.ok()) return;
+          if (auto self = weak.lock()) {
+            self->Post([tm, started](JobMaster& m) {
+              if (m.ended()) return;
+              m.End(JobMasterState::kFailed,
+                    absl::StrCat("starting on TaskManager ", tm, " failed: ", started.message()));
+            });
+          }
+        });
+  }
+  spdlog::info("Job {} runs on {} TaskManager(s)", id_, task_managers_.size());
+  Publish();
+}
+
+void JobMaster::HandleTaskState(const v1::TaskStateUpdate& update) {
+  if (ended()) return;
+  const ExecutionId id{update.vertex(), update.subtask(), update.attempt()};
+  auto report = executions_.Update(id, update.state(), update.error());
+  if (report != ExecutionGraph::Report::kApplied) {
+    spdlog::debug("Job {}: ignored {} of subtask {} of vertex {} (attempt {})", id_,
+                  ExecutionStateName(update.state()), id.subtask, id.vertex, id.attempt);
+    return;
+  }
+  if (update.state() == v1::EXECUTION_STATE_FAILED) {
+    End(JobMasterState::kFailed, *executions_.Failure());
+  } else if (executions_.AllFinished()) {
+    End(JobMasterState::kFinished, "");
+  } else {
+    Publish();
+  }
+}
+
+bool JobMaster::ended() const {
   return state_ == JobMasterState::kFinished || state_ == JobMasterState::kCanceled ||
          state_ == JobMasterState::kFailed;
 }
 
-void JobMaster::Run() {
-  v1::DeclareResources declaration;
-  declaration.set_job_id(id_);
-  declaration.set_tenant(submission_.tenant());
-  declaration.set_token(submission_.token());
-  declaration.set_priority(submission_.priority());
-  declaration.set_min_task_managers(submission_.num_task_managers());
-  auto* requirement = declaration.add_requirements();
-  requirement->set_desired(slots_needed_);
-  requirement->set_min(slots_needed_);
-  host_.declare(declaration);
-  spdlog::info("Job {} ('{}') needs {} slots for {} tasks", id_, graph_.name, slots_needed_,
-               total_tasks_);
-  if (!AwaitSlots()) return;
-  auto deployed = host_.deploy(id_, host_.slot_pool->Slots(id_));
-  if (!deployed.ok()) {
-    Fail(std::string(deployed.message()));  // a no-op if the job ended meanwhile
-    return;
-  }
-  {
-    absl::MutexLock lock(&mu_);
-    if (state_ == JobMasterState::kCreated) {
-      state_ = JobMasterState::kRunning;
-      return;  // from here task reports and Cancel() drive the job
-    }
-  }
-  // Cancelled while deploying: Cancel() left the ending to this thread.
-  End(JobMasterState::kCanceled, "");
-}
-
-// Waits for the slots, a failed request, or cancellation.
-bool JobMaster::AwaitSlots() {
-  while (true) {
-    if (host_.slot_pool->AwaitSlots(id_, slots_needed_, absl::Milliseconds(100))) return true;
-    if (auto failure = host_.slot_pool->Failure(id_)) {
-      Fail(*failure);
-      return false;
-    }
-    if (auto refused = host_.slot_pool->DeclarationStatus(id_); refused && !refused->ok()) {
-      Fail(std::string(refused->message()));
-      return false;
-    }
-    absl::MutexLock lock(&mu_);
-    if (state_ == JobMasterState::kCanceling) {
-      mu_.Unlock();
-      End(JobMasterState::kCanceled, "");
-      mu_.Lock();
-      return false;
-    }
-    if (IsTerminal()) return false;
-  }
-}
-
-void JobMaster::TaskFinished() {
-  bool all;
-  {
-    absl::MutexLock lock(&mu_);
-    all = ++finished_tasks_ == total_tasks_;
-  }
-  if (all) End(JobMasterState::kFinished, "");
-}
-
-void JobMaster::Fail(const std::string& root_cause) { End(JobMasterState::kFailed, root_cause); }
-
-void JobMaster::Cancel() {
-  bool running;
-  {
-    absl::MutexLock lock(&mu_);
-    if (IsTerminal() || state_ == JobMasterState::kCanceling) return;
-    running = state_ == JobMasterState::kRunning;
-    state_ = JobMasterState::kCanceling;
-  }
-  // Waiting for slots or deploying: the JobMaster's thread ends the job.
-  if (!running) return;
-  End(JobMasterState::kCanceled, "");
-}
-
 void JobMaster::End(JobMasterState state, const std::string& error) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (IsTerminal()) return;
-    state_ = state;
-    error_ = error;
-    ended_ = absl::Now();
-  }
+  if (ended()) return;
+  state_ = state;
+  error_ = error;
+  ended_ = services_.clock->Now();
+  deploying_ = false;
+  executions_.EndAll(state == JobMasterState::kFailed ? v1::EXECUTION_STATE_FAILED
+                                                      : v1::EXECUTION_STATE_CANCELED);
   // Stops what still runs (the other tasks of a failed job) and lets the
   // TaskManagers forget the job; then every slot goes back at once.
-  host_.cancel_tasks(id_);
-  host_.release(id_);
+  for (const auto& tm : task_managers_) {
+    services_.task_managers(tm)->CancelTasks(id_, [](absl::Status) {});
+  }
+  services_.resource_manager->ReleaseJob(id_);
   if (state == JobMasterState::kFailed) {
     spdlog::error("Job {} ('{}') FAILED: {}", id_, graph_.name, error);
   } else {
     spdlog::info("Job {} ('{}') {}", id_, graph_.name, JobMasterStateName(state));
   }
+  Publish();
 }
 
-v1::JobStatus JobMaster::Status() const {
-  absl::MutexLock lock(&mu_);
+void JobMaster::Publish() {
   v1::JobStatus status;
   status.set_job_id(id_);
   status.set_name(graph_.name);
   status.set_state(JobMasterStateName(state_));
   status.set_start_time_ms(absl::ToUnixMillis(started_));
-  absl::Time until = IsTerminal() ? ended_ : absl::Now();
-  status.set_duration_ms(absl::ToInt64Milliseconds(until - started_));
+  status.set_end_time_ms(ended() ? absl::ToUnixMillis(ended_) : 0);
   status.set_parallelism(slots_needed_);
   status.set_tenant(submission_.tenant().empty() ? "default" : submission_.tenant());
   status.set_error(error_);
-  status.set_running_tasks(state_ == JobMasterState::kRunning ? total_tasks_ - finished_tasks_ : 0);
-  status.set_total_tasks(total_tasks_);
+  const int total = static_cast<int>(executions_.executions().size());
+  status.set_running_tasks(state_ == JobMasterState::kRunning
+                               ? total - executions_.Count(v1::EXECUTION_STATE_FINISHED)
+                               : 0);
+  status.set_total_tasks(total);
+  for (const auto& e : executions_.executions()) {
+    auto* task = status.add_tasks();
+    task->set_vertex(e.vertex);
+    task->set_subtask(e.subtask);
+    task->set_attempt(e.attempt);
+    task->set_state(e.state);
+    task->set_task_manager_id(e.slot.task_manager_id);
+    task->set_allocation_id(e.slot.allocation_id);
+  }
+  absl::MutexLock lock(&status_mu_);
+  status_ = std::move(status);
+}
+
+v1::JobStatus JobMaster::Status() const {
+  v1::JobStatus status;
+  {
+    absl::MutexLock lock(&status_mu_);
+    status = status_;
+  }
+  // The duration of a running job grows without events.
+  absl::Time until = status.end_time_ms() > 0 ? absl::FromUnixMillis(status.end_time_ms())
+                                              : services_.clock->Now();
+  status.set_duration_ms(absl::ToInt64Milliseconds(until - started_));
   return status;
 }
 

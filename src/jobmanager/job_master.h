@@ -1,22 +1,31 @@
-// One JobMaster per submitted job: it asks the ResourceManager for the slots
-// the job needs (as many as its largest parallelism: one subtask of each
-// vertex shares a slot), deploys the subtasks into the offered slots, follows
-// their states and gives the slots back when the job ends.
+// One JobMaster per submitted job (Flink's JobMaster): it declares the slots
+// the job needs (its largest parallelism: one subtask of each vertex shares a
+// slot), schedules the execution graph onto them when they arrive, deploys to
+// the TaskManagers (all wired before any starts), follows every task
+// attempt's state, and ends the job: all FINISHED, a task FAILED or a slot
+// lost (the root cause kept), or cancelled; then it cancels what still runs
+// and gives the slots back.
 //
-// Threads: a thread of its own asks for slots and deploys, then ends; task
-// reports and Cancel() drive the job from there. Status() and Cancel() may be
-// called from anywhere.
+// An actor: every event is posted to its executor and handled there, one at
+// a time, so the bookkeeping has no locks; time comes from an injected clock;
+// peers are reached through gateways. Nothing polls or blocks: slots,
+// TaskManager answers and task reports arrive as events. Status() may be
+// called from any thread (a snapshot).
 #ifndef SLUICE_JOBMANAGER_JOB_MASTER_H_
 #define SLUICE_JOBMANAGER_JOB_MASTER_H_
 
-#include <functional>
+#include <memory>
+#include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/executor.h"
+#include "jobmanager/execution_graph.h"
+#include "jobmanager/gateways.h"
 #include "jobmanager/slot_pool.h"
 #include "sluice/internal/graph.h"
 #include "sluice/v1/jobmanager.pb.h"
@@ -29,52 +38,65 @@ const char* JobMasterStateName(JobMasterState state);
 // shares a slot).
 int SlotsNeeded(const JobGraph& graph);
 
-// What a JobMaster needs from its JobManager.
-struct JobMasterHost {
-  std::function<void(const v1::DeclareResources&)> declare;
-  std::function<void(const std::string& job_id)> release;
-  const SlotPool* slot_pool = nullptr;
-  // Deploys the job's subtasks into `slots` and reports through the returned
-  // status whether that worked; empty until deployment exists.
-  std::function<absl::Status(const std::string& job_id, const std::vector<OfferedSlot>& slots)>
-      deploy;
-  // Stops the job's running tasks on their TaskManagers.
-  std::function<void(const std::string& job_id)> cancel_tasks;
+struct JobMasterServices {
+  std::shared_ptr<Executor> executor;  // the JobMaster's main thread
+  const Clock* clock = SystemClock::Get();
+  ResourceManagerGateway* resource_manager = nullptr;
+  TaskManagerGateways task_managers;
+  std::string job_manager_address;  // where TaskManagers report and fetch the library
 };
 
-class JobMaster {
+class JobMaster : public std::enable_shared_from_this<JobMaster> {
  public:
-  JobMaster(std::string id, v1::JobSubmission submission, JobGraph graph, JobMasterHost host);
-  ~JobMaster();  // cancels and joins
+  static std::shared_ptr<JobMaster> Create(std::string id, v1::JobSubmission submission,
+                                           JobGraph graph, JobMasterServices services);
+
+  // Events, from any thread; handled on the executor.
+  void Start();
+  // The job's slots now (offers accepted by the slot pool).
+  void OnSlots(std::vector<OfferedSlot> slots);
+  void OnSlotRequestFailed(std::string reason);
+  void OnSlotLost(std::string allocation_id, std::string reason);
+  void OnTaskState(v1::TaskStateUpdate update);
+  // `handled` runs on the executor once the cancellation took effect.
+  void Cancel(std::function<void()> handled = nullptr);
 
   v1::JobStatus Status() const;
-  void Cancel();
-  // A task ended (or the job's TaskManager is gone): drives the job's state.
-  void TaskFinished();
-  void Fail(const std::string& root_cause);
   const JobGraph& graph() const { return graph_; }
   const v1::JobSubmission& submission() const { return submission_; }
   const std::string& id() const { return id_; }
 
  private:
-  void Run();
-  bool AwaitSlots();
+  JobMaster(std::string id, v1::JobSubmission submission, JobGraph graph,
+            JobMasterServices services);
+  // Runs `handler` on the executor while this JobMaster lives.
+  template <typename F>
+  void Post(F handler);
+  void Deploy(const std::vector<OfferedSlot>& slots);
+  v1::DeployJobRequest DeployRequest() const;
+  void OnDeployed(const std::string& address, const absl::Status& status);
+  void HandleTaskState(const v1::TaskStateUpdate& update);
   void End(JobMasterState state, const std::string& error);
-  bool IsTerminal() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool ended() const;
+  void Publish();
 
   const std::string id_;
   const v1::JobSubmission submission_;
   const JobGraph graph_;
-  const JobMasterHost host_;
+  const JobMasterServices services_;
   const int slots_needed_;
-  const int total_tasks_;
   const absl::Time started_;
-  mutable absl::Mutex mu_;
-  JobMasterState state_ ABSL_GUARDED_BY(mu_) = JobMasterState::kCreated;
-  std::string error_ ABSL_GUARDED_BY(mu_);
-  int finished_tasks_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time ended_ ABSL_GUARDED_BY(mu_);
-  std::thread thread_;
+  // On the executor only.
+  JobMasterState state_ = JobMasterState::kCreated;
+  ExecutionGraph executions_;
+  std::string error_;
+  absl::Time ended_;
+  bool deploying_ = false;
+  std::set<std::string> task_managers_;  // deployed (or being deployed) to
+  int awaiting_deploy_ = 0;
+  // The snapshot Status() returns.
+  mutable absl::Mutex status_mu_;
+  v1::JobStatus status_ ABSL_GUARDED_BY(status_mu_);
 };
 
 }  // namespace sluice

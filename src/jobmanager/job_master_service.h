@@ -12,8 +12,9 @@ namespace sluice {
 class JobMasterServiceImpl final : public v1::JobMasterService::CallbackService {
  public:
   using TaskStateFn = std::function<void(const v1::TaskStateUpdate&)>;
-  JobMasterServiceImpl(SlotPool* pool, TaskStateFn on_task_state)
-      : pool_(pool), on_task_state_(std::move(on_task_state)) {}
+  using SlotsFn = std::function<void(const std::string& job_id)>;
+  JobMasterServiceImpl(SlotPool* pool, TaskStateFn on_task_state, SlotsFn on_slots)
+      : pool_(pool), on_task_state_(std::move(on_task_state)), on_slots_(std::move(on_slots)) {}
 
   grpc::ServerUnaryReactor* OfferSlots(grpc::CallbackServerContext* context,
                                        const v1::OfferSlotsRequest* request,
@@ -21,6 +22,7 @@ class JobMasterServiceImpl final : public v1::JobMasterService::CallbackService 
     *response = pool_->Offer(*request);
     auto* reactor = context->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
+    if (response->accepted_allocation_ids_size() > 0) on_slots_(request->job_id());
     return reactor;
   }
 
@@ -36,6 +38,7 @@ class JobMasterServiceImpl final : public v1::JobMasterService::CallbackService 
  private:
   SlotPool* const pool_;
   const TaskStateFn on_task_state_;
+  const SlotsFn on_slots_;
 };
 
 }  // namespace sluice

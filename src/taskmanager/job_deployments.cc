@@ -137,11 +137,13 @@ absl::StatusOr<int> JobDeployments::Deploy(const v1::DeployJobRequest& request) 
   }
   JobLocations where;
   int local = 0;
+  auto deployed = std::make_unique<Deployed>();
   for (const auto& a : request.assignments()) {
     where[{a.vertex(), a.subtask()}] = {a.task_manager_id(), a.task_manager_data_address()};
-    local += a.task_manager_id() == options_.task_manager_id ? 1 : 0;
+    if (a.task_manager_id() != options_.task_manager_id) continue;
+    ++local;
+    deployed->attempts[{a.vertex(), a.subtask()}] = a.attempt();
   }
-  auto deployed = std::make_unique<Deployed>();
   deployed->job_manager_address = request.job_manager_address();
   deployed->placement = exchange_->PlacementFor(request.job_id(), std::move(where));
   engine::LocalJobOptions run;
@@ -152,9 +154,11 @@ absl::StatusOr<int> JobDeployments::Deploy(const v1::DeployJobRequest& request) 
   run.segment_size = options_.segment_size;
   run.placement = deployed->placement.get();
   run.paused = true;
-  run.on_task_end = [this, job = request.job_id(), address = request.job_manager_address()](
-                        int vertex, int subtask, engine::JobState state, const std::string& error) {
-    Report(job, address, vertex, subtask, state, error);
+  run.on_task_end = [this, job = request.job_id(), address = request.job_manager_address(),
+                     attempts = deployed->attempts](int vertex, int subtask, engine::JobState state,
+                                                    const std::string& error) {
+    const int attempt = attempts.count({vertex, subtask}) ? attempts.at({vertex, subtask}) : 0;
+    Report(job, address, vertex, subtask, attempt, ToExecutionState(state), error);
   };
   auto job = engine::LocalJob::Start(*std::move(graph), run);
   if (!job.ok()) return job.status();
@@ -182,6 +186,12 @@ absl::Status JobDeployments::Start(const std::string& job_id) {
   auto it = jobs_.find(job_id);
   if (it == jobs_.end())
     return absl::NotFoundError(absl::StrCat("job ", job_id, " is not deployed here"));
+  const Deployed& deployed = *it->second;
+  // RUNNING before the threads start: a task's end can never overtake it.
+  for (const auto& [task, attempt] : deployed.attempts) {
+    Report(job_id, deployed.job_manager_address, task.first, task.second, attempt,
+           v1::EXECUTION_STATE_RUNNING, "");
+  }
   it->second->job->Run();
   return absl::OkStatus();
 }
@@ -213,19 +223,35 @@ void JobDeployments::ForEachTask(
   }
 }
 
+v1::ExecutionState JobDeployments::ToExecutionState(engine::JobState state) {
+  switch (state) {
+    case engine::JobState::kRunning:
+      return v1::EXECUTION_STATE_RUNNING;
+    case engine::JobState::kFinished:
+      return v1::EXECUTION_STATE_FINISHED;
+    case engine::JobState::kFailed:
+      return v1::EXECUTION_STATE_FAILED;
+    case engine::JobState::kCanceled:
+      return v1::EXECUTION_STATE_CANCELED;
+  }
+  return v1::EXECUTION_STATE_UNSPECIFIED;
+}
+
 void JobDeployments::Report(const std::string& job_id, const std::string& address, int vertex,
-                            int subtask, engine::JobState state, const std::string& error) {
-  if (state == engine::JobState::kFailed) {
+                            int subtask, int attempt, v1::ExecutionState state,
+                            const std::string& error) {
+  if (state == v1::EXECUTION_STATE_FAILED) {
     spdlog::warn("Subtask {} of vertex {} of job {} failed: {}", subtask, vertex, job_id, error);
-  } else {
+  } else if (state != v1::EXECUTION_STATE_RUNNING) {
     spdlog::info("Subtask {} of vertex {} of job {} {}", subtask, vertex, job_id,
-                 engine::JobStateName(state));
+                 v1::ExecutionState_Name(state));
   }
   v1::TaskStateUpdate update;
   update.set_job_id(job_id);
   update.set_vertex(vertex);
   update.set_subtask(subtask);
-  update.set_state(engine::JobStateName(state));
+  update.set_attempt(attempt);
+  update.set_state(state);
   update.set_error(
       error.empty() ? "" : absl::StrCat(error, " on TaskManager '", options_.task_manager_id, "'"));
   update.set_task_manager_id(options_.task_manager_id);

@@ -55,9 +55,12 @@ class JobDeployments {
  private:
   struct Deployed {
     std::string job_manager_address;
+    // The attempt of each local subtask (vertex, subtask), named in its reports.
+    std::map<std::pair<int, int>, int> attempts;
     std::unique_ptr<engine::Placement> placement;
     std::unique_ptr<engine::LocalJob> job;
   };
+  static v1::ExecutionState ToExecutionState(engine::JobState state);
   absl::StatusOr<std::string> FetchLibrary(const std::string& job_manager_address,
                                            const std::string& sha256);
   absl::StatusOr<const engine::JobLibrary*> Library(const std::string& job_manager_address,
@@ -65,7 +68,7 @@ class JobDeployments {
   // Stops a job that is no longer in jobs_: cancels, then joins its subtasks.
   void Stop(const std::string& job_id, std::unique_ptr<Deployed> deployed);
   void Report(const std::string& job_id, const std::string& job_manager_address, int vertex,
-              int subtask, engine::JobState state, const std::string& error);
+              int subtask, int attempt, v1::ExecutionState state, const std::string& error);
 
   const DeploymentOptions options_;
   DataExchange* const exchange_;

@@ -110,11 +110,14 @@ std::vector<MetricFamily> TaskMetrics::Collect() const {
   {
     absl::MutexLock lock(&mu_);
     std::map<std::tuple<std::string, int, int>, Previous> seen;
-    deployments_->ForEachTask([&](const std::string& job, const engine::Task& task) {
-      const auto key = std::make_tuple(job, task.vertex(), task.subtask());
-      Previous& before = seen[key] = previous_[key];
-      AddTask(job, task, now, before, out);
-    });
+    // Runs under `lock` (ForEachTask calls it synchronously); clang cannot see that.
+    auto visit = [&, this](const std::string& job, const engine::Task& task)
+                     ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+                       const auto key = std::make_tuple(job, task.vertex(), task.subtask());
+                       Previous& before = seen[key] = previous_[key];
+                       AddTask(job, task, now, before, out);
+                     };
+    deployments_->ForEachTask(visit);
     previous_ = std::move(seen);  // ended jobs' tasks are forgotten
   }
   const data::Traffic& traffic = exchange_->traffic();

@@ -1,84 +1,229 @@
-// A JobMaster driven through fake hosts: how a job's life ends.
+// A JobMaster with fake TaskManagers and a fake ResourceManager, in one
+// thread with a fake clock: every event is handled when the test runs the
+// JobMaster's queue.
 #include "jobmanager/job_master.h"
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-
-#include "absl/synchronization/notification.h"
 #include "sluice/sluice.h"
+#include "tests/testing/fake_gateways.h"
+#include "tests/testing/queue_executor.h"
 
 namespace sluice {
 namespace {
 
+using testing::FakeResourceManager;
+using testing::FakeTaskManagers;
+using testing::QueueExecutor;
+
 class JobMasterTest : public ::testing::Test {
  protected:
   JobMasterTest() {
+    // Two vertices at parallelism 2 (a rebalance between them): 4 tasks.
     StreamEnvironment env("job");
-    env.Sequence(0, 10).Discard();
+    env.SetParallelism(2);
+    env.Sequence(0, 10).Rebalance().Map([](int64_t x) { return x; }).Discard();
     graph_ = env.Build();
-    host_.slot_pool = &pool_;
-    host_.declare = [this](const v1::DeclareResources& declaration) {
-      pool_.Declare(declaration);
-      v1::OfferSlotsRequest offer;  // a TaskManager offers the slot at once
-      offer.set_job_id(declaration.job_id());
-      offer.add_offers()->set_allocation_id("slot-1");
-      pool_.Offer(offer);
-    };
-    host_.cancel_tasks = [this](const std::string&) { ++cancelled_; };
-    host_.release = [this](const std::string&) { ++released_; };
   }
 
-  std::string WaitForState(JobMaster& master, const std::string& state) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (master.Status().state() != state && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(5));
+  std::shared_ptr<JobMaster> Start() {
+    JobMasterServices services;
+    services.executor = executor_;
+    services.clock = &clock_;
+    services.resource_manager = &rm_;
+    services.task_managers = tms_.gateways();
+    services.job_manager_address = "jm:6123";
+    auto master = JobMaster::Create("job-1", v1::JobSubmission{}, graph_, services);
+    master->Start();
+    executor_->RunUntilIdle();
+    return master;
+  }
+  static OfferedSlot Slot(const std::string& allocation, const std::string& tm) {
+    OfferedSlot slot;
+    slot.allocation_id = allocation;
+    slot.task_manager_id = tm;
+    slot.task_manager_address = tm + ":6122";
+    slot.data_address = tm + ":6121";
+    return slot;
+  }
+  // Slots on TaskManagers a and b; both are asked to deploy.
+  std::shared_ptr<JobMaster> Deploying() {
+    auto master = Start();
+    master->OnSlots({Slot("alloc-b", "b"), Slot("alloc-a", "a")});
+    executor_->RunUntilIdle();
+    return master;
+  }
+  std::shared_ptr<JobMaster> Running() {
+    auto master = Deploying();
+    tms_["a:6122"].AnswerDeploy(absl::OkStatus());
+    tms_["b:6122"].AnswerDeploy(absl::OkStatus());
+    executor_->RunUntilIdle();
+    return master;
+  }
+  void Report(JobMaster& master, int vertex, int subtask, v1::ExecutionState state, int attempt = 0,
+              const std::string& error = "") {
+    v1::TaskStateUpdate update;
+    update.set_job_id("job-1");
+    update.set_vertex(vertex);
+    update.set_subtask(subtask);
+    update.set_attempt(attempt);
+    update.set_state(state);
+    update.set_error(error);
+    master.OnTaskState(update);
+    executor_->RunUntilIdle();
+  }
+  void ReportAll(JobMaster& master, v1::ExecutionState state) {
+    for (int vertex = 0; vertex < 2; ++vertex) {
+      for (int subtask = 0; subtask < 2; ++subtask) Report(master, vertex, subtask, state);
     }
-    return master.Status().state();
+  }
+  static int TasksIn(const v1::JobStatus& status, v1::ExecutionState state) {
+    int n = 0;
+    for (const auto& task : status.tasks()) n += task.state() == state ? 1 : 0;
+    return n;
   }
 
   JobGraph graph_;
-  SlotPool pool_;
-  JobMasterHost host_;
-  std::atomic<int> cancelled_{0};
-  std::atomic<int> released_{0};
+  std::shared_ptr<QueueExecutor> executor_ = std::make_shared<QueueExecutor>();
+  FakeClock clock_;
+  FakeResourceManager rm_;
+  FakeTaskManagers tms_;
 };
 
-TEST_F(JobMasterTest, ACancelDuringDeploymentEndsTheJobAndFreesItsSlots) {
-  absl::Notification deploying, may_finish;
-  host_.deploy = [&](const std::string&, const std::vector<OfferedSlot>&) {
-    deploying.Notify();
-    may_finish.WaitForNotificationWithTimeout(absl::Seconds(10));
-    return absl::OkStatus();
-  };
-  JobMaster master("job-1", v1::JobSubmission{}, graph_, host_);
-  ASSERT_TRUE(deploying.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  master.Cancel();
-  may_finish.Notify();
-  EXPECT_EQ(WaitForState(master, "CANCELED"), "CANCELED");
-  EXPECT_EQ(cancelled_.load(), 1) << "the deployed tasks are stopped";
-  EXPECT_EQ(released_.load(), 1) << "the slots go back";
+TEST_F(JobMasterTest, DeclaresItsSlotsAndWaitsForThemWithoutPolling) {
+  auto master = Start();
+  ASSERT_EQ(rm_.declarations.size(), 1u);
+  EXPECT_EQ(rm_.declarations[0].requirements(0).desired(), 2);
+  EXPECT_EQ(master->Status().state(), "CREATED");
+  EXPECT_EQ(TasksIn(master->Status(), v1::EXECUTION_STATE_CREATED), 4);
+  master->OnSlots({Slot("alloc-a", "a")});  // one of two: not yet
+  executor_->RunUntilIdle();
+  EXPECT_TRUE(tms_["a:6122"].deployed.empty());
+  clock_.Advance(absl::Minutes(5));
+  EXPECT_EQ(executor_->RunUntilIdle(), 0) << "nothing runs without an event";
+  EXPECT_EQ(master->Status().duration_ms(), 5 * 60 * 1000) << "time is the injected clock's";
 }
 
-TEST_F(JobMasterTest, AFailedDeploymentFailsTheJobWithItsReason) {
-  host_.deploy = [](const std::string&, const std::vector<OfferedSlot>&) {
-    return absl::UnavailableError("TaskManager gone");
-  };
-  JobMaster master("job-2", v1::JobSubmission{}, graph_, host_);
-  EXPECT_EQ(WaitForState(master, "FAILED"), "FAILED");
-  EXPECT_EQ(master.Status().error(), "TaskManager gone");
-  EXPECT_EQ(released_.load(), 1);
+TEST_F(JobMasterTest, DeploysSubtaskIOfEveryVertexToSlotIAndStartsOnceAllAreWired) {
+  auto master = Deploying();
+  const auto& a = tms_["a:6122"];
+  const auto& b = tms_["b:6122"];
+  ASSERT_EQ(a.deployed.size(), 1u);
+  ASSERT_EQ(b.deployed.size(), 1u);
+  EXPECT_EQ(TasksIn(master->Status(), v1::EXECUTION_STATE_DEPLOYING), 4);
+  // Slots sorted by allocation: subtask 0 in alloc-a on a, subtask 1 in alloc-b on b.
+  for (const auto& assignment : a.deployed[0].assignments()) {
+    EXPECT_EQ(assignment.allocation_id(), assignment.subtask() == 0 ? "alloc-a" : "alloc-b");
+    EXPECT_EQ(assignment.task_manager_id(), assignment.subtask() == 0 ? "a" : "b");
+    EXPECT_EQ(assignment.attempt(), 0);
+  }
+  EXPECT_EQ(a.deployed[0].job_manager_address(), "jm:6123");
+  tms_["a:6122"].AnswerDeploy(absl::OkStatus());
+  executor_->RunUntilIdle();
+  EXPECT_TRUE(a.started.empty()) << "nothing starts before every TaskManager is wired";
+  tms_["b:6122"].AnswerDeploy(absl::OkStatus());
+  executor_->RunUntilIdle();
+  EXPECT_EQ(a.started.size(), 1u);
+  EXPECT_EQ(b.started.size(), 1u);
+  EXPECT_EQ(master->Status().state(), "RUNNING");
 }
 
-TEST_F(JobMasterTest, ARunningJobFinishesWhenAllItsTasksHave) {
-  host_.deploy = [](const std::string&, const std::vector<OfferedSlot>&) {
-    return absl::OkStatus();
-  };
-  JobMaster master("job-3", v1::JobSubmission{}, graph_, host_);
-  ASSERT_EQ(WaitForState(master, "RUNNING"), "RUNNING");
-  for (int i = 0; i < master.Status().total_tasks(); ++i) master.TaskFinished();
-  EXPECT_EQ(master.Status().state(), "FINISHED");
-  EXPECT_EQ(released_.load(), 1);
+TEST_F(JobMasterTest, TasksMoveThroughEveryStateAndTheJobFinishesWithTheLast) {
+  auto master = Running();
+  ReportAll(*master, v1::EXECUTION_STATE_INITIALIZING);
+  EXPECT_EQ(TasksIn(master->Status(), v1::EXECUTION_STATE_INITIALIZING), 4);
+  ReportAll(*master, v1::EXECUTION_STATE_RUNNING);
+  EXPECT_EQ(TasksIn(master->Status(), v1::EXECUTION_STATE_RUNNING), 4);
+  EXPECT_EQ(master->Status().running_tasks(), 4);
+  for (int vertex = 0; vertex < 2; ++vertex) {
+    for (int subtask = 0; subtask < 2; ++subtask) {
+      EXPECT_EQ(master->Status().state(), "RUNNING");
+      Report(*master, vertex, subtask, v1::EXECUTION_STATE_FINISHED);
+    }
+  }
+  EXPECT_EQ(master->Status().state(), "FINISHED");
+  EXPECT_EQ(rm_.released, std::vector<std::string>{"job-1"});
+}
+
+TEST_F(JobMasterTest, OneFailingSubtaskFailsTheJobWithItsCauseAndCancelsTheRest) {
+  auto master = Running();
+  ReportAll(*master, v1::EXECUTION_STATE_RUNNING);
+  Report(*master, 1, 0, v1::EXECUTION_STATE_FAILED, 0, "operator 'Map' failed: boom");
+  auto status = master->Status();
+  EXPECT_EQ(status.state(), "FAILED");
+  EXPECT_EQ(status.error(), "operator 'Map' failed: boom");
+  EXPECT_EQ(TasksIn(status, v1::EXECUTION_STATE_FAILED), 4);
+  EXPECT_EQ(tms_["a:6122"].cancelled.size(), 1u);
+  EXPECT_EQ(tms_["b:6122"].cancelled.size(), 1u);
+  EXPECT_EQ(rm_.released.size(), 1u);
+  // The others' CANCELED reports arrive late: they change nothing.
+  Report(*master, 0, 0, v1::EXECUTION_STATE_CANCELED);
+  EXPECT_EQ(master->Status().error(), "operator 'Map' failed: boom");
+}
+
+TEST_F(JobMasterTest, ACancelDuringDeploymentEndsTheJobAndStartsNothing) {
+  auto master = Deploying();
+  tms_["a:6122"].AnswerDeploy(absl::OkStatus());
+  executor_->RunUntilIdle();
+  master->Cancel();
+  executor_->RunUntilIdle();
+  EXPECT_EQ(master->Status().state(), "CANCELED");
+  EXPECT_EQ(tms_["a:6122"].cancelled.size(), 1u) << "what was deployed is stopped";
+  EXPECT_EQ(rm_.released.size(), 1u) << "the slots go back";
+  tms_["b:6122"].AnswerDeploy(absl::OkStatus());  // too late
+  executor_->RunUntilIdle();
+  EXPECT_TRUE(tms_["a:6122"].started.empty());
+  EXPECT_TRUE(tms_["b:6122"].started.empty());
+  EXPECT_EQ(master->Status().state(), "CANCELED");
+}
+
+TEST_F(JobMasterTest, AFailedDeploymentFailsTheJobNamingTheTaskManager) {
+  auto master = Deploying();
+  tms_["b:6122"].AnswerDeploy(absl::UnavailableError("connection refused"));
+  executor_->RunUntilIdle();
+  EXPECT_EQ(master->Status().state(), "FAILED");
+  EXPECT_EQ(master->Status().error(), "deploying to TaskManager b:6122 failed: connection refused");
+  EXPECT_EQ(rm_.released.size(), 1u);
+}
+
+TEST_F(JobMasterTest, DuplicateLateAndStaleReportsAreIgnored) {
+  auto master = Running();
+  ReportAll(*master, v1::EXECUTION_STATE_RUNNING);
+  ReportAll(*master, v1::EXECUTION_STATE_RUNNING);  // duplicates
+  Report(*master, 0, 0, v1::EXECUTION_STATE_FAILED, /*attempt=*/7, "from another attempt");
+  Report(*master, 0, 1, v1::EXECUTION_STATE_FAILED, 0, "");
+  EXPECT_EQ(master->Status().state(), "FAILED") << "a current attempt's failure counts";
+  Report(*master, 0, 0, v1::EXECUTION_STATE_RUNNING);  // late, after the end
+  Report(*master, 9, 0, v1::EXECUTION_STATE_RUNNING);  // no such task
+  EXPECT_EQ(master->Status().error(), "");
+  EXPECT_EQ(TasksIn(master->Status(), v1::EXECUTION_STATE_RUNNING), 0);
+}
+
+TEST_F(JobMasterTest, AStaleAttemptCannotFailOrFinishTheJob) {
+  auto master = Running();
+  ReportAll(*master, v1::EXECUTION_STATE_RUNNING);
+  Report(*master, 1, 1, v1::EXECUTION_STATE_FAILED, /*attempt=*/1, "a zombie");
+  EXPECT_EQ(master->Status().state(), "RUNNING");
+  Report(*master, 1, 1, v1::EXECUTION_STATE_RUNNING);  // illegal backwards moves neither
+  Report(*master, 1, 1, v1::EXECUTION_STATE_INITIALIZING);
+  EXPECT_EQ(TasksIn(master->Status(), v1::EXECUTION_STATE_RUNNING), 4);
+}
+
+TEST_F(JobMasterTest, LosingASlotFailsTheRunningJob) {
+  auto master = Running();
+  master->OnSlotLost("alloc-b", "lost its slot on TaskManager 'b': heartbeat timeout");
+  executor_->RunUntilIdle();
+  EXPECT_EQ(master->Status().state(), "FAILED");
+  EXPECT_EQ(master->Status().error(), "lost its slot on TaskManager 'b': heartbeat timeout");
+}
+
+TEST_F(JobMasterTest, EventsAfterTheJobMasterIsGoneAreDropped) {
+  auto master = Deploying();
+  std::weak_ptr<JobMaster> weak = master;
+  master.reset();
+  tms_["a:6122"].AnswerDeploy(absl::OkStatus());  // a late gRPC answer
+  EXPECT_EQ(executor_->RunUntilIdle(), 0);
+  EXPECT_TRUE(weak.expired());
 }
 
 }  // namespace

@@ -1,0 +1,65 @@
+#include "jobmanager/task_manager_gateway.h"
+
+#include "absl/time/clock.h"
+#include "common/rpc/channel.h"
+#include "common/rpc/grpc_status.h"
+
+namespace sluice {
+namespace {
+
+// Keeps a call's context, request and response alive until its callback.
+template <typename Request>
+void Call(v1::TaskExecutor::Stub* stub, absl::Duration timeout, Request request,
+          void (v1::TaskExecutor::Stub::async_interface::*method)(
+              grpc::ClientContext*, const Request*, v1::DeployJobResponse*,
+              std::function<void(grpc::Status)>),
+          TaskManagerGateway::Done done) {
+  struct State {
+    grpc::ClientContext context;
+    Request request;
+    v1::DeployJobResponse response;
+  };
+  auto state = std::make_shared<State>();
+  state->request = std::move(request);
+  state->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  (stub->async()->*method)(
+      &state->context, &state->request, &state->response,
+      [state, done = std::move(done)](grpc::Status status) { done(FromGrpcStatus(status)); });
+}
+
+v1::JobTasksRequest JobTasks(const std::string& job_id) {
+  v1::JobTasksRequest request;
+  request.set_job_id(job_id);
+  return request;
+}
+
+}  // namespace
+
+GrpcTaskManagerGateway::GrpcTaskManagerGateway(const std::string& address, absl::Duration timeout)
+    : stub_(v1::TaskExecutor::NewStub(CreateChannel(address, absl::Seconds(2)))),
+      timeout_(timeout) {}
+
+void GrpcTaskManagerGateway::DeployTasks(const v1::DeployJobRequest& request, Done done) {
+  // Deploying fetches the library and rebuilds the graph: more than one RPC's worth.
+  Call(stub_.get(), timeout_ * 6, request, &v1::TaskExecutor::Stub::async_interface::DeployJob,
+       std::move(done));
+}
+
+void GrpcTaskManagerGateway::StartTasks(const std::string& job_id, Done done) {
+  Call(stub_.get(), timeout_, JobTasks(job_id), &v1::TaskExecutor::Stub::async_interface::StartJob,
+       std::move(done));
+}
+
+void GrpcTaskManagerGateway::CancelTasks(const std::string& job_id, Done done) {
+  Call(stub_.get(), timeout_, JobTasks(job_id), &v1::TaskExecutor::Stub::async_interface::CancelJob,
+       std::move(done));
+}
+
+TaskManagerGateway* TaskManagerGatewayCache::At(const std::string& address) {
+  absl::MutexLock lock(&mu_);
+  auto& gateway = gateways_[address];
+  if (!gateway) gateway = std::make_unique<GrpcTaskManagerGateway>(address, timeout_);
+  return gateway.get();
+}
+
+}  // namespace sluice
