@@ -39,6 +39,7 @@ struct ChannelEvent {
 inline constexpr uint32_t kEventMarker = 0xffffffffu;
 inline constexpr size_t kEventSize = 4 + 1 + 8 + 8;
 
+// (RecordWriter writes records in this format in place, without a copy.)
 void AppendRecord(std::string* buffer, std::string_view record);
 void AppendEvent(std::string* buffer, const ChannelEvent& event);
 

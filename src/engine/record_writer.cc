@@ -1,5 +1,6 @@
 #include "engine/record_writer.h"
 
+#include <cstring>
 #include <utility>
 
 #include "engine/key_groups.h"
@@ -31,15 +32,35 @@ size_t RecordWriter::ChannelFor(std::string_view key) {
   }
 }
 
-void RecordWriter::Emit(std::string_view record, std::string_view key) {
+std::string* RecordWriter::BeginRecord(std::string_view key) {
   // Only the task thread writes the count: no locked add per record.
   records_.store(records_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  if (!status_.ok()) return;
-  if (options_.partitioning == Partitioning::kBroadcast) {
-    for (size_t c = 0; c < channels_.size(); ++c) Append(c, record);
+  if (!status_.ok() || options_.partitioning == Partitioning::kBroadcast) {
+    scratch_.clear();  // copied to every channel at EndRecord (or dropped)
+    open_ = &scratch_;
+    return open_;
+  }
+  open_channel_ = ChannelFor(key);
+  open_ = &buffers_[open_channel_];
+  length_at_ = open_->size();
+  open_->append(4, '\0');  // the length, filled in at EndRecord
+  return open_;
+}
+
+void RecordWriter::EndRecord() {
+  if (open_ == &scratch_) {
+    if (!status_.ok()) return;
+    for (size_t c = 0; c < channels_.size(); ++c) Append(c, scratch_);
     return;
   }
-  Append(ChannelFor(key), record);
+  const auto length = static_cast<uint32_t>(open_->size() - length_at_ - 4);
+  std::memcpy(open_->data() + length_at_, &length, 4);
+  if (open_->size() >= options_.segment_size || options_.flush_every_record) Send(open_channel_);
+}
+
+void RecordWriter::Emit(std::string_view record, std::string_view key) {
+  BeginRecord(key)->append(record);
+  EndRecord();
 }
 
 void RecordWriter::Append(size_t channel, std::string_view record) {

@@ -36,7 +36,10 @@ class RecordWriter final : public internal::RecordOutput {
  public:
   RecordWriter(std::vector<ChannelSink*> channels, const RecordWriterOptions& options);
 
-  void Emit(std::string_view record, std::string_view key) override;
+  std::string* BeginRecord(std::string_view key) override;
+  void EndRecord() override;
+  // BeginRecord + append + EndRecord, for records already serialized.
+  void Emit(std::string_view record, std::string_view key);
   // Sends `event` on every channel, behind everything written so far.
   void BroadcastEvent(const ChannelEvent& event);
   void Flush();
@@ -58,6 +61,12 @@ class RecordWriter final : public internal::RecordOutput {
   std::vector<std::string> buffers_;
   const RecordWriterOptions options_;
   size_t next_;  // round robin
+  // The record being written: its channel (or all, from scratch_ for a
+  // broadcast) and where its length goes.
+  std::string* open_ = nullptr;
+  size_t open_channel_ = 0;
+  size_t length_at_ = 0;
+  std::string scratch_;
   absl::Status status_;
   std::atomic<uint64_t> records_{0};
 };

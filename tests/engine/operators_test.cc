@@ -66,10 +66,13 @@ TEST(OperatorsTest, UserExceptionsCarryTheOperatorName) {
 
 TEST(OperatorsTest, EdgeWriterHandsSerializedRecordsAndKeysToTheRuntime) {
   struct Recording final : RecordOutput {
-    void Emit(std::string_view record, std::string_view key) override {
-      records.push_back(Deserialize<std::string>(std::string(record)));
+    std::string* BeginRecord(std::string_view key) override {
       keys.push_back(Deserialize<int64_t>(std::string(key)));
+      record.clear();
+      return &record;
     }
+    void EndRecord() override { records.push_back(Deserialize<std::string>(record)); }
+    std::string record;
     std::vector<std::string> records;
     std::vector<int64_t> keys;
   } runtime;

@@ -19,15 +19,18 @@ namespace sluice::internal {
 // routing and heap state in headers). Version 2: the runtime owns them.
 inline constexpr int kAbiVersion = 2;
 
-// One outgoing edge of a task. The library serializes each record (and,
-// into a hash-partitioned edge, its key); the runtime frames it into its
-// buffers, picks the channel (key group → subtask) and sends. Emit never
-// throws and never blocks forever: once the job is cancelled or a channel
-// failed, records are dropped and the task ends after its current step.
+// One outgoing edge of a task. For each record the library names its key
+// (serialized; empty unless the edge is hash-partitioned); the runtime picks
+// the channel (key group → subtask) and hands out the buffer to serialize the
+// record into, then frames and sends it at EndRecord. Neither call throws or
+// blocks forever: once the job is cancelled or a channel failed, records are
+// dropped and the task ends after its current step.
 class RecordOutput {
  public:
   virtual ~RecordOutput() = default;
-  virtual void Emit(std::string_view record, std::string_view key) = 0;
+  // Where to append the record's bytes (and nothing else) until EndRecord.
+  virtual std::string* BeginRecord(std::string_view key) = 0;
+  virtual void EndRecord() = 0;
 };
 
 // Keyed state of one operator instance, stored by the runtime's keyed state

@@ -351,21 +351,19 @@ class EdgeWriter final : public Collector<T> {
   EdgeWriter(RecordOutput* out, const KeyWriter* key) : out_(out), key_(key) {}
   using Collector<T>::Collect;
   void Collect(T&& record) override {
-    record_.clear();
-    Writer w(&record_);
-    Serializer<T>::Write(record, w);
     if (key_ != nullptr) {
       key_bytes_.clear();
       (*key_)(&record, &key_bytes_);
     }
-    out_->Emit(record_, key_bytes_);
+    Writer w(out_->BeginRecord(key_bytes_));
+    Serializer<T>::Write(record, w);
+    out_->EndRecord();
   }
   void EndOfInput() override {}  // the runtime ends the edge's channels
 
  private:
   RecordOutput* out_;
   const KeyWriter* key_;
-  std::string record_;
   std::string key_bytes_;
 };
 
