@@ -28,7 +28,8 @@ namespace {
 constexpr int kKeys = 10000;
 
 Event MakeEvent(int64_t i) {
-  return Event{"key-" + std::to_string(i % kKeys), i, std::string(80, static_cast<char>('a' + i % 26))};
+  return Event{"key-" + std::to_string(i % kKeys), i,
+               std::string(80, static_cast<char>('a' + i % 26))};
 }
 
 Event Enrich(const Event& e) { return Event{e.key, e.value * 3 + 1, e.payload}; }

@@ -15,9 +15,9 @@ struct JobCommand {
   std::string library;
   std::string job;
   std::vector<std::string> args;
-  int parallelism = 0;  // 0: the job's default
+  int parallelism = 0;                                      // 0: the job's default
   absl::Duration buffer_timeout = absl::Milliseconds(100);  // execution.buffer-timeout
-  int max_parallelism = 0;                                  // pipeline.max-parallelism; 0: the job's
+  int max_parallelism = 0;         // pipeline.max-parallelism; 0: the job's
   size_t segment_size = 32 << 10;  // taskmanager.memory.segment-size (--local only)
   // For a cluster.
   std::string target;  // JobManager host:port

@@ -33,10 +33,9 @@ TEST(JobHistoryTest, BeyondCapacityTheJobsThatEndedFirstGo) {
 }
 
 TEST(JobHistoryTest, EndedJobsExpireButRunningOnesNeverDo) {
-  std::vector<v1::JobStatus> jobs = {Job("expired", "FINISHED", absl::Minutes(61)),
-                                     Job("fresh", "FINISHED", absl::Minutes(59)),
-                                     Job("running", "RUNNING", absl::Hours(2)),
-                                     Job("canceling", "CANCELING", absl::Hours(2))};
+  std::vector<v1::JobStatus> jobs = {
+      Job("expired", "FINISHED", absl::Minutes(61)), Job("fresh", "FINISHED", absl::Minutes(59)),
+      Job("running", "RUNNING", absl::Hours(2)), Job("canceling", "CANCELING", absl::Hours(2))};
   JobHistoryLimits limits{/*max_ended_jobs=*/1000, /*expiration=*/absl::Hours(1)};
   EXPECT_THAT(JobsToForget(jobs, kNow, limits), UnorderedElementsAre("expired"));
 }
