@@ -88,11 +88,14 @@ absl::StatusOr<v1::JobStatus> Dispatcher::Submit(const v1::JobSubmission& submis
   Job job;
   job.mailbox = std::make_shared<Mailbox>(absl::StrCat("jm-", id.substr(0, 8)));
   job.master = make_master_(id, submission, *std::move(graph), job.mailbox);
-  job.master->Start();
-  v1::JobStatus status = job.master->Status();
-  absl::MutexLock lock(&mu_);
-  jobs_[id] = std::move(job);
-  return status;
+  std::shared_ptr<JobMaster> master = job.master;
+  {
+    // Findable before it declares: the slots it asks for may arrive at once.
+    absl::MutexLock lock(&mu_);
+    jobs_[id] = std::move(job);
+  }
+  master->Start();
+  return master->Status();
 }
 
 std::vector<v1::JobStatus> Dispatcher::ForgetOldJobs() {
