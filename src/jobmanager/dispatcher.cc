@@ -4,6 +4,7 @@
 #include <chrono>
 #include <future>
 #include <random>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -20,21 +21,31 @@ std::string NewJobId() {
 
 }  // namespace
 
+Dispatcher::Dispatcher(JobMasterFactory make_master, std::function<int()> total_slots,
+                       JobHistoryLimits history, std::unique_ptr<Executor> submit_worker)
+    : make_master_(std::move(make_master)),
+      total_slots_(std::move(total_slots)),
+      history_(history),
+      submit_worker_(submit_worker ? std::move(submit_worker)
+                                   : std::make_unique<Mailbox>("jm-submit")) {}
+
 Dispatcher::~Dispatcher() {
+  submit_worker_.reset();  // a Mailbox joins: no JobMaster is started after this
   std::map<std::string, Job> jobs;
   {
     absl::MutexLock lock(&mu_);
     jobs.swap(jobs_);
   }
-  for (auto& [id, job] : jobs) job.master->Cancel();
   // Their cancellations (tasks, slots) go out from their threads.
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  std::vector<std::future<void>> handled;
   for (auto& [id, job] : jobs) {
-    while (job.master->Status().end_time_ms() == 0 && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
-    job.Stop();
+    auto promise = std::make_shared<std::promise<void>>();
+    handled.push_back(promise->get_future());
+    job.master->Cancel([promise] { promise->set_value(); });
   }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (auto& done : handled) done.wait_until(deadline);
+  for (auto& [id, job] : jobs) job.Stop();
 }
 
 absl::StatusOr<JobGraph> Dispatcher::CheckGraph(const v1::JobSubmission& submission,
@@ -65,22 +76,24 @@ absl::StatusOr<JobGraph> Dispatcher::CheckGraph(const v1::JobSubmission& submiss
   return built;
 }
 
-absl::StatusOr<v1::JobStatus> Dispatcher::Submit(const v1::JobSubmission& submission,
+void Dispatcher::Submit(v1::JobSubmission submission, std::string library_path, SubmitDone done) {
+  submit_worker_->Post([this, submission = std::move(submission),
+                        library_path = std::move(library_path),
+                        done = std::move(done)] { done(Accept(submission, library_path)); });
+}
+
+absl::StatusOr<v1::JobStatus> Dispatcher::Accept(const v1::JobSubmission& submission,
                                                  const std::string& library_path) {
-  const engine::JobLibrary* library;
-  {
-    absl::MutexLock lock(&mu_);
-    auto& loaded = libraries_[submission.library_sha256()];
-    if (!loaded) {
-      auto fresh = engine::JobLibrary::Load(library_path);
-      if (!fresh.ok()) {
-        libraries_.erase(submission.library_sha256());
-        return fresh.status();
-      }
-      loaded = std::move(*fresh);
+  auto& loaded = libraries_[submission.library_sha256()];
+  if (!loaded) {
+    auto fresh = engine::JobLibrary::Load(library_path);
+    if (!fresh.ok()) {
+      libraries_.erase(submission.library_sha256());
+      return fresh.status();
     }
-    library = loaded.get();
+    loaded = std::move(*fresh);
   }
+  const engine::JobLibrary* library = loaded.get();
   auto graph = CheckGraph(submission, *library);
   if (!graph.ok()) return graph.status();
   ForgetOldJobs();

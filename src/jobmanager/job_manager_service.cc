@@ -22,7 +22,11 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context,
   return reactor;
 }
 
-// Receives a submission and the library's bytes, then hands both over.
+// Receives a submission and the library's bytes on gRPC threads (each chunk
+// is written to the store's temporary file as it arrives; the commit closes
+// and renames it, no fsync), then hands both to the Dispatcher, whose submit
+// worker answers: loading the library and running the user's build function
+// never happen on a gRPC thread.
 class SubmitReactor final : public grpc::ServerReadReactor<v1::SubmitJobRequest> {
  public:
   SubmitReactor(LibraryStore* libraries, Dispatcher* dispatcher, v1::JobStatus* response)
@@ -75,16 +79,19 @@ class SubmitReactor final : public grpc::ServerReadReactor<v1::SubmitJobRequest>
       Finish(ToGrpcStatus(path.status()));
       return;
     }
-    auto status = dispatcher_->Submit(submission_, *path);
-    if (!status.ok()) {
-      spdlog::warn("Refused job '{}': {}", submission_.job_name(),
-                   std::string(status.status().message()));
-      Finish(ToGrpcStatus(status.status()));
-      return;
-    }
-    spdlog::info("Accepted job {} ('{}')", status->job_id(), status->name());
-    *response_ = *status;
-    Finish(grpc::Status::OK);
+    upload_.reset();
+    // The reactor lives until Finish (OnDone deletes it).
+    dispatcher_->Submit(submission_, *path, [this](absl::StatusOr<v1::JobStatus> status) {
+      if (!status.ok()) {
+        spdlog::warn("Refused job '{}': {}", submission_.job_name(),
+                     std::string(status.status().message()));
+        Finish(ToGrpcStatus(status.status()));
+        return;
+      }
+      spdlog::info("Accepted job {} ('{}')", status->job_id(), status->name());
+      *response_ = *std::move(status);
+      Finish(grpc::Status::OK);
+    });
   }
 
   void OnDone() override { delete this; }

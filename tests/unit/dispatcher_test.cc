@@ -1,0 +1,89 @@
+// The Dispatcher checks submissions on its submit worker, here a queue this
+// thread runs: loading the library and running the user's build function
+// never happen on the caller's (in the daemon a gRPC) thread.
+#include "jobmanager/dispatcher.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <optional>
+
+#include "tests/testing/fake_gateways.h"
+#include "tests/testing/queue_executor.h"
+#include "tests/testing/test_job_deployment.h"
+
+namespace sluice {
+namespace {
+
+using testing::FakeResourceManager;
+using testing::FakeTaskManagers;
+using ::testing::HasSubstr;
+using testing::QueueExecutor;
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  DispatcherTest() {
+    auto worker = std::make_unique<QueueExecutor>();
+    worker_ = worker.get();
+    dispatcher_ = std::make_unique<Dispatcher>(
+        [this](std::string id, v1::JobSubmission submission, JobGraph graph,
+               std::shared_ptr<Executor> executor) {
+          JobMasterServices services;
+          services.executor = std::move(executor);
+          services.resource_manager = &rm_;  // from the job's mailbox thread only
+          services.task_managers = tms_.gateways();
+          return JobMaster::Create(std::move(id), std::move(submission), std::move(graph),
+                                   std::move(services));
+        },
+        [] { return 0; }, JobHistoryLimits{}, std::move(worker));
+  }
+
+  static v1::JobSubmission Submission(const std::string& job_name) {
+    auto deployment = testing::TestJobDeployment("Unbounded", "unused", "tm", {"alloc"});
+    EXPECT_TRUE(deployment.ok()) << deployment.status();
+    v1::JobSubmission submission;
+    submission.set_job_name(job_name);
+    submission.set_library_sha256(deployment->library_sha256());
+    submission.set_parallelism(1);
+    *submission.mutable_graph() = deployment->graph();
+    return submission;
+  }
+
+  using Answer = std::optional<absl::StatusOr<v1::JobStatus>>;
+  void Submit(const v1::JobSubmission& submission, Answer& answer) {
+    dispatcher_->Submit(submission, testing::kTestJobsLibrary,
+                        [&answer](absl::StatusOr<v1::JobStatus> status) { answer = status; });
+  }
+
+  FakeResourceManager rm_;
+  FakeTaskManagers tms_;
+  QueueExecutor* worker_ = nullptr;  // the Dispatcher's
+  std::unique_ptr<Dispatcher> dispatcher_;
+};
+
+TEST_F(DispatcherTest, ASubmissionIsCheckedAndStartedOnTheSubmitWorker) {
+  Answer answer;
+  Submit(Submission("Unbounded"), answer);
+  EXPECT_FALSE(answer.has_value());
+  EXPECT_TRUE(dispatcher_->List().empty()) << "nothing is loaded or built on the caller's thread";
+  EXPECT_EQ(worker_->RunUntilIdle(), 1);
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_TRUE(answer->ok()) << answer->status();
+  EXPECT_EQ((*answer)->name(), "Unbounded");
+  EXPECT_NE(dispatcher_->Find((*answer)->job_id()), nullptr);
+  EXPECT_EQ(dispatcher_->List().size(), 1u);
+}
+
+TEST_F(DispatcherTest, ARefusalIsAnsweredFromTheSubmitWorker) {
+  Answer answer;
+  Submit(Submission("NoSuchJob"), answer);
+  EXPECT_FALSE(answer.has_value());
+  worker_->RunUntilIdle();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_FALSE(answer->ok());
+  EXPECT_THAT(answer->status().message(), HasSubstr("NoSuchJob"));
+  EXPECT_TRUE(dispatcher_->List().empty());
+}
+
+}  // namespace
+}  // namespace sluice
