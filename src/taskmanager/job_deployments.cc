@@ -1,6 +1,5 @@
 #include "taskmanager/job_deployments.h"
 
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -12,44 +11,292 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/check.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/grpc_status.h"
 #include "common/sha256.h"
-#include "engine/job_graph_convert.h"
 #include "spdlog/spdlog.h"
 
 namespace sluice {
-
-JobDeployments::JobDeployments(DeploymentOptions options, DataExchange* exchange,
-                               JobMasterClient* job_masters)
-    : options_(std::move(options)), exchange_(exchange), job_masters_(job_masters) {
-  std::error_code ignored;  // a failure shows when a library is stored there
-  std::filesystem::create_directories(options_.library_dir, ignored);
-}
-
-JobDeployments::~JobDeployments() { CancelAll(); }
-
 namespace {
 
 absl::Status ClosedError() { return absl::UnavailableError("the TaskManager is shutting down"); }
 
 }  // namespace
 
-void JobDeployments::Close() {
+JobDeployments::JobDeployments(DeploymentOptions options, DataExchange* exchange,
+                               TaskSlotTable* slots, TaskStateSink report, Executor* owner,
+                               Executor* worker)
+    : options_(std::move(options)),
+      exchange_(exchange),
+      slots_(slots),
+      report_(std::move(report)),
+      owner_(owner),
+      worker_(worker) {
+  std::error_code ignored;  // a failure shows when a library is stored there
+  std::filesystem::create_directories(options_.library_dir, ignored);
+}
+
+JobDeployments::~JobDeployments() {
+  // Normally empty (CancelAll() ran); else the subtasks are joined here.
+  for (auto& [id, deployed] : jobs_) {
+    if (!deployed->job) continue;
+    deployed->job->Cancel();
+    exchange_->StopReceiving(id);
+  }
+  jobs_.clear();
+}
+
+void JobDeployments::Subtasks::SetFreed(const std::string& allocation_id,
+                                        const std::string& reason) {
   absl::MutexLock lock(&mu_);
+  freed_.emplace(allocation_id, reason);
+}
+
+std::optional<std::string> JobDeployments::Subtasks::FreedReason(
+    const std::string& allocation_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = freed_.find(allocation_id);
+  if (it == freed_.end()) return std::nullopt;
+  return it->second;
+}
+
+void JobDeployments::Close() {
+  absl::MutexLock lock(&fetches_mu_);
   closed_ = true;
   // A download can take up to six RPC timeouts: the TaskManager's gRPC server
   // would wait that long for the DeployJob call before it stops.
   for (grpc::ClientContext* fetch : fetches_) fetch->TryCancel();
 }
 
-void JobDeployments::CancelAll() {
-  std::vector<std::string> jobs;
-  {
-    absl::MutexLock lock(&mu_);
-    for (const auto& [id, deployed] : jobs_) jobs.push_back(id);
+absl::Status JobDeployments::CheckAllocations(
+    const v1::DeployJobRequest& request,
+    const std::map<std::pair<int, int>, LocalTask>& tasks) const {
+  for (const auto& [task, local] : tasks) {
+    if (slots_->Holds(local.allocation_id, request.job_id())) continue;
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "subtask %d of vertex %d of job %s names allocation '%s', which TaskManager '%s' does "
+        "not hold for that job",
+        task.second, task.first, request.job_id(), local.allocation_id, options_.task_manager_id));
   }
-  for (const auto& id : jobs) (void)Cancel(id);  // in the safe order
+  return absl::OkStatus();
+}
+
+void JobDeployments::Deploy(const v1::DeployJobRequest& request, DeployDone done) {
+  if (closed_) return done(ClosedError());
+  const std::string& job_id = request.job_id();
+  if (jobs_.count(job_id) > 0) {
+    return done(absl::AlreadyExistsError(absl::StrCat(
+        "job ", job_id, " is deployed on TaskManager '", options_.task_manager_id, "' already")));
+  }
+  std::map<std::pair<int, int>, LocalTask> tasks;
+  for (const auto& a : request.assignments()) {
+    if (a.task_manager_id() != options_.task_manager_id) continue;
+    tasks[{a.vertex(), a.subtask()}] = LocalTask{a.attempt(), a.allocation_id()};
+  }
+  if (absl::Status held = CheckAllocations(request, tasks); !held.ok()) return done(held);
+  auto deployed = std::make_unique<Deployed>();
+  for (const auto& [task, local] : tasks) {
+    // The JobMaster deploys only into slots it accepted, even if the answer
+    // to the offer has not arrived yet; an active slot does not expire.
+    slots_->Activate(local.allocation_id);
+    deployed->allocations.insert(local.allocation_id);
+  }
+  deployed->subtasks =
+      std::make_shared<Subtasks>(job_id, request.job_manager_address(), std::move(tasks));
+  std::shared_ptr<const Subtasks> subtasks = deployed->subtasks;
+  jobs_[job_id] = std::move(deployed);
+  worker_->Post([this, request, subtasks, done = std::move(done)] {
+    auto built = std::make_shared<absl::StatusOr<Built>>(Build(request, subtasks));
+    owner_->Post([this, job_id = request.job_id(), built, done] {
+      OnBuilt(job_id, std::move(*built), done);
+    });
+  });
+}
+
+absl::StatusOr<JobDeployments::Built> JobDeployments::Build(
+    const v1::DeployJobRequest& request, std::shared_ptr<const Subtasks> subtasks) {
+  if (closed_) return ClosedError();
+  auto library = Library(request.job_manager_address(), request.library_sha256());
+  if (!library.ok()) return library.status();
+  auto graph = (*library)->Build(request.job_name(), {request.args().begin(), request.args().end()},
+                                 request.parallelism(), request.max_parallelism());
+  if (!graph.ok()) return graph.status();
+  if (graph->Hash() != request.graph().hash()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "job '%s' built on TaskManager '%s' has hash %016x, not the JobMaster's %016x: its "
+        "build function is not deterministic",
+        request.job_name(), options_.task_manager_id, graph->Hash(), request.graph().hash()));
+  }
+  JobLocations where;
+  for (const auto& a : request.assignments()) {
+    where[{a.vertex(), a.subtask()}] = {a.task_manager_id(), a.task_manager_data_address()};
+  }
+  Built built;
+  built.placement = exchange_->PlacementFor(request.job_id(), std::move(where));
+  engine::LocalJobOptions run;
+  run.buffer_timeout = request.has_buffer_timeout_us()
+                           ? absl::Microseconds(request.buffer_timeout_us())
+                           : options_.buffer_timeout;
+  run.buffers_per_channel = options_.buffers_per_channel;
+  run.segment_size = options_.segment_size;
+  run.placement = built.placement.get();
+  run.paused = true;
+  run.on_task_end = [this, subtasks](int vertex, int subtask, engine::JobState state,
+                                     const std::string& error) {
+    ReportEnd(*subtasks, vertex, subtask, state, error);
+  };
+  auto job = engine::LocalJob::Start(*std::move(graph), run);
+  if (!job.ok()) return job.status();
+  built.job = *std::move(job);
+  return built;
+}
+
+void JobDeployments::OnBuilt(const std::string& job_id, absl::StatusOr<Built> built,
+                             DeployDone done) {
+  auto it = jobs_.find(job_id);
+  // The entry stays while the worker builds: only OnBuilt() removes it then.
+  SLUICE_CHECK(it != jobs_.end() && !it->second->job, "a job's deployment ended twice");
+  absl::Status kept = closed_ ? ClosedError() : it->second->abandoned;
+  if (built.ok()) {
+    it->second->placement = std::move(built->placement);
+    it->second->job = std::move(built->job);
+  } else {
+    kept = built.status();
+  }
+  if (!kept.ok()) {
+    std::unique_ptr<Deployed> dropped = std::move(it->second);
+    jobs_.erase(it);
+    if (dropped->job) Stop(job_id, std::move(dropped), nullptr);
+    AnswerCancelAllIfIdle();
+    return done(kept);
+  }
+  const int local = static_cast<int>(it->second->subtasks->tasks.size());
+  spdlog::info("Deployed {} subtasks of job {} ('{}')", local, job_id,
+               it->second->job->graph().name);
+  done(local);
+}
+
+absl::Status JobDeployments::Start(const std::string& job_id) {
+  if (closed_) return ClosedError();
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end() || !it->second->job) {
+    return absl::NotFoundError(absl::StrCat("job ", job_id, " is not deployed here"));
+  }
+  Deployed& deployed = *it->second;
+  if (deployed.started) return absl::OkStatus();
+  deployed.started = true;
+  // RUNNING before the threads start: a task's end can never overtake it.
+  const Subtasks& subtasks = *deployed.subtasks;
+  for (const auto& [task, local] : subtasks.tasks) {
+    Report(job_id, subtasks.job_manager_address, task.first, task.second, local.attempt,
+           v1::EXECUTION_STATE_RUNNING, "");
+  }
+  deployed.job->Run();
+  return absl::OkStatus();
+}
+
+void JobDeployments::Cancel(const std::string& job_id, Done done) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return done(absl::OkStatus());  // idempotent
+  if (!it->second->job) {                                // OnBuilt() drops it
+    if (it->second->abandoned.ok()) {
+      it->second->abandoned =
+          absl::CancelledError(absl::StrCat("job ", job_id, " was cancelled while it deployed"));
+    }
+    return done(absl::OkStatus());
+  }
+  std::unique_ptr<Deployed> deployed = std::move(it->second);
+  jobs_.erase(it);
+  Stop(job_id, std::move(deployed), std::move(done));
+}
+
+void JobDeployments::OnAllocationFreed(const std::string& allocation_id,
+                                       const std::string& reason) {
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    Deployed& deployed = *it->second;
+    if (deployed.allocations.count(allocation_id) == 0) {
+      ++it;
+      continue;
+    }
+    const std::string why =
+        absl::StrCat("its slot (allocation ", allocation_id, ") was freed: ", reason);
+    if (deployed.job && deployed.job->WaitFor(absl::ZeroDuration())) {
+      spdlog::info("Stopping ended job {}: {}", it->first, why);  // its JobMaster let it go
+    } else {
+      spdlog::warn("Cancelling job {}: {}", it->first, why);
+    }
+    deployed.subtasks->SetFreed(allocation_id, why);
+    if (!deployed.job) {  // OnBuilt() drops it
+      if (deployed.abandoned.ok()) {
+        deployed.abandoned =
+            absl::FailedPreconditionError(absl::StrCat("job ", it->first, " was not kept: ", why));
+      }
+      ++it;
+      continue;
+    }
+    std::string job_id = it->first;
+    std::unique_ptr<Deployed> stopped = std::move(it->second);
+    it = jobs_.erase(it);
+    Stop(job_id, std::move(stopped), nullptr);
+  }
+}
+
+void JobDeployments::CancelAll(std::function<void()> done) {
+  on_all_cancelled_ = std::move(done);
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    if (!it->second->job) {  // OnBuilt() drops it, then answers
+      if (it->second->abandoned.ok()) it->second->abandoned = ClosedError();
+      ++it;
+      continue;
+    }
+    std::string job_id = it->first;
+    std::unique_ptr<Deployed> stopped = std::move(it->second);
+    it = jobs_.erase(it);
+    Stop(job_id, std::move(stopped), nullptr);
+  }
+  AnswerCancelAllIfIdle();
+}
+
+void JobDeployments::AnswerCancelAllIfIdle() {
+  if (!on_all_cancelled_ || !jobs_.empty()) return;
+  // After the joins posted before it.
+  worker_->Post(std::move(on_all_cancelled_));
+  on_all_cancelled_ = nullptr;
+}
+
+void JobDeployments::Stop(const std::string& job_id, std::unique_ptr<Deployed> deployed,
+                          Done done) {
+  deployed->job->Cancel();           // wakes tasks, including ones waiting for credit
+  exchange_->StopReceiving(job_id);  // before the gates go away
+  std::shared_ptr<Deployed> joined = std::move(deployed);
+  worker_->Post([joined, done = std::move(done)]() mutable {
+    joined.reset();  // joins the task threads, then closes their streams
+    if (done) done(absl::OkStatus());
+  });
+}
+
+void JobDeployments::ForEachTask(const TaskVisitor& visit) const {
+  for (const auto& [job_id, deployed] : jobs_) {
+    if (!deployed->job) continue;
+    for (const engine::Task* task : deployed->job->tasks()) visit(job_id, *task);
+  }
+}
+
+void JobDeployments::ReportEnd(const Subtasks& subtasks, int vertex, int subtask,
+                               engine::JobState state, const std::string& error) {
+  auto it = subtasks.tasks.find({vertex, subtask});
+  const int attempt = it == subtasks.tasks.end() ? 0 : it->second.attempt;
+  v1::ExecutionState reported = ToExecutionState(state);
+  std::string why = error;
+  if (reported == v1::EXECUTION_STATE_CANCELED && it != subtasks.tasks.end()) {
+    // Cancelled because its slot went: the JobMaster must not wait for it.
+    if (auto freed = subtasks.FreedReason(it->second.allocation_id)) {
+      reported = v1::EXECUTION_STATE_FAILED;
+      why = *freed;
+    }
+  }
+  Report(subtasks.job_id, subtasks.job_manager_address, vertex, subtask, attempt, reported, why);
 }
 
 absl::StatusOr<std::string> JobDeployments::FetchLibrary(const std::string& address,
@@ -60,18 +307,18 @@ absl::StatusOr<std::string> JobDeployments::FetchLibrary(const std::string& addr
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout * 6));
   {
-    absl::MutexLock lock(&mu_);
+    absl::MutexLock lock(&fetches_mu_);  // Close() sets closed_ under it
     if (closed_) return ClosedError();
     fetches_.insert(&context);
   }
   absl::Cleanup untrack = [this, &context] {
-    absl::MutexLock lock(&mu_);
+    absl::MutexLock lock(&fetches_mu_);
     fetches_.erase(&context);
   };
   v1::FetchLibraryRequest request;
   request.set_sha256(sha256);
   auto reader = stub->FetchLibrary(&context, request);
-  static std::atomic<int64_t> downloads{0};  // two jobs may fetch one library at once
+  static std::atomic<int64_t> downloads{0};  // unique names for the partial files
   std::string temp = absl::StrCat(path, ".part-", downloads++);
   std::ofstream out(temp, std::ios::binary);
   Sha256 sha;
@@ -101,10 +348,7 @@ absl::StatusOr<std::string> JobDeployments::FetchLibrary(const std::string& addr
 
 absl::StatusOr<const engine::JobLibrary*> JobDeployments::Library(const std::string& address,
                                                                   const std::string& sha256) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (auto it = libraries_.find(sha256); it != libraries_.end()) return it->second.get();
-  }
+  if (auto it = libraries_.find(sha256); it != libraries_.end()) return it->second.get();
   if (!Sha256::IsHexDigest(sha256)) {  // it names a file below
     return absl::InvalidArgumentError(
         absl::StrCat("library digest '", sha256, "' is not lower-case SHA-256 hex"));
@@ -113,114 +357,7 @@ absl::StatusOr<const engine::JobLibrary*> JobDeployments::Library(const std::str
   if (!path.ok()) return path.status();
   auto library = engine::JobLibrary::Load(*path);
   if (!library.ok()) return library.status();
-  absl::MutexLock lock(&mu_);
-  auto& slot = libraries_[sha256];
-  if (!slot) slot = std::move(*library);
-  return slot.get();
-}
-
-absl::StatusOr<int> JobDeployments::Deploy(const v1::DeployJobRequest& request) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (closed_) return ClosedError();
-  }
-  auto library = Library(request.job_manager_address(), request.library_sha256());
-  if (!library.ok()) return library.status();
-  auto graph = (*library)->Build(request.job_name(), {request.args().begin(), request.args().end()},
-                                 request.parallelism(), request.max_parallelism());
-  if (!graph.ok()) return graph.status();
-  if (graph->Hash() != request.graph().hash()) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "job '%s' built on TaskManager '%s' has hash %016x, not the JobMaster's %016x: its "
-        "build function is not deterministic",
-        request.job_name(), options_.task_manager_id, graph->Hash(), request.graph().hash()));
-  }
-  JobLocations where;
-  int local = 0;
-  auto deployed = std::make_unique<Deployed>();
-  for (const auto& a : request.assignments()) {
-    where[{a.vertex(), a.subtask()}] = {a.task_manager_id(), a.task_manager_data_address()};
-    if (a.task_manager_id() != options_.task_manager_id) continue;
-    ++local;
-    deployed->attempts[{a.vertex(), a.subtask()}] = a.attempt();
-  }
-  deployed->job_manager_address = request.job_manager_address();
-  deployed->placement = exchange_->PlacementFor(request.job_id(), std::move(where));
-  engine::LocalJobOptions run;
-  run.buffer_timeout = request.has_buffer_timeout_us()
-                           ? absl::Microseconds(request.buffer_timeout_us())
-                           : options_.buffer_timeout;
-  run.buffers_per_channel = options_.buffers_per_channel;
-  run.segment_size = options_.segment_size;
-  run.placement = deployed->placement.get();
-  run.paused = true;
-  run.on_task_end = [this, job = request.job_id(), address = request.job_manager_address(),
-                     attempts = deployed->attempts](int vertex, int subtask, engine::JobState state,
-                                                    const std::string& error) {
-    const int attempt = attempts.count({vertex, subtask}) ? attempts.at({vertex, subtask}) : 0;
-    Report(job, address, vertex, subtask, attempt, ToExecutionState(state), error);
-  };
-  auto job = engine::LocalJob::Start(*std::move(graph), run);
-  if (!job.ok()) return job.status();
-  deployed->job = std::move(*job);
-  bool kept = false;
-  {
-    absl::MutexLock lock(&mu_);
-    if (!closed_) {
-      jobs_[request.job_id()] = std::move(deployed);
-      kept = true;
-    }
-  }
-  if (!kept) {  // closed while it was built: CancelAll() may have been and gone
-    Stop(request.job_id(), std::move(deployed));
-    return ClosedError();
-  }
-  spdlog::info("Deployed {} subtasks of job {} ('{}')", local, request.job_id(),
-               request.job_name());
-  return local;
-}
-
-absl::Status JobDeployments::Start(const std::string& job_id) {
-  absl::MutexLock lock(&mu_);
-  if (closed_) return ClosedError();
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end())
-    return absl::NotFoundError(absl::StrCat("job ", job_id, " is not deployed here"));
-  const Deployed& deployed = *it->second;
-  // RUNNING before the threads start: a task's end can never overtake it.
-  for (const auto& [task, attempt] : deployed.attempts) {
-    Report(job_id, deployed.job_manager_address, task.first, task.second, attempt,
-           v1::EXECUTION_STATE_RUNNING, "");
-  }
-  it->second->job->Run();
-  return absl::OkStatus();
-}
-
-absl::Status JobDeployments::Cancel(const std::string& job_id) {
-  std::unique_ptr<Deployed> deployed;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = jobs_.find(job_id);
-    if (it == jobs_.end()) return absl::OkStatus();  // idempotent
-    deployed = std::move(it->second);
-    jobs_.erase(it);
-  }
-  Stop(job_id, std::move(deployed));
-  return absl::OkStatus();
-}
-
-void JobDeployments::Stop(const std::string& job_id, std::unique_ptr<Deployed> deployed) {
-  deployed->job->Cancel();           // wakes tasks, including ones waiting for credit
-  exchange_->StopReceiving(job_id);  // before the gates go away
-  deployed.reset();                  // joins the task threads, then closes their streams
-}
-
-void JobDeployments::ForEachTask(
-    const std::function<void(const std::string&, const engine::Task&)>& visit) {
-  absl::MutexLock lock(&mu_);
-  for (const auto& [job_id, deployed] : jobs_) {
-    for (const engine::Task* task : deployed->job->tasks()) visit(job_id, *task);
-  }
+  return (libraries_[sha256] = *std::move(library)).get();
 }
 
 v1::ExecutionState JobDeployments::ToExecutionState(engine::JobState state) {
@@ -255,7 +392,7 @@ void JobDeployments::Report(const std::string& job_id, const std::string& addres
   update.set_error(
       error.empty() ? "" : absl::StrCat(error, " on TaskManager '", options_.task_manager_id, "'"));
   update.set_task_manager_id(options_.task_manager_id);
-  job_masters_->UpdateTaskState(address, std::move(update));
+  report_(address, std::move(update));
 }
 
 }  // namespace sluice

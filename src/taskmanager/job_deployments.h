@@ -1,26 +1,42 @@
-// The jobs a TaskManager runs subtasks of: deployment (library fetched from
-// the JobManager and cached by digest, graph rebuilt from it and its hash
-// checked against the JobMaster's, channels wired), start, cancel, and a
-// report to the JobMaster when each subtask ends.
+// The jobs a TaskManager runs subtasks of: deployment into the slots it
+// offered (library fetched from the JobManager and cached by digest, graph
+// rebuilt from it and its hash checked against the JobMaster's, channels
+// wired), start, cancel, and a report to the JobMaster when each subtask
+// ends. Every local subtask of a deployment names its allocation, which the
+// slot table must hold for the job; freeing a slot stops the job's subtasks
+// (those in the freed slot report FAILED with the reason).
+//
+// Threads: the bookkeeping belongs to the owner executor (the TaskManager's
+// mailbox, which also owns the slot table): every method but Close() is
+// called there, and Deploy and Start answer there. What blocks runs on the
+// worker executor (the "tm-deploy" mailbox), one thing at a time: fetching
+// the library, loading it, running the user's build function, creating the
+// subtasks and connecting their channels, and joining the threads of stopped
+// jobs (Cancel answers from there, once they are joined). Subtasks run on
+// threads of their own and report their end from there.
 #ifndef SLUICE_TASKMANAGER_JOB_DEPLOYMENTS_H_
 #define SLUICE_TASKMANAGER_JOB_DEPLOYMENTS_H_
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/executor.h"
 #include "engine/job_library.h"
 #include "engine/local_job.h"
 #include "sluice/v1/jobmanager.grpc.pb.h"
 #include "sluice/v1/taskmanager.pb.h"
 #include "taskmanager/data_exchange.h"
-#include "taskmanager/job_master_client.h"
+#include "taskmanager/task_slot_table.h"
 
 namespace sluice {
 
@@ -35,49 +51,126 @@ struct DeploymentOptions {
 
 class JobDeployments {
  public:
-  JobDeployments(DeploymentOptions options, DataExchange* exchange, JobMasterClient* job_masters);
-  ~JobDeployments();  // cancels every job
+  // Sends a task state report to the JobMaster at `job_manager_address`
+  // without blocking (JobMasterClient::UpdateTaskState in the daemon); called
+  // on the owner and on task threads.
+  using TaskStateSink =
+      std::function<void(const std::string& job_manager_address, v1::TaskStateUpdate update)>;
+  using DeployDone = std::function<void(absl::StatusOr<int> local_tasks)>;
+  using Done = std::function<void(absl::Status)>;
+  using TaskVisitor = std::function<void(const std::string& job_id, const engine::Task&)>;
 
-  // Returns the number of local subtasks.
-  absl::StatusOr<int> Deploy(const v1::DeployJobRequest& request);
+  // `slots`, `owner` and `worker` must outlive this; so must `exchange`.
+  JobDeployments(DeploymentOptions options, DataExchange* exchange, TaskSlotTable* slots,
+                 TaskStateSink report, Executor* owner, Executor* worker);
+  ~JobDeployments();  // cancels and joins what is still here
+
+  // Refuses at once (FAILED_PRECONDITION naming it) a deployment with a
+  // local subtask in an allocation the slot table does not hold for the job,
+  // and a job deployed here already (ALREADY_EXISTS); else activates its
+  // slots and builds the subtasks on the worker. `done` gets the number of
+  // local subtasks, or why the job was not kept: it was cancelled (CANCELLED)
+  // or one of its slots freed (FAILED_PRECONDITION) meanwhile.
+  void Deploy(const v1::DeployJobRequest& request, DeployDone done);
+  // Starts a deployed job's subtasks (reporting them RUNNING first).
   absl::Status Start(const std::string& job_id);
-  absl::Status Cancel(const std::string& job_id);
-  // The TaskManager is stopping: Deploy and Start fail with UNAVAILABLE from
-  // now on, and library downloads in progress are aborted, so that a Deploy
-  // under way returns soon (its job is not kept). Jobs already here run on.
+  // Cancels the job's subtasks at once; `done` runs on the worker once they
+  // are joined. A job still being built is not kept. Unknown jobs: OK.
+  void Cancel(const std::string& job_id, Done done);
+  // A slot was freed (the ResourceManager freed it, its offer expired or was
+  // rejected): the job with subtasks in it is cancelled, and those subtasks
+  // report FAILED with `reason`.
+  void OnAllocationFreed(const std::string& allocation_id, const std::string& reason);
+  // Any thread. The TaskManager is stopping: Deploy and Start fail with
+  // UNAVAILABLE from now on, and library downloads in progress are aborted,
+  // so that every deployment under way is answered soon (its job not kept).
+  // Jobs already here run on.
   void Close();
-  // Cancels every job and joins its subtasks.
-  void CancelAll();
-  // Calls `visit` for every subtask running here (under the lock: keep it short).
-  void ForEachTask(
-      const std::function<void(const std::string& job_id, const engine::Task&)>& visit);
+  // Cancels every job; `done` runs on the worker once each is joined,
+  // including jobs that were still being built.
+  void CancelAll(std::function<void()> done);
+  // Calls `visit` for every subtask running here.
+  void ForEachTask(const TaskVisitor& visit) const;
 
  private:
-  struct Deployed {
-    std::string job_manager_address;
-    // The attempt of each local subtask (vertex, subtask), named in its reports.
-    std::map<std::pair<int, int>, int> attempts;
+  struct LocalTask {
+    int attempt = 0;
+    std::string allocation_id;
+  };
+  // What the end reports of a job's local subtasks need; shared with their
+  // threads.
+  class Subtasks {
+   public:
+    Subtasks(std::string job_id, std::string job_manager_address,
+             std::map<std::pair<int, int>, LocalTask> tasks)
+        : job_id(std::move(job_id)),
+          job_manager_address(std::move(job_manager_address)),
+          tasks(std::move(tasks)) {}
+    void SetFreed(const std::string& allocation_id, const std::string& reason);
+    // Why `allocation_id` was freed, if it was.
+    std::optional<std::string> FreedReason(const std::string& allocation_id) const;
+
+    const std::string job_id;
+    const std::string job_manager_address;
+    const std::map<std::pair<int, int>, LocalTask> tasks;  // by (vertex, subtask)
+
+   private:
+    mutable absl::Mutex mu_;
+    std::map<std::string, std::string> freed_ ABSL_GUARDED_BY(mu_);  // allocation -> reason
+  };
+  // What the worker built for a deployment.
+  struct Built {
     std::unique_ptr<engine::Placement> placement;
     std::unique_ptr<engine::LocalJob> job;
   };
+  struct Deployed {
+    std::shared_ptr<Subtasks> subtasks;
+    std::set<std::string> allocations;
+    // Set while it is being built: why the job will not be kept.
+    absl::Status abandoned;
+    bool started = false;
+    // Null while it is being built; the job goes before its placement.
+    std::unique_ptr<engine::Placement> placement;
+    std::unique_ptr<engine::LocalJob> job;
+  };
+
   static v1::ExecutionState ToExecutionState(engine::JobState state);
+  absl::Status CheckAllocations(const v1::DeployJobRequest& request,
+                                const std::map<std::pair<int, int>, LocalTask>& tasks) const;
+  // Worker: the blocking part of a deployment.
+  absl::StatusOr<Built> Build(const v1::DeployJobRequest& request,
+                              std::shared_ptr<const Subtasks> subtasks);
   absl::StatusOr<std::string> FetchLibrary(const std::string& job_manager_address,
                                            const std::string& sha256);
   absl::StatusOr<const engine::JobLibrary*> Library(const std::string& job_manager_address,
                                                     const std::string& sha256);
-  // Stops a job that is no longer in jobs_: cancels, then joins its subtasks.
-  void Stop(const std::string& job_id, std::unique_ptr<Deployed> deployed);
+  // Owner: the worker built (or failed to build) a job.
+  void OnBuilt(const std::string& job_id, absl::StatusOr<Built> built, DeployDone done);
+  // Stops a job no longer in jobs_: cancels it here, joins it on the worker,
+  // then calls `done` there.
+  void Stop(const std::string& job_id, std::unique_ptr<Deployed> deployed, Done done);
+  // Runs the pending CancelAll() answer once no job is left.
+  void AnswerCancelAllIfIdle();
+  void ReportEnd(const Subtasks& subtasks, int vertex, int subtask, engine::JobState state,
+                 const std::string& error);
   void Report(const std::string& job_id, const std::string& job_manager_address, int vertex,
               int subtask, int attempt, v1::ExecutionState state, const std::string& error);
 
   const DeploymentOptions options_;
   DataExchange* const exchange_;
-  JobMasterClient* const job_masters_;  // task state reports
-  absl::Mutex mu_;
-  std::map<std::string, std::unique_ptr<engine::JobLibrary>> libraries_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::unique_ptr<Deployed>> jobs_ ABSL_GUARDED_BY(mu_);
-  std::set<grpc::ClientContext*> fetches_ ABSL_GUARDED_BY(mu_);  // for Close()
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  TaskSlotTable* const slots_;  // owner only
+  const TaskStateSink report_;
+  Executor* const owner_;
+  Executor* const worker_;
+  std::atomic<bool> closed_{false};
+  // Owner only.
+  std::map<std::string, std::unique_ptr<Deployed>> jobs_;
+  std::function<void()> on_all_cancelled_;
+  // Worker only (and the destructor).
+  std::map<std::string, std::unique_ptr<engine::JobLibrary>> libraries_;
+  // Downloads in progress, for Close().
+  absl::Mutex fetches_mu_;
+  std::set<grpc::ClientContext*> fetches_ ABSL_GUARDED_BY(fetches_mu_);
 };
 
 }  // namespace sluice

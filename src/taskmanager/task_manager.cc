@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <future>
 
 #include "absl/strings/str_cat.h"
 #include "common/process_stats.h"
@@ -48,11 +49,16 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
   deployment.segment_size =
       static_cast<size_t>(config.GetMemoryBytes("taskmanager.memory.segment-size"));
   tm->job_masters_ = std::make_unique<JobMasterClient>(rpc_timeout);
-  tm->deployments_ =
-      std::make_unique<JobDeployments>(deployment, tm->exchange_.get(), tm->job_masters_.get());
   tm->slot_timeout_ = config.GetDuration("taskmanager.slot.timeout");
   tm->slot_table_ =
       std::make_unique<TaskSlotTable>(SystemClock::Get(), tm->spec_.slots, tm->slot_timeout_);
+  tm->deployments_ = std::make_unique<JobDeployments>(
+      deployment, tm->exchange_.get(), tm->slot_table_.get(),
+      [job_masters = tm->job_masters_.get()](const std::string& address,
+                                             v1::TaskStateUpdate update) {
+        job_masters->UpdateTaskState(address, std::move(update));
+      },
+      &tm->mailbox_, &tm->deploy_worker_);
 
   auto& registry = tm->metrics_.registry();
   tm->registered_gauge_ = &prometheus::BuildGauge()
@@ -67,8 +73,12 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
   tm->free_slots_gauge_ = &slots.Add({{"state", "free"}});
   tm->allocated_slots_gauge_ = &slots.Add({{"state", "allocated"}});
   tm->mailbox_.Post([raw = tm.get()] { raw->PublishSlots(); });
-  tm->metrics_.AddCollectable(
-      std::make_shared<TaskMetrics>(tm->deployments_.get(), tm->exchange_.get()));
+  // A scrape visits the subtasks on the mailbox thread, which owns the deployments.
+  tm->metrics_.AddCollectable(std::make_shared<TaskMetrics>(
+      [raw = tm.get()](const JobDeployments::TaskVisitor& visit) {
+        raw->mailbox_.Ask([raw, &visit] { raw->deployments_->ForEachTask(visit); }).get();
+      },
+      tm->exchange_.get()));
   auto metrics_port =
       tm->metrics_.Start(bind_host, config.GetPortRange("metrics.reporter.prom.port"));
   if (!metrics_port.ok()) return metrics_port.status();
@@ -150,10 +160,7 @@ void TaskManager::OnResourceManagerMessage(const v1::ResourceManagerMessage& mes
     mailbox_.Post([this, request = message.slot_request()] { OnSlotRequest(request); });
   } else if (message.has_free_allocation()) {
     mailbox_.Post([this, free = message.free_allocation()] {
-      if (slot_table_->Free(free.allocation_id())) {
-        spdlog::info("Freed allocation {}: {}", free.allocation_id(), free.reason());
-        PublishSlots();
-      }
+      FreeSlot(free.allocation_id(), free.reason());
     });
   }
 }
@@ -212,16 +219,25 @@ void TaskManager::OnOfferAnswered(const std::string& allocation_id,
   if (std::find(accepted.begin(), accepted.end(), allocation_id) != accepted.end()) {
     slot_table_->Activate(allocation_id);
     spdlog::info("The JobMaster accepted allocation {}", allocation_id);
-  } else if (slot_table_->Free(allocation_id)) {
-    spdlog::info("The JobMaster rejected allocation {}; the slot is free again", allocation_id);
+    PublishSlots();
+  } else {
+    FreeSlot(allocation_id, "its JobMaster rejected the offer");
   }
+}
+
+void TaskManager::FreeSlot(const std::string& allocation_id, const std::string& reason) {
+  if (!slot_table_->Free(allocation_id)) return;
+  spdlog::info("Freed allocation {}: {}", allocation_id, reason);
+  deployments_->OnAllocationFreed(allocation_id, reason);  // freeing a slot stops its tasks
   PublishSlots();
 }
 
 void TaskManager::ExpireOffers() {
   for (const auto& allocation : slot_table_->ExpireOffers()) {
-    spdlog::warn("Freed allocation {}: its JobMaster did not accept it within {}", allocation,
-                 absl::FormatDuration(slot_timeout_));
+    const std::string reason = absl::StrCat("its JobMaster did not accept it within ",
+                                            absl::FormatDuration(slot_timeout_));
+    spdlog::warn("Freed allocation {}: {}", allocation, reason);
+    deployments_->OnAllocationFreed(allocation, reason);  // none: a deployment activates its slots
     PublishSlots();
   }
   mailbox_.PostAfter(std::min(slot_timeout_ / 4, absl::Seconds(1)), [this] { ExpireOffers(); });
@@ -261,9 +277,14 @@ grpc::ServerUnaryReactor* TaskManager::DeployJob(grpc::CallbackServerContext* co
                                                  v1::DeployJobResponse* response) {
   auto* reactor = context->DefaultReactor();
   if (RefuseUnlessServing(reactor)) return reactor;
-  auto tasks = deployments_->Deploy(*request);
-  if (tasks.ok()) response->set_tasks(*tasks);
-  reactor->Finish(tasks.ok() ? grpc::Status::OK : ToGrpcStatus(tasks.status()));
+  // The mailbox checks the slots, the deploy worker fetches the library and
+  // builds the subtasks, the mailbox answers. `request` lives until Finish.
+  mailbox_.Post([this, reactor, request, response] {
+    deployments_->Deploy(*request, [reactor, response](absl::StatusOr<int> tasks) {
+      if (tasks.ok()) response->set_tasks(*tasks);
+      reactor->Finish(tasks.ok() ? grpc::Status::OK : ToGrpcStatus(tasks.status()));
+    });
+  });
   return reactor;
 }
 
@@ -272,7 +293,9 @@ grpc::ServerUnaryReactor* TaskManager::StartJob(grpc::CallbackServerContext* con
                                                 v1::DeployJobResponse*) {
   auto* reactor = context->DefaultReactor();
   if (RefuseUnlessServing(reactor)) return reactor;
-  reactor->Finish(ToGrpcStatus(deployments_->Start(request->job_id())));
+  mailbox_.Post([this, reactor, job_id = request->job_id()] {
+    reactor->Finish(ToGrpcStatus(deployments_->Start(job_id)));
+  });
   return reactor;
 }
 
@@ -281,25 +304,40 @@ grpc::ServerUnaryReactor* TaskManager::CancelJob(grpc::CallbackServerContext* co
                                                  v1::DeployJobResponse*) {
   auto* reactor = context->DefaultReactor();
   if (RefuseUnlessServing(reactor)) return reactor;
-  reactor->Finish(ToGrpcStatus(deployments_->Cancel(request->job_id())));
+  // Answered from the deploy worker once the subtasks are joined.
+  mailbox_.Post([this, reactor, job_id = request->job_id()] {
+    deployments_->Cancel(job_id,
+                         [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
+  });
   return reactor;
 }
 
 void TaskManager::Shutdown() {
   if (state_.exchange(State::kStopping) == State::kStopping) return;
   // Members may be missing if Start() failed half-way.
-  if (deployments_) deployments_->Close();  // a DeployJob under way returns soon
-  // Both wait for the handlers that run; no handler runs after them.
+  if (deployments_) deployments_->Close();  // deployments under way are answered soon
+  // Both wait until every call is answered (by the mailbox and the deploy
+  // worker, which still run) and every scrape is done.
   StopGrpcServer(grpc_);
   metrics_.http().Stop();
   // The subtasks' end reports still reach their JobMasters.
-  if (deployments_) deployments_->CancelAll();
+  CancelAllJobs();
   // After the subtasks: the slots leave the pool once nothing runs in them.
   if (keeper_) keeper_->Stop(/*deregister=*/true);
   mailbox_.Stop();  // after the keeper: its hooks ask the mailbox
+  // Idle: CancelAllJobs() waited for its last join, and nothing posts to it now.
+  deploy_worker_.Stop();
   // No callback into this TaskManager (offer answers post to the mailbox) is left.
   if (job_masters_) job_masters_->Shutdown(/*grace=*/absl::Seconds(1));
   if (exchange_) exchange_->Stop();
+}
+
+void TaskManager::CancelAllJobs() {
+  if (!deployments_) return;
+  std::promise<void> cancelled;
+  mailbox_.Post(
+      [this, &cancelled] { deployments_->CancelAll([&cancelled] { cancelled.set_value(); }); });
+  cancelled.get_future().wait();
 }
 
 TaskManager::~TaskManager() { Shutdown(); }

@@ -1,17 +1,22 @@
 // A running TaskManager: its slots, its RPC endpoint, its metrics, and the
 // session with the ResourceManager that registers it, carries heartbeats with
 // the slot report, and brings slot requests: the TaskManager reserves the slot
-// and offers it to the job's JobMaster. Tasks arrive with the streaming engine.
+// and offers it to the job's JobMaster, which deploys task attempts into it.
 //
-// Threads: the slot table belongs to the mailbox thread; the session keeper
-// and gRPC callbacks post to it.
+// Threads: the slot table and the deployments' bookkeeping belong to the
+// mailbox thread ("taskmanager"); the session keeper, offer answers and gRPC
+// callbacks only post to it, and it answers the calls. Whatever blocks
+// (library downloads, dlopen, the user's build function, joining stopped
+// subtasks) runs on the deploy worker ("tm-deploy"). See README.md.
 //
 // Shutdown is one ordered sequence, so that nothing a handler, the data
 // server, the session keeper or a metrics scrape can reach is torn down under
 // it: refuse RPCs and deployments, stop the RPC and metrics servers (which
-// waits for running handlers), cancel and join every subtask, deregister
-// from the ResourceManager, stop the mailbox, end the calls to JobMasters,
-// close the data port and connections; only then are the members destroyed.
+// waits until every call is answered: deployments under way are answered
+// UNAVAILABLE), cancel and join every subtask, deregister from the
+// ResourceManager, stop the mailbox and the deploy worker, end the calls to
+// JobMasters, close the data port and connections; only then are the members
+// destroyed.
 #ifndef SLUICE_TASKMANAGER_TASK_MANAGER_H_
 #define SLUICE_TASKMANAGER_TASK_MANAGER_H_
 
@@ -72,7 +77,11 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
   void Offer(const std::string& allocation_id);
   void OnOfferAnswered(const std::string& allocation_id,
                        const absl::StatusOr<v1::OfferSlotsResponse>& answer);
+  // The allocation ends here; the subtasks in it are stopped. Mailbox thread.
+  void FreeSlot(const std::string& allocation_id, const std::string& reason);
   void ExpireOffers();
+  // Cancels and joins every subtask; from outside the mailbox and the worker.
+  void CancelAllJobs();
   void PublishSlots();
   grpc::ServerUnaryReactor* GetSlotReport(grpc::CallbackServerContext* context,
                                           const v1::GetSlotReportRequest* request,
@@ -97,10 +106,11 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
   std::unique_ptr<TaskSlotTable> slot_table_;  // mailbox thread only
   std::unique_ptr<JobMasterClient> job_masters_;
   std::unique_ptr<DataExchange> exchange_;
-  std::unique_ptr<JobDeployments> deployments_;
+  std::unique_ptr<JobDeployments> deployments_;  // mailbox thread only
   RunningGrpcServer grpc_;
   std::unique_ptr<v1::ResourceManager::Stub> rm_stub_;
   std::unique_ptr<SessionKeeper<v1::TaskManagerMessage>> keeper_;
+  Mailbox deploy_worker_{"tm-deploy"};
   Mailbox mailbox_{"taskmanager"};
 };
 

@@ -110,14 +110,15 @@ std::vector<MetricFamily> TaskMetrics::Collect() const {
   {
     absl::MutexLock lock(&mu_);
     std::map<std::tuple<std::string, int, int>, Previous> seen;
-    // Runs under `lock` (ForEachTask calls it synchronously); clang cannot see that.
+    // Runs while `lock` is held here (for_each_task_ returns after the last
+    // call, though it makes them on the mailbox thread); clang cannot see that.
     auto visit = [&, this](const std::string& job, const engine::Task& task)
                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
                        const auto key = std::make_tuple(job, task.vertex(), task.subtask());
                        Previous& before = seen[key] = previous_[key];
                        AddTask(job, task, now, before, out);
                      };
-    deployments_->ForEachTask(visit);
+    for_each_task_(visit);
     previous_ = std::move(seen);  // ended jobs' tasks are forgotten
   }
   const data::Traffic& traffic = exchange_->traffic();

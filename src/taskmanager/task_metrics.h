@@ -8,9 +8,11 @@
 #ifndef SLUICE_TASKMANAGER_TASK_METRICS_H_
 #define SLUICE_TASKMANAGER_TASK_METRICS_H_
 
+#include <functional>
 #include <map>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -24,8 +26,11 @@ namespace sluice {
 
 class TaskMetrics final : public prometheus::Collectable {
  public:
-  TaskMetrics(JobDeployments* deployments, const DataExchange* exchange)
-      : deployments_(deployments), exchange_(exchange) {}
+  // Calls its visitor for every subtask running here and returns after the
+  // last (the TaskManager runs JobDeployments::ForEachTask on its mailbox).
+  using ForEachTask = std::function<void(const JobDeployments::TaskVisitor& visit)>;
+  TaskMetrics(ForEachTask for_each_task, const DataExchange* exchange)
+      : for_each_task_(std::move(for_each_task)), exchange_(exchange) {}
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
@@ -40,7 +45,7 @@ class TaskMetrics final : public prometheus::Collectable {
   void AddTask(const std::string& job, const engine::Task& task, absl::Time now, Previous& before,
                Families& out) const;
 
-  JobDeployments* deployments_;
+  const ForEachTask for_each_task_;
   const DataExchange* exchange_;
   mutable absl::Mutex mu_;
   mutable std::map<std::tuple<std::string, int, int>, Previous> previous_ ABSL_GUARDED_BY(mu_);

@@ -71,6 +71,11 @@ const TaskSlotTable::Slot* TaskSlotTable::Find(const std::string& allocation) co
   return nullptr;
 }
 
+bool TaskSlotTable::Holds(const std::string& allocation, const std::string& job) const {
+  const Slot* slot = Find(allocation);
+  return slot != nullptr && slot->state.job_id == job;
+}
+
 std::vector<SlotState> TaskSlotTable::Report() const {
   std::vector<SlotState> report;
   report.reserve(slots_.size());

@@ -2,7 +2,9 @@
 // ResourceManager's request, or active (the JobMaster accepted it). Requests
 // are idempotent on the allocation id; an offer the JobMaster never accepts is
 // freed after taskmanager.slot.timeout. This view is what heartbeats report,
-// and it wins over the ResourceManager's.
+// and it wins over the ResourceManager's. Deployments go only into slots held
+// here for their job (see JobDeployments), and a deployment activates an
+// offered slot: the JobMaster deploys only into slots it accepted.
 //
 // Not thread-safe: it belongs to the TaskManager's mailbox thread.
 #ifndef SLUICE_TASKMANAGER_TASK_SLOT_TABLE_H_
@@ -42,7 +44,7 @@ class TaskSlotTable {
   // is refused with its occupant.
   RequestOutcome Request(int index, const std::string& allocation, const std::string& job,
                          const std::string& job_master_address);
-  // The JobMaster accepted the offer.
+  // The JobMaster accepted the offer (or deployed into it).
   bool Activate(const std::string& allocation);
   // The allocation ends (JobMaster rejected or freed it, or the RM said so).
   bool Free(const std::string& allocation);
@@ -50,6 +52,8 @@ class TaskSlotTable {
   std::vector<std::string> ExpireOffers();
 
   const Slot* Find(const std::string& allocation) const;
+  // Whether `allocation` is held here (offered or active) for `job`.
+  bool Holds(const std::string& allocation, const std::string& job) const;
   std::vector<SlotState> Report() const;
   int free_slots() const;
   // Grows with every change; heartbeats and answers carry it.

@@ -52,6 +52,18 @@ TEST_F(TaskSlotTableTest, UnacceptedOfferIsFreedAfterTheSlotTimeout) {
   EXPECT_NE(table_.Find("alloc-2"), nullptr) << "accepted slots stay";
 }
 
+TEST_F(TaskSlotTableTest, HoldsAnAllocationForItsJobUntilItIsFreed) {
+  EXPECT_FALSE(table_.Holds("alloc-1", "job"));
+  table_.Request(0, "alloc-1", "job", "jm:1");
+  EXPECT_TRUE(table_.Holds("alloc-1", "job")) << "offered";
+  EXPECT_FALSE(table_.Holds("alloc-1", "other-job"));
+  EXPECT_FALSE(table_.Holds("", "job"));
+  table_.Activate("alloc-1");
+  EXPECT_TRUE(table_.Holds("alloc-1", "job")) << "active";
+  table_.Free("alloc-1");
+  EXPECT_FALSE(table_.Holds("alloc-1", "job"));
+}
+
 TEST_F(TaskSlotTableTest, ReportShowsWhatRunsWhere) {
   table_.Request(1, "alloc-1", "job", "jm:1");
   auto report = table_.Report();
