@@ -235,11 +235,16 @@ void JobDeployments::OnAllocationFreed(const std::string& allocation_id,
       ++it;
       continue;
     }
-    std::string job_id = it->first;
-    std::unique_ptr<Deployed> stopped = std::move(it->second);
-    it = jobs_.erase(it);
-    Stop(job_id, std::move(stopped), nullptr);
+    it = StopAndForget(it);
   }
+}
+
+JobDeployments::Jobs::iterator JobDeployments::StopAndForget(Jobs::iterator it) {
+  std::string job_id = it->first;
+  std::unique_ptr<Deployed> stopped = std::move(it->second);
+  it = jobs_.erase(it);
+  Stop(job_id, std::move(stopped), nullptr);
+  return it;
 }
 
 void JobDeployments::CancelAll(std::function<void()> done) {
@@ -250,10 +255,7 @@ void JobDeployments::CancelAll(std::function<void()> done) {
       ++it;
       continue;
     }
-    std::string job_id = it->first;
-    std::unique_ptr<Deployed> stopped = std::move(it->second);
-    it = jobs_.erase(it);
-    Stop(job_id, std::move(stopped), nullptr);
+    it = StopAndForget(it);
   }
   AnswerCancelAllIfIdle();
 }

@@ -146,6 +146,9 @@ class JobDeployments {
                                                     const std::string& sha256);
   // Owner: the worker built (or failed to build) a job.
   void OnBuilt(const std::string& job_id, absl::StatusOr<Built> built, DeployDone done);
+  using Jobs = std::map<std::string, std::unique_ptr<Deployed>>;
+  // Takes the job at `it` out of jobs_ and stops it; returns the next one.
+  Jobs::iterator StopAndForget(Jobs::iterator it);
   // Stops a job no longer in jobs_: cancels it here, joins it on the worker,
   // then calls `done` there.
   void Stop(const std::string& job_id, std::unique_ptr<Deployed> deployed, Done done);
@@ -164,7 +167,7 @@ class JobDeployments {
   Executor* const worker_;
   std::atomic<bool> closed_{false};
   // Owner only.
-  std::map<std::string, std::unique_ptr<Deployed>> jobs_;
+  Jobs jobs_;
   std::function<void()> on_all_cancelled_;
   // Worker only (and the destructor).
   std::map<std::string, std::unique_ptr<engine::JobLibrary>> libraries_;
