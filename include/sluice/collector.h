@@ -19,7 +19,9 @@ template <typename T>
 class Collector : public AnyCollector {
  public:
   virtual void Collect(T&& record) = 0;
-  void Collect(const T& record) {
+  // A record the caller keeps: copied, unless the collector only reads it
+  // and overrides this too.
+  virtual void Collect(const T& record) {
     T copy(record);
     Collect(std::move(copy));
   }

@@ -412,9 +412,8 @@ int StreamEnvironment::AddNode(StreamNode node) {
       return std::make_unique<internal::EdgeWriter<Out>>(out, key);
     };
     node.make_record_reader = [](AnyCollector* head) {
-      auto* typed = static_cast<Collector<Out>*>(head);
       return std::function<void(std::string_view)>(
-          [typed](std::string_view bytes) { internal::ReadRecord<Out>(bytes, typed); });
+          internal::RecordReader<Out>(static_cast<Collector<Out>*>(head)));
     };
   }
   graph_->nodes.push_back(std::move(node));

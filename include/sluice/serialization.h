@@ -210,13 +210,26 @@ T Deserialize(const std::string& bytes) {
 }  // namespace sluice
 
 namespace sluice::internal {
+// Reads into an existing value, reusing its memory where it can (a string
+// field keeps its capacity): how the runtime reads every record it receives.
+template <typename T>
+void ReadInto(T& v, Reader& r) {
+  if constexpr (FieldSerializable<T>) {
+    SluiceDeserialize(v, r);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    v.resize(r.VarUint());
+    r.Bytes(v.data(), v.size());
+  } else {
+    v = Serializer<T>::Read(r);
+  }
+}
 template <typename... F>
 void WriteFields(Writer& w, const F&... fields) {
   (Serializer<F>::Write(fields, w), ...);
 }
 template <typename... F>
 void ReadFields(Reader& r, F&... fields) {
-  ((fields = Serializer<F>::Read(r)), ...);
+  (ReadInto(fields, r), ...);
 }
 }  // namespace sluice::internal
 

@@ -37,6 +37,9 @@ class MapOperator final : public Collector<In> {
   void Collect(In&& record) override {
     out_->Collect(CallUser(name_, [&]() -> Out { return f_(record); }));
   }
+  void Collect(const In& record) override {
+    out_->Collect(CallUser(name_, [&]() -> Out { return f_(record); }));
+  }
   void EndOfInput() override { out_->EndOfInput(); }
 
  private:
@@ -89,6 +92,9 @@ class FlatMapOperator final : public Collector<In> {
   void Collect(In&& record) override {
     CallUser(name_, [&] { f_(record, *out_); });
   }
+  void Collect(const In& record) override {
+    CallUser(name_, [&] { f_(record, *out_); });
+  }
   void EndOfInput() override { out_->EndOfInput(); }
 
  private:
@@ -105,6 +111,9 @@ class FilterOperator final : public Collector<T> {
   using Collector<T>::Collect;
   void Collect(T&& record) override {
     if (CallUser(name_, [&]() -> bool { return f_(record); })) out_->Collect(std::move(record));
+  }
+  void Collect(const T& record) override {
+    if (CallUser(name_, [&]() -> bool { return f_(record); })) out_->Collect(record);
   }
   void EndOfInput() override { out_->EndOfInput(); }
 
@@ -146,21 +155,25 @@ class ReduceOperator final : public Collector<T>, public TimerTarget {
         keyed_(ctx.keyed_runtime(this)),
         state_(keyed_->State("reducing:reduce", StateTypeOf<T>())) {}
   using Collector<T>::Collect;
-  void Collect(T&& record) override {
+  void Collect(T&& record) override { Reduce(std::move(record)); }
+  void Collect(const T& record) override { Reduce(record); }
+  void EndOfInput() override { out_->EndOfInput(); }
+  void OnTimer(int64_t, std::string_view) override {}
+
+ private:
+  template <typename R>
+  void Reduce(R&& record) {
     key_.Set(name_, record, &current_, keyed_);
     T* value = static_cast<T*>(state_->Get());
     if (value == nullptr) {
       value = static_cast<T*>(state_->GetOrCreate());
-      *value = std::move(record);
+      *value = std::forward<R>(record);
     } else {
       *value = CallUser(name_, [&]() -> T { return reduce_(*value, record); });
     }
     out_->Collect(static_cast<const T&>(*value));
   }
-  void EndOfInput() override { out_->EndOfInput(); }
-  void OnTimer(int64_t, std::string_view) override {}
 
- private:
   std::string name_;
   KeyOf<K, T, KeyF> key_;
   ReduceF reduce_;
@@ -184,11 +197,8 @@ class ProcessOperator final : public Collector<In>, public TimerTarget {
     CallUser(name_, [&] { fn_->Open(ctx_); });
   }
   using Collector<In>::Collect;
-  void Collect(In&& record) override {
-    key_.Set(name_, record, &record_key_, keyed_);
-    current_ = &record_key_;
-    CallUser(name_, [&] { fn_->ProcessElement(record, ctx_, *out_); });
-  }
+  void Collect(In&& record) override { Process(record); }
+  void Collect(const In& record) override { Process(record); }
   void OnTimer(int64_t when, std::string_view key) override {
     Reader r(key.data(), key.size());
     timer_key_ = Serializer<K>::Read(r);
@@ -204,6 +214,12 @@ class ProcessOperator final : public Collector<In>, public TimerTarget {
   }
 
  private:
+  void Process(const In& record) {
+    key_.Set(name_, record, &record_key_, keyed_);
+    current_ = &record_key_;
+    CallUser(name_, [&] { fn_->ProcessElement(record, ctx_, *out_); });
+  }
+
   std::string name_;
   KeyOf<K, In, KeyF> key_;
   std::unique_ptr<KeyedProcessFunction<K, In, Out>> fn_;
@@ -224,12 +240,20 @@ class Counted final : public Collector<T> {
       : next_(static_cast<Collector<T>*>(next)), count_(count) {}
   using Collector<T>::Collect;
   void Collect(T&& record) override {
-    count_->store(count_->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    Count();
     next_->Collect(std::move(record));
+  }
+  void Collect(const T& record) override {
+    Count();
+    next_->Collect(record);
   }
   void EndOfInput() override { next_->EndOfInput(); }
 
  private:
+  void Count() {
+    count_->store(count_->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+
   Collector<T>* next_;
   std::atomic<uint64_t>* count_;
 };
@@ -247,6 +271,9 @@ class FanOut final : public Collector<T> {
       outputs_[i]->Collect(static_cast<const T&>(record));
     outputs_.back()->Collect(std::move(record));
   }
+  void Collect(const T& record) override {
+    for (auto* out : outputs_) out->Collect(record);
+  }
   void EndOfInput() override {
     for (auto* out : outputs_) out->EndOfInput();
   }
@@ -261,6 +288,7 @@ class UnionPassThrough final : public Collector<T> {
   explicit UnionPassThrough(Collector<T>* out) : out_(out) {}
   using Collector<T>::Collect;
   void Collect(T&& record) override { out_->Collect(std::move(record)); }
+  void Collect(const T& record) override { out_->Collect(record); }
   void EndOfInput() override { out_->EndOfInput(); }
 
  private:
@@ -272,7 +300,8 @@ class CallbackSink final : public Collector<T> {
  public:
   CallbackSink(std::string name, F f) : name_(std::move(name)), f_(std::move(f)) {}
   using Collector<T>::Collect;
-  void Collect(T&& record) override {
+  void Collect(T&& record) override { Collect(static_cast<const T&>(record)); }
+  void Collect(const T& record) override {
     CallUser(name_, [&] { f_(record); });
   }
   void EndOfInput() override {
@@ -289,6 +318,7 @@ class DiscardSink final : public Collector<T> {
  public:
   using Collector<T>::Collect;
   void Collect(T&&) override {}
+  void Collect(const T&) override {}
   void EndOfInput() override {}
 };
 
@@ -298,7 +328,8 @@ class PrintSink final : public Collector<T> {
  public:
   PrintSink(Format format, TaskRuntime* runtime) : format_(std::move(format)), runtime_(runtime) {}
   using Collector<T>::Collect;
-  void Collect(T&& record) override {
+  void Collect(T&& record) override { Collect(static_cast<const T&>(record)); }
+  void Collect(const T& record) override {
     runtime_->out() << runtime_->subtask() + 1 << "> " << format_(record) << "\n";
   }
   void EndOfInput() override { runtime_->out().flush(); }
@@ -321,7 +352,8 @@ class TextFileSink final : public Collector<T> {
     if (!out_) throw std::runtime_error("cannot write " + temp_path_);
   }
   using Collector<T>::Collect;
-  void Collect(T&& record) override { out_ << format_(record) << '\n'; }
+  void Collect(T&& record) override { Collect(static_cast<const T&>(record)); }
+  void Collect(const T& record) override { out_ << format_(record) << '\n'; }
   void EndOfInput() override {
     out_.close();
     if (!out_ || std::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
@@ -350,7 +382,8 @@ class EdgeWriter final : public Collector<T> {
  public:
   EdgeWriter(RecordOutput* out, const KeyWriter* key) : out_(out), key_(key) {}
   using Collector<T>::Collect;
-  void Collect(T&& record) override {
+  void Collect(T&& record) override { Collect(static_cast<const T&>(record)); }
+  void Collect(const T& record) override {
     if (key_ != nullptr) {
       key_bytes_.clear();
       (*key_)(&record, &key_bytes_);
@@ -367,12 +400,29 @@ class EdgeWriter final : public Collector<T> {
   std::string key_bytes_;
 };
 
-// Deserializes one record and feeds it into the head of a chain.
+// Deserializes each record and feeds it into the head of a chain. Records
+// are read into one object kept from record to record, so its memory is
+// reused; the chain copies what it keeps.
 template <typename T>
-void ReadRecord(std::string_view bytes, Collector<T>* head) {
-  Reader r(bytes.data(), bytes.size());
-  head->Collect(Serializer<T>::Read(r));
-}
+class RecordReader {
+ public:
+  explicit RecordReader(Collector<T>* head) : head_(head) {}
+  void operator()(std::string_view bytes) {
+    Reader r(bytes.data(), bytes.size());
+    if constexpr (std::is_default_constructible_v<T>) {
+      ReadInto(record_, r);
+      head_->Collect(static_cast<const T&>(record_));
+    } else {
+      head_->Collect(Serializer<T>::Read(r));
+    }
+  }
+
+ private:
+  struct NoRecord {};
+  Collector<T>* head_;
+  [[no_unique_address]] std::conditional_t<std::is_default_constructible_v<T>, T, NoRecord>
+      record_{};
+};
 
 }  // namespace sluice::internal
 
