@@ -7,34 +7,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "engine/pipelined_regions.h"
 
 namespace sluice::engine {
-namespace {
-
-// Which downstream subtasks upstream subtask `u` sends to.
-std::vector<int> Targets(Partitioning partitioning, int u, int up, int down) {
-  std::vector<int> targets;
-  switch (partitioning) {
-    case Partitioning::kForward:
-      targets.push_back(u);
-      break;
-    case Partitioning::kRescale:
-      if (down >= up) {
-        for (int t = 0; t < down; ++t) {
-          if (t * up / down == u) targets.push_back(t);
-        }
-      } else {
-        targets.push_back(u * down / up);
-      }
-      break;
-    default:  // rebalance, broadcast, hash: all to all
-      for (int t = 0; t < down; ++t) targets.push_back(t);
-  }
-  return targets;
-}
-
-}  // namespace
-
 const char* JobStateName(JobState state) {
   switch (state) {
     case JobState::kRunning:
@@ -117,7 +92,7 @@ void LocalJob::Connect(Placement* placement) {
     for (int t = 0; t < static_cast<int>(down.size()); ++t) {
       std::vector<int> from;
       for (int u = 0; u < static_cast<int>(up.size()); ++u) {
-        auto targets = Targets(edge.partitioning, u, static_cast<int>(up.size()),
+        auto targets = ConsumersOf(edge.partitioning, u, static_cast<int>(up.size()),
                                static_cast<int>(down.size()));
         if (std::find(targets.begin(), targets.end(), t) != targets.end()) from.push_back(u);
       }

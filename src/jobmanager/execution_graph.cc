@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/pipelined_regions.h"
+
 namespace sluice {
 
 const char* ExecutionStateName(v1::ExecutionState state) {
@@ -35,12 +37,15 @@ bool IsTerminal(v1::ExecutionState state) {
 }
 
 ExecutionGraph::ExecutionGraph(const JobGraph& graph) {
+  const engine::PipelinedRegions regions = engine::PipelinedRegionsOf(graph);
+  regions_ = regions.count;
   for (const auto& vertex : graph.vertices) {
     first_of_vertex_.push_back(static_cast<int>(executions_.size()));
     for (int s = 0; s < vertex.parallelism; ++s) {
       Execution e;
       e.vertex = vertex.id;
       e.subtask = s;
+      e.region = regions.region[vertex.id][s];
       executions_.push_back(e);
     }
   }

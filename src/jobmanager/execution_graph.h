@@ -32,6 +32,7 @@ struct Execution {
   int vertex = 0;
   int subtask = 0;
   int attempt = 0;
+  int region = 0;  // its pipelined region (engine/pipelined_regions.h)
   v1::ExecutionState state = v1::EXECUTION_STATE_CREATED;
   OfferedSlot slot;   // where it runs, once scheduled
   std::string error;  // why it failed
@@ -60,6 +61,7 @@ class ExecutionGraph {
   std::optional<std::string> Failure() const { return failure_; }
   int Count(v1::ExecutionState state) const;
   const std::vector<Execution>& executions() const { return executions_; }
+  int regions() const { return regions_; }
   const Execution* Find(int vertex, int subtask) const;
 
  private:
@@ -68,6 +70,7 @@ class ExecutionGraph {
 
   std::vector<Execution> executions_;
   std::vector<int> first_of_vertex_;  // index of (vertex, 0)
+  int regions_ = 0;
   std::optional<std::string> failure_;
 };
 

@@ -1,6 +1,7 @@
 #include "jobmanager/job_master.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
@@ -106,8 +107,9 @@ void JobMaster::Cancel(std::function<void()> handled) {
   });
 }
 
-// Slot i hosts subtask i of every vertex (slot sharing); every TaskManager
-// gets the whole placement, so it knows where its channels lead.
+// Slot i hosts subtask i of every vertex (slot sharing). Each pipelined
+// region is its own deployment, sent to every TaskManager it spans with the
+// region's whole placement, so each knows where its channels lead.
 void JobMaster::Deploy(const std::vector<OfferedSlot>& offered) {
   std::vector<OfferedSlot> slots = offered;
   std::sort(slots.begin(), slots.end(),
@@ -115,21 +117,30 @@ void JobMaster::Deploy(const std::vector<OfferedSlot>& offered) {
   executions_.Schedule(slots);
   executions_.TransitionAll(v1::EXECUTION_STATE_SCHEDULED, v1::EXECUTION_STATE_DEPLOYING);
   deploying_ = true;
-  for (const auto& e : executions_.executions()) task_managers_.insert(e.slot.task_manager_address);
-  awaiting_deploy_ = static_cast<int>(task_managers_.size());
-  const v1::DeployJobRequest request = DeployRequest();
-  for (const auto& address : task_managers_) {
-    services_.task_managers(address)->DeployTasks(
-        request, [weak = weak_from_this(), address](absl::Status status) {
-          if (auto self = weak.lock()) {
-            self->Post([address, status](JobMaster& m) { m.OnDeployed(address, status); });
-          }
-        });
+  std::map<int, std::set<std::string>> region_task_managers;
+  for (const auto& e : executions_.executions()) {
+    task_managers_.insert(e.slot.task_manager_address);
+    region_task_managers[e.region].insert(e.slot.task_manager_address);
+  }
+  awaiting_deploy_ = 0;
+  for (const auto& [region, addresses] : region_task_managers) {
+    awaiting_deploy_ += static_cast<int>(addresses.size());
+  }
+  for (const auto& [region, addresses] : region_task_managers) {
+    const v1::DeployJobRequest request = DeployRequest(region);
+    for (const auto& address : addresses) {
+      services_.task_managers(address)->DeployTasks(
+          request, [weak = weak_from_this(), address](absl::Status status) {
+            if (auto self = weak.lock()) {
+              self->Post([address, status](JobMaster& m) { m.OnDeployed(address, status); });
+            }
+          });
+    }
   }
   Publish();
 }
 
-v1::DeployJobRequest JobMaster::DeployRequest() const {
+v1::DeployJobRequest JobMaster::DeployRequest(int region) const {
   v1::DeployJobRequest request;
   request.set_job_id(id_);
   request.set_job_manager_address(services_.job_manager_address);
@@ -142,7 +153,10 @@ v1::DeployJobRequest JobMaster::DeployRequest() const {
     request.set_buffer_timeout_us(submission_.buffer_timeout_us());
   }
   *request.mutable_graph() = submission_.graph();
+  int attempt = 0;
   for (const auto& e : executions_.executions()) {
+    if (e.region != region) continue;
+    attempt = std::max(attempt, e.attempt);
     auto* a = request.add_assignments();
     a->set_vertex(e.vertex);
     a->set_subtask(e.subtask);
@@ -152,6 +166,7 @@ v1::DeployJobRequest JobMaster::DeployRequest() const {
     a->set_task_manager_address(e.slot.task_manager_address);
     a->set_task_manager_data_address(e.slot.data_address);
   }
+  request.set_deployment_id(absl::StrCat("r", region, "-a", attempt));
   return request;
 }
 

@@ -73,7 +73,8 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   template <typename F>
   void Post(F handler);
   void Deploy(const std::vector<OfferedSlot>& slots);
-  v1::DeployJobRequest DeployRequest() const;
+  // The deployment of pipelined region `region`.
+  v1::DeployJobRequest DeployRequest(int region) const;
   void OnDeployed(const std::string& address, const absl::Status& status);
   void HandleTaskState(const v1::TaskStateUpdate& update);
   void End(JobMasterState state, const std::string& error);

@@ -39,12 +39,21 @@ JobDeployments::JobDeployments(DeploymentOptions options, DataExchange* exchange
 
 JobDeployments::~JobDeployments() {
   // Normally empty (CancelAll() ran); else the subtasks are joined here.
-  for (auto& [id, deployed] : jobs_) {
+  for (auto& [key, deployed] : jobs_) {
     if (!deployed->job) continue;
     deployed->job->Cancel();
-    exchange_->StopReceiving(id);
+    exchange_->StopReceiving(ChannelScope(key));
   }
   jobs_.clear();
+}
+
+std::string JobDeployments::ChannelScope(const Key& key) {
+  return key.second.empty() ? key.first : absl::StrCat(key.first, "#", key.second);
+}
+
+std::string JobDeployments::Describe(const Key& key) {
+  return key.second.empty() ? absl::StrCat("job ", key.first)
+                            : absl::StrCat("deployment ", key.second, " of job ", key.first);
 }
 
 void JobDeployments::Subtasks::SetFreed(const std::string& allocation_id,
@@ -82,12 +91,39 @@ absl::Status JobDeployments::CheckAllocations(
   return absl::OkStatus();
 }
 
+absl::Status JobDeployments::FenceOlderAttempts(
+    const Key& key, const std::map<std::pair<int, int>, LocalTask>& tasks) {
+  std::vector<Jobs::iterator> stale;
+  for (auto it = jobs_.lower_bound({key.first, ""});
+       it != jobs_.end() && it->first.first == key.first; ++it) {
+    for (const auto& [task, local] : it->second->subtasks->tasks) {
+      auto fresh = tasks.find(task);
+      if (fresh == tasks.end()) continue;
+      if (fresh->second.attempt <= local.attempt) {
+        return absl::AlreadyExistsError(absl::StrFormat(
+            "attempt %d of subtask %d of vertex %d of job %s runs on TaskManager '%s' already "
+            "(%s); a deployment must bring a newer one",
+            local.attempt, task.second, task.first, key.first, options_.task_manager_id,
+            Describe(it->first)));
+      }
+      stale.push_back(it);
+      break;
+    }
+  }
+  for (auto it : stale) {
+    spdlog::info("Cancelling {}: {} brings newer attempts", Describe(it->first), Describe(key));
+    StopAndForget(it, absl::CancelledError(
+                          absl::StrCat(Describe(it->first), " was fenced by ", Describe(key))));
+  }
+  return absl::OkStatus();
+}
+
 void JobDeployments::Deploy(const v1::DeployJobRequest& request, DeployDone done) {
   if (closed_) return done(ClosedError());
-  const std::string& job_id = request.job_id();
-  if (jobs_.count(job_id) > 0) {
-    return done(absl::AlreadyExistsError(absl::StrCat(
-        "job ", job_id, " is deployed on TaskManager '", options_.task_manager_id, "' already")));
+  const Key key{request.job_id(), request.deployment_id()};
+  if (jobs_.count(key) > 0) {
+    return done(absl::AlreadyExistsError(absl::StrCat(Describe(key), " is on TaskManager '",
+                                                      options_.task_manager_id, "' already")));
   }
   std::map<std::pair<int, int>, LocalTask> tasks;
   for (const auto& a : request.assignments()) {
@@ -95,6 +131,7 @@ void JobDeployments::Deploy(const v1::DeployJobRequest& request, DeployDone done
     tasks[{a.vertex(), a.subtask()}] = LocalTask{a.attempt(), a.allocation_id()};
   }
   if (absl::Status held = CheckAllocations(request, tasks); !held.ok()) return done(held);
+  if (absl::Status fenced = FenceOlderAttempts(key, tasks); !fenced.ok()) return done(fenced);
   auto deployed = std::make_unique<Deployed>();
   for (const auto& [task, local] : tasks) {
     // The JobMaster deploys only into slots it accepted, even if the answer
@@ -103,14 +140,12 @@ void JobDeployments::Deploy(const v1::DeployJobRequest& request, DeployDone done
     deployed->allocations.insert(local.allocation_id);
   }
   deployed->subtasks =
-      std::make_shared<Subtasks>(job_id, request.job_manager_address(), std::move(tasks));
+      std::make_shared<Subtasks>(key.first, request.job_manager_address(), std::move(tasks));
   std::shared_ptr<const Subtasks> subtasks = deployed->subtasks;
-  jobs_[job_id] = std::move(deployed);
-  worker_->Post([this, request, subtasks, done = std::move(done)] {
+  jobs_[key] = std::move(deployed);
+  worker_->Post([this, request, key, subtasks, done = std::move(done)] {
     auto built = std::make_shared<absl::StatusOr<Built>>(Build(request, subtasks));
-    owner_->Post([this, job_id = request.job_id(), built, done] {
-      OnBuilt(job_id, std::move(*built), done);
-    });
+    owner_->Post([this, key, built, done] { OnBuilt(key, std::move(*built), done); });
   });
 }
 
@@ -133,7 +168,8 @@ absl::StatusOr<JobDeployments::Built> JobDeployments::Build(
     where[{a.vertex(), a.subtask()}] = {a.task_manager_id(), a.task_manager_data_address()};
   }
   Built built;
-  built.placement = exchange_->PlacementFor(request.job_id(), std::move(where));
+  built.placement = exchange_->PlacementFor(
+      ChannelScope({request.job_id(), request.deployment_id()}), std::move(where));
   engine::LocalJobOptions run;
   run.buffer_timeout = request.has_buffer_timeout_us()
                            ? absl::Microseconds(request.buffer_timeout_us())
@@ -152,11 +188,10 @@ absl::StatusOr<JobDeployments::Built> JobDeployments::Build(
   return built;
 }
 
-void JobDeployments::OnBuilt(const std::string& job_id, absl::StatusOr<Built> built,
-                             DeployDone done) {
-  auto it = jobs_.find(job_id);
+void JobDeployments::OnBuilt(const Key& key, absl::StatusOr<Built> built, DeployDone done) {
+  auto it = jobs_.find(key);
   // The entry stays while the worker builds: only OnBuilt() removes it then.
-  SLUICE_CHECK(it != jobs_.end() && !it->second->job, "a job's deployment ended twice");
+  SLUICE_CHECK(it != jobs_.end() && !it->second->job, "a deployment ended twice");
   absl::Status kept = closed_ ? ClosedError() : it->second->abandoned;
   if (built.ok()) {
     it->second->placement = std::move(built->placement);
@@ -167,48 +202,58 @@ void JobDeployments::OnBuilt(const std::string& job_id, absl::StatusOr<Built> bu
   if (!kept.ok()) {
     std::unique_ptr<Deployed> dropped = std::move(it->second);
     jobs_.erase(it);
-    if (dropped->job) Stop(job_id, std::move(dropped), nullptr);
+    if (dropped->job) Stop(key, std::move(dropped), nullptr);
     AnswerCancelAllIfIdle();
     return done(kept);
   }
   const int local = static_cast<int>(it->second->subtasks->tasks.size());
-  spdlog::info("Deployed {} subtasks of job {} ('{}')", local, job_id,
+  spdlog::info("Deployed {} task attempts of {} ('{}')", local, Describe(key),
                it->second->job->graph().name);
   done(local);
 }
 
-absl::Status JobDeployments::Start(const std::string& job_id) {
+absl::Status JobDeployments::Start(const std::string& job_id, const std::string& deployment_id) {
   if (closed_) return ClosedError();
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end() || !it->second->job) {
-    return absl::NotFoundError(absl::StrCat("job ", job_id, " is not deployed here"));
+  int found = 0;
+  for (auto it = jobs_.lower_bound({job_id, deployment_id});
+       it != jobs_.end() && it->first.first == job_id; ++it) {
+    if (!deployment_id.empty() && it->first.second != deployment_id) break;
+    Deployed& deployed = *it->second;
+    if (!deployed.job) continue;  // still being built
+    ++found;
+    if (deployed.started) continue;
+    deployed.started = true;
+    // RUNNING before the threads start: a task's end can never overtake it.
+    const Subtasks& subtasks = *deployed.subtasks;
+    for (const auto& [task, local] : subtasks.tasks) {
+      Report(job_id, subtasks.job_manager_address, task.first, task.second, local.attempt,
+             v1::EXECUTION_STATE_RUNNING, "");
+    }
+    deployed.job->Run();
   }
-  Deployed& deployed = *it->second;
-  if (deployed.started) return absl::OkStatus();
-  deployed.started = true;
-  // RUNNING before the threads start: a task's end can never overtake it.
-  const Subtasks& subtasks = *deployed.subtasks;
-  for (const auto& [task, local] : subtasks.tasks) {
-    Report(job_id, subtasks.job_manager_address, task.first, task.second, local.attempt,
-           v1::EXECUTION_STATE_RUNNING, "");
+  if (found == 0) {
+    return absl::NotFoundError(absl::StrCat(Describe({job_id, deployment_id}),
+                                            " is not deployed on TaskManager '",
+                                            options_.task_manager_id, "'"));
   }
-  deployed.job->Run();
   return absl::OkStatus();
 }
 
-void JobDeployments::Cancel(const std::string& job_id, Done done) {
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end()) return done(absl::OkStatus());  // idempotent
-  if (!it->second->job) {                                // OnBuilt() drops it
-    if (it->second->abandoned.ok()) {
-      it->second->abandoned =
-          absl::CancelledError(absl::StrCat("job ", job_id, " was cancelled while it deployed"));
-    }
-    return done(absl::OkStatus());
+void JobDeployments::Cancel(const std::string& job_id, const std::string& deployment_id,
+                            Done done) {
+  bool joining = false;
+  for (auto it = jobs_.lower_bound({job_id, deployment_id});
+       it != jobs_.end() && it->first.first == job_id;) {
+    if (!deployment_id.empty() && it->first.second != deployment_id) break;
+    joining = joining || it->second->job != nullptr;
+    it = StopAndForget(it, absl::CancelledError(absl::StrCat(Describe(it->first),
+                                                             " was cancelled while it deployed")));
   }
-  std::unique_ptr<Deployed> deployed = std::move(it->second);
-  jobs_.erase(it);
-  Stop(job_id, std::move(deployed), std::move(done));
+  // Nothing to join (only deployments being built, which OnBuilt() drops):
+  // answered at once, even while the worker is busy building them.
+  if (!joining) return done(absl::OkStatus());
+  // After the joins Stop() posted before it.
+  worker_->Post([done = std::move(done)] { done(absl::OkStatus()); });
 }
 
 void JobDeployments::OnAllocationFreed(const std::string& allocation_id,
@@ -222,41 +267,32 @@ void JobDeployments::OnAllocationFreed(const std::string& allocation_id,
     const std::string why =
         absl::StrCat("its slot (allocation ", allocation_id, ") was freed: ", reason);
     if (deployed.job && deployed.job->WaitFor(absl::ZeroDuration())) {
-      spdlog::info("Stopping ended job {}: {}", it->first, why);  // its JobMaster let it go
+      spdlog::info("Stopping ended {}: {}", Describe(it->first), why);  // its JobMaster let it go
     } else {
-      spdlog::warn("Cancelling job {}: {}", it->first, why);
+      spdlog::warn("Cancelling {}: {}", Describe(it->first), why);
     }
     deployed.subtasks->SetFreed(allocation_id, why);
-    if (!deployed.job) {  // OnBuilt() drops it
-      if (deployed.abandoned.ok()) {
-        deployed.abandoned =
-            absl::FailedPreconditionError(absl::StrCat("job ", it->first, " was not kept: ", why));
-      }
-      ++it;
-      continue;
-    }
-    it = StopAndForget(it);
+    it = StopAndForget(it, absl::FailedPreconditionError(
+                               absl::StrCat(Describe(it->first), " was not kept: ", why)));
   }
 }
 
-JobDeployments::Jobs::iterator JobDeployments::StopAndForget(Jobs::iterator it) {
-  std::string job_id = it->first;
+JobDeployments::Jobs::iterator JobDeployments::StopAndForget(Jobs::iterator it,
+                                                             const absl::Status& why) {
+  if (!it->second->job) {  // being built: OnBuilt() drops it, then answers
+    if (it->second->abandoned.ok()) it->second->abandoned = why;
+    return std::next(it);
+  }
+  Key key = it->first;
   std::unique_ptr<Deployed> stopped = std::move(it->second);
   it = jobs_.erase(it);
-  Stop(job_id, std::move(stopped), nullptr);
+  Stop(key, std::move(stopped), nullptr);
   return it;
 }
 
 void JobDeployments::CancelAll(std::function<void()> done) {
   on_all_cancelled_ = std::move(done);
-  for (auto it = jobs_.begin(); it != jobs_.end();) {
-    if (!it->second->job) {  // OnBuilt() drops it, then answers
-      if (it->second->abandoned.ok()) it->second->abandoned = ClosedError();
-      ++it;
-      continue;
-    }
-    it = StopAndForget(it);
-  }
+  for (auto it = jobs_.begin(); it != jobs_.end();) it = StopAndForget(it, ClosedError());
   AnswerCancelAllIfIdle();
 }
 
@@ -267,10 +303,9 @@ void JobDeployments::AnswerCancelAllIfIdle() {
   on_all_cancelled_ = nullptr;
 }
 
-void JobDeployments::Stop(const std::string& job_id, std::unique_ptr<Deployed> deployed,
-                          Done done) {
-  deployed->job->Cancel();           // wakes tasks, including ones waiting for credit
-  exchange_->StopReceiving(job_id);  // before the gates go away
+void JobDeployments::Stop(const Key& key, std::unique_ptr<Deployed> deployed, Done done) {
+  deployed->job->Cancel();                      // wakes tasks, including ones waiting for credit
+  exchange_->StopReceiving(ChannelScope(key));  // before the gates go away
   std::shared_ptr<Deployed> joined = std::move(deployed);
   worker_->Post([joined, done = std::move(done)]() mutable {
     joined.reset();  // joins the task threads, then closes their streams
@@ -279,9 +314,9 @@ void JobDeployments::Stop(const std::string& job_id, std::unique_ptr<Deployed> d
 }
 
 void JobDeployments::ForEachTask(const TaskVisitor& visit) const {
-  for (const auto& [job_id, deployed] : jobs_) {
+  for (const auto& [key, deployed] : jobs_) {
     if (!deployed->job) continue;
-    for (const engine::Task* task : deployed->job->tasks()) visit(job_id, *task);
+    for (const engine::Task* task : deployed->job->tasks()) visit(key.first, *task);
   }
 }
 

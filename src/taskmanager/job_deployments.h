@@ -1,10 +1,17 @@
-// The jobs a TaskManager runs subtasks of: deployment into the slots it
-// offered (library fetched from the JobManager and cached by digest, graph
-// rebuilt from it and its hash checked against the JobMaster's, channels
-// wired), start, cancel, and a report to the JobMaster when each subtask
-// ends. Every local subtask of a deployment names its allocation, which the
-// slot table must hold for the job; freeing a slot stops the job's subtasks
-// (those in the freed slot report FAILED with the reason).
+// The task attempts a TaskManager runs: deployment into the slots it offered
+// (library fetched from the JobManager and cached by digest, graph rebuilt
+// from it and its hash checked against the JobMaster's, channels wired),
+// start, cancel, and a report to the JobMaster when each attempt ends.
+//
+// The unit is a deployment: this TaskManager's attempts of one pipelined
+// region of a job (engine/pipelined_regions.h), named by the JobMaster and
+// the same on every TaskManager the region spans. Attempts of one region
+// share channels, so they run and stop together; a job's other deployments
+// here are left alone. Every local attempt names its allocation, which the
+// slot table must hold for the job; freeing a slot stops the deployments
+// with attempts in it (those in the freed slot report FAILED with the
+// reason). A deployment with a newer attempt of a subtask fences the older
+// one: the deployment holding it is cancelled first.
 //
 // Threads: the bookkeeping belongs to the owner executor (the TaskManager's
 // mailbox, which also owns the slot table): every method but Close() is
@@ -66,30 +73,34 @@ class JobDeployments {
   ~JobDeployments();  // cancels and joins what is still here
 
   // Refuses at once (FAILED_PRECONDITION naming it) a deployment with a
-  // local subtask in an allocation the slot table does not hold for the job,
-  // and a job deployed here already (ALREADY_EXISTS); else activates its
-  // slots and builds the subtasks on the worker. `done` gets the number of
-  // local subtasks, or why the job was not kept: it was cancelled (CANCELLED)
-  // or one of its slots freed (FAILED_PRECONDITION) meanwhile.
+  // local attempt in an allocation the slot table does not hold for the job,
+  // a deployment here already, and one with an attempt of a subtask that is
+  // not newer than the one here (ALREADY_EXISTS); else cancels deployments
+  // holding older attempts of its subtasks, activates its slots and builds
+  // its attempts on the worker. `done` gets the number of local attempts, or
+  // why the deployment was not kept: it was cancelled (CANCELLED) or one of
+  // its slots freed (FAILED_PRECONDITION) meanwhile.
   void Deploy(const v1::DeployJobRequest& request, DeployDone done);
-  // Starts a deployed job's subtasks (reporting them RUNNING first).
-  absl::Status Start(const std::string& job_id);
-  // Cancels the job's subtasks at once; `done` runs on the worker once they
-  // are joined. A job still being built is not kept. Unknown jobs: OK.
-  void Cancel(const std::string& job_id, Done done);
+  // Starts a deployment's attempts (reporting them RUNNING first); an empty
+  // `deployment_id` starts every deployment of the job here.
+  absl::Status Start(const std::string& job_id, const std::string& deployment_id = "");
+  // Cancels a deployment's attempts at once (an empty `deployment_id`: every
+  // deployment of the job); `done` runs on the worker once they are joined.
+  // One still being built is not kept. Unknown ones: OK.
+  void Cancel(const std::string& job_id, const std::string& deployment_id, Done done);
   // A slot was freed (the ResourceManager freed it, its offer expired or was
-  // rejected): the job with subtasks in it is cancelled, and those subtasks
-  // report FAILED with `reason`.
+  // rejected): the deployments with attempts in it are cancelled, and those
+  // attempts report FAILED with `reason`.
   void OnAllocationFreed(const std::string& allocation_id, const std::string& reason);
   // Any thread. The TaskManager is stopping: Deploy and Start fail with
   // UNAVAILABLE from now on, and library downloads in progress are aborted,
   // so that every deployment under way is answered soon (its job not kept).
   // Jobs already here run on.
   void Close();
-  // Cancels every job; `done` runs on the worker once each is joined,
-  // including jobs that were still being built.
+  // Cancels every deployment; `done` runs on the worker once each is
+  // joined, including ones that were still being built.
   void CancelAll(std::function<void()> done);
-  // Calls `visit` for every subtask running here.
+  // Calls `visit` for every task attempt running here.
   void ForEachTask(const TaskVisitor& visit) const;
 
  private:
@@ -97,8 +108,8 @@ class JobDeployments {
     int attempt = 0;
     std::string allocation_id;
   };
-  // What the end reports of a job's local subtasks need; shared with their
-  // threads.
+  // What the end reports of a deployment's local attempts need; shared
+  // with their threads.
   class Subtasks {
    public:
     Subtasks(std::string job_id, std::string job_manager_address,
@@ -134,7 +145,16 @@ class JobDeployments {
     std::unique_ptr<engine::LocalJob> job;
   };
 
+  using Key = std::pair<std::string, std::string>;  // (job id, deployment id)
+  using Jobs = std::map<Key, std::unique_ptr<Deployed>>;
   static v1::ExecutionState ToExecutionState(engine::JobState state);
+  // The DataExchange's name for a deployment's channels.
+  static std::string ChannelScope(const Key& key);
+  static std::string Describe(const Key& key);
+  // ALREADY_EXISTS if a deployment of the job here holds an attempt of one
+  // of `tasks` that is not older; else stops those holding older ones.
+  absl::Status FenceOlderAttempts(const Key& key,
+                                  const std::map<std::pair<int, int>, LocalTask>& tasks);
   absl::Status CheckAllocations(const v1::DeployJobRequest& request,
                                 const std::map<std::pair<int, int>, LocalTask>& tasks) const;
   // Worker: the blocking part of a deployment.
@@ -145,13 +165,13 @@ class JobDeployments {
   absl::StatusOr<const engine::JobLibrary*> Library(const std::string& job_manager_address,
                                                     const std::string& sha256);
   // Owner: the worker built (or failed to build) a job.
-  void OnBuilt(const std::string& job_id, absl::StatusOr<Built> built, DeployDone done);
-  using Jobs = std::map<std::string, std::unique_ptr<Deployed>>;
-  // Takes the job at `it` out of jobs_ and stops it; returns the next one.
-  Jobs::iterator StopAndForget(Jobs::iterator it);
-  // Stops a job no longer in jobs_: cancels it here, joins it on the worker,
-  // then calls `done` there.
-  void Stop(const std::string& job_id, std::unique_ptr<Deployed> deployed, Done done);
+  void OnBuilt(const Key& key, absl::StatusOr<Built> built, DeployDone done);
+  // Takes the deployment at `it` out of jobs_ and stops it (or, while it is
+  // built, marks it not to be kept, for `why`); returns the next one.
+  Jobs::iterator StopAndForget(Jobs::iterator it, const absl::Status& why);
+  // Stops a deployment no longer in jobs_: cancels it here, joins it on the
+  // worker, then calls `done` there.
+  void Stop(const Key& key, std::unique_ptr<Deployed> deployed, Done done);
   // Runs the pending CancelAll() answer once no job is left.
   void AnswerCancelAllIfIdle();
   void ReportEnd(const Subtasks& subtasks, int vertex, int subtask, engine::JobState state,

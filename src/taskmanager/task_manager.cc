@@ -293,8 +293,8 @@ grpc::ServerUnaryReactor* TaskManager::StartJob(grpc::CallbackServerContext* con
                                                 v1::DeployJobResponse*) {
   auto* reactor = context->DefaultReactor();
   if (RefuseUnlessServing(reactor)) return reactor;
-  mailbox_.Post([this, reactor, job_id = request->job_id()] {
-    reactor->Finish(ToGrpcStatus(deployments_->Start(job_id)));
+  mailbox_.Post([this, reactor, job_id = request->job_id(), deployment = request->deployment_id()] {
+    reactor->Finish(ToGrpcStatus(deployments_->Start(job_id, deployment)));
   });
   return reactor;
 }
@@ -305,8 +305,8 @@ grpc::ServerUnaryReactor* TaskManager::CancelJob(grpc::CallbackServerContext* co
   auto* reactor = context->DefaultReactor();
   if (RefuseUnlessServing(reactor)) return reactor;
   // Answered from the deploy worker once the subtasks are joined.
-  mailbox_.Post([this, reactor, job_id = request->job_id()] {
-    deployments_->Cancel(job_id,
+  mailbox_.Post([this, reactor, job_id = request->job_id(), deployment = request->deployment_id()] {
+    deployments_->Cancel(job_id, deployment,
                          [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
   });
   return reactor;

@@ -25,6 +25,14 @@ SLUICE_JOB(Unbounded) {
       .Discard();
 }
 
+// Never ends on its own; one vertex, so each subtask is a pipelined region
+// of its own.
+SLUICE_JOB(UnboundedForward) {
+  env.Generate([](int64_t i) { return i; }, -1, 2000)
+      .Map([](int64_t x) { return x + 1; })
+      .Discard();
+}
+
 // Builds a different graph every time it runs.
 SLUICE_JOB(Nondeterministic) {
   auto now = std::chrono::steady_clock::now().time_since_epoch().count();

@@ -163,9 +163,9 @@ TEST_F(JobDeploymentsTest, CancelAnswersOnceTheSubtasksAreJoined) {
   EXPECT_EQ(running[0].attempt(), 3) << "reports name the attempt deployed";
 
   std::optional<absl::Status> cancelled;
-  deployments_->Cancel("job-1", [&cancelled](absl::Status status) { cancelled = status; });
+  deployments_->Cancel("job-1", "", [&cancelled](absl::Status status) { cancelled = status; });
   EXPECT_FALSE(cancelled.has_value()) << "the join is the worker's";
-  EXPECT_EQ(worker_.RunUntilIdle(), 1);
+  EXPECT_EQ(worker_.RunUntilIdle(), 2) << "the join, then the answer";
   ASSERT_TRUE(cancelled.has_value());
   EXPECT_TRUE(cancelled->ok());
   EXPECT_EQ(static_cast<int>(Reports(v1::EXECUTION_STATE_CANCELED).size()), tasks)
@@ -207,7 +207,7 @@ TEST_F(JobDeploymentsTest, AJobCancelledWhileItIsBuiltIsNotKept) {
   ASSERT_TRUE(table_->Request(0, "alloc-1", "job-1", "jm:1").accepted);
   auto answer = Deploy(Request("job-1", "alloc-1"));
   std::optional<absl::Status> cancelled;
-  deployments_->Cancel("job-1", [&cancelled](absl::Status status) { cancelled = status; });
+  deployments_->Cancel("job-1", "", [&cancelled](absl::Status status) { cancelled = status; });
   ASSERT_TRUE(cancelled.has_value()) << "nothing runs yet: answered at once";
   EXPECT_TRUE(cancelled->ok());
   RunAll();
@@ -256,6 +256,81 @@ TEST_F(JobDeploymentsTest, CancelAllAnswersOnceEveryJobIsJoinedIncludingOnesBein
   EXPECT_EQ(static_cast<int>(Reports(v1::EXECUTION_STATE_CANCELED).size()), tasks);
   ASSERT_TRUE(building->has_value());
   EXPECT_EQ((*building)->status().code(), absl::StatusCode::kUnavailable);
+}
+
+// Subtask `subtask` of the UnboundedForward job (parallelism 2, a region per
+// subtask) alone, as deployment `deployment_id` with `attempt`.
+v1::DeployJobRequest RegionOfForwardJob(int subtask, const std::string& deployment_id,
+                                        int attempt = 0) {
+  auto full = testing::TestJobDeployment("UnboundedForward", "job-1", kTaskManager,
+                                         {"alloc-1", "alloc-2"}, attempt);
+  EXPECT_TRUE(full.ok()) << full.status();
+  v1::DeployJobRequest region = *full;
+  region.clear_assignments();
+  for (const auto& a : full->assignments()) {
+    if (a.subtask() == subtask) *region.add_assignments() = a;
+  }
+  region.set_deployment_id(deployment_id);
+  return region;
+}
+
+TEST_F(JobDeploymentsTest, DeploymentsOfOneJobStartAndStopApart) {
+  ASSERT_TRUE(table_->Request(0, "alloc-1", "job-1", "jm:1").accepted);
+  ASSERT_TRUE(table_->Request(1, "alloc-2", "job-1", "jm:1").accepted);
+  auto first = Deploy(RegionOfForwardJob(0, "r0-a0"));
+  auto second = Deploy(RegionOfForwardJob(1, "r1-a0"));
+  RunAll();
+  ASSERT_TRUE(first->has_value() && (*first)->ok());
+  ASSERT_TRUE(second->has_value() && (*second)->ok());
+  EXPECT_EQ(***first, 1);
+  EXPECT_EQ(***second, 1);
+  ASSERT_TRUE(deployments_->Start("job-1", "r0-a0").ok());
+  EXPECT_EQ(Reports(v1::EXECUTION_STATE_RUNNING).size(), 1u) << "only the one started";
+  ASSERT_TRUE(deployments_->Start("job-1").ok()) << "every deployment of the job";
+  ASSERT_EQ(Reports(v1::EXECUTION_STATE_RUNNING).size(), 2u);
+
+  std::optional<absl::Status> cancelled;
+  deployments_->Cancel("job-1", "r1-a0", [&cancelled](absl::Status status) { cancelled = status; });
+  RunAll();
+  ASSERT_TRUE(cancelled.has_value() && cancelled->ok());
+  auto ended = Reports(v1::EXECUTION_STATE_CANCELED);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].subtask(), 1);
+  EXPECT_EQ(deployments_->Start("job-1", "r1-a0").code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(deployments_->Start("job-1", "r0-a0").ok()) << "the other region runs on";
+  int running = 0;
+  deployments_->ForEachTask([&running](const std::string& job, const engine::Task& task) {
+    EXPECT_EQ(job, "job-1");
+    EXPECT_EQ(task.subtask(), 0);
+    ++running;
+  });
+  EXPECT_EQ(running, 1);
+}
+
+TEST_F(JobDeploymentsTest, ANewerAttemptFencesTheOlderOneAndAnOlderOneIsRefused) {
+  ASSERT_TRUE(table_->Request(0, "alloc-1", "job-1", "jm:1").accepted);
+  auto old = Deploy(RegionOfForwardJob(0, "r0-a0", /*attempt=*/0));
+  RunAll();
+  ASSERT_TRUE(old->has_value() && (*old)->ok());
+  ASSERT_TRUE(deployments_->Start("job-1").ok());
+
+  auto same = Deploy(RegionOfForwardJob(0, "r0-again", /*attempt=*/0));
+  ASSERT_TRUE(same->has_value()) << "refused at once";
+  EXPECT_EQ((*same)->status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT((*same)->status().message(),
+              AllOf(HasSubstr("attempt 0 of subtask 0"), HasSubstr("r0-a0")));
+
+  auto newer = Deploy(RegionOfForwardJob(0, "r0-a1", /*attempt=*/1));
+  RunAll();
+  ASSERT_TRUE(newer->has_value() && (*newer)->ok()) << (*newer)->status();
+  auto fenced = Reports(v1::EXECUTION_STATE_CANCELED);
+  ASSERT_EQ(fenced.size(), 1u) << "the old attempt was stopped";
+  EXPECT_EQ(fenced[0].attempt(), 0);
+  EXPECT_EQ(deployments_->Start("job-1", "r0-a0").code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(deployments_->Start("job-1", "r0-a1").ok());
+  auto running = Reports(v1::EXECUTION_STATE_RUNNING);
+  ASSERT_EQ(running.size(), 2u);
+  EXPECT_EQ(running[1].attempt(), 1);
 }
 
 }  // namespace

@@ -90,6 +90,32 @@ class JobMasterTest : public ::testing::Test {
   FakeTaskManagers tms_;
 };
 
+TEST_F(JobMasterTest, EachPipelinedRegionIsADeploymentOfItsOwn) {
+  StreamEnvironment env("forward");
+  env.SetParallelism(2);
+  env.Sequence(0, 10).Map([](int64_t x) { return x; }).Discard();  // a region per subtask
+  graph_ = env.Build();
+  auto master = Deploying();
+  const auto& a = tms_["a:6122"];
+  const auto& b = tms_["b:6122"];
+  ASSERT_EQ(a.deployed.size(), 1u);
+  ASSERT_EQ(b.deployed.size(), 1u);
+  // Slots sorted by allocation: subtask 0 in alloc-a on a, subtask 1 on b.
+  EXPECT_EQ(a.deployed[0].deployment_id(), "r0-a0");
+  EXPECT_EQ(b.deployed[0].deployment_id(), "r1-a0");
+  ASSERT_EQ(a.deployed[0].assignments_size(), 1) << "only its region's attempts";
+  EXPECT_EQ(a.deployed[0].assignments(0).subtask(), 0);
+  EXPECT_EQ(b.deployed[0].assignments(0).subtask(), 1);
+  tms_["a:6122"].AnswerDeploy(absl::OkStatus());
+  executor_->RunUntilIdle();
+  EXPECT_TRUE(a.started.empty()) << "all regions are wired before any starts";
+  tms_["b:6122"].AnswerDeploy(absl::OkStatus());
+  executor_->RunUntilIdle();
+  EXPECT_EQ(a.started.size(), 1u);
+  EXPECT_EQ(b.started.size(), 1u);
+  EXPECT_EQ(master->Status().state(), "RUNNING");
+}
+
 TEST_F(JobMasterTest, DeclaresItsSlotsAndWaitsForThemWithoutPolling) {
   auto master = Start();
   ASSERT_EQ(rm_.declarations.size(), 1u);
