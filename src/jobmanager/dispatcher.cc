@@ -22,30 +22,29 @@ std::string NewJobId() {
 }  // namespace
 
 Dispatcher::Dispatcher(JobMasterFactory make_master, std::function<int()> total_slots,
-                       JobHistoryLimits history, std::unique_ptr<Executor> submit_worker)
+                       JobHistoryLimits history, std::unique_ptr<Executor> submit_worker,
+                       std::unique_ptr<Executor> main)
     : make_master_(std::move(make_master)),
       total_slots_(std::move(total_slots)),
       history_(history),
+      main_(main ? std::move(main) : std::make_unique<Mailbox>("jm-dispatcher")),
       submit_worker_(submit_worker ? std::move(submit_worker)
                                    : std::make_unique<Mailbox>("jm-submit")) {}
 
 Dispatcher::~Dispatcher() {
-  submit_worker_.reset();  // a Mailbox joins: no JobMaster is started after this
-  std::map<std::string, Job> jobs;
-  {
-    absl::MutexLock lock(&mu_);
-    jobs.swap(jobs_);
-  }
+  // A Mailbox joins: no JobMaster is checked, and none added, after this.
+  submit_worker_.reset();
+  main_.reset();
   // Their cancellations (tasks, slots) go out from their threads.
   std::vector<std::future<void>> handled;
-  for (auto& [id, job] : jobs) {
+  for (auto& [id, job] : jobs_) {
     auto promise = std::make_shared<std::promise<void>>();
     handled.push_back(promise->get_future());
     job.master->Cancel([promise] { promise->set_value(); });
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   for (auto& done : handled) done.wait_until(deadline);
-  for (auto& [id, job] : jobs) job.Stop();
+  for (auto& [id, job] : jobs_) job.Stop();
 }
 
 absl::StatusOr<JobGraph> Dispatcher::CheckGraph(const v1::JobSubmission& submission,
@@ -78,12 +77,18 @@ absl::StatusOr<JobGraph> Dispatcher::CheckGraph(const v1::JobSubmission& submiss
 
 void Dispatcher::Submit(v1::JobSubmission submission, std::string library_path, SubmitDone done) {
   submit_worker_->Post([this, submission = std::move(submission),
-                        library_path = std::move(library_path),
-                        done = std::move(done)] { done(Accept(submission, library_path)); });
+                        library_path = std::move(library_path), done = std::move(done)]() mutable {
+    auto job = Accept(submission, library_path);
+    if (!job.ok()) return done(job.status());
+    main_->Post([this, job = *std::move(job), done = std::move(done)]() mutable {
+      std::string id = job.master->id();
+      Add(std::move(id), std::move(job), std::move(done));
+    });
+  });
 }
 
-absl::StatusOr<v1::JobStatus> Dispatcher::Accept(const v1::JobSubmission& submission,
-                                                 const std::string& library_path) {
+absl::StatusOr<Dispatcher::Job> Dispatcher::Accept(const v1::JobSubmission& submission,
+                                                   const std::string& library_path) {
   auto& loaded = libraries_[submission.library_sha256()];
   if (!loaded) {
     auto fresh = engine::JobLibrary::Load(library_path);
@@ -96,53 +101,69 @@ absl::StatusOr<v1::JobStatus> Dispatcher::Accept(const v1::JobSubmission& submis
   const engine::JobLibrary* library = loaded.get();
   auto graph = CheckGraph(submission, *library);
   if (!graph.ok()) return graph.status();
-  ForgetOldJobs();
   std::string id = NewJobId();
   Job job;
   job.mailbox = std::make_shared<Mailbox>(absl::StrCat("jm-", id.substr(0, 8)));
   job.master = make_master_(id, submission, *std::move(graph), job.mailbox);
-  std::shared_ptr<JobMaster> master = job.master;
-  {
-    // Findable before it declares: the slots it asks for may arrive at once.
-    absl::MutexLock lock(&mu_);
-    jobs_[id] = std::move(job);
-  }
-  master->Start();
-  return master->Status();
+  return job;
 }
 
-std::vector<v1::JobStatus> Dispatcher::ForgetOldJobs() {
-  std::vector<Job> forgotten;  // stopped outside the lock
-  absl::MutexLock lock(&mu_);
+void Dispatcher::Add(std::string id, Job job, SubmitDone done) {
+  ForgetOldJobs();
+  std::shared_ptr<JobMaster> master = job.master;
+  jobs_[id] = std::move(job);
+  // Findable before it declares: the slots it asks for may arrive at once.
+  Publish();
+  master->Start();
+  done(master->Status());
+}
+
+void Dispatcher::ForgetOldJobs() {
   std::vector<v1::JobStatus> statuses;
   for (const auto& [id, job] : jobs_) statuses.push_back(job.master->Status());
   const auto forget = JobsToForget(statuses, absl::Now(), history_);
-  std::vector<v1::JobStatus> kept;
-  for (auto& status : statuses) {
-    if (std::find(forget.begin(), forget.end(), status.job_id()) == forget.end()) {
-      kept.push_back(std::move(status));
-    } else {
-      forgotten.push_back(std::move(jobs_[status.job_id()]));
-      jobs_.erase(status.job_id());
-    }
+  if (forget.empty()) return;
+  for (const auto& id : forget) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) continue;
+    it->second.Stop();  // an ended job: its thread is idle
+    jobs_.erase(it);
   }
-  mu_.Unlock();
-  for (auto& job : forgotten) job.Stop();  // ended jobs: their threads are idle
-  mu_.Lock();
-  return kept;
+  Publish();
+}
+
+void Dispatcher::Publish() {
+  Table table;
+  for (const auto& [id, job] : jobs_) table[id] = job.master;
+  absl::MutexLock lock(&snapshot_mu_);
+  snapshot_ = std::move(table);
+}
+
+Dispatcher::Table Dispatcher::Snapshot() const {
+  absl::MutexLock lock(&snapshot_mu_);
+  return snapshot_;
 }
 
 std::vector<v1::JobStatus> Dispatcher::List() {
-  std::vector<v1::JobStatus> out = ForgetOldJobs();
+  std::vector<v1::JobStatus> statuses;
+  for (const auto& [id, master] : Snapshot()) statuses.push_back(master->Status());
+  const auto forget = JobsToForget(statuses, absl::Now(), history_);
+  if (!forget.empty()) main_->Post([this] { ForgetOldJobs(); });
+  std::vector<v1::JobStatus> out;
+  for (auto& status : statuses) {
+    if (std::find(forget.begin(), forget.end(), status.job_id()) == forget.end()) {
+      out.push_back(std::move(status));
+    }
+  }
   std::sort(out.begin(), out.end(),
             [](const auto& a, const auto& b) { return a.start_time_ms() < b.start_time_ms(); });
   return out;
 }
 
 std::shared_ptr<JobMaster> Dispatcher::Find(const std::string& job_id) const {
-  absl::MutexLock lock(&mu_);
-  auto it = jobs_.find(job_id);
-  return it == jobs_.end() ? nullptr : it->second.master;
+  absl::MutexLock lock(&snapshot_mu_);
+  auto it = snapshot_.find(job_id);
+  return it == snapshot_.end() ? nullptr : it->second;
 }
 
 absl::StatusOr<v1::JobStatus> Dispatcher::Get(const std::string& job_id) const {
@@ -151,16 +172,20 @@ absl::StatusOr<v1::JobStatus> Dispatcher::Get(const std::string& job_id) const {
   return master->Status();
 }
 
-absl::StatusOr<v1::JobStatus> Dispatcher::Cancel(const std::string& job_id) {
+void Dispatcher::Cancel(const std::string& job_id, StatusDone done) {
   auto master = Find(job_id);
-  if (!master) return absl::NotFoundError(absl::StrCat("no job with id ", job_id));
-  // The answer says how the job ended: wait (briefly) for its thread to
-  // handle the cancellation.
-  auto handled = std::make_shared<std::promise<void>>();
-  std::future<void> done = handled->get_future();
-  master->Cancel([handled] { handled->set_value(); });
-  done.wait_for(std::chrono::seconds(5));
-  return master->Status();
+  if (!master) return done(absl::NotFoundError(absl::StrCat("no job with id ", job_id)));
+  // The answer says how the job ended: given once its thread handled it,
+  // or, should that thread have stopped, with the status before.
+  struct Answer {
+    StatusDone done;
+    v1::JobStatus status;
+    ~Answer() { done(std::move(status)); }
+  };
+  std::shared_ptr<Answer> answer(new Answer{std::move(done), master->Status()});
+  master->Cancel([answer, weak = std::weak_ptr<JobMaster>(master)] {
+    if (auto handled = weak.lock()) answer->status = handled->Status();
+  });
 }
 
 }  // namespace sluice

@@ -2,12 +2,14 @@
 // JobMaster for each accepted job; lists, looks up and cancels jobs. Bad
 // submissions are refused with a clear error and touch no other job.
 //
-// Threads: a submission is checked on the submit worker (a "jm-submit"
-// mailbox unless one is given), one at a time, as that loads the library and
-// runs the user's build function: never on the caller's (a gRPC) thread.
-// Each JobMaster runs on a mailbox of its own. The job table is guarded by a
-// mutex: List, Get, Find and Cancel are called from gRPC, REST and session
-// threads.
+// An actor: the job table changes only on the Dispatcher's main executor (a
+// "jm-dispatcher" mailbox unless one is given): accepting a job, forgetting
+// ended ones (which joins their idle threads). A submission is checked on the
+// submit worker (a "jm-submit" mailbox unless one is given), one at a time,
+// as that loads the library and runs the user's build function. Each
+// JobMaster runs on a mailbox of its own. List, Get, Find and Cancel may be
+// called from any thread (gRPC, REST, metrics): they read a snapshot of the
+// table, never block, and Cancel answers once the JobMaster has handled it.
 #ifndef SLUICE_JOBMANAGER_DISPATCHER_H_
 #define SLUICE_JOBMANAGER_DISPATCHER_H_
 
@@ -37,36 +39,33 @@ using JobMasterFactory =
 class Dispatcher {
  public:
   using SubmitDone = std::function<void(absl::StatusOr<v1::JobStatus>)>;
+  using StatusDone = std::function<void(absl::StatusOr<v1::JobStatus>)>;
 
   // `total_slots` returns the cluster's slots now (0: unknown). Submissions
-  // are checked on `submit_worker`; null: a mailbox of the Dispatcher's own.
+  // are checked on `submit_worker`, the table kept on `main`; null: a mailbox
+  // of the Dispatcher's own for each.
   Dispatcher(JobMasterFactory make_master, std::function<int()> total_slots,
-             JobHistoryLimits history, std::unique_ptr<Executor> submit_worker = nullptr);
+             JobHistoryLimits history, std::unique_ptr<Executor> submit_worker = nullptr,
+             std::unique_ptr<Executor> main = nullptr);
   // Drops submissions not yet checked (unanswered: stop the RPC server
   // first), cancels every job, waits briefly for them to end.
   ~Dispatcher();
 
-  // Checks the submission and starts its JobMaster on the submit worker;
-  // `done` runs there with the new job's status or why it was refused.
-  // `library_path` is the stored, digest-checked library.
+  // Checks the submission on the submit worker and starts its JobMaster on
+  // the main executor; `done` runs there with the new job's status or on the
+  // worker with why it was refused. `library_path` is the stored,
+  // digest-checked library.
   void Submit(v1::JobSubmission submission, std::string library_path, SubmitDone done);
   // Every job still remembered (see JobHistoryLimits), oldest first.
   std::vector<v1::JobStatus> List();
   absl::StatusOr<v1::JobStatus> Get(const std::string& job_id) const;
-  absl::StatusOr<v1::JobStatus> Cancel(const std::string& job_id);
+  // `done` runs on the job's JobMaster thread once the cancellation took
+  // effect, with the job's status then (NOT_FOUND at once for unknown jobs).
+  void Cancel(const std::string& job_id, StatusDone done);
   // The JobMaster of a job, for task state updates; null if unknown.
   std::shared_ptr<JobMaster> Find(const std::string& job_id) const;
 
  private:
-  // On the submit worker.
-  absl::StatusOr<v1::JobStatus> Accept(const v1::JobSubmission& submission,
-                                       const std::string& library_path);
-  absl::StatusOr<JobGraph> CheckGraph(const v1::JobSubmission& submission,
-                                      const engine::JobLibrary& library) const;
-  // Drops the ended jobs the history limits say to forget; returns the
-  // statuses of the others.
-  std::vector<v1::JobStatus> ForgetOldJobs();
-
   // A JobMaster and its main thread. The thread stops before the JobMaster
   // is let go, so a JobMaster never ends on its own thread.
   struct Job {
@@ -74,15 +73,32 @@ class Dispatcher {
     std::shared_ptr<JobMaster> master;
     void Stop() { mailbox->Stop(); }
   };
+  using Table = std::map<std::string, std::shared_ptr<JobMaster>>;
+
+  // On the submit worker.
+  absl::StatusOr<Job> Accept(const v1::JobSubmission& submission, const std::string& library_path);
+  absl::StatusOr<JobGraph> CheckGraph(const v1::JobSubmission& submission,
+                                      const engine::JobLibrary& library) const;
+  // On the main executor.
+  void Add(std::string id, Job job, SubmitDone done);
+  // Drops the ended jobs the history limits say to forget.
+  void ForgetOldJobs();
+  void Publish();
+  Table Snapshot() const;
 
   const JobMasterFactory make_master_;
   const std::function<int()> total_slots_;
   const JobHistoryLimits history_;
-  mutable absl::Mutex mu_;
-  std::map<std::string, Job> jobs_ ABSL_GUARDED_BY(mu_);
+  // The main executor's.
+  std::map<std::string, Job> jobs_;
   // The submit worker's.
   std::map<std::string, std::unique_ptr<engine::JobLibrary>> libraries_;
-  std::unique_ptr<Executor> submit_worker_;  // stopped first by ~Dispatcher
+  // What List, Get and Find read.
+  mutable absl::Mutex snapshot_mu_;
+  Table snapshot_ ABSL_GUARDED_BY(snapshot_mu_);
+  // Stopped first by ~Dispatcher, the worker before the main executor.
+  std::unique_ptr<Executor> main_;
+  std::unique_ptr<Executor> submit_worker_;
 };
 
 }  // namespace sluice

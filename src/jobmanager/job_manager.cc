@@ -35,6 +35,7 @@ prometheus::Gauge* NewGauge(prometheus::Registry& registry, const std::string& n
 
 absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& config) {
   std::unique_ptr<JobManager> jm(new JobManager());
+  jm->slots_ = std::make_unique<Mailbox>("jm-slots");
   const std::string rm_address = ResourceManagerAddress(config);
   jm->rm_stub_ = v1::ResourceManager::NewStub(
       CreateChannel(rm_address, config.GetDuration("cluster.registration.max-timeout")));
@@ -65,8 +66,10 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
                                                      config.GetDuration("rpc.timeout"),
                                                      jm->libraries_.get(), jm->dispatcher_.get());
   jm->job_master_service_ = std::make_unique<JobMasterServiceImpl>(
-      &jm->slot_pool_, [raw = jm.get()](const v1::TaskStateUpdate& u) { raw->OnTaskState(u); },
-      [raw = jm.get()](const std::string& job_id) { raw->OnSlotsChanged(job_id); });
+      [raw = jm.get()](v1::OfferSlotsRequest request, auto done) {
+        raw->OfferSlots(std::move(request), std::move(done));
+      },
+      [raw = jm.get()](const v1::TaskStateUpdate& u) { raw->OnTaskState(u); });
   auto grpc = StartGrpcServer(config.GetString("jobmanager.bind-host"),
                               static_cast<int>(config.GetInt("jobmanager.rpc.port")),
                               {jm->service_.get(), jm->job_master_service_.get()});
@@ -128,11 +131,13 @@ void JobManager::StartSession(const Config& config) {
   hooks.on_state = [this](bool registered) {
     if (!registered) return;
     // Declarations are absolute: a (new) ResourceManager gets them all again.
-    for (auto& declaration : slot_pool_.Declarations()) {
-      v1::JobManagerMessage message;
-      *message.mutable_declare() = std::move(declaration);
-      keeper_->Send(std::move(message));
-    }
+    slots_->Post([this] {
+      for (auto& declaration : slot_pool_.Declarations()) {
+        v1::JobManagerMessage message;
+        *message.mutable_declare() = std::move(declaration);
+        keeper_->Send(std::move(message));
+      }
+    });
   };
   keeper_ = std::make_unique<SessionKeeper<v1::JobManagerMessage>>(options, std::move(hooks));
   keeper_->Start();
@@ -165,6 +170,16 @@ std::shared_ptr<JobMaster> JobManager::MakeJobMaster(std::string id, v1::JobSubm
                            std::move(services));
 }
 
+void JobManager::OfferSlots(v1::OfferSlotsRequest request,
+                            std::function<void(v1::OfferSlotsResponse)> done) {
+  slots_->Post([this, request = std::move(request), done = std::move(done)] {
+    v1::OfferSlotsResponse response = slot_pool_.Offer(request);
+    const bool accepted = response.accepted_allocation_ids_size() > 0;
+    done(std::move(response));
+    if (accepted) OnSlotsChanged(request.job_id());
+  });
+}
+
 void JobManager::OnSlotsChanged(const std::string& job_id) {
   auto master = dispatcher_->Find(job_id);
   if (!master) return;
@@ -184,17 +199,21 @@ void JobManager::OnTaskState(const v1::TaskStateUpdate& update) {
 }
 
 void JobManager::DeclareResources(const v1::DeclareResources& declaration) {
-  slot_pool_.Declare(declaration);
-  v1::JobManagerMessage message;
-  *message.mutable_declare() = declaration;
-  SendToResourceManager(std::move(message));
+  slots_->Post([this, declaration] {
+    slot_pool_.Declare(declaration);
+    v1::JobManagerMessage message;
+    *message.mutable_declare() = declaration;
+    SendToResourceManager(std::move(message));
+  });
 }
 
 void JobManager::ReleaseJob(const std::string& job_id) {
-  slot_pool_.Release(job_id);
-  v1::JobManagerMessage message;
-  message.mutable_release_job()->set_job_id(job_id);
-  SendToResourceManager(std::move(message));
+  slots_->Post([this, job_id] {
+    slot_pool_.Release(job_id);
+    v1::JobManagerMessage message;
+    message.mutable_release_job()->set_job_id(job_id);
+    SendToResourceManager(std::move(message));
+  });
 }
 
 void JobManager::SendToResourceManager(v1::JobManagerMessage message) {
@@ -206,6 +225,26 @@ void JobManager::SendToResourceManager(v1::JobManagerMessage message) {
 }
 
 void JobManager::OnResourceManagerMessage(const v1::ResourceManagerMessage& message) {
+  switch (message.kind_case()) {
+    case v1::ResourceManagerMessage::kDeclarationResult:
+    case v1::ResourceManagerMessage::kSlotsRevoked:
+    case v1::ResourceManagerMessage::kRequestFailed:
+      slots_->Post([this, message] { OnSlotMessage(message); });
+      return;
+    default:
+      break;
+  }
+  if (!message.has_ack() || !message.ack().has_overview()) return;
+  const v1::ClusterOverview& overview = message.ack().overview();
+  utilization_->Publish(FromProto(overview));
+  taskmanagers_gauge_->Set(overview.task_managers());
+  slots_total_gauge_->Set(overview.slots_total());
+  slots_available_gauge_->Set(overview.slots_free());
+  absl::MutexLock lock(&mu_);
+  overview_ = overview;
+}
+
+void JobManager::OnSlotMessage(const v1::ResourceManagerMessage& message) {
   switch (message.kind_case()) {
     case v1::ResourceManagerMessage::kDeclarationResult:
       if (message.declaration_result().code() != 0) {
@@ -235,16 +274,8 @@ void JobManager::OnResourceManagerMessage(const v1::ResourceManagerMessage& mess
       OnSlotsChanged(message.request_failed().job_id());
       return;
     default:
-      break;
+      return;
   }
-  if (!message.has_ack() || !message.ack().has_overview()) return;
-  const v1::ClusterOverview& overview = message.ack().overview();
-  utilization_->Publish(FromProto(overview));
-  taskmanagers_gauge_->Set(overview.task_managers());
-  slots_total_gauge_->Set(overview.slots_total());
-  slots_available_gauge_->Set(overview.slots_free());
-  absl::MutexLock lock(&mu_);
-  overview_ = overview;
 }
 
 std::optional<v1::ClusterOverview> JobManager::overview() const {
@@ -285,7 +316,11 @@ void JobManager::Shutdown() {
   rest_.http().Stop();
   StopGrpcServer(grpc_);
   dispatcher_.reset();
+  // The cancelled jobs' releases were posted to the slot pool: sent before
+  // the session closes.
+  if (slots_) slots_->Ask([] {}).wait();
   if (keeper_) keeper_->Stop(/*deregister=*/true);
+  if (slots_) slots_->Stop();
 }
 
 JobManager::~JobManager() { Shutdown(); }

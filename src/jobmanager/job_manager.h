@@ -6,6 +6,7 @@
 #define SLUICE_JOBMANAGER_JOB_MANAGER_H_
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/config/config.h"
 #include "common/daemon.h"
+#include "common/mailbox.h"
 #include "common/metrics/metrics_endpoint.h"
 #include "common/metrics/utilization_gauges.h"
 #include "common/rpc/grpc_server.h"
@@ -47,20 +49,29 @@ class JobManager final : public Daemon {
 
   // Slot allocation for jobs: declarations go to the ResourceManager (again
   // after every reconnect); offered slots, revocations and failures land in
-  // the slot pool.
+  // the slot pool. Any thread: handled on the slot pool's mailbox.
   void DeclareResources(const v1::DeclareResources& declaration);
   void ReleaseJob(const std::string& job_id);
-  const SlotPool& slot_pool() const { return slot_pool_; }
+  // Runs `inspect` on the slot pool's mailbox and returns what it returns
+  // (for tests and tools; blocks the caller, never the pool).
+  template <typename F>
+  auto InspectSlotPool(F inspect) const {
+    return slots_->Ask([this, inspect] { return inspect(slot_pool_); }).get();
+  }
 
  private:
   JobManager() = default;
   void StartSession(const Config& config);
+  // Session thread: the overview stays there, slot messages go to the pool.
   void OnResourceManagerMessage(const v1::ResourceManagerMessage& message);
+  void OnSlotMessage(const v1::ResourceManagerMessage& message);
+  void OfferSlots(v1::OfferSlotsRequest request, std::function<void(v1::OfferSlotsResponse)> done);
   void SendToResourceManager(v1::JobManagerMessage message);
   class ResourceManagerLink;
   std::shared_ptr<JobMaster> MakeJobMaster(std::string id, v1::JobSubmission submission,
                                            JobGraph graph, std::shared_ptr<Executor> executor);
-  // The slot pool changed for `job_id`: its JobMaster hears of it.
+  // The slot pool changed for `job_id`: its JobMaster hears of it. On the
+  // slot pool's mailbox, like every use of slot_pool_.
   void OnSlotsChanged(const std::string& job_id);
   void OnTaskState(const v1::TaskStateUpdate& update);
   void ServeRestApi();
@@ -73,6 +84,7 @@ class JobManager final : public Daemon {
   prometheus::Gauge* slots_total_gauge_ = nullptr;
   prometheus::Gauge* slots_available_gauge_ = nullptr;
   std::unique_ptr<v1::ResourceManager::Stub> rm_stub_;
+  std::unique_ptr<Mailbox> slots_;  // "jm-slots": owns slot_pool_
   SlotPool slot_pool_;
   std::unique_ptr<ResourceManagerLink> rm_link_;  // the JobMasters' ResourceManagerGateway
   std::unique_ptr<TaskManagerGatewayCache> task_managers_;

@@ -189,7 +189,13 @@ grpc::ServerUnaryReactor* JobManagerService::GetJob(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* JobManagerService::CancelJob(grpc::CallbackServerContext* context,
                                                        const v1::CancelJobRequest* request,
                                                        v1::JobStatus* response) {
-  return Answer(context, dispatcher_->Cancel(request->job_id()), response);
+  auto* reactor = context->DefaultReactor();
+  // Answered from the JobMaster's thread once it handled the cancellation.
+  dispatcher_->Cancel(request->job_id(), [reactor, response](absl::StatusOr<v1::JobStatus> status) {
+    if (status.ok()) *response = *std::move(status);
+    reactor->Finish(status.ok() ? grpc::Status::OK : ToGrpcStatus(status.status()));
+  });
+  return reactor;
 }
 
 }  // namespace sluice

@@ -3,8 +3,8 @@
 #define SLUICE_JOBMANAGER_JOB_MASTER_SERVICE_H_
 
 #include <functional>
+#include <utility>
 
-#include "jobmanager/slot_pool.h"
 #include "sluice/v1/jobmanager.grpc.pb.h"
 
 namespace sluice {
@@ -12,17 +12,20 @@ namespace sluice {
 class JobMasterServiceImpl final : public v1::JobMasterService::CallbackService {
  public:
   using TaskStateFn = std::function<void(const v1::TaskStateUpdate&)>;
-  using SlotsFn = std::function<void(const std::string& job_id)>;
-  JobMasterServiceImpl(SlotPool* pool, TaskStateFn on_task_state, SlotsFn on_slots)
-      : pool_(pool), on_task_state_(std::move(on_task_state)), on_slots_(std::move(on_slots)) {}
+  // Hands an offer to the slot pool's thread; `done` answers it from there.
+  using OfferFn = std::function<void(v1::OfferSlotsRequest request,
+                                     std::function<void(v1::OfferSlotsResponse)> done)>;
+  JobMasterServiceImpl(OfferFn offer, TaskStateFn on_task_state)
+      : offer_(std::move(offer)), on_task_state_(std::move(on_task_state)) {}
 
   grpc::ServerUnaryReactor* OfferSlots(grpc::CallbackServerContext* context,
                                        const v1::OfferSlotsRequest* request,
                                        v1::OfferSlotsResponse* response) override {
-    *response = pool_->Offer(*request);
     auto* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    if (response->accepted_allocation_ids_size() > 0) on_slots_(request->job_id());
+    offer_(*request, [reactor, response](v1::OfferSlotsResponse answer) {
+      *response = std::move(answer);
+      reactor->Finish(grpc::Status::OK);
+    });
     return reactor;
   }
 
@@ -36,9 +39,8 @@ class JobMasterServiceImpl final : public v1::JobMasterService::CallbackService 
   }
 
  private:
-  SlotPool* const pool_;
+  const OfferFn offer_;
   const TaskStateFn on_task_state_;
-  const SlotsFn on_slots_;
 };
 
 }  // namespace sluice

@@ -42,8 +42,9 @@ HttpResponse CancelJob(Dispatcher& dispatcher, const std::string& id, const Http
   if (!mode.empty() && mode != "cancel") {
     return Error(400, absl::StrCat("mode '", mode, "' is not supported; use mode=cancel"));
   }
-  auto cancelled = dispatcher.Cancel(id);
-  if (!cancelled.ok()) return Error(404, absl::StrCat("Job ", id, " not found"));
+  // Flink answers 202 Accepted at once; the job's state shows the outcome.
+  if (!dispatcher.Find(id)) return Error(404, absl::StrCat("Job ", id, " not found"));
+  dispatcher.Cancel(id, [](const absl::StatusOr<v1::JobStatus>&) {});
   return Json(202, json::object());
 }
 

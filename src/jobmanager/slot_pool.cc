@@ -3,20 +3,15 @@
 namespace sluice {
 
 void SlotPool::Declare(const v1::DeclareResources& declaration) {
-  absl::MutexLock lock(&mu_);
   Job& job = jobs_[declaration.job_id()];
   job.declaration = declaration;
   job.declaration_status.reset();
   job.failure.reset();
 }
 
-void SlotPool::Release(const std::string& job_id) {
-  absl::MutexLock lock(&mu_);
-  jobs_.erase(job_id);
-}
+void SlotPool::Release(const std::string& job_id) { jobs_.erase(job_id); }
 
 std::vector<v1::DeclareResources> SlotPool::Declarations() const {
-  absl::MutexLock lock(&mu_);
   std::vector<v1::DeclareResources> out;
   for (const auto& [id, job] : jobs_) out.push_back(job.declaration);
   return out;
@@ -24,7 +19,6 @@ std::vector<v1::DeclareResources> SlotPool::Declarations() const {
 
 v1::OfferSlotsResponse SlotPool::Offer(const v1::OfferSlotsRequest& request) {
   v1::OfferSlotsResponse response;
-  absl::MutexLock lock(&mu_);
   auto job = jobs_.find(request.job_id());
   if (job == jobs_.end()) return response;  // not (or no longer) ours: all rejected
   for (const auto& offer : request.offers()) {
@@ -37,7 +31,6 @@ v1::OfferSlotsResponse SlotPool::Offer(const v1::OfferSlotsRequest& request) {
 }
 
 void SlotPool::OnDeclarationResult(const v1::DeclarationResult& result) {
-  absl::MutexLock lock(&mu_);
   auto job = jobs_.find(result.job_id());
   if (job == jobs_.end()) return;
   job->second.declaration_status =
@@ -45,7 +38,6 @@ void SlotPool::OnDeclarationResult(const v1::DeclarationResult& result) {
 }
 
 void SlotPool::OnSlotsRevoked(const v1::SlotsRevoked& revoked) {
-  absl::MutexLock lock(&mu_);
   for (const auto& slot : revoked.slots()) {
     auto job = jobs_.find(slot.job_id());
     if (job == jobs_.end()) continue;
@@ -55,13 +47,11 @@ void SlotPool::OnSlotsRevoked(const v1::SlotsRevoked& revoked) {
 }
 
 void SlotPool::OnRequestFailed(const v1::ResourceRequestFailed& failed) {
-  absl::MutexLock lock(&mu_);
   auto job = jobs_.find(failed.job_id());
   if (job != jobs_.end()) job->second.failure = failed.message();
 }
 
 std::vector<OfferedSlot> SlotPool::Slots(const std::string& job_id) const {
-  absl::MutexLock lock(&mu_);
   std::vector<OfferedSlot> out;
   auto job = jobs_.find(job_id);
   if (job == jobs_.end()) return out;
@@ -70,30 +60,18 @@ std::vector<OfferedSlot> SlotPool::Slots(const std::string& job_id) const {
 }
 
 std::optional<absl::Status> SlotPool::DeclarationStatus(const std::string& job_id) const {
-  absl::MutexLock lock(&mu_);
   auto job = jobs_.find(job_id);
   return job == jobs_.end() ? std::nullopt : job->second.declaration_status;
 }
 
 std::optional<std::string> SlotPool::Failure(const std::string& job_id) const {
-  absl::MutexLock lock(&mu_);
   auto job = jobs_.find(job_id);
   return job == jobs_.end() ? std::nullopt : job->second.failure;
 }
 
 std::vector<v1::SlotRevoked> SlotPool::Revoked(const std::string& job_id) const {
-  absl::MutexLock lock(&mu_);
   auto job = jobs_.find(job_id);
   return job == jobs_.end() ? std::vector<v1::SlotRevoked>{} : job->second.revoked;
-}
-
-bool SlotPool::AwaitSlots(const std::string& job_id, int count, absl::Duration timeout) const {
-  absl::MutexLock lock(&mu_);
-  auto enough = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    auto job = jobs_.find(job_id);
-    return job != jobs_.end() && static_cast<int>(job->second.slots.size()) >= count;
-  };
-  return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
 }
 
 }  // namespace sluice

@@ -4,7 +4,9 @@
 // slots from here; the resource declarations are re-sent to a returning
 // ResourceManager from here.
 //
-// Thread-safe: gRPC threads (offers, RM messages) and callers share it.
+// Not thread-safe: it belongs to the JobManager's "jm-slots" mailbox, where
+// offers (from gRPC threads) and the ResourceManager's messages (from the
+// session's thread) are posted.
 #ifndef SLUICE_JOBMANAGER_SLOT_POOL_H_
 #define SLUICE_JOBMANAGER_SLOT_POOL_H_
 
@@ -13,10 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "sluice/v1/jobmanager.pb.h"
 #include "sluice/v1/resourcemanager.pb.h"
 
@@ -49,8 +48,6 @@ class SlotPool {
   std::optional<absl::Status> DeclarationStatus(const std::string& job_id) const;
   std::optional<std::string> Failure(const std::string& job_id) const;
   std::vector<v1::SlotRevoked> Revoked(const std::string& job_id) const;
-  // Blocks until `job_id` holds at least `count` slots or `timeout` passes.
-  bool AwaitSlots(const std::string& job_id, int count, absl::Duration timeout) const;
 
  private:
   struct Job {
@@ -61,8 +58,7 @@ class SlotPool {
     std::vector<v1::SlotRevoked> revoked;
   };
 
-  mutable absl::Mutex mu_;
-  std::map<std::string, Job> jobs_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Job> jobs_;
 };
 
 }  // namespace sluice

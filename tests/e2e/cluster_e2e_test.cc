@@ -237,7 +237,13 @@ TEST_F(ClusterE2eTest, ASlotRequestIsServedWhenATaskManagerProcessStarts) {
   ASSERT_TRUE(WaitFor([&] { return RmMetric("sluice_resourcemanager_waiting_requests") == 1; }));
 
   ASSERT_EQ(Script("taskmanager.sh start").exit_code, 0);
-  ASSERT_TRUE((*jm)->slot_pool().AwaitSlots("e2e-job", 2, absl::Seconds(15)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return (*jm)
+                   ->InspectSlotPool([](const SlotPool& pool) { return pool.Slots("e2e-job"); })
+                   .size() >= 2;
+      },
+      absl::Seconds(15)));
   const std::string held = R"(sluice_resourcemanager_job_slots{job="e2e-job",tenant="default"})";
   EXPECT_TRUE(WaitFor([&] { return RmMetric(held) == 2; }));
   EXPECT_EQ(RmMetric("sluice_resourcemanager_waiting_requests"), 0);

@@ -20,6 +20,11 @@ using testing::LoopbackConfig;
 using testing::MetricValue;
 using testing::WaitFor;
 
+// The slots the JobManager's pool holds for `job_id` now.
+std::vector<OfferedSlot> SlotsOf(const JobManager& jm, const std::string& job_id) {
+  return jm.InspectSlotPool([job_id](const SlotPool& pool) { return pool.Slots(job_id); });
+}
+
 class ClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -174,13 +179,17 @@ TEST_F(ClusterTest, DeclaredJobGetsSlotsOfferedByATaskManagerThatJoinsLater) {
   ASSERT_TRUE(WaitFor([&] { return jm->registered(); }));
   jm->DeclareResources(Declaration("job-1", 2));
   ASSERT_TRUE(WaitFor([&] { return rm_->core().GetClusterStatus().get().waiting.size() == 1; }));
-  ASSERT_TRUE(WaitFor([&] { return jm->slot_pool().DeclarationStatus("job-1").has_value(); }));
-  EXPECT_TRUE(jm->slot_pool().DeclarationStatus("job-1")->ok());
+  auto declared = [&] {
+    return jm->InspectSlotPool(
+        [](const SlotPool& pool) { return pool.DeclarationStatus("job-1"); });
+  };
+  ASSERT_TRUE(WaitFor([&] { return declared().has_value(); }));
+  EXPECT_TRUE(declared()->ok());
 
   auto tm = StartTaskManager({"taskmanager.numberOfTaskSlots=3"});
   ASSERT_TRUE(tm);
-  ASSERT_TRUE(jm->slot_pool().AwaitSlots("job-1", 2, absl::Seconds(10)));
-  for (const auto& slot : jm->slot_pool().Slots("job-1")) {
+  ASSERT_TRUE(WaitFor([&] { return SlotsOf(*jm, "job-1").size() >= 2; }));
+  for (const auto& slot : SlotsOf(*jm, "job-1")) {
     EXPECT_EQ(slot.task_manager_id, tm->spec().id);
     EXPECT_EQ(slot.task_manager_address, tm->spec().rpc_address);
   }
@@ -209,7 +218,7 @@ TEST_F(ClusterTest, AJobManagerThatReconnectsDeclaresAgainAndKeepsItsSlots) {
   ASSERT_TRUE(jm && tm);
   ASSERT_TRUE(WaitFor([&] { return jm->registered(); }));
   jm->DeclareResources(Declaration("job-1", 2));
-  ASSERT_TRUE(jm->slot_pool().AwaitSlots("job-1", 2, absl::Seconds(10)));
+  ASSERT_TRUE(WaitFor([&] { return SlotsOf(*jm, "job-1").size() >= 2; }));
   int port = rm_->rpc_port();
   rm_.reset();
   ASSERT_TRUE(WaitFor([&] { return !jm->registered(); }));
@@ -224,8 +233,9 @@ TEST_F(ClusterTest, AJobManagerThatReconnectsDeclaresAgainAndKeepsItsSlots) {
     return status.overview.totals.task_managers == 1 && status.job_managers == 1 &&
            status.overview.totals.slots_free == 0 && status.waiting.empty();
   }));
-  EXPECT_EQ(jm->slot_pool().Slots("job-1").size(), 2u);
-  EXPECT_TRUE(jm->slot_pool().Revoked("job-1").empty());
+  EXPECT_EQ(SlotsOf(*jm, "job-1").size(), 2u);
+  EXPECT_TRUE(
+      jm->InspectSlotPool([](const SlotPool& pool) { return pool.Revoked("job-1"); }).empty());
 }
 
 }  // namespace

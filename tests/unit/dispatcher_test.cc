@@ -1,6 +1,7 @@
-// The Dispatcher checks submissions on its submit worker, here a queue this
-// thread runs: loading the library and running the user's build function
-// never happen on the caller's (in the daemon a gRPC) thread.
+// The Dispatcher checks submissions on its submit worker and keeps its job
+// table on its main executor, here queues this thread runs: loading the
+// library and running the user's build function never happen on the caller's
+// (in the daemon a gRPC) thread, and the table changes only on main.
 #include "jobmanager/dispatcher.h"
 
 #include <gmock/gmock.h>
@@ -8,6 +9,7 @@
 
 #include <optional>
 
+#include "absl/synchronization/mutex.h"
 #include "tests/testing/fake_gateways.h"
 #include "tests/testing/queue_executor.h"
 #include "tests/testing/test_job_deployment.h"
@@ -25,6 +27,8 @@ class DispatcherTest : public ::testing::Test {
   DispatcherTest() {
     auto worker = std::make_unique<QueueExecutor>();
     worker_ = worker.get();
+    auto main = std::make_unique<QueueExecutor>();
+    main_ = main.get();
     dispatcher_ = std::make_unique<Dispatcher>(
         [this](std::string id, v1::JobSubmission submission, JobGraph graph,
                std::shared_ptr<Executor> executor) {
@@ -35,7 +39,7 @@ class DispatcherTest : public ::testing::Test {
           return JobMaster::Create(std::move(id), std::move(submission), std::move(graph),
                                    std::move(services));
         },
-        [] { return 0; }, JobHistoryLimits{}, std::move(worker));
+        [] { return 0; }, JobHistoryLimits{}, std::move(worker), std::move(main));
   }
 
   static v1::JobSubmission Submission(const std::string& job_name) {
@@ -58,6 +62,7 @@ class DispatcherTest : public ::testing::Test {
   FakeResourceManager rm_;
   FakeTaskManagers tms_;
   QueueExecutor* worker_ = nullptr;  // the Dispatcher's
+  QueueExecutor* main_ = nullptr;
   std::unique_ptr<Dispatcher> dispatcher_;
 };
 
@@ -67,11 +72,41 @@ TEST_F(DispatcherTest, ASubmissionIsCheckedAndStartedOnTheSubmitWorker) {
   EXPECT_FALSE(answer.has_value());
   EXPECT_TRUE(dispatcher_->List().empty()) << "nothing is loaded or built on the caller's thread";
   EXPECT_EQ(worker_->RunUntilIdle(), 1);
+  EXPECT_FALSE(answer.has_value()) << "accepted on the main executor";
+  EXPECT_TRUE(dispatcher_->List().empty());
+  EXPECT_EQ(main_->RunUntilIdle(), 1);
   ASSERT_TRUE(answer.has_value());
   ASSERT_TRUE(answer->ok()) << answer->status();
   EXPECT_EQ((*answer)->name(), "Unbounded");
   EXPECT_NE(dispatcher_->Find((*answer)->job_id()), nullptr);
   EXPECT_EQ(dispatcher_->List().size(), 1u);
+}
+
+TEST_F(DispatcherTest, CancelAnswersOnceTheJobMasterHandledItWithoutBlocking) {
+  Answer submitted;
+  Submit(Submission("Unbounded"), submitted);
+  worker_->RunUntilIdle();
+  main_->RunUntilIdle();
+  ASSERT_TRUE(submitted.has_value() && submitted->ok());
+  const std::string id = (*submitted)->job_id();
+
+  absl::Mutex mu;
+  std::optional<absl::StatusOr<v1::JobStatus>> cancelled;
+  dispatcher_->Cancel(id, [&](absl::StatusOr<v1::JobStatus> status) {
+    absl::MutexLock lock(&mu);
+    cancelled = std::move(status);
+  });
+  // The JobMaster runs on a mailbox thread of its own: wait (bounded) for it.
+  absl::MutexLock lock(&mu);
+  auto answered = [&cancelled] { return cancelled.has_value(); };
+  ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&answered), absl::Seconds(10)));
+  ASSERT_TRUE(cancelled->ok()) << cancelled->status();
+  EXPECT_EQ((*cancelled)->state(), "CANCELED");
+
+  std::optional<absl::StatusOr<v1::JobStatus>> unknown;
+  dispatcher_->Cancel("no-such-job", [&](absl::StatusOr<v1::JobStatus> s) { unknown = s; });
+  ASSERT_TRUE(unknown.has_value()) << "answered at once";
+  EXPECT_EQ(unknown->status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(DispatcherTest, ARefusalIsAnsweredFromTheSubmitWorker) {
