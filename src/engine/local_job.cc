@@ -93,7 +93,7 @@ void LocalJob::Connect(Placement* placement) {
       std::vector<int> from;
       for (int u = 0; u < static_cast<int>(up.size()); ++u) {
         auto targets = ConsumersOf(edge.partitioning, u, static_cast<int>(up.size()),
-                               static_cast<int>(down.size()));
+                                   static_cast<int>(down.size()));
         if (std::find(targets.begin(), targets.end(), t) != targets.end()) from.push_back(u);
       }
       int first = down[t] ? down[t]->gate().channels() : 0;
