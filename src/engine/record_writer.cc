@@ -13,14 +13,18 @@ RecordWriter::RecordWriter(std::vector<ChannelSink*> channels, const RecordWrite
       options_(options),
       next_(static_cast<size_t>(options.subtask) % channels_.size()) {
   for (auto& b : buffers_) b.reserve(options_.segment_size + 256);
+  if (options_.partitioning == Partitioning::kHash) {
+    const int channels = static_cast<int>(channels_.size());
+    for (int group = 0; group < options_.key_groups; ++group) {
+      channel_of_group_.push_back(SubtaskForKeyGroup(options_.key_groups, channels, group));
+    }
+  }
 }
 
 size_t RecordWriter::ChannelFor(std::string_view key) {
   switch (options_.partitioning) {
     case Partitioning::kHash:
-      return static_cast<size_t>(SubtaskForKeyGroup(options_.key_groups,
-                                                    static_cast<int>(channels_.size()),
-                                                    KeyGroupOf(key, options_.key_groups)));
+      return channel_of_group_[KeyGroupOf(key, options_.key_groups)];
     case Partitioning::kForward:
     case Partitioning::kDefault:
       return 0;

@@ -61,6 +61,8 @@ class RecordWriter final : public internal::RecordOutput {
   std::vector<std::string> buffers_;
   const RecordWriterOptions options_;
   size_t next_;  // round robin
+  // Hash edges: the channel of each key group (Flink's formula, once).
+  std::vector<uint32_t> channel_of_group_;
   // The record being written: its channel (or all, from scratch_ for a
   // broadcast) and where its length goes.
   std::string* open_ = nullptr;
