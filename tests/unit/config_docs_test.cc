@@ -29,9 +29,10 @@ TEST(ConfigDocsTest, EveryDefaultParsesAndEveryKeyIsDocumented) {
   ASSERT_TRUE(config.ok()) << config.status();
   for (const auto& option : AllConfigOptions()) {
     EXPECT_FALSE(option.description.empty()) << option.key;
-    EXPECT_TRUE(option.required || option.default_value ||
+    EXPECT_TRUE(option.required || option.default_value || option.may_be_unset ||
                 option.key.find('<') != std::string::npos)
-        << option.key << " has neither a default nor is required";
+        << option.key << " has no default, is not required and is not meant to be unset";
+    EXPECT_FALSE(option.may_be_unset && option.default_value) << option.key;
   }
 }
 

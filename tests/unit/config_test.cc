@@ -115,6 +115,55 @@ TEST(ConfigTest, HeartbeatTimeoutMustExceedInterval) {
               HasSubstr("key 'heartbeat.timeout': must be greater than heartbeat.interval"));
 }
 
+TEST(ConfigTest, CheckpointingIsOffUnlessAnIntervalIsSetAndHasFlinksDefaults) {
+  auto config = Parse(kRequired);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->Has("execution.checkpointing.interval"));
+  EXPECT_FALSE(config->Has("restart-strategy.type"));
+  EXPECT_EQ(config->GetString("execution.checkpointing.mode"), "EXACTLY_ONCE");
+  EXPECT_EQ(config->GetDuration("execution.checkpointing.timeout"), absl::Minutes(10));
+  EXPECT_EQ(config->GetInt("execution.checkpointing.max-concurrent-checkpoints"), 1);
+  EXPECT_EQ(config->GetInt("execution.checkpointing.num-retained"), 1);
+  EXPECT_EQ(config->GetDuration("restart-strategy.exponential-delay.max-backoff"),
+            absl::Minutes(1));
+  EXPECT_EQ(config->GetDouble("restart-strategy.exponential-delay.backoff-multiplier"), 1.5);
+
+  auto on = Parse(kRequired, {"execution.checkpointing.interval=10 s"});
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_EQ(on->GetDuration("execution.checkpointing.interval"), absl::Seconds(10));
+  EXPECT_THAT(ErrorOf(kRequired, {"execution.checkpointing.mode=SOMETIMES"}),
+              HasSubstr("execution.checkpointing.mode"));
+}
+
+TEST(ConfigTest, FlinksOlderCheckpointKeysAreAcceptedWithAWarning) {
+  auto config = Parse(std::string(kRequired) + "state.checkpoints.dir: /data/chk\n",
+                      {"execution.checkpointing.alignment-timeout=5 s"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->GetString("execution.checkpointing.dir"), "/data/chk");
+  EXPECT_EQ(config->GetDuration("execution.checkpointing.aligned-checkpoint-timeout"),
+            absl::Seconds(5));
+  ASSERT_EQ(config->warnings().size(), 2u);
+  EXPECT_THAT(
+      config->warnings()[1],
+      HasSubstr("'state.checkpoints.dir' is an older name of 'execution.checkpointing.dir'"));
+
+  auto both = Parse(std::string(kRequired) +
+                    "state.checkpoints.dir: /old\nexecution.checkpointing.dir: /new\n");
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_EQ(both->GetString("execution.checkpointing.dir"), "/new") << "the current name wins";
+  ASSERT_EQ(both->warnings().size(), 1u);
+  EXPECT_THAT(both->warnings()[0], HasSubstr("ignored"));
+}
+
+TEST(ConfigTest, UnalignedCheckpointsNeedExactlyOnceAndOneAtATime) {
+  EXPECT_THAT(ErrorOf(kRequired, {"execution.checkpointing.unaligned.enabled=true",
+                                  "execution.checkpointing.mode=AT_LEAST_ONCE"}),
+              HasSubstr("unaligned checkpoints need execution.checkpointing.mode EXACTLY_ONCE"));
+  EXPECT_THAT(ErrorOf(kRequired, {"execution.checkpointing.unaligned=true",
+                                  "execution.checkpointing.max-concurrent-checkpoints=2"}),
+              HasSubstr("max-concurrent-checkpoints 1"));
+}
+
 TEST(ConfigTest, BadOverrideNamesTheOverride) {
   EXPECT_EQ(ErrorOf(kRequired, {"rest.port"}), "-D rest.port: expected key=value");
   EXPECT_EQ(ErrorOf(kRequired, {"rest.port=http"}),

@@ -35,6 +35,8 @@ class ConfigBuilder {
   absl::Status CheckRange(const ConfigOption& option, const std::string& key, const Raw& raw,
                           double value);
   absl::Status CheckCrossKeyRules();
+  // Moves values given under an older name to the current key.
+  void ResolveAliases();
 
   Config config_;
   std::map<std::string, Raw> raw_;
@@ -175,7 +177,44 @@ absl::Status ConfigBuilder::ParseInto(const ConfigOption& option, const std::str
   return absl::OkStatus();
 }
 
+void ConfigBuilder::ResolveAliases() {
+  for (auto it = raw_.begin(); it != raw_.end();) {
+    const ConfigOption* option =
+        FindConfigOption(it->first) ? nullptr : FindConfigOptionByAlias(it->first);
+    if (option == nullptr) {
+      ++it;
+      continue;
+    }
+    if (raw_.count(option->key) > 0) {
+      config_.warnings_.push_back(absl::StrCat(it->second.origin, ": key '", it->first,
+                                               "' is ignored: '", option->key, "' is set too"));
+    } else {
+      config_.warnings_.push_back(absl::StrCat(it->second.origin, ": key '", it->first,
+                                               "' is an older name of '", option->key, "'"));
+      raw_[option->key] = it->second;
+    }
+    it = raw_.erase(it);
+  }
+}
+
 absl::Status ConfigBuilder::CheckCrossKeyRules() {
+  if (config_.GetBool("execution.checkpointing.unaligned.enabled")) {
+    auto origin = [this](const std::string& key) {
+      auto it = raw_.find(key);
+      return it == raw_.end() ? config_.source_ : it->second.origin;
+    };
+    if (config_.GetString("execution.checkpointing.mode") != "EXACTLY_ONCE") {
+      return KeyError(origin("execution.checkpointing.unaligned.enabled"),
+                      "execution.checkpointing.unaligned.enabled",
+                      "unaligned checkpoints need execution.checkpointing.mode EXACTLY_ONCE");
+    }
+    if (config_.GetInt("execution.checkpointing.max-concurrent-checkpoints") != 1) {
+      return KeyError(origin("execution.checkpointing.unaligned.enabled"),
+                      "execution.checkpointing.unaligned.enabled",
+                      "unaligned checkpoints need "
+                      "execution.checkpointing.max-concurrent-checkpoints 1");
+    }
+  }
   absl::Duration interval = config_.GetDuration("heartbeat.interval");
   absl::Duration timeout = config_.GetDuration("heartbeat.timeout");
   if (timeout <= interval) {
@@ -194,6 +233,7 @@ absl::StatusOr<Config> ConfigBuilder::Finish() && {
     auto status = ParseInto(option, option.key, Raw{*option.default_value, "default"});
     if (!status.ok()) return status;  // a broken catalogue: caught by the unit tests
   }
+  ResolveAliases();
   for (const auto& [key, raw] : raw_) {
     const ConfigOption* option = FindConfigOption(key);
     if (option == nullptr) {

@@ -24,6 +24,14 @@ struct OptionBuilder : ConfigOption {
     allowed = std::move(values);
     return std::move(*this);
   }
+  OptionBuilder MayBeUnset() && {
+    may_be_unset = true;
+    return std::move(*this);
+  }
+  OptionBuilder Aliases(std::vector<std::string> keys) && {
+    aliases = std::move(keys);
+    return std::move(*this);
+  }
 };
 
 OptionBuilder Opt(std::string key, OptionType type, std::optional<std::string> default_value,
@@ -216,6 +224,93 @@ std::vector<ConfigOption> BuildOptions() {
           "Prometheus metrics at /metrics; each takes the first free port of the range. The "
           "JobManager serves its metrics on rest.port.",
           0, 65535),
+      // --- checkpointing (Flink's keys and defaults) -----------------------
+      Opt("execution.checkpointing.interval", T::kDuration, std::nullopt,
+          "How often a checkpoint is started. Unset: checkpointing is off (and a failure ends "
+          "the job unless restart-strategy.type says otherwise).",
+          10 * kMs, 365 * 24 * 3600 * kSecond)
+          .MayBeUnset(),
+      Opt("execution.checkpointing.mode", T::kString, "EXACTLY_ONCE",
+          "EXACTLY_ONCE aligns barriers, so every record is in exactly one checkpoint; "
+          "AT_LEAST_ONCE lets records pass a channel whose barrier arrived, so some are replayed "
+          "after a restore.")
+          .OneOf({"EXACTLY_ONCE", "AT_LEAST_ONCE"}),
+      Opt("execution.checkpointing.timeout", T::kDuration, "10 min",
+          "A checkpoint not complete this long after it started is expired (failed).", 10 * kMs,
+          365 * 24 * 3600 * kSecond),
+      Opt("execution.checkpointing.min-pause", T::kDuration, "0 ms",
+          "Least time between the end of one checkpoint and the start of the next.", 0,
+          365 * 24 * 3600 * kSecond),
+      Opt("execution.checkpointing.max-concurrent-checkpoints", T::kInt, "1",
+          "Checkpoints that may be in progress at once.", 1, 1000),
+      Opt("execution.checkpointing.tolerable-failed-checkpoints", T::kInt, "0",
+          "Consecutive failed checkpoints (expired, or failed to be written) the job tolerates; "
+          "one more fails the job over to its latest completed checkpoint.",
+          0, 2147483647),
+      Opt("execution.checkpointing.num-retained", T::kInt, "1",
+          "Completed checkpoints kept; older ones are subsumed and deleted.", 1, 1000000)
+          .Aliases({"state.checkpoints.num-retained"}),
+      Opt("execution.checkpointing.externalized-checkpoint-retention", T::kString,
+          "NO_EXTERNALIZED_CHECKPOINTS",
+          "What happens to the retained checkpoints when the job is cancelled: deleted "
+          "(NO_EXTERNALIZED_CHECKPOINTS, DELETE_ON_CANCELLATION) or kept for a resume with "
+          "`sluice run -s` (RETAIN_ON_CANCELLATION). A failed job keeps them in every mode.")
+          .OneOf(
+              {"NO_EXTERNALIZED_CHECKPOINTS", "DELETE_ON_CANCELLATION", "RETAIN_ON_CANCELLATION"}),
+      Opt("execution.checkpointing.unaligned.enabled", T::kBool, "false",
+          "Barriers overtake the buffers queued in front of them, which are then stored with the "
+          "checkpoint: checkpoints complete quickly under backpressure. Needs EXACTLY_ONCE and "
+          "max-concurrent-checkpoints 1.")
+          .Aliases({"execution.checkpointing.unaligned"}),
+      Opt("execution.checkpointing.aligned-checkpoint-timeout", T::kDuration, "0 s",
+          "With unaligned checkpoints on: 0 starts every checkpoint unaligned; more starts it "
+          "aligned and switches to unaligned once its barriers waited this long.",
+          0, 365 * 24 * 3600 * kSecond)
+          .Aliases({"execution.checkpointing.alignment-timeout"}),
+      Opt("execution.checkpointing.dir", T::kString, std::nullopt,
+          "Where checkpoints go: <dir>/<job id>/chk-<n>/_metadata. A local directory on a single "
+          "machine; on a cluster a mount every TaskManager and the JobManager share. Needed when "
+          "checkpointing is on.")
+          .Aliases({"state.checkpoints.dir"})
+          .MayBeUnset(),
+      Opt("execution.checkpointing.savepoint-dir", T::kString, std::nullopt,
+          "Where savepoints go unless the command names a directory.")
+          .Aliases({"state.savepoints.dir"})
+          .MayBeUnset(),
+      // --- restarts (Flink's keys and defaults) ---------------------------
+      Opt("restart-strategy.type", T::kString, std::nullopt,
+          "How a failed job restarts from its latest checkpoint. Unset: exponential-delay when "
+          "checkpointing is on, none otherwise (as in Flink).")
+          .OneOf({"none", "off", "disable", "fixed-delay", "failure-rate", "exponential-delay"})
+          .MayBeUnset(),
+      Opt("restart-strategy.fixed-delay.attempts", T::kInt, "1",
+          "fixed-delay: restarts before the job fails for good.", 0, 2147483647),
+      Opt("restart-strategy.fixed-delay.delay", T::kDuration, "1 s",
+          "fixed-delay: wait before each restart.", 0, 365 * 24 * 3600 * kSecond),
+      Opt("restart-strategy.failure-rate.max-failures-per-interval", T::kInt, "1",
+          "failure-rate: restarts allowed within one failure-rate-interval.", 1, 2147483647),
+      Opt("restart-strategy.failure-rate.failure-rate-interval", T::kDuration, "1 min",
+          "failure-rate: the window failures are counted in.", 1 * kMs, 365 * 24 * 3600 * kSecond),
+      Opt("restart-strategy.failure-rate.delay", T::kDuration, "1 s",
+          "failure-rate: wait before each restart.", 0, 365 * 24 * 3600 * kSecond),
+      Opt("restart-strategy.exponential-delay.initial-backoff", T::kDuration, "1 s",
+          "exponential-delay: wait before the first restart.", 0, 365 * 24 * 3600 * kSecond),
+      Opt("restart-strategy.exponential-delay.max-backoff", T::kDuration, "1 min",
+          "exponential-delay: the longest wait.", 0, 365 * 24 * 3600 * kSecond),
+      Opt("restart-strategy.exponential-delay.backoff-multiplier", T::kDouble, "1.5",
+          "exponential-delay: each wait is the previous one times this.", 1, 1000),
+      Opt("restart-strategy.exponential-delay.reset-backoff-threshold", T::kDuration, "1 h",
+          "exponential-delay: a job that ran this long without failing starts again from the "
+          "initial backoff.",
+          1 * kMs, 365 * 24 * 3600 * kSecond),
+      Opt("restart-strategy.exponential-delay.jitter-factor", T::kDouble, "0.1",
+          "exponential-delay: each wait moves randomly by up to this fraction, so that jobs "
+          "failing together do not restart together.",
+          0, 1),
+      Opt("restart-strategy.exponential-delay.attempts-before-reset-backoff", T::kInt, "2147483647",
+          "exponential-delay: restarts before the job fails for good, counted since the last "
+          "reset (the default: unlimited).",
+          0, 2147483647),
       Opt("log.level", T::kString, "info", "Log level of the daemons.")
           .OneOf({"trace", "debug", "info", "warn", "error"}),
   };
@@ -247,6 +342,15 @@ const std::vector<ConfigOption>& AllConfigOptions() {
 const ConfigOption* FindConfigOption(absl::string_view key) {
   for (const auto& option : AllConfigOptions()) {
     if (KeyMatches(option.key, key)) return &option;
+  }
+  return nullptr;
+}
+
+const ConfigOption* FindConfigOptionByAlias(absl::string_view key) {
+  for (const auto& option : AllConfigOptions()) {
+    for (const auto& alias : option.aliases) {
+      if (alias == key) return &option;
+    }
   }
   return nullptr;
 }
@@ -283,12 +387,15 @@ std::string RenderConfigReference() {
       "value or a missing required key stops the daemon with an error naming the key.\n\n"
       "| Key | Type | Default | Description |\n|---|---|---|---|\n";
   for (const auto& o : AllConfigOptions()) {
-    std::string def = o.required
-                          ? "**required**"
-                          : (o.default_value ? absl::StrCat("`", *o.default_value, "`") : "(none)");
+    std::string def =
+        o.required ? "**required**"
+                   : (o.default_value ? absl::StrCat("`", *o.default_value, "`") : "(unset)");
     std::string desc = o.description;
     if (!o.allowed.empty())
       absl::StrAppend(&desc, " One of: ", absl::StrJoin(o.allowed, ", "), ".");
+    if (!o.aliases.empty()) {
+      absl::StrAppend(&desc, " Also accepted (older name): ", absl::StrJoin(o.aliases, ", "), ".");
+    }
     absl::StrAppend(&out, "| `", o.key, "` | ", OptionTypeName(o.type), " | ", def, " | ",
                     MarkdownCell(desc), " |\n");
   }

@@ -29,12 +29,19 @@ struct ConfigOption {
   // For string options with a fixed set of values.
   std::vector<std::string> allowed = {};
   bool required = false;
+  // No default on purpose: unset has a meaning of its own (the description
+  // says which), like Flink's options without a default.
+  bool may_be_unset = false;
+  // Older names (Flink 1.x keys) accepted for this key, with a warning.
+  std::vector<std::string> aliases = {};
 };
 
 const std::vector<ConfigOption>& AllConfigOptions();
 
 // The option for a concrete key (matching "<name>" patterns), or nullptr.
 const ConfigOption* FindConfigOption(absl::string_view key);
+// The option `key` is an older name of, if any.
+const ConfigOption* FindConfigOptionByAlias(absl::string_view key);
 
 absl::string_view OptionTypeName(OptionType type);
 
