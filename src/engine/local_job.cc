@@ -31,6 +31,8 @@ LocalJob::LocalJob(JobGraph graph, LocalJobOptions options)
   context_.segment_size = options.segment_size;
   context_.print_out = options.print_out;
   context_.on_event = options.on_event;
+  context_.on_snapshot = options.on_snapshot;
+  context_.restore = options.restore;
   context_.on_failure = [this](const std::string& message) { OnFailure(message); };
 }
 

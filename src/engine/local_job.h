@@ -61,6 +61,11 @@ struct LocalJobOptions {
   bool paused = false;
   // Each in-band event a local task passes on or consumes (JobContext::on_event).
   std::function<void(int vertex, int subtask, const ChannelEvent& event)> on_event;
+  // Each local task's checkpoint snapshot (JobContext::on_snapshot).
+  std::function<void(int vertex, int subtask, int64_t id, absl::StatusOr<std::string> snapshot)>
+      on_snapshot;
+  // State the tasks start from (a checkpoint's); null: none.
+  std::shared_ptr<const RestoredState> restore;
 };
 
 class LocalJob {

@@ -1,6 +1,7 @@
 #include "engine/task.h"
 
 #include <exception>
+#include <stdexcept>
 #include <streambuf>
 #include <utility>
 
@@ -134,7 +135,9 @@ void Task::Post(std::function<void()> action) {
 
 void Task::InjectEvent(const ChannelEvent& event) {
   Post([this, event] {
-    if (source_) Emit(event);
+    if (!source_) return;
+    Emit(event);
+    if (event.kind == EventKind::kCheckpointBarrier) Snapshot(event.id);
   });
 }
 
@@ -154,10 +157,26 @@ void Task::Emit(const ChannelEvent& event) {
   if (job_->on_event) job_->on_event(vertex_.id, subtask_, event);
 }
 
+void Task::Snapshot(int64_t checkpoint_id) {
+  if (!job_->on_snapshot) return;
+  std::vector<KeyedOperator> keyed;
+  for (size_t i = 0; i < keyed_.size(); ++i) keyed.push_back({keyed_ids_[i], keyed_[i].get()});
+  auto snapshot = SnapshotTask(vertex_.id, subtask_, checkpoint_id, source_.get(), keyed);
+  job_->on_snapshot(vertex_.id, subtask_, checkpoint_id,
+                    snapshot.ok() ? absl::StatusOr<std::string>(snapshot->SerializeAsString())
+                                  : absl::StatusOr<std::string>(snapshot.status()));
+}
+
 internal::KeyedRuntime* Task::CreateKeyedRuntime(const StreamNode& node,
                                                  internal::TimerTarget* target) {
   KeyGroupRange range = KeyGroupRangeFor(node.max_parallelism, vertex_.parallelism, subtask_);
   keyed_.push_back(std::make_unique<HeapKeyedStateBackend>(node.max_parallelism, range, target));
+  keyed_ids_.push_back(OperatorStateId(node));
+  if (job_->restore) {
+    absl::Status restored =
+        RestoreKeyedOperator(*job_->restore, vertex_.id, keyed_ids_.back(), keyed_.back().get());
+    if (!restored.ok()) throw std::runtime_error(std::string(restored.message()));
+  }
   return keyed_.back().get();
 }
 
@@ -208,6 +227,11 @@ void Task::BuildChain() {
     }
     if (node.kind == StreamNode::Kind::kSource) {
       source_ = node.make_source(ctx, downstream);
+      if (job_->restore) {
+        absl::Status restored =
+            RestoreSource(*job_->restore, vertex_.id, subtask_, vertex_.parallelism, source_.get());
+        if (!restored.ok()) throw std::runtime_error(std::string(restored.message()));
+      }
     } else if (node.kind != StreamNode::Kind::kSink || it != vertex_.chain.rbegin()) {
       collectors_.push_back(node.make_operator(ctx, downstream));
       downstream = collectors_.back().get();
@@ -279,7 +303,10 @@ void Task::Apply(int channel, const BarrierAligner::Decision& decision) {
     gate_.Block(channel);
     channel_blocked_ = true;
   }
-  if (decision.forward) Emit(*decision.forward);
+  if (decision.forward) {
+    Emit(*decision.forward);
+    if (decision.forward->kind == EventKind::kCheckpointBarrier) Snapshot(decision.forward->id);
+  }
 }
 
 void Task::OnEvent(int channel, const ChannelEvent& event) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/barrier_aligner.h"
@@ -21,6 +22,7 @@
 #include "engine/heap_keyed_state_backend.h"
 #include "engine/input_gate.h"
 #include "engine/record_writer.h"
+#include "engine/task_snapshot.h"
 #include "sluice/internal/graph.h"
 #include "sluice/runtime.h"
 
@@ -39,6 +41,13 @@ struct JobContext {
   // Called on a task's thread for each in-band event it passes on (or, at a
   // sink, consumes): an aligned barrier, a cancel marker, a new watermark.
   std::function<void(int vertex, int subtask, const ChannelEvent& event)> on_event;
+  // Called on a task's thread once it has passed checkpoint barrier `id` on
+  // (a source: injected it): its snapshot (TaskSnapshotProto bytes), or why
+  // it could not take one.
+  std::function<void(int vertex, int subtask, int64_t id, absl::StatusOr<std::string> snapshot)>
+      on_snapshot;
+  // State the tasks start from; null: none.
+  std::shared_ptr<const RestoredState> restore;
 };
 
 // What a task did, for metrics; updated by the task thread, read by anyone.
@@ -110,6 +119,8 @@ class Task final : public TaskRuntime {
   void OnEndOfPartition(int channel);
   void Apply(int channel, const BarrierAligner::Decision& decision);
   void Emit(const ChannelEvent& event);
+  // A barrier passed: the snapshot goes to JobContext::on_snapshot.
+  void Snapshot(int64_t checkpoint_id);
   void RunPosted();
   void FireTimers();
   absl::Time NextWakeUp() const;
@@ -132,6 +143,7 @@ class Task final : public TaskRuntime {
   AnyCollector* head_ = nullptr;  // first operator after the source, or the chain's head
   std::vector<std::unique_ptr<RecordWriter>> writers_;
   std::vector<std::unique_ptr<HeapKeyedStateBackend>> keyed_;
+  std::vector<std::string> keyed_ids_;  // OperatorStateId of each keyed_ backend
   std::unique_ptr<SourceRunner> source_;
   std::vector<std::function<void(std::string_view)>> readers_;  // per input channel
   std::unique_ptr<BarrierAligner> aligner_;

@@ -17,7 +17,9 @@ namespace sluice::internal {
 
 // Version 1: the runtime compiled into the library (framing, buffer size,
 // routing and heap state in headers). Version 2: the runtime owns them.
-inline constexpr int kAbiVersion = 2;
+// Version 3: Collector::Collect(const T&) is virtual (records only read are
+// not copied) and sources report and restore their position (checkpoints).
+inline constexpr int kAbiVersion = 3;
 
 // One outgoing edge of a task. For each record the library names its key
 // (serialized; empty unless the edge is hash-partitioned); the runtime picks

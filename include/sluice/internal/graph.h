@@ -12,9 +12,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sluice/collector.h"
@@ -81,6 +83,15 @@ class SourceRunner {
   virtual ~SourceRunner() = default;
   // Emits some records; false once the source is exhausted.
   virtual bool Step() = 0;
+  // Where the source is, between two steps, for a checkpoint: after a
+  // restore it continues from there. nullopt: it cannot be replayed.
+  virtual std::optional<std::string> SnapshotPosition() const { return std::nullopt; }
+  // Continues from a position SnapshotPosition() returned (by the same
+  // subtask of the same source); false if the bytes do not fit.
+  virtual bool RestorePosition(std::string_view position) {
+    (void)position;
+    return false;
+  }
 };
 
 struct OperatorContext {

@@ -1,5 +1,9 @@
 // Built-in sources. Each runs in small steps (SourceRunner) so its task can
-// fire timers, flush buffers and notice cancellation in between.
+// fire timers, flush buffers and notice cancellation in between. Between two
+// steps each reports its position for a checkpoint and continues from one
+// after a restore: collections and generators by index, text files by file
+// and byte offset. A socket cannot be replayed: a job reading one is
+// at-most-once across a restore.
 #ifndef SLUICE_SOURCES_H_
 #define SLUICE_SOURCES_H_
 
@@ -21,10 +25,23 @@
 
 #include "sluice/collector.h"
 #include "sluice/internal/graph.h"
+#include "sluice/serialization.h"
 
 namespace sluice::internal {
 
 inline constexpr int kRecordsPerStep = 1024;
+
+// Reads a position written with Serialize<T>; false if the bytes do not fit.
+template <typename T>
+bool ReadPosition(std::string_view bytes, T* out) {
+  try {
+    Reader r(bytes.data(), bytes.size());
+    *out = Serializer<T>::Read(r);
+    return r.done();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
 
 // Emits the elements of a collection (one subtask emits them all).
 template <typename T>
@@ -37,6 +54,12 @@ class CollectionSource final : public SourceRunner {
       out_->Collect((*items_)[next_++]);
     }
     return next_ < items_->size();
+  }
+  std::optional<std::string> SnapshotPosition() const override {
+    return Serialize<uint64_t>(next_);
+  }
+  bool RestorePosition(std::string_view position) override {
+    return ReadPosition(position, &next_) && next_ <= items_->size();
   }
 
  private:
@@ -81,6 +104,18 @@ class GeneratorSource final : public SourceRunner {
       ++emitted_;
     }
     return count_ < 0 || next_ < count_;
+  }
+  std::optional<std::string> SnapshotPosition() const override {
+    return Serialize(std::pair<int64_t, int64_t>(next_, emitted_));
+  }
+  bool RestorePosition(std::string_view position) override {
+    std::pair<int64_t, int64_t> at;
+    if (!ReadPosition(position, &at) || at.first < 0 || (at.first - next_) % step_ != 0) {
+      return false;  // not one of this subtask's indexes
+    }
+    next_ = at.first;
+    emitted_ = at.second;
+    return true;
   }
 
  private:
@@ -138,6 +173,25 @@ class TextFileSource final : public SourceRunner {
       if (std::getline(in_, line)) out_->Collect(std::move(line));
     }
     return true;
+  }
+  // The file being read (1-based; 0: none yet) and the offset in it.
+  std::optional<std::string> SnapshotPosition() const override {
+    int64_t offset = 0;
+    if (in_.is_open()) {
+      auto& in = const_cast<std::ifstream&>(in_);  // tellg() is not const
+      offset = in.eof() ? -1 : static_cast<int64_t>(in.tellg());
+    }
+    return Serialize(std::pair<uint64_t, int64_t>(next_file_, offset));
+  }
+  bool RestorePosition(std::string_view position) override {
+    std::pair<uint64_t, int64_t> at;
+    if (!ReadPosition(position, &at) || at.first > files_.size()) return false;
+    next_file_ = at.first;
+    in_ = std::ifstream();
+    if (next_file_ == 0 || at.second < 0) return true;  // none yet, or at the end of one
+    in_.open(files_[next_file_ - 1]);
+    in_.seekg(at.second);
+    return static_cast<bool>(in_);
   }
 
  private:

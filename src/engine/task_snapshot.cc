@@ -1,0 +1,91 @@
+#include "engine/task_snapshot.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace sluice::engine {
+
+std::string OperatorStateId(const StreamNode& node) {
+  return node.uid.empty() ? absl::StrCat("node-", node.id) : node.uid;
+}
+
+absl::StatusOr<v1::TaskSnapshotProto> SnapshotTask(int vertex, int subtask, int64_t checkpoint_id,
+                                                   const SourceRunner* source,
+                                                   const std::vector<KeyedOperator>& keyed) {
+  v1::TaskSnapshotProto snapshot;
+  snapshot.set_vertex(vertex);
+  snapshot.set_subtask(subtask);
+  snapshot.set_checkpoint_id(checkpoint_id);
+  if (source != nullptr) {
+    auto position = source->SnapshotPosition();
+    if (!position) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the source of subtask ", subtask, " of vertex ", vertex, " cannot be replayed"));
+    }
+    snapshot.set_has_source_position(true);
+    snapshot.set_source_position(*position);
+  }
+  for (const auto& op : keyed) {
+    auto* state = snapshot.add_operators();
+    state->set_operator_id(op.operator_id);
+    state->set_max_parallelism(op.backend->max_parallelism());
+    const KeyGroupRange& range = op.backend->key_groups();
+    for (int group = range.start; group <= range.end; ++group) {
+      auto bytes = op.backend->SnapshotKeyGroup(group);
+      if (!bytes.ok()) return bytes.status();
+      auto* kg = state->add_key_groups();
+      kg->set_key_group(group);
+      kg->set_data(*std::move(bytes));
+    }
+  }
+  return snapshot;
+}
+
+absl::Status RestoreKeyedOperator(const RestoredState& state, int vertex,
+                                  const std::string& operator_id, HeapKeyedStateBackend* backend) {
+  auto it = state.vertices.find(vertex);
+  if (it == state.vertices.end()) return absl::OkStatus();
+  const KeyGroupRange& range = backend->key_groups();
+  for (const auto& snapshot : it->second) {
+    for (const auto& op : snapshot.operators()) {
+      if (op.operator_id() != operator_id) continue;
+      if (op.max_parallelism() != backend->max_parallelism()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("the state of operator '", operator_id, "' has ", op.max_parallelism(),
+                         " key groups (its max parallelism then); the job now has ",
+                         backend->max_parallelism(), ": keyed state cannot be moved between them"));
+      }
+      for (const auto& kg : op.key_groups()) {
+        if (!range.contains(kg.key_group())) continue;
+        if (absl::Status restored = backend->RestoreKeyGroup(kg.key_group(), kg.data());
+            !restored.ok()) {
+          return absl::DataLossError(
+              absl::StrCat("state of operator '", operator_id, "': ", restored.message()));
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RestoreSource(const RestoredState& state, int vertex, int subtask, int parallelism,
+                           SourceRunner* source) {
+  auto it = state.vertices.find(vertex);
+  if (it == state.vertices.end()) return absl::OkStatus();
+  if (static_cast<int>(it->second.size()) != parallelism) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the source of vertex ", vertex, " ran with parallelism ", it->second.size(),
+                     " when its position was saved, and now has ", parallelism,
+                     ": a source resumes only at the parallelism it was saved with"));
+  }
+  for (const auto& snapshot : it->second) {
+    if (snapshot.subtask() != subtask || !snapshot.has_source_position()) continue;
+    if (!source->RestorePosition(snapshot.source_position())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the saved position of the source of subtask ", subtask, " of vertex ",
+                       vertex, " does not fit it"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace sluice::engine

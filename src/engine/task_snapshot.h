@@ -1,0 +1,54 @@
+// A task's part of a checkpoint and how a task starts from one: its source's
+// position and its keyed operators' state, key group by key group, so that
+// a restore can hand each key group to whichever subtask owns it now (the
+// same parallelism or another, up to the max parallelism).
+#ifndef SLUICE_ENGINE_TASK_SNAPSHOT_H_
+#define SLUICE_ENGINE_TASK_SNAPSHOT_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/heap_keyed_state_backend.h"
+#include "sluice/internal/graph.h"
+#include "sluice/v1/checkpoint.pb.h"
+
+namespace sluice::engine {
+
+// State a job starts from: per vertex, the snapshots of all its subtasks
+// (taken at any parallelism).
+struct RestoredState {
+  std::map<int, std::vector<v1::TaskSnapshotProto>> vertices;
+};
+
+// How state finds its operator again: the uid, else the node id.
+std::string OperatorStateId(const StreamNode& node);
+
+struct KeyedOperator {
+  std::string operator_id;
+  const HeapKeyedStateBackend* backend = nullptr;
+};
+// The snapshot of one task now (between two records); FAILED_PRECONDITION
+// if its source cannot be replayed.
+absl::StatusOr<v1::TaskSnapshotProto> SnapshotTask(int vertex, int subtask, int64_t checkpoint_id,
+                                                   const SourceRunner* source,
+                                                   const std::vector<KeyedOperator>& keyed);
+
+// Gives `backend` every key group of its range that the vertex's snapshots
+// hold for `operator_id`. DATA_LOSS for malformed state; FAILED_PRECONDITION
+// if the state was taken with another max parallelism.
+absl::Status RestoreKeyedOperator(const RestoredState& state, int vertex,
+                                  const std::string& operator_id, HeapKeyedStateBackend* backend);
+// Puts subtask `subtask`'s source back where its snapshot says.
+// FAILED_PRECONDITION if the source's parallelism changed or the position
+// does not fit.
+absl::Status RestoreSource(const RestoredState& state, int vertex, int subtask, int parallelism,
+                           SourceRunner* source);
+
+}  // namespace sluice::engine
+
+#endif  // SLUICE_ENGINE_TASK_SNAPSHOT_H_
