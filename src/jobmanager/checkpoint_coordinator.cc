@@ -116,12 +116,16 @@ absl::StatusOr<int64_t> CheckpointCoordinator::TriggerNow() {
   CheckpointRecord record;
   record.id = id;
   record.triggered = now;
+  record.tasks = static_cast<int>(tasks_.size());
   Record(record);
   schedule_(options_.timeout, [alive = std::weak_ptr<int>(alive_), this, id] {
     if (!alive.lock() || pending_.count(id) == 0) return;
     Fail(id, absl::StrCat("expired after ", HumanDuration(options_.timeout)), /*counts=*/true);
   });
-  hooks_->TriggerSources(id, now);
+  if (absl::Status started = hooks_->TriggerSources(id, now); !started.ok()) {
+    Fail(id, absl::StrCat("could not be started: ", started.message()), /*counts=*/true);
+    return started;
+  }
   return id;
 }
 

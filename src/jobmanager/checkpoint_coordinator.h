@@ -81,6 +81,7 @@ struct CheckpointRecord {
   Status status = Status::kInProgress;
   absl::Time triggered;
   absl::Time ended;  // completed or failed
+  int tasks = 0;     // that must acknowledge
   int acknowledged = 0;
   int64_t size_bytes = 0;
   std::string failure;
@@ -104,8 +105,9 @@ class CheckpointCoordinator {
   class Hooks {
    public:
     virtual ~Hooks() = default;
-    // The source tasks inject barrier `id`.
-    virtual void TriggerSources(int64_t id, absl::Time timestamp) = 0;
+    // The source tasks inject barrier `id`; an error (its directory cannot be
+    // created) fails the checkpoint.
+    virtual absl::Status TriggerSources(int64_t id, absl::Time timestamp) = 0;
     // Every task learns that checkpoint `id` is complete (sinks commit).
     virtual void NotifyComplete(int64_t id) = 0;
     // Every task drops what it holds of checkpoint `id`.

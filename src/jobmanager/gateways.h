@@ -33,6 +33,8 @@ class TaskManagerGateway {
   virtual void DeployTasks(const v1::DeployJobRequest& request, Done done) = 0;
   virtual void StartTasks(const std::string& job_id, Done done) = 0;
   virtual void CancelTasks(const std::string& job_id, Done done) = 0;
+  virtual void TriggerCheckpoint(const v1::TriggerCheckpointRequest& request, Done done) = 0;
+  virtual void NotifyCheckpoint(const v1::NotifyCheckpointRequest& request, Done done) = 0;
 };
 
 // The gateway of the TaskManager at an RPC address (kept by the caller).

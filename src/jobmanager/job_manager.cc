@@ -49,6 +49,9 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
   history.max_ended_jobs = static_cast<int>(config.GetInt("jobstore.max-capacity"));
   history.expiration = config.GetDuration("jobstore.expiration-time");
   jm->rpc_timeout_ = config.GetDuration("rpc.timeout");
+  auto checkpointing = CheckpointingOptionsFromConfig(config);
+  if (!checkpointing.ok()) return checkpointing.status();
+  jm->checkpointing_ = *std::move(checkpointing);
   jm->rm_link_ = std::make_unique<ResourceManagerLink>(jm.get());
   jm->task_managers_ = std::make_unique<TaskManagerGatewayCache>(jm->rpc_timeout_);
   jm->dispatcher_ = std::make_unique<Dispatcher>(
@@ -69,7 +72,10 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
       [raw = jm.get()](v1::OfferSlotsRequest request, auto done) {
         raw->OfferSlots(std::move(request), std::move(done));
       },
-      [raw = jm.get()](const v1::TaskStateUpdate& u) { raw->OnTaskState(u); });
+      [raw = jm.get()](const v1::TaskStateUpdate& u) { raw->OnTaskState(u); },
+      [raw = jm.get()](const v1::CheckpointAcknowledgement& ack) {
+        if (auto master = raw->dispatcher_->Find(ack.job_id())) master->OnCheckpointAck(ack);
+      });
   auto grpc = StartGrpcServer(config.GetString("jobmanager.bind-host"),
                               static_cast<int>(config.GetInt("jobmanager.rpc.port")),
                               {jm->service_.get(), jm->job_master_service_.get()});
@@ -166,6 +172,13 @@ std::shared_ptr<JobMaster> JobManager::MakeJobMaster(std::string id, v1::JobSubm
     return task_managers_->At(address);
   };
   services.job_manager_address = rpc_address_;
+  services.checkpointing = checkpointing_;
+  // The JobMaster's executor is its mailbox, which it keeps alive.
+  if (auto* mailbox = dynamic_cast<Mailbox*>(services.executor.get())) {
+    services.schedule = [mailbox](absl::Duration delay, std::function<void()> task) {
+      mailbox->PostAfter(delay, std::move(task));
+    };
+  }
   return JobMaster::Create(std::move(id), std::move(submission), std::move(graph),
                            std::move(services));
 }

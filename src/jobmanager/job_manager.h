@@ -97,6 +97,7 @@ class JobManager final : public Daemon {
   mutable absl::Mutex mu_;
   std::optional<v1::ClusterOverview> overview_ ABSL_GUARDED_BY(mu_);
   absl::Duration rpc_timeout_;
+  CheckpointingOptions checkpointing_;  // execution.checkpointing.*, for every job
   std::atomic<bool> shut_down_{false};
 };
 

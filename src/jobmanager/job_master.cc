@@ -4,6 +4,8 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "common/check.h"
+#include "engine/checkpoint_files.h"
 #include "spdlog/spdlog.h"
 
 namespace sluice {
@@ -48,7 +50,98 @@ JobMaster::JobMaster(std::string id, v1::JobSubmission submission, JobGraph grap
       services_(std::move(services)),
       slots_needed_(SlotsNeeded(graph_)),
       started_(services_.clock->Now()),
-      executions_(graph_) {}
+      executions_(graph_) {
+  if (!services_.checkpointing.enabled()) return;
+  SLUICE_CHECK(services_.schedule != nullptr, "checkpointing needs a scheduler");
+  std::vector<TaskAttemptId> tasks;
+  for (const auto& e : executions_.executions()) tasks.push_back({e.vertex, e.subtask, e.attempt});
+  checkpoint_hooks_ = std::make_unique<CheckpointHooks>(this);
+  checkpoints_ = std::make_unique<CheckpointCoordinator>(services_.checkpointing, std::move(tasks),
+                                                         services_.clock, services_.schedule,
+                                                         checkpoint_hooks_.get());
+}
+
+JobMaster::~JobMaster() = default;
+
+// The coordinator's way out, on the JobMaster's executor.
+class JobMaster::CheckpointHooks final : public CheckpointCoordinator::Hooks {
+ public:
+  explicit CheckpointHooks(JobMaster* master) : m_(master) {}
+  absl::Status TriggerSources(int64_t id, absl::Time timestamp) override {
+    const auto& o = m_->services_.checkpointing;
+    if (absl::Status created = engine::CreateCheckpointDirectory(o.dir, m_->id_, id);
+        !created.ok()) {
+      return created;
+    }
+    v1::TriggerCheckpointRequest request;
+    request.set_job_id(m_->id_);
+    request.set_checkpoint_id(id);
+    request.set_timestamp_ms(absl::ToUnixMillis(timestamp));
+    request.set_directory(engine::CheckpointDirectory(o.dir, m_->id_, id));
+    m_->ToTaskManagers([&request, job = m_->id_](TaskManagerGateway& tm) {
+      tm.TriggerCheckpoint(request, [job, id = request.checkpoint_id()](absl::Status status) {
+        // Not fatal: the checkpoint expires without this TaskManager's acks.
+        if (!status.ok())
+          spdlog::warn("Job {}: checkpoint {} not triggered: {}", job, id,
+                       std::string(status.message()));
+      });
+    });
+    return absl::OkStatus();
+  }
+  void NotifyComplete(int64_t id) override { Notify(id, true, ""); }
+  void NotifyAborted(int64_t id, const std::string& reason) override {
+    spdlog::warn("Job {}: checkpoint {} failed: {}", m_->id_, id, reason);
+    Notify(id, false, reason);
+  }
+  absl::Status Finalize(const CompletedCheckpoint& checkpoint) override {
+    v1::CheckpointMetadata meta;
+    meta.set_job_id(m_->id_);
+    meta.set_checkpoint_id(checkpoint.id);
+    meta.set_trigger_time_ms(absl::ToUnixMillis(checkpoint.triggered));
+    meta.set_completion_time_ms(absl::ToUnixMillis(checkpoint.completed));
+    meta.set_graph_hash(m_->graph_.Hash());
+    for (const auto& [task, state] : checkpoint.states) {
+      auto* handle = meta.add_states();
+      handle->set_vertex(task.vertex);
+      handle->set_subtask(task.subtask);
+      handle->set_attempt(task.attempt);
+      handle->set_path(state.path);
+      handle->set_inline_bytes(state.inline_bytes);
+      handle->set_size_bytes(state.size_bytes);
+    }
+    absl::Status written = engine::WriteMetadata(Directory(checkpoint.id), meta);
+    if (written.ok()) {
+      spdlog::info("Job {}: checkpoint {} complete ({} bytes, {} ms)", m_->id_, checkpoint.id,
+                   checkpoint.size_bytes(),
+                   absl::ToInt64Milliseconds(checkpoint.completed - checkpoint.triggered));
+    }
+    return written;
+  }
+  void Discard(const CompletedCheckpoint& checkpoint) override {
+    if (absl::Status gone = engine::DiscardCheckpoint(Directory(checkpoint.id)); !gone.ok()) {
+      spdlog::warn("Job {}: {}", m_->id_, std::string(gone.message()));
+    }
+  }
+  void FailJob(const std::string& reason) override {
+    m_->End(JobMasterState::kFailed, reason);  // restarts come with the restart strategy
+  }
+
+ private:
+  std::string Directory(int64_t id) const {
+    return engine::CheckpointDirectory(m_->services_.checkpointing.dir, m_->id_, id);
+  }
+  void Notify(int64_t id, bool completed, const std::string& reason) {
+    v1::NotifyCheckpointRequest request;
+    request.set_job_id(m_->id_);
+    request.set_checkpoint_id(id);
+    request.set_completed(completed);
+    request.set_reason(reason);
+    m_->ToTaskManagers(
+        [&request](TaskManagerGateway& tm) { tm.NotifyCheckpoint(request, [](absl::Status) {}); });
+  }
+
+  JobMaster* const m_;
+};
 
 template <typename F>
 void JobMaster::Post(F handler) {
@@ -98,6 +191,43 @@ void JobMaster::OnSlotLost(std::string allocation_id, std::string reason) {
 
 void JobMaster::OnTaskState(v1::TaskStateUpdate update) {
   Post([update = std::move(update)](JobMaster& m) { m.HandleTaskState(update); });
+}
+
+void JobMaster::OnCheckpointAck(v1::CheckpointAcknowledgement ack) {
+  Post([ack = std::move(ack)](JobMaster& m) { m.HandleCheckpointAck(ack); });
+}
+
+void JobMaster::HandleCheckpointAck(const v1::CheckpointAcknowledgement& ack) {
+  if (!checkpoints_) return;
+  const TaskAttemptId task{ack.vertex(), ack.subtask(), ack.attempt()};
+  if (!ack.decline_reason().empty()) {
+    checkpoints_->Decline(ack.checkpoint_id(), task, ack.decline_reason());
+  } else {
+    TaskStateHandle handle;
+    handle.path = ack.state().path();
+    handle.inline_bytes = ack.state().inline_bytes();
+    handle.size_bytes = ack.state().size_bytes();
+    auto result = checkpoints_->Acknowledge(ack.checkpoint_id(), task, std::move(handle));
+    if (result != CheckpointCoordinator::Ack::kRecorded) {
+      spdlog::debug(
+          "Job {}: ignored an acknowledgement of checkpoint {} by subtask {} of vertex {}", id_,
+          ack.checkpoint_id(), ack.subtask(), ack.vertex());
+    }
+  }
+  Publish();
+}
+
+void JobMaster::ToTaskManagers(const std::function<void(TaskManagerGateway&)>& call) {
+  for (const auto& address : task_managers_) call(*services_.task_managers(address));
+}
+
+void JobMaster::StartCheckpoints() {
+  if (checkpoints_) checkpoints_->Start();
+}
+
+CheckpointStats JobMaster::CheckpointStatistics() const {
+  absl::MutexLock lock(&status_mu_);
+  return checkpoint_stats_;
 }
 
 void JobMaster::Cancel(std::function<void()> handled) {
@@ -195,6 +325,7 @@ void JobMaster::OnDeployed(const std::string& address, const absl::Status& statu
         });
   }
   spdlog::info("Job {} runs on {} TaskManager(s)", id_, task_managers_.size());
+  StartCheckpoints();
   Publish();
 }
 
@@ -229,6 +360,7 @@ void JobMaster::End(JobMasterState state, const std::string& error) {
   deploying_ = false;
   executions_.EndAll(state == JobMasterState::kFailed ? v1::EXECUTION_STATE_FAILED
                                                       : v1::EXECUTION_STATE_CANCELED);
+  if (checkpoints_) checkpoints_->Stop(absl::StrCat("the job is ", JobMasterStateName(state)));
   // Stops what still runs (the other tasks of a failed job) and lets the
   // TaskManagers forget the job; then every slot goes back at once.
   for (const auto& tm : task_managers_) {
@@ -269,6 +401,7 @@ void JobMaster::Publish() {
   }
   absl::MutexLock lock(&status_mu_);
   status_ = std::move(status);
+  if (checkpoints_) checkpoint_stats_ = checkpoints_->stats();
 }
 
 v1::JobStatus JobMaster::Status() const {

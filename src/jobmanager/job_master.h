@@ -6,6 +6,10 @@
 // lost (the root cause kept), or cancelled; then it cancels what still runs
 // and gives the slots back.
 //
+// With checkpointing on, its CheckpointCoordinator triggers checkpoints once
+// the job runs; tasks write their state into chk-<n> under the checkpoint
+// directory and acknowledge; the JobMaster writes the metadata last.
+//
 // An actor: every event is posted to its executor and handled there, one at
 // a time, so the bookkeeping has no locks; time comes from an injected clock;
 // peers are reached through gateways. Nothing polls or blocks: slots,
@@ -24,6 +28,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/executor.h"
+#include "jobmanager/checkpoint_coordinator.h"
 #include "jobmanager/execution_graph.h"
 #include "jobmanager/gateways.h"
 #include "jobmanager/slot_pool.h"
@@ -44,12 +49,17 @@ struct JobMasterServices {
   ResourceManagerGateway* resource_manager = nullptr;
   TaskManagerGateways task_managers;
   std::string job_manager_address;  // where TaskManagers report and fetch the library
+  // Checkpoints of the job (off unless an interval is set) and the timers
+  // the coordinator needs, run on the executor (required when it is on).
+  CheckpointingOptions checkpointing;
+  CheckpointCoordinator::Scheduler schedule;
 };
 
 class JobMaster : public std::enable_shared_from_this<JobMaster> {
  public:
   static std::shared_ptr<JobMaster> Create(std::string id, v1::JobSubmission submission,
                                            JobGraph graph, JobMasterServices services);
+  ~JobMaster();
 
   // Events, from any thread; handled on the executor.
   void Start();
@@ -58,10 +68,16 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   void OnSlotRequestFailed(std::string reason);
   void OnSlotLost(std::string allocation_id, std::string reason);
   void OnTaskState(v1::TaskStateUpdate update);
+  // A task attempt's snapshot of a checkpoint (or its decline).
+  void OnCheckpointAck(v1::CheckpointAcknowledgement ack);
   // `handled` runs on the executor once the cancellation took effect.
   void Cancel(std::function<void()> handled = nullptr);
 
   v1::JobStatus Status() const;
+  // The checkpoint counts and history (a snapshot; empty when checkpointing
+  // is off); any thread.
+  CheckpointStats CheckpointStatistics() const;
+  const CheckpointingOptions& checkpointing() const { return services_.checkpointing; }
   const JobGraph& graph() const { return graph_; }
   const v1::JobSubmission& submission() const { return submission_; }
   const std::string& id() const { return id_; }
@@ -80,6 +96,10 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   void End(JobMasterState state, const std::string& error);
   bool ended() const;
   void Publish();
+  class CheckpointHooks;
+  void StartCheckpoints();
+  void HandleCheckpointAck(const v1::CheckpointAcknowledgement& ack);
+  void ToTaskManagers(const std::function<void(TaskManagerGateway&)>& call);
 
   const std::string id_;
   const v1::JobSubmission submission_;
@@ -95,9 +115,12 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   bool deploying_ = false;
   std::set<std::string> task_managers_;  // deployed (or being deployed) to
   int awaiting_deploy_ = 0;
-  // The snapshot Status() returns.
+  std::unique_ptr<CheckpointHooks> checkpoint_hooks_;
+  std::unique_ptr<CheckpointCoordinator> checkpoints_;  // null: checkpointing is off
+  // The snapshots Status() and CheckpointStatistics() return.
   mutable absl::Mutex status_mu_;
   v1::JobStatus status_ ABSL_GUARDED_BY(status_mu_);
+  CheckpointStats checkpoint_stats_ ABSL_GUARDED_BY(status_mu_);
 };
 
 }  // namespace sluice

@@ -15,8 +15,11 @@ class JobMasterServiceImpl final : public v1::JobMasterService::CallbackService 
   // Hands an offer to the slot pool's thread; `done` answers it from there.
   using OfferFn = std::function<void(v1::OfferSlotsRequest request,
                                      std::function<void(v1::OfferSlotsResponse)> done)>;
-  JobMasterServiceImpl(OfferFn offer, TaskStateFn on_task_state)
-      : offer_(std::move(offer)), on_task_state_(std::move(on_task_state)) {}
+  using CheckpointFn = std::function<void(const v1::CheckpointAcknowledgement&)>;
+  JobMasterServiceImpl(OfferFn offer, TaskStateFn on_task_state, CheckpointFn on_checkpoint)
+      : offer_(std::move(offer)),
+        on_task_state_(std::move(on_task_state)),
+        on_checkpoint_(std::move(on_checkpoint)) {}
 
   grpc::ServerUnaryReactor* OfferSlots(grpc::CallbackServerContext* context,
                                        const v1::OfferSlotsRequest* request,
@@ -26,6 +29,15 @@ class JobMasterServiceImpl final : public v1::JobMasterService::CallbackService 
       *response = std::move(answer);
       reactor->Finish(grpc::Status::OK);
     });
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* AcknowledgeCheckpoint(grpc::CallbackServerContext* context,
+                                                  const v1::CheckpointAcknowledgement* ack,
+                                                  v1::TaskStateAck*) override {
+    on_checkpoint_(*ack);
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
     return reactor;
   }
 
@@ -41,6 +53,7 @@ class JobMasterServiceImpl final : public v1::JobMasterService::CallbackService 
  private:
   const OfferFn offer_;
   const TaskStateFn on_task_state_;
+  const CheckpointFn on_checkpoint_;
 };
 
 }  // namespace sluice

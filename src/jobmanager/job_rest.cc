@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "jobmanager/checkpoint_rest.h"
 #include "jobmanager/job_history.h"
 
 namespace sluice {
@@ -97,6 +98,25 @@ void ServeJobRoutes(HttpServer& http, Dispatcher& dispatcher) {
   http.Handle(HttpServer::Method::kGet, "/jobs/([^/]+)", [&dispatcher](const HttpRequest& request) {
     return JobDetails(dispatcher, request.path_params.at(0));
   });
+  http.Handle(HttpServer::Method::kGet, "/jobs/([^/]+)/checkpoints",
+              [&dispatcher](const HttpRequest& request) {
+                const std::string& id = request.path_params.at(0);
+                auto master = dispatcher.Find(id);
+                if (!master) return Error(404, absl::StrCat("Job ", id, " not found"));
+                return Json(200,
+                            CheckpointsJson(master->CheckpointStatistics(),
+                                            absl::StrCat(master->checkpointing().dir, "/", id)));
+              });
+  http.Handle(HttpServer::Method::kGet, "/jobs/([^/]+)/checkpoints/config",
+              [&dispatcher](const HttpRequest& request) {
+                const std::string& id = request.path_params.at(0);
+                auto master = dispatcher.Find(id);
+                if (!master) return Error(404, absl::StrCat("Job ", id, " not found"));
+                if (!master->checkpointing().enabled()) {
+                  return Error(404, absl::StrCat("Checkpointing is not enabled for job ", id));
+                }
+                return Json(200, CheckpointConfigJson(master->checkpointing()));
+              });
   http.Handle(HttpServer::Method::kPatch, "/jobs/([^/]+)",
               [&dispatcher](const HttpRequest& request) {
                 return CancelJob(dispatcher, request.path_params.at(0), request);

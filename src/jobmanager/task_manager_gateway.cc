@@ -55,6 +55,18 @@ void GrpcTaskManagerGateway::CancelTasks(const std::string& job_id, Done done) {
        std::move(done));
 }
 
+void GrpcTaskManagerGateway::TriggerCheckpoint(const v1::TriggerCheckpointRequest& request,
+                                               Done done) {
+  Call(stub_.get(), timeout_, request, &v1::TaskExecutor::Stub::async_interface::TriggerCheckpoint,
+       std::move(done));
+}
+
+void GrpcTaskManagerGateway::NotifyCheckpoint(const v1::NotifyCheckpointRequest& request,
+                                              Done done) {
+  Call(stub_.get(), timeout_, request, &v1::TaskExecutor::Stub::async_interface::NotifyCheckpoint,
+       std::move(done));
+}
+
 TaskManagerGateway* TaskManagerGatewayCache::At(const std::string& address) {
   absl::MutexLock lock(&mu_);
   auto& gateway = gateways_[address];

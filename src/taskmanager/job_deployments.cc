@@ -15,6 +15,7 @@
 #include "common/rpc/channel.h"
 #include "common/rpc/grpc_status.h"
 #include "common/sha256.h"
+#include "engine/checkpoint_files.h"
 #include "spdlog/spdlog.h"
 
 namespace sluice {
@@ -26,11 +27,12 @@ absl::Status ClosedError() { return absl::UnavailableError("the TaskManager is s
 
 JobDeployments::JobDeployments(DeploymentOptions options, DataExchange* exchange,
                                TaskSlotTable* slots, TaskStateSink report, Executor* owner,
-                               Executor* worker)
+                               Executor* worker, CheckpointSink checkpoint_report)
     : options_(std::move(options)),
       exchange_(exchange),
       slots_(slots),
       report_(std::move(report)),
+      checkpoint_report_(std::move(checkpoint_report)),
       owner_(owner),
       worker_(worker) {
   std::error_code ignored;  // a failure shows when a library is stored there
@@ -60,6 +62,22 @@ void JobDeployments::Subtasks::SetFreed(const std::string& allocation_id,
                                         const std::string& reason) {
   absl::MutexLock lock(&mu_);
   freed_.emplace(allocation_id, reason);
+}
+
+void JobDeployments::Subtasks::SetCheckpointDirectory(int64_t id, std::string directory) {
+  absl::MutexLock lock(&mu_);
+  checkpoint_dirs_[id] = std::move(directory);
+}
+
+std::string JobDeployments::Subtasks::CheckpointDirectory(int64_t id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = checkpoint_dirs_.find(id);
+  return it == checkpoint_dirs_.end() ? "" : it->second;
+}
+
+void JobDeployments::Subtasks::ForgetCheckpoint(int64_t id) {
+  absl::MutexLock lock(&mu_);
+  checkpoint_dirs_.erase(id);
 }
 
 std::optional<std::string> JobDeployments::Subtasks::FreedReason(
@@ -181,6 +199,10 @@ absl::StatusOr<JobDeployments::Built> JobDeployments::Build(
   run.on_task_end = [this, subtasks](int vertex, int subtask, engine::JobState state,
                                      const std::string& error) {
     ReportEnd(*subtasks, vertex, subtask, state, error);
+  };
+  run.on_snapshot = [this, subtasks](int vertex, int subtask, int64_t id,
+                                     absl::StatusOr<std::string> snapshot) {
+    OnSnapshot(*subtasks, vertex, subtask, id, std::move(snapshot));
   };
   auto job = engine::LocalJob::Start(*std::move(graph), run);
   if (!job.ok()) return job.status();
@@ -318,6 +340,69 @@ void JobDeployments::ForEachTask(const TaskVisitor& visit) const {
     if (!deployed->job) continue;
     for (const engine::Task* task : deployed->job->tasks()) visit(key.first, *task);
   }
+}
+
+absl::Status JobDeployments::TriggerCheckpoint(const v1::TriggerCheckpointRequest& request) {
+  int triggered = 0;
+  for (auto it = jobs_.lower_bound({request.job_id(), ""});
+       it != jobs_.end() && it->first.first == request.job_id(); ++it) {
+    Deployed& deployed = *it->second;
+    if (!deployed.job || !deployed.started) continue;
+    deployed.subtasks->SetCheckpointDirectory(request.checkpoint_id(), request.directory());
+    deployed.job->InjectAtSources(engine::ChannelEvent{
+        engine::EventKind::kCheckpointBarrier, request.checkpoint_id(), request.timestamp_ms()});
+    ++triggered;
+  }
+  if (triggered == 0) {
+    return absl::NotFoundError(absl::StrCat(
+        "job ", request.job_id(), " does not run on TaskManager '", options_.task_manager_id, "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JobDeployments::NotifyCheckpoint(const v1::NotifyCheckpointRequest& request) {
+  for (auto it = jobs_.lower_bound({request.job_id(), ""});
+       it != jobs_.end() && it->first.first == request.job_id(); ++it) {
+    it->second->subtasks->ForgetCheckpoint(request.checkpoint_id());
+  }
+  return absl::OkStatus();
+}
+
+void JobDeployments::OnSnapshot(const Subtasks& subtasks, int vertex, int subtask, int64_t id,
+                                absl::StatusOr<std::string> snapshot) {
+  if (!checkpoint_report_) return;
+  auto task = subtasks.tasks.find({vertex, subtask});
+  v1::CheckpointAcknowledgement ack;
+  ack.set_job_id(subtasks.job_id);
+  ack.set_vertex(vertex);
+  ack.set_subtask(subtask);
+  ack.set_attempt(task == subtasks.tasks.end() ? 0 : task->second.attempt);
+  ack.set_checkpoint_id(id);
+  ack.set_task_manager_id(options_.task_manager_id);
+  const std::string dir = subtasks.CheckpointDirectory(id);
+  auto* state = ack.mutable_state();
+  state->set_vertex(vertex);
+  state->set_subtask(subtask);
+  state->set_attempt(ack.attempt());
+  if (!snapshot.ok()) {
+    ack.set_decline_reason(std::string(snapshot.status().message()));
+  } else if (dir.empty()) {
+    ack.set_decline_reason("the checkpoint was not triggered on this TaskManager");
+  } else if (snapshot->size() <= kInlineStateBytes) {
+    state->set_size_bytes(static_cast<int64_t>(snapshot->size()));
+    state->set_inline_bytes(*std::move(snapshot));
+  } else {
+    const std::string name = absl::StrCat("task-", vertex, "-", subtask, "-", ack.attempt());
+    absl::Status written = engine::WriteCheckpointFile(
+        absl::StrCat(dir, "/", name), engine::CheckpointFileKind::kTaskState, *snapshot);
+    if (written.ok()) {
+      state->set_path(name);
+      state->set_size_bytes(static_cast<int64_t>(snapshot->size()));
+    } else {
+      ack.set_decline_reason(std::string(written.message()));
+    }
+  }
+  checkpoint_report_(subtasks.job_manager_address, std::move(ack));
 }
 
 void JobDeployments::ReportEnd(const Subtasks& subtasks, int vertex, int subtask,

@@ -47,6 +47,10 @@
 
 namespace sluice {
 
+// Task state up to this size travels in the acknowledgement and is kept in
+// the checkpoint's metadata (Flink's execution.checkpointing.data-inline-threshold).
+inline constexpr size_t kInlineStateBytes = 20 << 10;
+
 struct DeploymentOptions {
   std::string task_manager_id;
   std::string library_dir;
@@ -63,13 +67,18 @@ class JobDeployments {
   // on the owner and on task threads.
   using TaskStateSink =
       std::function<void(const std::string& job_manager_address, v1::TaskStateUpdate update)>;
+  // Sends a checkpoint acknowledgement (or decline) to the JobMaster without
+  // blocking; called on task threads.
+  using CheckpointSink = std::function<void(const std::string& job_manager_address,
+                                            v1::CheckpointAcknowledgement ack)>;
   using DeployDone = std::function<void(absl::StatusOr<int> local_tasks)>;
   using Done = std::function<void(absl::Status)>;
   using TaskVisitor = std::function<void(const std::string& job_id, const engine::Task&)>;
 
   // `slots`, `owner` and `worker` must outlive this; so must `exchange`.
   JobDeployments(DeploymentOptions options, DataExchange* exchange, TaskSlotTable* slots,
-                 TaskStateSink report, Executor* owner, Executor* worker);
+                 TaskStateSink report, Executor* owner, Executor* worker,
+                 CheckpointSink checkpoint_report = nullptr);
   ~JobDeployments();  // cancels and joins what is still here
 
   // Refuses at once (FAILED_PRECONDITION naming it) a deployment with a
@@ -100,6 +109,12 @@ class JobDeployments {
   // Cancels every deployment; `done` runs on the worker once each is
   // joined, including ones that were still being built.
   void CancelAll(std::function<void()> done);
+  // The job's sources here inject the checkpoint's barrier; every task
+  // writes its snapshot into the request's directory (small ones go inline)
+  // and acknowledges it, or declines. NOT_FOUND if none of the job runs here.
+  absl::Status TriggerCheckpoint(const v1::TriggerCheckpointRequest& request);
+  // A checkpoint completed or was aborted: its directory is forgotten.
+  absl::Status NotifyCheckpoint(const v1::NotifyCheckpointRequest& request);
   // Calls `visit` for every task attempt running here.
   void ForEachTask(const TaskVisitor& visit) const;
 
@@ -118,6 +133,10 @@ class JobDeployments {
           job_manager_address(std::move(job_manager_address)),
           tasks(std::move(tasks)) {}
     void SetFreed(const std::string& allocation_id, const std::string& reason);
+    // Where the tasks write their state of checkpoint `id` (empty: unknown).
+    void SetCheckpointDirectory(int64_t id, std::string directory);
+    std::string CheckpointDirectory(int64_t id) const;
+    void ForgetCheckpoint(int64_t id);
     // Why `allocation_id` was freed, if it was.
     std::optional<std::string> FreedReason(const std::string& allocation_id) const;
 
@@ -128,6 +147,7 @@ class JobDeployments {
    private:
     mutable absl::Mutex mu_;
     std::map<std::string, std::string> freed_ ABSL_GUARDED_BY(mu_);  // allocation -> reason
+    std::map<int64_t, std::string> checkpoint_dirs_ ABSL_GUARDED_BY(mu_);
   };
   // What the worker built for a deployment.
   struct Built {
@@ -176,6 +196,9 @@ class JobDeployments {
   void AnswerCancelAllIfIdle();
   void ReportEnd(const Subtasks& subtasks, int vertex, int subtask, engine::JobState state,
                  const std::string& error);
+  // A task's snapshot of a checkpoint: stored, then acknowledged (or declined).
+  void OnSnapshot(const Subtasks& subtasks, int vertex, int subtask, int64_t id,
+                  absl::StatusOr<std::string> snapshot);
   void Report(const std::string& job_id, const std::string& job_manager_address, int vertex,
               int subtask, int attempt, v1::ExecutionState state, const std::string& error);
 
@@ -183,6 +206,7 @@ class JobDeployments {
   DataExchange* const exchange_;
   TaskSlotTable* const slots_;  // owner only
   const TaskStateSink report_;
+  const CheckpointSink checkpoint_report_;
   Executor* const owner_;
   Executor* const worker_;
   std::atomic<bool> closed_{false};

@@ -45,29 +45,43 @@ void JobMasterClient::OfferSlots(const std::string& address, v1::OfferSlotsReque
       });
 }
 
-void JobMasterClient::UpdateTaskState(const std::string& address, v1::TaskStateUpdate update) {
+template <typename Request>
+void JobMasterClient::Send(const std::string& address, Request request, const char* what,
+                           AsyncCall<Request> method) {
   struct Call {
     grpc::ClientContext context;
-    v1::TaskStateUpdate update;
+    Request request;
     v1::TaskStateAck ack;
   };
   auto call = std::make_shared<Call>();
-  call->update = std::move(update);
+  call->request = std::move(request);
   call->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
   std::optional<uint64_t> id = Track({call, &call->context});
   if (!id) {
-    spdlog::warn("Not reporting task state of job {}: the TaskManager is shutting down",
-                 call->update.job_id());
+    spdlog::warn("Not reporting {} of job {}: the TaskManager is shutting down", what,
+                 call->request.job_id());
     return;
   }
-  StubFor(address)->async()->UpdateTaskState(
-      &call->context, &call->update, &call->ack, [this, call, id = *id](grpc::Status status) {
-        if (!status.ok()) {
-          spdlog::warn("Cannot report task state of job {}: {}", call->update.job_id(),
-                       status.error_message());
-        }
-        Untrack(id);
-      });
+  (StubFor(address)->async()->*method)(&call->context, &call->request, &call->ack,
+                                       [this, call, id = *id, what](grpc::Status status) {
+                                         if (!status.ok()) {
+                                           spdlog::warn("Cannot report {} of job {}: {}", what,
+                                                        call->request.job_id(),
+                                                        status.error_message());
+                                         }
+                                         Untrack(id);
+                                       });
+}
+
+void JobMasterClient::UpdateTaskState(const std::string& address, v1::TaskStateUpdate update) {
+  Send(address, std::move(update), "task state",
+       &v1::JobMasterService::Stub::async_interface::UpdateTaskState);
+}
+
+void JobMasterClient::AcknowledgeCheckpoint(const std::string& address,
+                                            v1::CheckpointAcknowledgement ack) {
+  Send(address, std::move(ack), "a checkpoint",
+       &v1::JobMasterService::Stub::async_interface::AcknowledgeCheckpoint);
 }
 
 std::optional<uint64_t> JobMasterClient::Track(std::shared_ptr<grpc::ClientContext> context) {

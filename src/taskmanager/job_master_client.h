@@ -31,11 +31,20 @@ class JobMasterClient {
   // Fire and forget; a failure is logged (the JobMaster also learns of a
   // lost TaskManager from the ResourceManager).
   void UpdateTaskState(const std::string& address, v1::TaskStateUpdate update);
+  // Fire and forget too: a lost acknowledgement lets the checkpoint expire.
+  void AcknowledgeCheckpoint(const std::string& address, v1::CheckpointAcknowledgement ack);
   // Gives the calls in flight `grace` to finish (the last task reports), then
   // cancels the rest; returns when every callback has run. Later calls fail.
   void Shutdown(absl::Duration grace);
 
  private:
+  template <typename Request>
+  using AsyncCall = void (v1::JobMasterService::Stub::async_interface::*)(
+      grpc::ClientContext*, const Request*, v1::TaskStateAck*, std::function<void(grpc::Status)>);
+  // A call whose answer only matters when it failed (logged).
+  template <typename Request>
+  void Send(const std::string& address, Request request, const char* what,
+            AsyncCall<Request> method);
   v1::JobMasterService::Stub* StubFor(const std::string& address);
   // Registers a call until its callback has run; nullopt after Shutdown().
   std::optional<uint64_t> Track(std::shared_ptr<grpc::ClientContext> context);

@@ -58,7 +58,11 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
                                              v1::TaskStateUpdate update) {
         job_masters->UpdateTaskState(address, std::move(update));
       },
-      &tm->mailbox_, &tm->deploy_worker_);
+      &tm->mailbox_, &tm->deploy_worker_,
+      [job_masters = tm->job_masters_.get()](const std::string& address,
+                                             v1::CheckpointAcknowledgement ack) {
+        job_masters->AcknowledgeCheckpoint(address, std::move(ack));
+      });
 
   auto& registry = tm->metrics_.registry();
   tm->registered_gauge_ = &prometheus::BuildGauge()
@@ -308,6 +312,28 @@ grpc::ServerUnaryReactor* TaskManager::CancelJob(grpc::CallbackServerContext* co
   mailbox_.Post([this, reactor, job_id = request->job_id(), deployment = request->deployment_id()] {
     deployments_->Cancel(job_id, deployment,
                          [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* TaskManager::TriggerCheckpoint(
+    grpc::CallbackServerContext* context, const v1::TriggerCheckpointRequest* request,
+    v1::DeployJobResponse*) {
+  auto* reactor = context->DefaultReactor();
+  if (RefuseUnlessServing(reactor)) return reactor;
+  mailbox_.Post([this, reactor, request = *request] {
+    reactor->Finish(ToGrpcStatus(deployments_->TriggerCheckpoint(request)));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* TaskManager::NotifyCheckpoint(grpc::CallbackServerContext* context,
+                                                        const v1::NotifyCheckpointRequest* request,
+                                                        v1::DeployJobResponse*) {
+  auto* reactor = context->DefaultReactor();
+  if (RefuseUnlessServing(reactor)) return reactor;
+  mailbox_.Post([this, reactor, request = *request] {
+    reactor->Finish(ToGrpcStatus(deployments_->NotifyCheckpoint(request)));
   });
   return reactor;
 }

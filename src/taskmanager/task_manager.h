@@ -95,6 +95,12 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
   grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* context,
                                       const v1::JobTasksRequest* request,
                                       v1::DeployJobResponse* response) override;
+  grpc::ServerUnaryReactor* TriggerCheckpoint(grpc::CallbackServerContext* context,
+                                              const v1::TriggerCheckpointRequest* request,
+                                              v1::DeployJobResponse* response) override;
+  grpc::ServerUnaryReactor* NotifyCheckpoint(grpc::CallbackServerContext* context,
+                                             const v1::NotifyCheckpointRequest* request,
+                                             v1::DeployJobResponse* response) override;
 
   std::atomic<State> state_{State::kStarting};
   TaskManagerSpec spec_;

@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/process_stats.h"
 #include "common/sha256.h"
+#include "engine/checkpoint_files.h"
 #include "engine/job_graph_convert.h"
 #include "engine/job_library.h"
 #include "jobmanager/job_manager.h"
@@ -266,6 +267,7 @@ class JobE2eTest : public ClusterE2eTest {
  protected:
   void SetUp() override {
     ClusterE2eTest::SetUp();
+    std::ofstream(root_ / "conf/sluice.yaml", std::ios::app) << ExtraConfig();
     CommandResult started = Script("start-cluster.sh");
     ASSERT_EQ(started.exit_code, 0) << started.output;
     ASSERT_TRUE(TaskManagersAre(2, absl::Seconds(15)));
@@ -274,6 +276,8 @@ class JobE2eTest : public ClusterE2eTest {
     return RunCommand(absl::StrCat(SLUICE_BINARY_DIR "/bin/sluice ", args));
   }
   std::string Jm() { return absl::StrCat(" -m 127.0.0.1:", jm_port_, " "); }
+  // Appended to the cluster's sluice.yaml before it starts.
+  virtual std::string ExtraConfig() { return ""; }
 
   // Submits straight over gRPC, to reach the JobManager's own checks.
   grpc::Status SubmitRaw(v1::JobSubmission submission, const std::string& bytes) {
@@ -604,6 +608,72 @@ TEST_F(JobE2eTest, BadSubmissionsAreRefusedAndTheJobManagerServesOthers) {
 // daemons in the background and exit; as a child subreaper this test process
 // adopts them then, so waitpid() tells how each one ended: exit status 0, not
 // a signal (a crash leaves no line in a log whose shell is gone).
+class CheckpointE2eTest : public JobE2eTest {
+ protected:
+  std::string ExtraConfig() override {
+    return absl::StrCat("execution.checkpointing.interval: 200 ms\n",
+                        "state.checkpoints.dir: ", (root_ / "chk").string(), "\n");
+  }
+};
+
+TEST_F(CheckpointE2eTest, AKeyedJobAcrossTwoTaskManagersCompletesCheckpointsWithEveryTasksState) {
+  CommandResult run = Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c Unbounded ", kTestJobs));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) << run.output;
+  const std::string job = id[1].str();
+  const std::string stats_path = absl::StrCat("/jobs/", job, "/checkpoints");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::smatch completed;
+        const std::string stats = HttpGet(rest_port_, stats_path).value_or("");
+        return std::regex_search(stats, completed, std::regex(R"("completed":([0-9]+),)")) &&
+               std::stoi(completed[1]) >= 3;
+      },
+      absl::Seconds(20)))
+      << HttpGet(rest_port_, stats_path).value_or("");
+  const std::string stats = HttpGet(rest_port_, stats_path).value_or("");
+  EXPECT_THAT(stats, HasSubstr(R"("num_subtasks":4)"));
+  EXPECT_THAT(stats, HasSubstr(R"("status":"COMPLETED")"));
+  EXPECT_THAT(
+      HttpGet(rest_port_, stats_path + "/config").value_or(""),
+      ::testing::AllOf(HasSubstr(R"("mode":"exactly_once")"), HasSubstr(R"("interval":200)")));
+
+  // The latest checkpoint on disk: metadata written last, every task's state in it.
+  auto latest = engine::FindLatestCheckpoint((root_ / "chk").string(), job);
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  const v1::CheckpointMetadata& meta = latest->metadata;
+  EXPECT_EQ(meta.job_id(), job);
+  ASSERT_EQ(meta.states_size(), 4) << "2 vertices x 2 subtasks";
+  int sources = 0, keyed = 0;
+  for (const auto& handle : meta.states()) {
+    std::string bytes = handle.inline_bytes();
+    if (!handle.path().empty()) {
+      auto read = engine::ReadCheckpointFile(latest->directory + "/" + handle.path(),
+                                             engine::CheckpointFileKind::kTaskState);
+      ASSERT_TRUE(read.ok()) << read.status();
+      bytes = *read;
+    }
+    v1::TaskSnapshotProto snapshot;
+    ASSERT_TRUE(snapshot.ParseFromString(bytes));
+    EXPECT_EQ(snapshot.vertex(), handle.vertex());
+    EXPECT_EQ(snapshot.subtask(), handle.subtask());
+    EXPECT_EQ(snapshot.checkpoint_id(), meta.checkpoint_id());
+    sources += snapshot.has_source_position() ? 1 : 0;
+    for (const auto& op : snapshot.operators()) keyed += op.key_groups_size() > 0 ? 1 : 0;
+  }
+  EXPECT_EQ(sources, 2) << "both generator subtasks saved their position";
+  EXPECT_EQ(keyed, 2) << "both reduce subtasks saved their key groups";
+  int kept = 0;
+  for (const auto& entry : fs::directory_iterator(root_ / "chk" / job)) {
+    kept += entry.path().filename().string().rfind("chk-", 0) == 0 ? 1 : 0;
+  }
+  EXPECT_LE(kept, 2) << "num-retained 1: older checkpoints are discarded (one may be in progress)";
+
+  CommandResult cancel = Sluice(absl::StrCat("cancel", Jm(), job));
+  ASSERT_EQ(cancel.exit_code, 0) << cancel.output;
+}
+
 class ShutdownE2eTest : public JobE2eTest {
  protected:
   static constexpr int kCycles = 5;

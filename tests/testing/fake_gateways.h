@@ -37,6 +37,14 @@ class FakeTaskManager final : public TaskManagerGateway {
     cancelled.push_back(job_id);
     done(absl::OkStatus());
   }
+  void TriggerCheckpoint(const v1::TriggerCheckpointRequest& request, Done done) override {
+    checkpoints_triggered.push_back(request);
+    done(absl::OkStatus());
+  }
+  void NotifyCheckpoint(const v1::NotifyCheckpointRequest& request, Done done) override {
+    checkpoints_notified.push_back(request);
+    done(absl::OkStatus());
+  }
   // Answers the oldest deployment still waiting.
   void AnswerDeploy(absl::Status status) {
     Done done = std::move(pending_deploy.front());
@@ -47,6 +55,8 @@ class FakeTaskManager final : public TaskManagerGateway {
   std::vector<Done> pending_deploy;
   std::vector<std::string> started;
   std::vector<std::string> cancelled;
+  std::vector<v1::TriggerCheckpointRequest> checkpoints_triggered;
+  std::vector<v1::NotifyCheckpointRequest> checkpoints_notified;
 };
 
 // TaskManagers by address.

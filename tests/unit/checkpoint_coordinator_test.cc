@@ -44,7 +44,10 @@ class FakeTimers {
 
 class RecordingHooks final : public CheckpointCoordinator::Hooks {
  public:
-  void TriggerSources(int64_t id, absl::Time) override { triggered.push_back(id); }
+  absl::Status TriggerSources(int64_t id, absl::Time) override {
+    triggered.push_back(id);
+    return trigger_error;
+  }
   void NotifyComplete(int64_t id) override { complete.push_back(id); }
   void NotifyAborted(int64_t id, const std::string& reason) override {
     aborted.push_back(id);
@@ -63,6 +66,7 @@ class RecordingHooks final : public CheckpointCoordinator::Hooks {
   std::vector<int64_t> triggered, complete, aborted, finalized, discarded;
   std::vector<std::string> abort_reasons, job_failures;
   absl::Status finalize_error;
+  absl::Status trigger_error;
 };
 
 const TaskAttemptId kSource{0, 0, 0};
@@ -184,6 +188,21 @@ TEST_F(CheckpointCoordinatorTest, AMetadataWriteFailureFailsTheCheckpointAndCoun
   EXPECT_THAT(hooks_.abort_reasons, ElementsAre(HasSubstr("No space left on device")));
   EXPECT_EQ(hooks_.job_failures.size(), 1u) << "tolerable-failed-checkpoints is 0";
   EXPECT_EQ(coordinator_->latest(), nullptr) << "nothing to restore from";
+}
+
+TEST_F(CheckpointCoordinatorTest, ACheckpointThatCannotStartFailsAndCounts) {
+  auto options = Every(absl::Seconds(10));
+  options.tolerable_failures = 1;
+  Make(options);
+  hooks_.trigger_error = absl::UnavailableError("cannot create /chk/job-1/chk-1");
+  timers_.Advance(absl::Seconds(10));
+  EXPECT_THAT(hooks_.abort_reasons, ElementsAre(HasSubstr("could not be started: cannot create")));
+  EXPECT_EQ(coordinator_->stats().in_progress, 0);
+  hooks_.trigger_error = absl::OkStatus();
+  timers_.Advance(absl::Seconds(10));
+  AckAll(2);
+  EXPECT_THAT(hooks_.complete, ElementsAre(2)) << "the next one goes ahead";
+  EXPECT_TRUE(hooks_.job_failures.empty());
 }
 
 TEST_F(CheckpointCoordinatorTest, MaxConcurrentHoldsBackTriggersAndACompletionSubsumesOlderOnes) {

@@ -3,8 +3,14 @@
 // JobMaster's queue.
 #include "jobmanager/job_master.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
+
+#include "engine/checkpoint_files.h"
 #include "sluice/sluice.h"
 #include "tests/testing/fake_gateways.h"
 #include "tests/testing/queue_executor.h"
@@ -33,6 +39,10 @@ class JobMasterTest : public ::testing::Test {
     services.resource_manager = &rm_;
     services.task_managers = tms_.gateways();
     services.job_manager_address = "jm:6123";
+    services.checkpointing = checkpointing_;
+    services.schedule = [this](absl::Duration delay, std::function<void()> task) {
+      timers_.emplace_back(clock_.Now() + delay, std::move(task));
+    };
     auto master = JobMaster::Create("job-1", v1::JobSubmission{}, graph_, services);
     master->Start();
     executor_->RunUntilIdle();
@@ -83,6 +93,37 @@ class JobMasterTest : public ::testing::Test {
     return n;
   }
 
+  // Runs the timers due by now (and those they schedule), in order.
+  void RunDueTimers() {
+    for (bool ran = true; ran;) {
+      ran = false;
+      std::sort(timers_.begin(), timers_.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      if (!timers_.empty() && timers_.front().first <= clock_.Now()) {
+        auto task = std::move(timers_.front().second);
+        timers_.erase(timers_.begin());
+        task();
+        ran = true;
+      }
+    }
+    executor_->RunUntilIdle();
+  }
+  void Ack(JobMaster& master, int64_t checkpoint, int vertex, int subtask,
+           const std::string& decline = "") {
+    v1::CheckpointAcknowledgement ack;
+    ack.set_job_id("job-1");
+    ack.set_checkpoint_id(checkpoint);
+    ack.set_vertex(vertex);
+    ack.set_subtask(subtask);
+    ack.mutable_state()->set_inline_bytes("state");
+    ack.mutable_state()->set_size_bytes(5);
+    ack.set_decline_reason(decline);
+    master.OnCheckpointAck(ack);
+    executor_->RunUntilIdle();
+  }
+
+  CheckpointingOptions checkpointing_;
+  std::vector<std::pair<absl::Time, std::function<void()>>> timers_;
   JobGraph graph_;
   std::shared_ptr<QueueExecutor> executor_ = std::make_shared<QueueExecutor>();
   FakeClock clock_;
@@ -114,6 +155,49 @@ TEST_F(JobMasterTest, EachPipelinedRegionIsADeploymentOfItsOwn) {
   EXPECT_EQ(a.started.size(), 1u);
   EXPECT_EQ(b.started.size(), 1u);
   EXPECT_EQ(master->Status().state(), "RUNNING");
+}
+
+TEST_F(JobMasterTest, ARunningJobIsCheckpointedAtEveryTaskManagerAndTheMetadataWrittenLast) {
+  const std::string dir =
+      ::testing::TempDir() + "/job_master_test-checkpoints-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  checkpointing_.interval = absl::Seconds(1);
+  checkpointing_.dir = dir;
+  auto master = Running();
+  clock_.Advance(absl::Seconds(1));
+  RunDueTimers();
+  ASSERT_EQ(tms_["a:6122"].checkpoints_triggered.size(), 1u);
+  ASSERT_EQ(tms_["b:6122"].checkpoints_triggered.size(), 1u);
+  const auto& trigger = tms_["a:6122"].checkpoints_triggered[0];
+  EXPECT_EQ(trigger.checkpoint_id(), 1);
+  EXPECT_EQ(trigger.directory(), dir + "/job-1/chk-1");
+  EXPECT_TRUE(std::filesystem::is_directory(trigger.directory()));
+
+  for (int vertex = 0; vertex < 2; ++vertex) {
+    for (int subtask = 0; subtask < 2; ++subtask) {
+      EXPECT_FALSE(std::filesystem::exists(trigger.directory() + "/_metadata"))
+          << "written once every task acknowledged";
+      Ack(*master, 1, vertex, subtask);
+    }
+  }
+  auto meta = engine::ReadMetadata(trigger.directory());
+  ASSERT_TRUE(meta.ok()) << meta.status();
+  EXPECT_EQ(meta->states_size(), 4);
+  EXPECT_EQ(meta->graph_hash(), graph_.Hash());
+  ASSERT_EQ(tms_["b:6122"].checkpoints_notified.size(), 1u);
+  EXPECT_TRUE(tms_["b:6122"].checkpoints_notified[0].completed());
+  EXPECT_EQ(master->CheckpointStatistics().completed, 1);
+
+  // The next one is declined by a task: aborted everywhere, and (with no
+  // failures tolerated) the job fails.
+  clock_.Advance(absl::Seconds(1));
+  RunDueTimers();
+  Ack(*master, 2, 1, 0, "disk full");
+  ASSERT_EQ(tms_["a:6122"].checkpoints_notified.size(), 2u);
+  EXPECT_FALSE(tms_["a:6122"].checkpoints_notified[1].completed());
+  EXPECT_EQ(master->Status().state(), "FAILED");
+  EXPECT_THAT(master->Status().error(), ::testing::HasSubstr("tolerable failure threshold"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(JobMasterTest, DeclaresItsSlotsAndWaitsForThemWithoutPolling) {
