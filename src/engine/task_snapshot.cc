@@ -1,8 +1,38 @@
 #include "engine/task_snapshot.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "engine/checkpoint_files.h"
 
 namespace sluice::engine {
+
+absl::StatusOr<RestoredState> LoadCheckpoint(const std::string& checkpoint_dir) {
+  auto meta = ReadMetadata(checkpoint_dir);
+  if (!meta.ok()) return meta.status();
+  RestoredState state;
+  for (const auto& handle : meta->states()) {
+    std::string bytes = handle.inline_bytes();
+    if (!handle.path().empty()) {
+      auto read = ReadCheckpointFile(absl::StrCat(checkpoint_dir, "/", handle.path()),
+                                     CheckpointFileKind::kTaskState);
+      if (!read.ok()) return read.status();
+      bytes = *std::move(read);
+    }
+    v1::TaskSnapshotProto snapshot;
+    if (!snapshot.ParseFromString(bytes)) {
+      return absl::DataLossError(absl::StrCat("the state of subtask ", handle.subtask(),
+                                              " of vertex ", handle.vertex(), " in ",
+                                              checkpoint_dir, " does not parse"));
+    }
+    state.vertices[snapshot.vertex()].push_back(std::move(snapshot));
+  }
+  for (auto& [vertex, snapshots] : state.vertices) {
+    std::sort(snapshots.begin(), snapshots.end(),
+              [](const auto& a, const auto& b) { return a.subtask() < b.subtask(); });
+  }
+  return state;
+}
 
 std::string OperatorStateId(const StreamNode& node) {
   return node.uid.empty() ? absl::StrCat("node-", node.id) : node.uid;

@@ -25,6 +25,10 @@ struct RestoredState {
   std::map<int, std::vector<v1::TaskSnapshotProto>> vertices;
 };
 
+// Every task's state of the checkpoint in `checkpoint_dir` (its _metadata,
+// inline state and state files, each checked): what a job restarts from.
+absl::StatusOr<RestoredState> LoadCheckpoint(const std::string& checkpoint_dir);
+
 // How state finds its operator again: the uid, else the node id.
 std::string OperatorStateId(const StreamNode& node);
 

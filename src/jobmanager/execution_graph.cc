@@ -116,6 +116,16 @@ int ExecutionGraph::FailAllocation(const std::string& allocation_id, const std::
   return failed;
 }
 
+void ExecutionGraph::Restart() {
+  for (auto& e : executions_) {
+    ++e.attempt;
+    e.state = v1::EXECUTION_STATE_CREATED;
+    e.slot = OfferedSlot{};
+    e.error.clear();
+  }
+  failure_.reset();
+}
+
 void ExecutionGraph::EndAll(v1::ExecutionState state) {
   for (auto& e : executions_) {
     if (!IsTerminal(e.state)) e.state = state;

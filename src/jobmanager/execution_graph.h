@@ -54,6 +54,9 @@ class ExecutionGraph {
   int FailAllocation(const std::string& allocation_id, const std::string& why);
   // Every execution not yet ended becomes `state` (CANCELING, CANCELED, FAILED).
   void EndAll(v1::ExecutionState state);
+  // A restart: every execution gets its next attempt, CREATED and without a
+  // slot; reports of the earlier attempts are stale from now on.
+  void Restart();
 
   bool AllFinished() const;
   bool AllTerminal() const;

@@ -52,6 +52,9 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
   auto checkpointing = CheckpointingOptionsFromConfig(config);
   if (!checkpointing.ok()) return checkpointing.status();
   jm->checkpointing_ = *std::move(checkpointing);
+  jm->restart_strategies_ = [config, on = jm->checkpointing_.enabled()] {
+    return std::shared_ptr<RestartStrategy>(RestartStrategyFromConfig(config, on));
+  };
   jm->rm_link_ = std::make_unique<ResourceManagerLink>(jm.get());
   jm->task_managers_ = std::make_unique<TaskManagerGatewayCache>(jm->rpc_timeout_);
   jm->dispatcher_ = std::make_unique<Dispatcher>(
@@ -173,6 +176,7 @@ std::shared_ptr<JobMaster> JobManager::MakeJobMaster(std::string id, v1::JobSubm
   };
   services.job_manager_address = rpc_address_;
   services.checkpointing = checkpointing_;
+  services.restart_strategy = restart_strategies_();
   // The JobMaster's executor is its mailbox, which it keeps alive.
   if (auto* mailbox = dynamic_cast<Mailbox*>(services.executor.get())) {
     services.schedule = [mailbox](absl::Duration delay, std::function<void()> task) {

@@ -98,6 +98,8 @@ class JobManager final : public Daemon {
   std::optional<v1::ClusterOverview> overview_ ABSL_GUARDED_BY(mu_);
   absl::Duration rpc_timeout_;
   CheckpointingOptions checkpointing_;  // execution.checkpointing.*, for every job
+  // A restart strategy (restart-strategy.*) for each new job.
+  std::function<std::shared_ptr<RestartStrategy>()> restart_strategies_;
   std::atomic<bool> shut_down_{false};
 };
 

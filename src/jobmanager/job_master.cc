@@ -22,6 +22,8 @@ const char* JobMasterStateName(JobMasterState state) {
       return "CREATED";
     case JobMasterState::kRunning:
       return "RUNNING";
+    case JobMasterState::kRestarting:
+      return "RESTARTING";
     case JobMasterState::kFinished:
       return "FINISHED";
     case JobMasterState::kCanceling:
@@ -169,6 +171,8 @@ void JobMaster::Start() {
 
 void JobMaster::OnSlots(std::vector<OfferedSlot> slots) {
   Post([slots = std::move(slots)](JobMaster& m) {
+    m.slots_ = slots;
+    if (m.state_ == JobMasterState::kRestarting) return m.TryRedeploy();
     if (m.state_ != JobMasterState::kCreated || m.deploying_) return;
     if (static_cast<int>(slots.size()) < m.slots_needed_) return;
     m.Deploy(slots);
@@ -182,9 +186,11 @@ void JobMaster::OnSlotRequestFailed(std::string reason) {
 void JobMaster::OnSlotLost(std::string allocation_id, std::string reason) {
   Post([allocation_id = std::move(allocation_id), reason = std::move(reason)](JobMaster& m) {
     if (m.ended()) return;
-    // A running job cannot continue without a slot (restarts come with checkpoints).
+    std::erase_if(m.slots_, [&](const OfferedSlot& s) { return s.allocation_id == allocation_id; });
+    if (m.state_ == JobMasterState::kRestarting) return;  // it waits for slots anyway
+    // A running job cannot continue without a slot: it fails over.
     if (m.executions_.FailAllocation(allocation_id, reason) > 0 || !m.deploying_) {
-      m.End(JobMasterState::kFailed, reason);
+      m.Failover(reason);
     }
   });
 }
@@ -222,7 +228,11 @@ void JobMaster::ToTaskManagers(const std::function<void(TaskManagerGateway&)>& c
 }
 
 void JobMaster::StartCheckpoints() {
-  if (checkpoints_) checkpoints_->Start();
+  if (!checkpoints_) return;
+  std::vector<TaskAttemptId> tasks;
+  for (const auto& e : executions_.executions()) tasks.push_back({e.vertex, e.subtask, e.attempt});
+  checkpoints_->SetTasks(std::move(tasks));
+  checkpoints_->Start();
 }
 
 CheckpointStats JobMaster::CheckpointStatistics() const {
@@ -260,9 +270,11 @@ void JobMaster::Deploy(const std::vector<OfferedSlot>& offered) {
     const v1::DeployJobRequest request = DeployRequest(region);
     for (const auto& address : addresses) {
       services_.task_managers(address)->DeployTasks(
-          request, [weak = weak_from_this(), address](absl::Status status) {
+          request, [weak = weak_from_this(), address, restarts = restarts_](absl::Status status) {
             if (auto self = weak.lock()) {
-              self->Post([address, status](JobMaster& m) { m.OnDeployed(address, status); });
+              self->Post([address, status, restarts](JobMaster& m) {
+                if (restarts == m.restarts_) m.OnDeployed(address, status);  // else: stale
+              });
             }
           });
     }
@@ -297,14 +309,17 @@ v1::DeployJobRequest JobMaster::DeployRequest(int region) const {
     a->set_task_manager_data_address(e.slot.data_address);
   }
   request.set_deployment_id(absl::StrCat("r", region, "-a", attempt));
+  if (const CompletedCheckpoint* latest = checkpoints_ ? checkpoints_->latest() : nullptr) {
+    request.set_restore_checkpoint(
+        engine::CheckpointDirectory(services_.checkpointing.dir, id_, latest->id));
+  }
   return request;
 }
 
 void JobMaster::OnDeployed(const std::string& address, const absl::Status& status) {
-  if (ended()) return;  // End() already cancelled what was deployed
+  if (ended() || !deploying_) return;  // End() or Failover() stopped what was deployed
   if (!status.ok()) {
-    End(JobMasterState::kFailed,
-        absl::StrCat("deploying to TaskManager ", address, " failed: ", status.message()));
+    Failover(absl::StrCat("deploying to TaskManager ", address, " failed: ", status.message()));
     return;
   }
   if (--awaiting_deploy_ > 0) return;
@@ -312,17 +327,16 @@ void JobMaster::OnDeployed(const std::string& address, const absl::Status& statu
   deploying_ = false;
   state_ = JobMasterState::kRunning;
   for (const auto& tm : task_managers_) {
-    services_.task_managers(tm)->StartTasks(
-        id_, [weak = weak_from_this(), tm](absl::Status started) {
-          if (started.ok()) return;
-          if (auto self = weak.lock()) {
-            self->Post([tm, started](JobMaster& m) {
-              if (m.ended()) return;
-              m.End(JobMasterState::kFailed,
-                    absl::StrCat("starting on TaskManager ", tm, " failed: ", started.message()));
-            });
-          }
+    services_.task_managers(tm)->StartTasks(id_, [weak = weak_from_this(), tm,
+                                                  restarts = restarts_](absl::Status started) {
+      if (started.ok()) return;
+      if (auto self = weak.lock()) {
+        self->Post([tm, started, restarts](JobMaster& m) {
+          if (m.ended() || restarts != m.restarts_) return;
+          m.Failover(absl::StrCat("starting on TaskManager ", tm, " failed: ", started.message()));
         });
+      }
+    });
   }
   spdlog::info("Job {} runs on {} TaskManager(s)", id_, task_managers_.size());
   StartCheckpoints();
@@ -339,12 +353,54 @@ void JobMaster::HandleTaskState(const v1::TaskStateUpdate& update) {
     return;
   }
   if (update.state() == v1::EXECUTION_STATE_FAILED) {
-    End(JobMasterState::kFailed, *executions_.Failure());
+    Failover(*executions_.Failure());
   } else if (executions_.AllFinished()) {
     End(JobMasterState::kFinished, "");
   } else {
     Publish();
   }
+}
+
+void JobMaster::Failover(const std::string& reason) {
+  if (ended()) return;
+  std::optional<absl::Duration> wait;
+  if (services_.restart_strategy && services_.schedule) {
+    wait = services_.restart_strategy->OnFailure(services_.clock->Now());
+  }
+  if (!wait) return End(JobMasterState::kFailed, reason);
+  ++restarts_;
+  error_ = reason;
+  state_ = JobMasterState::kRestarting;
+  deploying_ = false;
+  restart_due_ = false;
+  if (checkpoints_) checkpoints_->Stop("the job is restarting");
+  // The old attempts stop; a TaskManager also fences them when the new
+  // attempts arrive.
+  for (const auto& tm : task_managers_) {
+    services_.task_managers(tm)->CancelTasks(id_, [](absl::Status) {});
+  }
+  task_managers_.clear();
+  executions_.Restart();
+  const CompletedCheckpoint* latest = checkpoints_ ? checkpoints_->latest() : nullptr;
+  spdlog::warn("Job {} ('{}') restarts in {} from {} ({}, restart {}): {}", id_, graph_.name,
+               absl::FormatDuration(*wait),
+               latest ? absl::StrCat("checkpoint ", latest->id) : std::string("the beginning"),
+               services_.restart_strategy->Describe(), restarts_, reason);
+  services_.schedule(*wait, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) {
+      self->Post([](JobMaster& m) {
+        m.restart_due_ = true;
+        m.TryRedeploy();
+      });
+    }
+  });
+  Publish();
+}
+
+void JobMaster::TryRedeploy() {
+  if (state_ != JobMasterState::kRestarting || !restart_due_ || deploying_) return;
+  if (static_cast<int>(slots_.size()) < slots_needed_) return;  // until slots come back
+  Deploy(slots_);
 }
 
 bool JobMaster::ended() const {

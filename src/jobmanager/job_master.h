@@ -31,13 +31,22 @@
 #include "jobmanager/checkpoint_coordinator.h"
 #include "jobmanager/execution_graph.h"
 #include "jobmanager/gateways.h"
+#include "jobmanager/restart_strategy.h"
 #include "jobmanager/slot_pool.h"
 #include "sluice/internal/graph.h"
 #include "sluice/v1/jobmanager.pb.h"
 
 namespace sluice {
 
-enum class JobMasterState { kCreated, kRunning, kFinished, kCanceling, kCanceled, kFailed };
+enum class JobMasterState {
+  kCreated,
+  kRunning,
+  kRestarting,  // a task failed: the job starts again from its latest checkpoint
+  kFinished,
+  kCanceling,
+  kCanceled,
+  kFailed
+};
 const char* JobMasterStateName(JobMasterState state);
 // Slots a job needs: its largest parallelism (one subtask of each vertex
 // shares a slot).
@@ -53,6 +62,9 @@ struct JobMasterServices {
   // the coordinator needs, run on the executor (required when it is on).
   CheckpointingOptions checkpointing;
   CheckpointCoordinator::Scheduler schedule;
+  // Whether and when a failed job restarts (null: it does not); restarts
+  // need `schedule`.
+  std::shared_ptr<RestartStrategy> restart_strategy;
 };
 
 class JobMaster : public std::enable_shared_from_this<JobMaster> {
@@ -94,6 +106,11 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   void OnDeployed(const std::string& address, const absl::Status& status);
   void HandleTaskState(const v1::TaskStateUpdate& update);
   void End(JobMasterState state, const std::string& error);
+  // A task failed or a slot was lost: restart if the strategy says so, from
+  // the latest completed checkpoint, else fail the job.
+  void Failover(const std::string& reason);
+  // Redeploys a restarting job once its delay passed and it has its slots.
+  void TryRedeploy();
   bool ended() const;
   void Publish();
   class CheckpointHooks;
@@ -114,6 +131,9 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   absl::Time ended_;
   bool deploying_ = false;
   std::set<std::string> task_managers_;  // deployed (or being deployed) to
+  std::vector<OfferedSlot> slots_;       // the job's slots now
+  bool restart_due_ = false;             // a restart's delay has passed
+  int restarts_ = 0;
   int awaiting_deploy_ = 0;
   std::unique_ptr<CheckpointHooks> checkpoint_hooks_;
   std::unique_ptr<CheckpointCoordinator> checkpoints_;  // null: checkpointing is off

@@ -16,6 +16,7 @@
 #include "common/rpc/grpc_status.h"
 #include "common/sha256.h"
 #include "engine/checkpoint_files.h"
+#include "engine/task_snapshot.h"
 #include "spdlog/spdlog.h"
 
 namespace sluice {
@@ -196,6 +197,11 @@ absl::StatusOr<JobDeployments::Built> JobDeployments::Build(
   run.segment_size = options_.segment_size;
   run.placement = built.placement.get();
   run.paused = true;
+  if (!request.restore_checkpoint().empty()) {
+    auto restored = engine::LoadCheckpoint(request.restore_checkpoint());
+    if (!restored.ok()) return restored.status();
+    run.restore = std::make_shared<engine::RestoredState>(*std::move(restored));
+  }
   run.on_task_end = [this, subtasks](int vertex, int subtask, engine::JobState state,
                                      const std::string& error) {
     ReportEnd(*subtasks, vertex, subtask, state, error);

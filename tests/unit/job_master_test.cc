@@ -40,6 +40,7 @@ class JobMasterTest : public ::testing::Test {
     services.task_managers = tms_.gateways();
     services.job_manager_address = "jm:6123";
     services.checkpointing = checkpointing_;
+    services.restart_strategy = restart_strategy_;
     services.schedule = [this](absl::Duration delay, std::function<void()> task) {
       timers_.emplace_back(clock_.Now() + delay, std::move(task));
     };
@@ -123,6 +124,7 @@ class JobMasterTest : public ::testing::Test {
   }
 
   CheckpointingOptions checkpointing_;
+  std::shared_ptr<RestartStrategy> restart_strategy_;
   std::vector<std::pair<absl::Time, std::function<void()>>> timers_;
   JobGraph graph_;
   std::shared_ptr<QueueExecutor> executor_ = std::make_shared<QueueExecutor>();
@@ -197,6 +199,53 @@ TEST_F(JobMasterTest, ARunningJobIsCheckpointedAtEveryTaskManagerAndTheMetadataW
   EXPECT_FALSE(tms_["a:6122"].checkpoints_notified[1].completed());
   EXPECT_EQ(master->Status().state(), "FAILED");
   EXPECT_THAT(master->Status().error(), ::testing::HasSubstr("tolerable failure threshold"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(JobMasterTest, AFailedTaskRestartsTheJobFromItsLatestCheckpointWithNewAttempts) {
+  const std::string dir =
+      ::testing::TempDir() + "/job_master_test-restart-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  checkpointing_.interval = absl::Seconds(1);
+  checkpointing_.dir = dir;
+  restart_strategy_ = FixedDelayRestart(1, absl::Seconds(2));
+  auto master = Running();
+  clock_.Advance(absl::Seconds(1));
+  RunDueTimers();
+  for (int vertex = 0; vertex < 2; ++vertex) {
+    for (int subtask = 0; subtask < 2; ++subtask) Ack(*master, 1, vertex, subtask);
+  }
+  ASSERT_EQ(master->CheckpointStatistics().completed, 1);
+
+  Report(*master, 1, 1, v1::EXECUTION_STATE_FAILED, 0, "boom");
+  EXPECT_EQ(master->Status().state(), "RESTARTING");
+  EXPECT_EQ(tms_["a:6122"].cancelled.size(), 1u) << "the old attempts are stopped";
+  EXPECT_EQ(TasksIn(master->Status(), v1::EXECUTION_STATE_CREATED), 4) << "next attempts";
+  Report(*master, 0, 0, v1::EXECUTION_STATE_CANCELED, 0);  // an old attempt's report
+  EXPECT_EQ(master->Status().state(), "RESTARTING") << "stale reports are ignored";
+  const size_t deployed = tms_["a:6122"].deployed.size();
+  clock_.Advance(absl::Seconds(1));
+  RunDueTimers();
+  EXPECT_EQ(tms_["a:6122"].deployed.size(), deployed) << "restart-strategy delay: 2 s";
+  clock_.Advance(absl::Seconds(1));
+  RunDueTimers();
+  ASSERT_EQ(tms_["a:6122"].deployed.size(), deployed + 1);
+  const auto& again = tms_["a:6122"].deployed.back();
+  EXPECT_EQ(again.deployment_id(), "r0-a1");
+  EXPECT_EQ(again.assignments(0).attempt(), 1);
+  EXPECT_EQ(again.restore_checkpoint(), dir + "/job-1/chk-1");
+  tms_["a:6122"].AnswerDeploy(absl::OkStatus());
+  tms_["b:6122"].AnswerDeploy(absl::OkStatus());
+  executor_->RunUntilIdle();
+  EXPECT_EQ(master->Status().state(), "RUNNING");
+
+  // Checkpoints go on with the new attempts; one more failure is one too many.
+  clock_.Advance(absl::Seconds(1));
+  RunDueTimers();
+  ASSERT_FALSE(tms_["a:6122"].checkpoints_triggered.empty());
+  Report(*master, 0, 1, v1::EXECUTION_STATE_FAILED, 1, "boom again");
+  EXPECT_EQ(master->Status().state(), "FAILED");
+  EXPECT_THAT(master->Status().error(), ::testing::HasSubstr("boom again"));
   std::filesystem::remove_all(dir);
 }
 
