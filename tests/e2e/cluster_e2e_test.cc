@@ -674,6 +674,65 @@ TEST_F(CheckpointE2eTest, AKeyedJobAcrossTwoTaskManagersCompletesCheckpointsWith
   ASSERT_EQ(cancel.exit_code, 0) << cancel.output;
 }
 
+// The TaskManager running tasks (threads named "sluice-v<vertex>-<subtask>"); 0: none.
+int TaskManagerWithTasks(const std::vector<int>& pids) {
+  for (int pid : pids) {
+    std::error_code error;
+    for (const auto& thread : fs::directory_iterator(absl::StrCat("/proc/", pid, "/task"), error)) {
+      if (ReadFile(thread.path() / "comm").rfind("sluice-v", 0) == 0) return pid;
+    }
+  }
+  return 0;
+}
+
+TEST_F(CheckpointE2eTest, AKilledTaskManagersTasksRestartFromTheCheckpointCountingEveryRecordOnce) {
+  const fs::path out = root_ / "sums";
+  constexpr int64_t kRecords = 30000;
+  CommandResult run =
+      Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c CheckpointedSums ", kTestJobs, " -- --records ",
+                          kRecords, " --rate 2500 --out ", out.string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) << run.output;
+  const std::string job = id[1].str();
+  auto completed = [&] {
+    std::smatch m;
+    const std::string stats = HttpGet(rest_port_, "/jobs/" + job + "/checkpoints").value_or("");
+    return std::regex_search(stats, m, std::regex(R"("completed":([0-9]+),)")) ? std::stoi(m[1])
+                                                                               : 0;
+  };
+  ASSERT_TRUE(WaitFor([&] { return completed() >= 3; }, absl::Seconds(20)));
+
+  const int victim = TaskManagerWithTasks(Pids("taskmanager"));
+  ASSERT_GT(victim, 0);
+  ASSERT_EQ(kill(victim, SIGKILL), 0);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return HttpGet(rest_port_, "/jobs/" + job).value_or("").find(R"("state":"FINISHED")") !=
+               std::string::npos;
+      },
+      absl::Seconds(90)))
+      << HttpGet(rest_port_, "/jobs/" + job).value_or("");
+
+  // The last sum of each key is its total: an independent computation says
+  // what it must be if every number counted exactly once.
+  std::map<int64_t, int64_t> expected, actual;
+  for (int64_t x = 0; x < kRecords; ++x) expected[x % 16] += x;
+  int files = 0;
+  for (const auto& entry : fs::directory_iterator(out)) {
+    ASSERT_EQ(entry.path().filename().string().rfind("part-", 0), 0u) << entry.path();
+    ++files;
+    std::ifstream in(entry.path());
+    for (int64_t key, sum; in >> key >> sum;) actual[key] = sum;
+  }
+  EXPECT_EQ(files, 2);
+  EXPECT_EQ(actual, expected);
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  EXPECT_THAT(ReadFile(root_ / "log" / absl::StrCat("sluice-jobmanager-0-", host, ".log")),
+              HasSubstr("restarts in"));
+}
+
 class ShutdownE2eTest : public JobE2eTest {
  protected:
   static constexpr int kCycles = 5;

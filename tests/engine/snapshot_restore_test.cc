@@ -96,8 +96,7 @@ int64_t RecordsBeforeBarrier(const RestoredState& state) {
   int64_t before = 0;
   for (const auto& snapshot : state.vertices.at(0)) {
     EXPECT_TRUE(snapshot.has_source_position());
-    auto position = Deserialize<std::pair<int64_t, int64_t>>(snapshot.source_position());
-    const int64_t next = position.first;  // subtask s emits s, s + 2, ...
+    const int64_t next = Deserialize<int64_t>(snapshot.source_position());  // s, s + 2, ...
     before += (next - snapshot.subtask()) / 2;
   }
   return before;

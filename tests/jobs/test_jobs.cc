@@ -33,6 +33,27 @@ SLUICE_JOB(UnboundedForward) {
       .Discard();
 }
 
+// Running sums per key for the fault tests: --records numbers from 2
+// generators at --rate each per second, summed per x % 16, each new sum
+// written as "<key> <sum>" to the files in --out. The last line of a key is
+// its total: right only if every number was counted exactly once.
+SLUICE_JOB(CheckpointedSums) {
+  auto params = sluice::ParameterTool::FromArgs(args);
+  env.Generate([](int64_t i) { return i; }, params.GetLong("records", 30000),
+               params.GetDouble("rate", 3000))
+      .SetParallelism(2)
+      .Map([](int64_t x) { return std::pair<int64_t, int64_t>(x % 16, x); })
+      .SetParallelism(2)
+      .KeyBy([](const std::pair<int64_t, int64_t>& p) { return p.first; })
+      .Reduce([](const std::pair<int64_t, int64_t>& a, const std::pair<int64_t, int64_t>& b) {
+        return std::pair<int64_t, int64_t>(a.first, a.second + b.second);
+      })
+      .Map([](const std::pair<int64_t, int64_t>& sum) {
+        return std::to_string(sum.first) + " " + std::to_string(sum.second);
+      })
+      .WriteAsText(params.GetRequired("out"));
+}
+
 // Builds a different graph every time it runs.
 SLUICE_JOB(Nondeterministic) {
   auto now = std::chrono::steady_clock::now().time_since_epoch().count();

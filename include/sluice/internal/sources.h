@@ -105,16 +105,14 @@ class GeneratorSource final : public SourceRunner {
     }
     return count_ < 0 || next_ < count_;
   }
-  std::optional<std::string> SnapshotPosition() const override {
-    return Serialize(std::pair<int64_t, int64_t>(next_, emitted_));
-  }
+  // The next index; the rate counts again from the restore.
+  std::optional<std::string> SnapshotPosition() const override { return Serialize(next_); }
   bool RestorePosition(std::string_view position) override {
-    std::pair<int64_t, int64_t> at;
-    if (!ReadPosition(position, &at) || at.first < 0 || (at.first - next_) % step_ != 0) {
+    int64_t at = 0;
+    if (!ReadPosition(position, &at) || at < 0 || (at - next_) % step_ != 0) {
       return false;  // not one of this subtask's indexes
     }
-    next_ = at.first;
-    emitted_ = at.second;
+    next_ = at;
     return true;
   }
 
