@@ -26,9 +26,20 @@ std::unique_ptr<v1::JobManager::Stub> Connect(const std::string& target) {
 }
 
 std::string Describe(const v1::JobStatus& job) {
-  return absl::StrFormat("%s  %-12s %-10s p=%-3d tenant=%s  %.1fs", job.job_id(), job.name(),
-                         job.state(), job.parallelism(), job.tenant(),
-                         static_cast<double>(job.duration_ms()) / 1000);
+  std::string line = absl::StrFormat("%s  %-12s %-10s p=%-3d tenant=%s  %.1fs", job.job_id(),
+                                     job.name(), job.state(), job.parallelism(), job.tenant(),
+                                     static_cast<double>(job.duration_ms()) / 1000);
+  if (job.restarts() > 0) absl::StrAppend(&line, "  restarts=", job.restarts());
+  if (job.has_checkpoints()) {
+    const auto& c = job.checkpoints();
+    if (c.last_id() > 0) {
+      absl::StrAppendFormat(&line, "  last checkpoint=%d (%d ms, %d bytes)", c.last_id(),
+                            c.last_duration_ms(), c.last_size_bytes());
+    } else {
+      absl::StrAppend(&line, "  no checkpoint yet");
+    }
+  }
+  return line;
 }
 
 absl::StatusOr<v1::JobSubmission> Prepare(const JobCommand& command, std::string* bytes) {

@@ -455,6 +455,20 @@ void JobMaster::Publish() {
     task->set_task_manager_id(e.slot.task_manager_id);
     task->set_allocation_id(e.slot.allocation_id);
   }
+  status.set_restarts(restarts_);
+  if (checkpoints_) {
+    const CheckpointStats& stats = checkpoints_->stats();
+    auto* summary = status.mutable_checkpoints();
+    summary->set_completed(stats.completed);
+    summary->set_failed(stats.failed);
+    summary->set_in_progress(stats.in_progress);
+    if (const auto& last = stats.latest_completed) {
+      summary->set_last_id(last->id);
+      summary->set_last_completion_time_ms(absl::ToUnixMillis(last->ended));
+      summary->set_last_duration_ms(absl::ToInt64Milliseconds(last->ended - last->triggered));
+      summary->set_last_size_bytes(last->size_bytes);
+    }
+  }
   absl::MutexLock lock(&status_mu_);
   status_ = std::move(status);
   if (checkpoints_) checkpoint_stats_ = checkpoints_->stats();

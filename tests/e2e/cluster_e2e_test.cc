@@ -731,6 +731,18 @@ TEST_F(CheckpointE2eTest, AKilledTaskManagersTasksRestartFromTheCheckpointCounti
   gethostname(host, sizeof(host) - 1);
   EXPECT_THAT(ReadFile(root_ / "log" / absl::StrCat("sluice-jobmanager-0-", host, ".log")),
               HasSubstr("restarts in"));
+  const std::string listed = Sluice(absl::StrCat("list", Jm())).output;
+  EXPECT_THAT(listed, ::testing::ContainsRegex("restarts=[1-9]"));
+  EXPECT_THAT(listed, HasSubstr("last checkpoint="));
+  auto metrics = HttpGet(rest_port_, "/metrics").value_or("");
+  EXPECT_GE(MetricValue(metrics, absl::StrCat(R"(sluice_job_restarts{job_id=")", job,
+                                              R"(",job_name="CheckpointedSums"})"))
+                .value_or(0),
+            1);
+  EXPECT_GE(MetricValue(metrics, absl::StrCat(R"(sluice_job_checkpoints_completed{job_id=")", job,
+                                              R"(",job_name="CheckpointedSums"})"))
+                .value_or(0),
+            1);
 }
 
 class ShutdownE2eTest : public JobE2eTest {
