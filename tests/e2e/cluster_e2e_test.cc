@@ -745,6 +745,25 @@ TEST_F(CheckpointE2eTest, AKilledTaskManagersTasksRestartFromTheCheckpointCounti
             1);
 }
 
+TEST_F(CheckpointE2eTest, ATaskThatThrowsOnceRestartsTheJobWhichStillCountsEveryRecordOnce) {
+  const fs::path out = root_ / "sums";
+  constexpr int64_t kRecords = 20000;
+  CommandResult run = Sluice(absl::StrCat(
+      "run", Jm(), "-p 2 -c CheckpointedSums ", kTestJobs, " -- --records ", kRecords,
+      " --rate 2500 --out ", out.string(), " --fail-once ", (root_ / "failed-once").string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;  // attached: returns once the job ended
+  EXPECT_THAT(run.output, HasSubstr("FINISHED"));
+  EXPECT_TRUE(fs::exists(root_ / "failed-once")) << "the map did throw";
+  std::map<int64_t, int64_t> expected, actual;
+  for (int64_t x = 0; x < kRecords; ++x) expected[x % 16] += x;
+  for (const auto& entry : fs::directory_iterator(out)) {
+    std::ifstream in(entry.path());
+    for (int64_t key, sum; in >> key >> sum;) actual[key] = sum;
+  }
+  EXPECT_EQ(actual, expected);
+  EXPECT_THAT(Sluice(absl::StrCat("list", Jm())).output, HasSubstr("restarts=1"));
+}
+
 class ShutdownE2eTest : public JobE2eTest {
  protected:
   static constexpr int kCycles = 5;

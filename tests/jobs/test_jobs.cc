@@ -1,5 +1,7 @@
 // Jobs that misbehave on purpose, for the cluster tests.
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -36,13 +38,22 @@ SLUICE_JOB(UnboundedForward) {
 // Running sums per key for the fault tests: --records numbers from 2
 // generators at --rate each per second, summed per x % 16, each new sum
 // written as "<key> <sum>" to the files in --out. The last line of a key is
-// its total: right only if every number was counted exactly once.
+// its total: right only if every number was counted exactly once. With
+// --fail-once <file>, the map throws at the middle number unless <file>
+// exists (it creates it first), so exactly one attempt fails.
 SLUICE_JOB(CheckpointedSums) {
   auto params = sluice::ParameterTool::FromArgs(args);
-  env.Generate([](int64_t i) { return i; }, params.GetLong("records", 30000),
-               params.GetDouble("rate", 3000))
+  const int64_t records = params.GetLong("records", 30000);
+  const std::string marker = params.Get("fail-once", "");
+  env.Generate([](int64_t i) { return i; }, records, params.GetDouble("rate", 3000))
       .SetParallelism(2)
-      .Map([](int64_t x) { return std::pair<int64_t, int64_t>(x % 16, x); })
+      .Map([records, marker](int64_t x) {
+        if (!marker.empty() && x == records / 2 && !std::filesystem::exists(marker)) {
+          std::ofstream(marker) << "failed once\n";
+          throw std::runtime_error("failing once, at " + std::to_string(x));
+        }
+        return std::pair<int64_t, int64_t>(x % 16, x);
+      })
       .SetParallelism(2)
       .KeyBy([](const std::pair<int64_t, int64_t>& p) { return p.first; })
       .Reduce([](const std::pair<int64_t, int64_t>& a, const std::pair<int64_t, int64_t>& b) {
