@@ -3,6 +3,7 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <thread>
@@ -62,6 +63,13 @@ absl::StatusOr<v1::JobSubmission> Prepare(const JobCommand& command, std::string
   submission.set_token(command.token);
   submission.set_priority(command.priority);
   submission.set_num_task_managers(command.num_task_managers);
+  if (!command.restore_path.empty()) {
+    // The JobManager reads it: on a cluster, a path on the shared checkpoint mount.
+    std::error_code error;
+    auto absolute = std::filesystem::absolute(command.restore_path, error);
+    submission.set_restore_path(error ? command.restore_path : absolute.string());
+  }
+  submission.set_allow_non_restored_state(command.allow_non_restored_state);
   submission.set_buffer_timeout_us(absl::ToInt64Microseconds(command.buffer_timeout));
   return submission;
 }

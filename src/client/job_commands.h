@@ -26,6 +26,8 @@ struct JobCommand {
   std::string token;
   int priority = 0;
   int num_task_managers = 0;
+  std::string restore_path;  // -s: resume from a checkpoint or savepoint
+  bool allow_non_restored_state = false;
 };
 
 // Runs the job in-process and follows it; returns the exit code (0 only if

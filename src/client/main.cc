@@ -123,6 +123,11 @@ int main(int argc, char** argv) {
   run->add_option("--tenant", job_command.tenant, "Tenant the job runs for");
   run->add_option("--token", job_command.token, "The tenant's access token");
   run->add_option("--priority", job_command.priority, "Job priority (higher first)");
+  run->add_option("-s,--fromSavepoint", job_command.restore_path,
+                  "Resume from a checkpoint or savepoint: its directory or _metadata file");
+  run->add_flag("-n,--allow-non-restored-state,--allowNonRestoredState",
+                job_command.allow_non_restored_state,
+                "Resume even if some saved state belongs to no operator of the job");
   run->add_option("--num-taskmanagers", job_command.num_task_managers,
                   "Spread the job over at least this many TaskManagers")
       ->check(CLI::NonNegativeNumber);
@@ -159,6 +164,10 @@ int main(int argc, char** argv) {
   if (info->parsed()) return sluice::PrintPlan(job_command, std::cout, std::cerr);
   if (run->parsed()) {
     if (!sluice::ConfigureJob(conf_dir, overrides, &job_command)) return 1;
+    if (local && !job_command.restore_path.empty()) {
+      std::cerr << "sluice run: -s (resume) needs a cluster; --local cannot resume yet\n";
+      return 2;
+    }
     if (local) return sluice::RunLocal(job_command, std::cout, std::cerr);
     return sluice::RunOnCluster(job_command, std::cout, std::cerr);
   }

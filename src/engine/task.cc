@@ -161,7 +161,10 @@ void Task::Snapshot(int64_t checkpoint_id) {
   if (!job_->on_snapshot) return;
   std::vector<KeyedOperator> keyed;
   for (size_t i = 0; i < keyed_.size(); ++i) keyed.push_back({keyed_ids_[i], keyed_[i].get()});
-  auto snapshot = SnapshotTask(vertex_.id, subtask_, checkpoint_id, source_.get(), keyed);
+  const std::string source_id =
+      source_ ? OperatorStateId(graph_.node(vertex_.chain.front())) : std::string();
+  auto snapshot =
+      SnapshotTask(vertex_.id, subtask_, checkpoint_id, source_id, source_.get(), keyed);
   job_->on_snapshot(vertex_.id, subtask_, checkpoint_id,
                     snapshot.ok() ? absl::StatusOr<std::string>(snapshot->SerializeAsString())
                                   : absl::StatusOr<std::string>(snapshot.status()));
@@ -174,7 +177,7 @@ internal::KeyedRuntime* Task::CreateKeyedRuntime(const StreamNode& node,
   keyed_ids_.push_back(OperatorStateId(node));
   if (job_->restore) {
     absl::Status restored =
-        RestoreKeyedOperator(*job_->restore, vertex_.id, keyed_ids_.back(), keyed_.back().get());
+        RestoreKeyedOperator(*job_->restore, keyed_ids_.back(), keyed_.back().get());
     if (!restored.ok()) throw std::runtime_error(std::string(restored.message()));
   }
   return keyed_.back().get();
@@ -228,8 +231,8 @@ void Task::BuildChain() {
     if (node.kind == StreamNode::Kind::kSource) {
       source_ = node.make_source(ctx, downstream);
       if (job_->restore) {
-        absl::Status restored =
-            RestoreSource(*job_->restore, vertex_.id, subtask_, vertex_.parallelism, source_.get());
+        absl::Status restored = RestoreSource(*job_->restore, OperatorStateId(node), subtask_,
+                                              vertex_.parallelism, source_.get());
         if (!restored.ok()) throw std::runtime_error(std::string(restored.message()));
       }
     } else if (node.kind != StreamNode::Kind::kSink || it != vertex_.chain.rbegin()) {

@@ -35,10 +35,11 @@ absl::StatusOr<RestoredState> LoadCheckpoint(const std::string& checkpoint_dir) 
 }
 
 std::string OperatorStateId(const StreamNode& node) {
-  return node.uid.empty() ? absl::StrCat("node-", node.id) : node.uid;
+  return node.uid.empty() ? absl::StrCat(node.name, "-", node.id) : node.uid;
 }
 
 absl::StatusOr<v1::TaskSnapshotProto> SnapshotTask(int vertex, int subtask, int64_t checkpoint_id,
+                                                   const std::string& source_id,
                                                    const SourceRunner* source,
                                                    const std::vector<KeyedOperator>& keyed) {
   v1::TaskSnapshotProto snapshot;
@@ -53,6 +54,7 @@ absl::StatusOr<v1::TaskSnapshotProto> SnapshotTask(int vertex, int subtask, int6
     }
     snapshot.set_has_source_position(true);
     snapshot.set_source_position(*position);
+    snapshot.set_source_operator_id(source_id);
   }
   for (const auto& op : keyed) {
     auto* state = snapshot.add_operators();
@@ -70,26 +72,26 @@ absl::StatusOr<v1::TaskSnapshotProto> SnapshotTask(int vertex, int subtask, int6
   return snapshot;
 }
 
-absl::Status RestoreKeyedOperator(const RestoredState& state, int vertex,
-                                  const std::string& operator_id, HeapKeyedStateBackend* backend) {
-  auto it = state.vertices.find(vertex);
-  if (it == state.vertices.end()) return absl::OkStatus();
+absl::Status RestoreKeyedOperator(const RestoredState& state, const std::string& operator_id,
+                                  HeapKeyedStateBackend* backend) {
   const KeyGroupRange& range = backend->key_groups();
-  for (const auto& snapshot : it->second) {
-    for (const auto& op : snapshot.operators()) {
-      if (op.operator_id() != operator_id) continue;
-      if (op.max_parallelism() != backend->max_parallelism()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("the state of operator '", operator_id, "' has ", op.max_parallelism(),
-                         " key groups (its max parallelism then); the job now has ",
-                         backend->max_parallelism(), ": keyed state cannot be moved between them"));
-      }
-      for (const auto& kg : op.key_groups()) {
-        if (!range.contains(kg.key_group())) continue;
-        if (absl::Status restored = backend->RestoreKeyGroup(kg.key_group(), kg.data());
-            !restored.ok()) {
-          return absl::DataLossError(
-              absl::StrCat("state of operator '", operator_id, "': ", restored.message()));
+  for (const auto& [vertex, snapshots] : state.vertices) {
+    for (const auto& snapshot : snapshots) {
+      for (const auto& op : snapshot.operators()) {
+        if (op.operator_id() != operator_id) continue;
+        if (op.max_parallelism() != backend->max_parallelism()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "the state of operator '", operator_id, "' has ", op.max_parallelism(),
+              " key groups (its max parallelism then); the job now has ",
+              backend->max_parallelism(), ": keyed state cannot be moved between them"));
+        }
+        for (const auto& kg : op.key_groups()) {
+          if (!range.contains(kg.key_group())) continue;
+          if (absl::Status restored = backend->RestoreKeyGroup(kg.key_group(), kg.data());
+              !restored.ok()) {
+            return absl::DataLossError(
+                absl::StrCat("state of operator '", operator_id, "': ", restored.message()));
+          }
         }
       }
     }
@@ -97,22 +99,34 @@ absl::Status RestoreKeyedOperator(const RestoredState& state, int vertex,
   return absl::OkStatus();
 }
 
-absl::Status RestoreSource(const RestoredState& state, int vertex, int subtask, int parallelism,
-                           SourceRunner* source) {
-  auto it = state.vertices.find(vertex);
-  if (it == state.vertices.end()) return absl::OkStatus();
-  if (static_cast<int>(it->second.size()) != parallelism) {
+int SavedSourceParallelism(const RestoredState& state, const std::string& source_id) {
+  int saved = 0;
+  for (const auto& [vertex, snapshots] : state.vertices) {
+    for (const auto& snapshot : snapshots) {
+      saved += snapshot.has_source_position() && snapshot.source_operator_id() == source_id;
+    }
+  }
+  return saved;
+}
+
+absl::Status RestoreSource(const RestoredState& state, const std::string& source_id, int subtask,
+                           int parallelism, SourceRunner* source) {
+  const int saved = SavedSourceParallelism(state, source_id);
+  if (saved == 0) return absl::OkStatus();  // a new source: from its start
+  if (saved != parallelism) {
     return absl::FailedPreconditionError(
-        absl::StrCat("the source of vertex ", vertex, " ran with parallelism ", it->second.size(),
+        absl::StrCat("source '", source_id, "' ran with parallelism ", saved,
                      " when its position was saved, and now has ", parallelism,
                      ": a source resumes only at the parallelism it was saved with"));
   }
-  for (const auto& snapshot : it->second) {
-    if (snapshot.subtask() != subtask || !snapshot.has_source_position()) continue;
-    if (!source->RestorePosition(snapshot.source_position())) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("the saved position of the source of subtask ", subtask, " of vertex ",
-                       vertex, " does not fit it"));
+  for (const auto& [vertex, snapshots] : state.vertices) {
+    for (const auto& snapshot : snapshots) {
+      if (snapshot.source_operator_id() != source_id || snapshot.subtask() != subtask) continue;
+      if (!source->RestorePosition(snapshot.source_position())) {
+        return absl::FailedPreconditionError(absl::StrCat("the saved position of subtask ", subtask,
+                                                          " of source '", source_id,
+                                                          "' does not fit it"));
+      }
     }
   }
   return absl::OkStatus();

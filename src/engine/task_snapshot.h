@@ -29,7 +29,7 @@ struct RestoredState {
 // inline state and state files, each checked): what a job restarts from.
 absl::StatusOr<RestoredState> LoadCheckpoint(const std::string& checkpoint_dir);
 
-// How state finds its operator again: the uid, else the node id.
+// How state finds its operator again: the uid, else its name and node id.
 std::string OperatorStateId(const StreamNode& node);
 
 struct KeyedOperator {
@@ -39,19 +39,23 @@ struct KeyedOperator {
 // The snapshot of one task now (between two records); FAILED_PRECONDITION
 // if its source cannot be replayed.
 absl::StatusOr<v1::TaskSnapshotProto> SnapshotTask(int vertex, int subtask, int64_t checkpoint_id,
+                                                   const std::string& source_id,
                                                    const SourceRunner* source,
                                                    const std::vector<KeyedOperator>& keyed);
 
-// Gives `backend` every key group of its range that the vertex's snapshots
-// hold for `operator_id`. DATA_LOSS for malformed state; FAILED_PRECONDITION
-// if the state was taken with another max parallelism.
-absl::Status RestoreKeyedOperator(const RestoredState& state, int vertex,
-                                  const std::string& operator_id, HeapKeyedStateBackend* backend);
-// Puts subtask `subtask`'s source back where its snapshot says.
+// Gives `backend` every key group of its range that the snapshots hold for
+// `operator_id` (in whichever vertex it was: chaining may differ). DATA_LOSS
+// for malformed state; FAILED_PRECONDITION if the state was taken with
+// another max parallelism.
+absl::Status RestoreKeyedOperator(const RestoredState& state, const std::string& operator_id,
+                                  HeapKeyedStateBackend* backend);
+// Puts subtask `subtask` of source `source_id` back where its snapshot says.
 // FAILED_PRECONDITION if the source's parallelism changed or the position
 // does not fit.
-absl::Status RestoreSource(const RestoredState& state, int vertex, int subtask, int parallelism,
-                           SourceRunner* source);
+absl::Status RestoreSource(const RestoredState& state, const std::string& source_id, int subtask,
+                           int parallelism, SourceRunner* source);
+// How many subtasks saved a position of source `source_id` (0: none).
+int SavedSourceParallelism(const RestoredState& state, const std::string& source_id);
 
 }  // namespace sluice::engine
 

@@ -64,6 +64,7 @@ struct TaskStateHandle {
   std::string path;
   std::string inline_bytes;
   int64_t size_bytes = 0;
+  std::vector<std::string> operator_ids;  // whose state it holds
 };
 
 struct CompletedCheckpoint {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine/job_graph_convert.h"
+#include "jobmanager/resume_check.h"
 
 namespace sluice {
 namespace {
@@ -101,10 +102,17 @@ absl::StatusOr<Dispatcher::Job> Dispatcher::Accept(const v1::JobSubmission& subm
   const engine::JobLibrary* library = loaded.get();
   auto graph = CheckGraph(submission, *library);
   if (!graph.ok()) return graph.status();
+  v1::JobSubmission accepted = submission;
+  if (!submission.restore_path().empty()) {
+    auto dir =
+        CheckResume(*graph, submission.restore_path(), submission.allow_non_restored_state());
+    if (!dir.ok()) return dir.status();
+    accepted.set_restore_path(*dir);
+  }
   std::string id = NewJobId();
   Job job;
   job.mailbox = std::make_shared<Mailbox>(absl::StrCat("jm-", id.substr(0, 8)));
-  job.master = make_master_(id, submission, *std::move(graph), job.mailbox);
+  job.master = make_master_(id, std::move(accepted), *std::move(graph), job.mailbox);
   return job;
 }
 

@@ -110,6 +110,7 @@ class JobMaster::CheckpointHooks final : public CheckpointCoordinator::Hooks {
       handle->set_path(state.path);
       handle->set_inline_bytes(state.inline_bytes);
       handle->set_size_bytes(state.size_bytes);
+      for (const auto& op : state.operator_ids) handle->add_operator_ids(op);
     }
     absl::Status written = engine::WriteMetadata(Directory(checkpoint.id), meta);
     if (written.ok()) {
@@ -213,6 +214,8 @@ void JobMaster::HandleCheckpointAck(const v1::CheckpointAcknowledgement& ack) {
     handle.path = ack.state().path();
     handle.inline_bytes = ack.state().inline_bytes();
     handle.size_bytes = ack.state().size_bytes();
+    handle.operator_ids.assign(ack.state().operator_ids().begin(),
+                               ack.state().operator_ids().end());
     auto result = checkpoints_->Acknowledge(ack.checkpoint_id(), task, std::move(handle));
     if (result != CheckpointCoordinator::Ack::kRecorded) {
       spdlog::debug(
@@ -312,6 +315,8 @@ v1::DeployJobRequest JobMaster::DeployRequest(int region) const {
   if (const CompletedCheckpoint* latest = checkpoints_ ? checkpoints_->latest() : nullptr) {
     request.set_restore_checkpoint(
         engine::CheckpointDirectory(services_.checkpointing.dir, id_, latest->id));
+  } else if (!submission_.restore_path().empty()) {  // sluice run -s, checked at submission
+    request.set_restore_checkpoint(submission_.restore_path());
   }
   return request;
 }

@@ -390,6 +390,13 @@ void JobDeployments::OnSnapshot(const Subtasks& subtasks, int vertex, int subtas
   state->set_vertex(vertex);
   state->set_subtask(subtask);
   state->set_attempt(ack.attempt());
+  if (snapshot.ok()) {
+    v1::TaskSnapshotProto parsed;  // for the operator ids a resume checks
+    if (parsed.ParseFromString(*snapshot)) {
+      for (const auto& op : parsed.operators()) state->add_operator_ids(op.operator_id());
+      if (parsed.has_source_position()) state->add_operator_ids(parsed.source_operator_id());
+    }
+  }
   if (!snapshot.ok()) {
     ack.set_decline_reason(std::string(snapshot.status().message()));
   } else if (dir.empty()) {

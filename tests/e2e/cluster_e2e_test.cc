@@ -764,6 +764,55 @@ TEST_F(CheckpointE2eTest, ATaskThatThrowsOnceRestartsTheJobWhichStillCountsEvery
   EXPECT_THAT(Sluice(absl::StrCat("list", Jm())).output, HasSubstr("restarts=1"));
 }
 
+TEST_F(CheckpointE2eTest, ACancelledJobResumesFromItsCheckpointAtAnotherParallelism) {
+  constexpr int64_t kRecords = 30000;
+  CommandResult run =
+      Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c CheckpointedSums ", kTestJobs, " -- --records ",
+                          kRecords, " --rate 2500 --out ", (root_ / "first").string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) << run.output;
+  const std::string job = id[1].str();
+  ASSERT_TRUE(
+      WaitFor([&] { return engine::FindLatestCheckpoint((root_ / "chk").string(), job).ok(); },
+              absl::Seconds(20)));
+  ASSERT_EQ(Sluice(absl::StrCat("cancel", Jm(), job)).exit_code, 0);
+  auto latest = engine::FindLatestCheckpoint((root_ / "chk").string(), job);
+  ASSERT_TRUE(latest.ok()) << latest.status();
+
+  // The sums go on at parallelism 3 (the generators stay at 2): every number
+  // after the checkpoint once, on top of the state it holds.
+  const fs::path out = root_ / "resumed";
+  CommandResult resumed = Sluice(
+      absl::StrCat("run", Jm(), "-p 3 -s ", latest->directory, "/_metadata -c CheckpointedSums ",
+                   kTestJobs, " -- --records ", kRecords, " --rate 0 --out ", out.string()));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  std::map<int64_t, int64_t> expected, actual;
+  for (int64_t x = 0; x < kRecords; ++x) expected[x % 16] += x;
+  int files = 0;
+  for (const auto& entry : fs::directory_iterator(out)) {
+    ++files;
+    std::ifstream in(entry.path());
+    for (int64_t key, sum; in >> key >> sum;) actual[key] = sum;
+  }
+  EXPECT_EQ(files, 3);
+  EXPECT_EQ(actual, expected);
+
+  // State of another job is refused, naming the operator, unless dropping it is allowed.
+  CommandResult other = Sluice(
+      absl::StrCat("run", Jm(), "-d -p 2 -s ", latest->directory, " -c Unbounded ", kTestJobs));
+  EXPECT_NE(other.exit_code, 0);
+  EXPECT_THAT(other.output, AllOf(HasSubstr("belongs to no operator of the job"),
+                                  HasSubstr("--allow-non-restored-state")));
+  CommandResult allowed = Sluice(
+      absl::StrCat("run", Jm(), "-d -p 2 -n -s ", latest->directory, " -c Unbounded ", kTestJobs));
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.output;
+  EXPECT_THAT(Sluice(absl::StrCat("run", Jm(), "-d -s ", (root_ / "nothing").string(),
+                                  " -c Unbounded ", kTestJobs))
+                  .output,
+              HasSubstr("cannot resume from"));
+}
+
 class ShutdownE2eTest : public JobE2eTest {
  protected:
   static constexpr int kCycles = 5;

@@ -397,7 +397,9 @@ class SumOnTimer final : public KeyedProcessFunction<int64_t, int64_t, std::stri
   void ProcessElement(const int64_t& v, KeyedContext<int64_t>& ctx,
                       Collector<std::string>&) override {
     sum_->add(v);
-    ctx.RegisterProcessingTimeTimer(ctx.CurrentProcessingTime() + 3'600'000);
+    // One timer per key (year 2100): "now + 1 h" would give a key one timer
+    // per millisecond its records span, each firing at the end of input.
+    ctx.RegisterProcessingTimeTimer(4'102'444'800'000);
   }
   void OnTimer(int64_t, KeyedContext<int64_t>& ctx, Collector<std::string>& out) override {
     out.Collect("key " + std::to_string(ctx.current_key()) + " sum " +
