@@ -21,8 +21,12 @@ absl::StatusOr<CheckpointingOptions> CheckpointingOptionsFromConfig(const Config
   o.num_retained = static_cast<int>(config.GetInt(p + "num-retained"));
   o.unaligned = config.GetBool(p + "unaligned.enabled");
   o.aligned_timeout = config.GetDuration(p + "aligned-checkpoint-timeout");
-  o.retain_on_cancellation =
-      config.GetString(p + "externalized-checkpoint-retention") == "RETAIN_ON_CANCELLATION";
+  const std::string retention = config.GetString(p + "externalized-checkpoint-retention");
+  o.retention = retention == "RETAIN_ON_CANCELLATION"
+                    ? CheckpointingOptions::Retention::kRetainOnCancellation
+                : retention == "DELETE_ON_CANCELLATION"
+                    ? CheckpointingOptions::Retention::kDeleteOnCancellation
+                    : CheckpointingOptions::Retention::kNoExternalized;
   if (!config.Has(p + "dir") || config.GetString(p + "dir").empty()) {
     return absl::InvalidArgumentError(
         "execution.checkpointing.interval is set but execution.checkpointing.dir (or "

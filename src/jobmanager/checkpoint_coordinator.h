@@ -43,8 +43,16 @@ struct CheckpointingOptions {
   bool unaligned = false;
   absl::Duration aligned_timeout = absl::ZeroDuration();
   std::string dir;  // execution.checkpointing.dir
-  bool retain_on_cancellation = false;
+  // execution.checkpointing.externalized-checkpoint-retention, as in Flink:
+  // kept when the job ends never, only when it failed, or always.
+  enum class Retention { kNoExternalized, kDeleteOnCancellation, kRetainOnCancellation };
+  Retention retention = Retention::kNoExternalized;
   bool enabled() const { return interval > absl::ZeroDuration(); }
+  // Whether a job that ended (FINISHED, CANCELED or FAILED) keeps its checkpoints.
+  bool Retains(bool failed) const {
+    return retention == Retention::kRetainOnCancellation ||
+           (retention == Retention::kDeleteOnCancellation && failed);
+  }
 };
 // From execution.checkpointing.*: off (interval zero) unless an interval is
 // set; INVALID_ARGUMENT naming the key when it is on without a directory.

@@ -421,7 +421,19 @@ void JobMaster::End(JobMasterState state, const std::string& error) {
   deploying_ = false;
   executions_.EndAll(state == JobMasterState::kFailed ? v1::EXECUTION_STATE_FAILED
                                                       : v1::EXECUTION_STATE_CANCELED);
-  if (checkpoints_) checkpoints_->Stop(absl::StrCat("the job is ", JobMasterStateName(state)));
+  if (checkpoints_) {
+    checkpoints_->Stop(absl::StrCat("the job is ", JobMasterStateName(state)));
+    // externalized-checkpoint-retention: what the ended job keeps for a resume.
+    const std::string job_dir = absl::StrCat(services_.checkpointing.dir, "/", id_);
+    if (!services_.checkpointing.Retains(state == JobMasterState::kFailed)) {
+      if (absl::Status gone = engine::DiscardCheckpoint(job_dir); !gone.ok()) {
+        spdlog::warn("Job {}: {}", id_, std::string(gone.message()));
+      }
+    } else if (const CompletedCheckpoint* latest = checkpoints_->latest()) {
+      spdlog::info("Job {}: checkpoint {} retained in {}/chk-{} (resume with sluice run -s)", id_,
+                   latest->id, job_dir, latest->id);
+    }
+  }
   // Stops what still runs (the other tasks of a failed job) and lets the
   // TaskManagers forget the job; then every slot goes back at once.
   for (const auto& tm : task_managers_) {

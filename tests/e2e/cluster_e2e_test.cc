@@ -612,6 +612,8 @@ class CheckpointE2eTest : public JobE2eTest {
  protected:
   std::string ExtraConfig() override {
     return absl::StrCat("execution.checkpointing.interval: 200 ms\n",
+                        "execution.checkpointing.externalized-checkpoint-retention: "
+                        "RETAIN_ON_CANCELLATION\n",
                         "state.checkpoints.dir: ", (root_ / "chk").string(), "\n");
   }
 };

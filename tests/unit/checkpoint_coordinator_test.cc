@@ -290,7 +290,13 @@ TEST_F(CheckpointCoordinatorTest, OptionsComeFromFlinksKeys) {
   EXPECT_TRUE(enabled->enabled());
   EXPECT_EQ(enabled->interval, absl::Seconds(10));
   EXPECT_EQ(enabled->dir, "/tmp/chk");
-  EXPECT_TRUE(enabled->retain_on_cancellation);
+  EXPECT_EQ(enabled->retention, CheckpointingOptions::Retention::kRetainOnCancellation);
+  EXPECT_TRUE(enabled->Retains(/*failed=*/false));
+  CheckpointingOptions by_default;
+  EXPECT_FALSE(by_default.Retains(/*failed=*/true)) << "NO_EXTERNALIZED_CHECKPOINTS";
+  by_default.retention = CheckpointingOptions::Retention::kDeleteOnCancellation;
+  EXPECT_TRUE(by_default.Retains(/*failed=*/true));
+  EXPECT_FALSE(by_default.Retains(/*failed=*/false));
   EXPECT_TRUE(enabled->exactly_once);
 }
 

@@ -199,6 +199,8 @@ TEST_F(JobMasterTest, ARunningJobIsCheckpointedAtEveryTaskManagerAndTheMetadataW
   EXPECT_FALSE(tms_["a:6122"].checkpoints_notified[1].completed());
   EXPECT_EQ(master->Status().state(), "FAILED");
   EXPECT_THAT(master->Status().error(), ::testing::HasSubstr("tolerable failure threshold"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/job-1"))
+      << "NO_EXTERNALIZED_CHECKPOINTS: an ended job keeps none";
   std::filesystem::remove_all(dir);
 }
 
@@ -208,6 +210,7 @@ TEST_F(JobMasterTest, AFailedTaskRestartsTheJobFromItsLatestCheckpointWithNewAtt
   std::filesystem::remove_all(dir);
   checkpointing_.interval = absl::Seconds(1);
   checkpointing_.dir = dir;
+  checkpointing_.retention = CheckpointingOptions::Retention::kDeleteOnCancellation;
   restart_strategy_ = FixedDelayRestart(1, absl::Seconds(2));
   auto master = Running();
   clock_.Advance(absl::Seconds(1));
@@ -246,6 +249,8 @@ TEST_F(JobMasterTest, AFailedTaskRestartsTheJobFromItsLatestCheckpointWithNewAtt
   Report(*master, 0, 1, v1::EXECUTION_STATE_FAILED, 1, "boom again");
   EXPECT_EQ(master->Status().state(), "FAILED");
   EXPECT_THAT(master->Status().error(), ::testing::HasSubstr("boom again"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/job-1/chk-1/_metadata"))
+      << "DELETE_ON_CANCELLATION keeps a failed job's checkpoint";
   std::filesystem::remove_all(dir);
 }
 

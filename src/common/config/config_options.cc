@@ -252,9 +252,10 @@ std::vector<ConfigOption> BuildOptions() {
           .Aliases({"state.checkpoints.num-retained"}),
       Opt("execution.checkpointing.externalized-checkpoint-retention", T::kString,
           "NO_EXTERNALIZED_CHECKPOINTS",
-          "What happens to the retained checkpoints when the job is cancelled: deleted "
-          "(NO_EXTERNALIZED_CHECKPOINTS, DELETE_ON_CANCELLATION) or kept for a resume with "
-          "`sluice run -s` (RETAIN_ON_CANCELLATION). A failed job keeps them in every mode.")
+          "What a job keeps of its checkpoints when it ends, for a resume with `sluice run -s`: "
+          "nothing (NO_EXTERNALIZED_CHECKPOINTS), the latest only when it failed "
+          "(DELETE_ON_CANCELLATION), or the latest whether it failed, was cancelled or finished "
+          "(RETAIN_ON_CANCELLATION), as in Flink.")
           .OneOf(
               {"NO_EXTERNALIZED_CHECKPOINTS", "DELETE_ON_CANCELLATION", "RETAIN_ON_CANCELLATION"}),
       Opt("execution.checkpointing.unaligned.enabled", T::kBool, "false",
