@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "spdlog/spdlog.h"
 
 namespace sluice::engine {
 
@@ -163,6 +164,13 @@ void Task::Snapshot(int64_t checkpoint_id) {
   for (size_t i = 0; i < keyed_.size(); ++i) keyed.push_back({keyed_ids_[i], keyed_[i].get()});
   const std::string source_id =
       source_ ? OperatorStateId(graph_.node(vertex_.chain.front())) : std::string();
+  if (source_ && !warned_unreplayable_ && !source_->SnapshotPosition()) {
+    warned_unreplayable_ = true;
+    spdlog::warn(
+        "{}: source '{}' cannot be replayed: after a restore, what it read since the "
+        "last checkpoint is not read again",
+        name_, source_id);
+  }
   auto snapshot =
       SnapshotTask(vertex_.id, subtask_, checkpoint_id, source_id, source_.get(), keyed);
   job_->on_snapshot(vertex_.id, subtask_, checkpoint_id,

@@ -144,6 +144,7 @@ class Task final : public TaskRuntime {
   std::vector<std::unique_ptr<RecordWriter>> writers_;
   std::vector<std::unique_ptr<HeapKeyedStateBackend>> keyed_;
   std::vector<std::string> keyed_ids_;  // OperatorStateId of each keyed_ backend
+  bool warned_unreplayable_ = false;
   std::unique_ptr<SourceRunner> source_;
   std::vector<std::function<void(std::string_view)>> readers_;  // per input channel
   std::unique_ptr<BarrierAligner> aligner_;

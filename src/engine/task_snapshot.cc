@@ -47,14 +47,13 @@ absl::StatusOr<v1::TaskSnapshotProto> SnapshotTask(int vertex, int subtask, int6
   snapshot.set_subtask(subtask);
   snapshot.set_checkpoint_id(checkpoint_id);
   if (source != nullptr) {
-    auto position = source->SnapshotPosition();
-    if (!position) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the source of subtask ", subtask, " of vertex ", vertex, " cannot be replayed"));
+    // A source that cannot be replayed (a socket) saves no position: after a
+    // restore it reads on from wherever it is (at-most-once for its records).
+    if (auto position = source->SnapshotPosition()) {
+      snapshot.set_has_source_position(true);
+      snapshot.set_source_position(*position);
+      snapshot.set_source_operator_id(source_id);
     }
-    snapshot.set_has_source_position(true);
-    snapshot.set_source_position(*position);
-    snapshot.set_source_operator_id(source_id);
   }
   for (const auto& op : keyed) {
     auto* state = snapshot.add_operators();

@@ -36,8 +36,8 @@ struct KeyedOperator {
   std::string operator_id;
   const HeapKeyedStateBackend* backend = nullptr;
 };
-// The snapshot of one task now (between two records); FAILED_PRECONDITION
-// if its source cannot be replayed.
+// The snapshot of one task now (between two records). A source that cannot
+// be replayed saves no position.
 absl::StatusOr<v1::TaskSnapshotProto> SnapshotTask(int vertex, int subtask, int64_t checkpoint_id,
                                                    const std::string& source_id,
                                                    const SourceRunner* source,

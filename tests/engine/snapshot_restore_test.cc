@@ -159,5 +159,24 @@ TEST(SnapshotRestoreTest, ASourceResumesOnlyAtItsParallelismAndBadStateIsNamed) 
   EXPECT_THAT(result.error, ::testing::HasSubstr("state of operator"));
 }
 
+// A source without a position (like the socket source).
+class Unreplayable final : public SourceRunner {
+ public:
+  bool Step() override { return false; }
+};
+
+TEST(SnapshotRestoreTest, ASourceThatCannotBeReplayedSavesNoPositionButDoesNotFailTheCheckpoint) {
+  Unreplayable source;
+  auto snapshot = SnapshotTask(0, 0, 7, "Socket-0", &source, {});
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  EXPECT_FALSE(snapshot->has_source_position());
+  EXPECT_EQ(snapshot->checkpoint_id(), 7);
+  RestoredState state;
+  state.vertices[0].push_back(*snapshot);
+  EXPECT_EQ(SavedSourceParallelism(state, "Socket-0"), 0);
+  EXPECT_TRUE(RestoreSource(state, "Socket-0", 0, 4, &source).ok())
+      << "nothing saved: it starts where it is, at any parallelism";
+}
+
 }  // namespace
 }  // namespace sluice::engine
