@@ -62,7 +62,8 @@ struct LocalJobOptions {
   // Each in-band event a local task passes on or consumes (JobContext::on_event).
   std::function<void(int vertex, int subtask, const ChannelEvent& event)> on_event;
   // Each local task's checkpoint snapshot (JobContext::on_snapshot).
-  std::function<void(int vertex, int subtask, int64_t id, absl::StatusOr<std::string> snapshot)>
+  std::function<void(int vertex, int subtask, int64_t id,
+                     absl::StatusOr<v1::TaskSnapshotProto> snapshot)>
       on_snapshot;
   // State the tasks start from (a checkpoint's); null: none.
   std::shared_ptr<const RestoredState> restore;

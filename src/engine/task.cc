@@ -164,18 +164,16 @@ void Task::Snapshot(int64_t checkpoint_id) {
   for (size_t i = 0; i < keyed_.size(); ++i) keyed.push_back({keyed_ids_[i], keyed_[i].get()});
   const std::string source_id =
       source_ ? OperatorStateId(graph_.node(vertex_.chain.front())) : std::string();
-  if (source_ && !warned_unreplayable_ && !source_->SnapshotPosition()) {
+  auto snapshot =
+      SnapshotTask(vertex_.id, subtask_, checkpoint_id, source_id, source_.get(), keyed);
+  if (source_ && snapshot.ok() && !snapshot->has_source_position() && !warned_unreplayable_) {
     warned_unreplayable_ = true;
     spdlog::warn(
         "{}: source '{}' cannot be replayed: after a restore, what it read since the "
         "last checkpoint is not read again",
         name_, source_id);
   }
-  auto snapshot =
-      SnapshotTask(vertex_.id, subtask_, checkpoint_id, source_id, source_.get(), keyed);
-  job_->on_snapshot(vertex_.id, subtask_, checkpoint_id,
-                    snapshot.ok() ? absl::StatusOr<std::string>(snapshot->SerializeAsString())
-                                  : absl::StatusOr<std::string>(snapshot.status()));
+  job_->on_snapshot(vertex_.id, subtask_, checkpoint_id, std::move(snapshot));
 }
 
 internal::KeyedRuntime* Task::CreateKeyedRuntime(const StreamNode& node,

@@ -42,9 +42,9 @@ struct JobContext {
   // sink, consumes): an aligned barrier, a cancel marker, a new watermark.
   std::function<void(int vertex, int subtask, const ChannelEvent& event)> on_event;
   // Called on a task's thread once it has passed checkpoint barrier `id` on
-  // (a source: injected it): its snapshot (TaskSnapshotProto bytes), or why
-  // it could not take one.
-  std::function<void(int vertex, int subtask, int64_t id, absl::StatusOr<std::string> snapshot)>
+  // (a source: injected it): its snapshot, or why it could not take one.
+  std::function<void(int vertex, int subtask, int64_t id,
+                     absl::StatusOr<v1::TaskSnapshotProto> snapshot)>
       on_snapshot;
   // State the tasks start from; null: none.
   std::shared_ptr<const RestoredState> restore;

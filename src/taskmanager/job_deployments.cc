@@ -207,7 +207,7 @@ absl::StatusOr<JobDeployments::Built> JobDeployments::Build(
     ReportEnd(*subtasks, vertex, subtask, state, error);
   };
   run.on_snapshot = [this, subtasks](int vertex, int subtask, int64_t id,
-                                     absl::StatusOr<std::string> snapshot) {
+                                     absl::StatusOr<v1::TaskSnapshotProto> snapshot) {
     OnSnapshot(*subtasks, vertex, subtask, id, std::move(snapshot));
   };
   auto job = engine::LocalJob::Start(*std::move(graph), run);
@@ -375,7 +375,7 @@ absl::Status JobDeployments::NotifyCheckpoint(const v1::NotifyCheckpointRequest&
 }
 
 void JobDeployments::OnSnapshot(const Subtasks& subtasks, int vertex, int subtask, int64_t id,
-                                absl::StatusOr<std::string> snapshot) {
+                                absl::StatusOr<v1::TaskSnapshotProto> snapshot) {
   if (!checkpoint_report_) return;
   auto task = subtasks.tasks.find({vertex, subtask});
   v1::CheckpointAcknowledgement ack;
@@ -390,27 +390,26 @@ void JobDeployments::OnSnapshot(const Subtasks& subtasks, int vertex, int subtas
   state->set_vertex(vertex);
   state->set_subtask(subtask);
   state->set_attempt(ack.attempt());
-  if (snapshot.ok()) {
-    v1::TaskSnapshotProto parsed;  // for the operator ids a resume checks
-    if (parsed.ParseFromString(*snapshot)) {
-      for (const auto& op : parsed.operators()) state->add_operator_ids(op.operator_id());
-      if (parsed.has_source_position()) state->add_operator_ids(parsed.source_operator_id());
-    }
-  }
   if (!snapshot.ok()) {
     ack.set_decline_reason(std::string(snapshot.status().message()));
-  } else if (dir.empty()) {
+    return checkpoint_report_(subtasks.job_manager_address, std::move(ack));
+  }
+  // The operator ids a resume checks against the job.
+  for (const auto& op : snapshot->operators()) state->add_operator_ids(op.operator_id());
+  if (snapshot->has_source_position()) state->add_operator_ids(snapshot->source_operator_id());
+  std::string bytes = snapshot->SerializeAsString();
+  if (dir.empty()) {
     ack.set_decline_reason("the checkpoint was not triggered on this TaskManager");
-  } else if (snapshot->size() <= kInlineStateBytes) {
-    state->set_size_bytes(static_cast<int64_t>(snapshot->size()));
-    state->set_inline_bytes(*std::move(snapshot));
+  } else if (bytes.size() <= kInlineStateBytes) {
+    state->set_size_bytes(static_cast<int64_t>(bytes.size()));
+    state->set_inline_bytes(std::move(bytes));
   } else {
     const std::string name = absl::StrCat("task-", vertex, "-", subtask, "-", ack.attempt());
     absl::Status written = engine::WriteCheckpointFile(
-        absl::StrCat(dir, "/", name), engine::CheckpointFileKind::kTaskState, *snapshot);
+        absl::StrCat(dir, "/", name), engine::CheckpointFileKind::kTaskState, bytes);
     if (written.ok()) {
       state->set_path(name);
-      state->set_size_bytes(static_cast<int64_t>(snapshot->size()));
+      state->set_size_bytes(static_cast<int64_t>(bytes.size()));
     } else {
       ack.set_decline_reason(std::string(written.message()));
     }

@@ -198,7 +198,7 @@ class JobDeployments {
                  const std::string& error);
   // A task's snapshot of a checkpoint: stored, then acknowledged (or declined).
   void OnSnapshot(const Subtasks& subtasks, int vertex, int subtask, int64_t id,
-                  absl::StatusOr<std::string> snapshot);
+                  absl::StatusOr<v1::TaskSnapshotProto> snapshot);
   void Report(const std::string& job_id, const std::string& job_manager_address, int vertex,
               int subtask, int attempt, v1::ExecutionState state, const std::string& error);
 

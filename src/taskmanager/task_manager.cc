@@ -297,10 +297,10 @@ grpc::ServerUnaryReactor* TaskManager::StartJob(grpc::CallbackServerContext* con
                                                 v1::DeployJobResponse*) {
   auto* reactor = context->DefaultReactor();
   if (RefuseUnlessServing(reactor)) return reactor;
-  mailbox_.Post([this, reactor, job_id = request->job_id(), deployment = request->deployment_id()] {
-    reactor->Finish(ToGrpcStatus(deployments_->Start(job_id, deployment)));
-  });
-  return reactor;
+  return AnswerOnMailbox(reactor,
+                         [this, job_id = request->job_id(), deployment = request->deployment_id()] {
+                           return deployments_->Start(job_id, deployment);
+                         });
 }
 
 grpc::ServerUnaryReactor* TaskManager::CancelJob(grpc::CallbackServerContext* context,
@@ -321,10 +321,8 @@ grpc::ServerUnaryReactor* TaskManager::TriggerCheckpoint(
     v1::DeployJobResponse*) {
   auto* reactor = context->DefaultReactor();
   if (RefuseUnlessServing(reactor)) return reactor;
-  mailbox_.Post([this, reactor, request = *request] {
-    reactor->Finish(ToGrpcStatus(deployments_->TriggerCheckpoint(request)));
-  });
-  return reactor;
+  return AnswerOnMailbox(
+      reactor, [this, request = *request] { return deployments_->TriggerCheckpoint(request); });
 }
 
 grpc::ServerUnaryReactor* TaskManager::NotifyCheckpoint(grpc::CallbackServerContext* context,
@@ -332,10 +330,8 @@ grpc::ServerUnaryReactor* TaskManager::NotifyCheckpoint(grpc::CallbackServerCont
                                                         v1::DeployJobResponse*) {
   auto* reactor = context->DefaultReactor();
   if (RefuseUnlessServing(reactor)) return reactor;
-  mailbox_.Post([this, reactor, request = *request] {
-    reactor->Finish(ToGrpcStatus(deployments_->NotifyCheckpoint(request)));
-  });
-  return reactor;
+  return AnswerOnMailbox(
+      reactor, [this, request = *request] { return deployments_->NotifyCheckpoint(request); });
 }
 
 void TaskManager::Shutdown() {

@@ -31,6 +31,7 @@
 #include "common/mailbox.h"
 #include "common/metrics/metrics_endpoint.h"
 #include "common/rpc/grpc_server.h"
+#include "common/rpc/grpc_status.h"
 #include "common/rpc/session_keeper.h"
 #include "prometheus/gauge.h"
 #include "sluice/v1/resourcemanager.grpc.pb.h"
@@ -95,6 +96,12 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
   grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* context,
                                       const v1::JobTasksRequest* request,
                                       v1::DeployJobResponse* response) override;
+  // Finishes `reactor` with what `call` returns, run on the mailbox.
+  template <typename Call>
+  grpc::ServerUnaryReactor* AnswerOnMailbox(grpc::ServerUnaryReactor* reactor, Call call) {
+    mailbox_.Post([reactor, call = std::move(call)] { reactor->Finish(ToGrpcStatus(call())); });
+    return reactor;
+  }
   grpc::ServerUnaryReactor* TriggerCheckpoint(grpc::CallbackServerContext* context,
                                               const v1::TriggerCheckpointRequest* request,
                                               v1::DeployJobResponse* response) override;

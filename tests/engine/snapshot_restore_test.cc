@@ -48,7 +48,7 @@ JobGraph SumsJob(int parallelism, double rate, std::shared_ptr<Seen> seen) {
 
 struct Snapshots {
   absl::Mutex mu;
-  std::map<std::pair<int, int>, std::string> by_task ABSL_GUARDED_BY(mu);
+  std::map<std::pair<int, int>, v1::TaskSnapshotProto> by_task ABSL_GUARDED_BY(mu);
 };
 
 // Runs the job until `after` records reached the sinks, takes checkpoint 1,
@@ -58,7 +58,7 @@ RestoredState Checkpoint(int64_t after) {
   auto snapshots = std::make_shared<Snapshots>();
   LocalJobOptions options;
   options.on_snapshot = [snapshots](int vertex, int subtask, int64_t id,
-                                    absl::StatusOr<std::string> snapshot) {
+                                    absl::StatusOr<v1::TaskSnapshotProto> snapshot) {
     ASSERT_EQ(id, 1);
     ASSERT_TRUE(snapshot.ok()) << snapshot.status();
     absl::MutexLock lock(&snapshots->mu);
@@ -83,10 +83,10 @@ RestoredState Checkpoint(int64_t after) {
   EXPECT_EQ((*job)->Wait().state, JobState::kCanceled);
   RestoredState state;
   absl::MutexLock lock(&snapshots->mu);
-  for (const auto& [task, bytes] : snapshots->by_task) {
-    v1::TaskSnapshotProto snapshot;
-    EXPECT_TRUE(snapshot.ParseFromString(bytes));
-    state.vertices[task.first].push_back(snapshot);
+  for (const auto& [task, snapshot] : snapshots->by_task) {
+    v1::TaskSnapshotProto shipped;  // as it travels: serialized
+    EXPECT_TRUE(shipped.ParseFromString(snapshot.SerializeAsString()));
+    state.vertices[task.first].push_back(shipped);
   }
   return state;
 }
