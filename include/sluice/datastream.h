@@ -200,15 +200,17 @@ class DataStream {
       return std::make_unique<internal::PrintSink<T, Format>>(format, ctx.runtime);
     });
   }
-  // One file per subtask in `directory`: part-<subtask>, complete once the job finished.
+  // Part files in `directory`, "part-<subtask>-<n>": with checkpoints, one
+  // per checkpoint interval, each committed once its checkpoint is complete
+  // (exactly once); without, one per subtask, committed when the input ends.
   SinkHandle WriteAsText(std::string directory) {
     return WriteAsText(std::move(directory), [](const T& r) { return ToText(r); });
   }
   template <typename Format>
   SinkHandle WriteAsText(std::string directory, Format format) {
     return AddSink("TextFileSink", [directory, format](OperatorContext& ctx) {
-      return std::make_unique<internal::TextFileSink<T, Format>>(format, directory,
-                                                                 ctx.runtime->subtask());
+      return std::make_unique<internal::TextFileSink<T, Format>>(ctx.name, format, directory,
+                                                                 ctx.runtime);
     });
   }
   SinkHandle Discard() {

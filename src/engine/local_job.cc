@@ -129,6 +129,14 @@ void LocalJob::InjectAtSources(const ChannelEvent& event) {
   }
 }
 
+void LocalJob::NotifyCheckpointComplete(int64_t id) {
+  for (auto& subtasks : tasks_) {
+    for (auto& task : subtasks) {
+      if (task) task->NotifyCheckpointComplete(id);
+    }
+  }
+}
+
 std::vector<const Task*> LocalJob::tasks() const {
   std::vector<const Task*> out;
   for (const auto& subtasks : tasks_) {

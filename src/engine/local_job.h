@@ -85,6 +85,8 @@ class LocalJob {
   // The result if the job ended within `timeout`.
   std::optional<JobResult> WaitFor(absl::Duration timeout);
   const JobGraph& graph() const { return graph_; }
+  // Checkpoint `id` is complete: every task here may commit.
+  void NotifyCheckpointComplete(int64_t id);
   // The subtasks running in this process.
   std::vector<const Task*> tasks() const;
 

@@ -164,8 +164,13 @@ void Task::Snapshot(int64_t checkpoint_id) {
   for (size_t i = 0; i < keyed_.size(); ++i) keyed.push_back({keyed_ids_[i], keyed_[i].get()});
   const std::string source_id =
       source_ ? OperatorStateId(graph_.node(vertex_.chain.front())) : std::string();
-  auto snapshot =
-      SnapshotTask(vertex_.id, subtask_, checkpoint_id, source_id, source_.get(), keyed);
+  std::vector<ListState> lists;
+  for (const Checkpointed& c : checkpointed_) {
+    lists.push_back({OperatorStateId(*c.node),
+                     CallUser(c.node->name, [&] { return c.op->SnapshotState(checkpoint_id); })});
+  }
+  auto snapshot = SnapshotTask(vertex_.id, subtask_, checkpoint_id, source_id, source_.get(), keyed,
+                               std::move(lists));
   if (source_ && snapshot.ok() && !snapshot->has_source_position() && !warned_unreplayable_) {
     warned_unreplayable_ = true;
     spdlog::warn(
@@ -174,6 +179,34 @@ void Task::Snapshot(int64_t checkpoint_id) {
         name_, source_id);
   }
   job_->on_snapshot(vertex_.id, subtask_, checkpoint_id, std::move(snapshot));
+}
+
+void Task::NotifyCheckpointComplete(int64_t id) {
+  Post([this, id] {
+    for (const Checkpointed& c : checkpointed_) {
+      CallUser(c.node->name, [&] { c.op->NotifyCheckpointComplete(id); });
+    }
+  });
+}
+
+AnyCollector* Task::Adopt(const StreamNode& node, std::unique_ptr<AnyCollector> op) {
+  if (auto* checkpointed = dynamic_cast<internal::CheckpointedOperator*>(op.get())) {
+    checkpointed_.push_back({&node, checkpointed});
+  }
+  collectors_.push_back(std::move(op));
+  return collectors_.back().get();
+}
+
+void Task::InitializeOperatorState() {
+  for (const Checkpointed& c : checkpointed_) {
+    std::vector<std::string> states;
+    int64_t id = 0;
+    if (job_->restore) {
+      states = OperatorListStates(*job_->restore, OperatorStateId(*c.node));
+      id = job_->restore->checkpoint_id;
+    }
+    CallUser(c.node->name, [&] { c.op->InitializeState(id, states); });
+  }
 }
 
 internal::KeyedRuntime* Task::CreateKeyedRuntime(const StreamNode& node,
@@ -191,10 +224,7 @@ internal::KeyedRuntime* Task::CreateKeyedRuntime(const StreamNode& node,
 
 AnyCollector* Task::BuildTail(OperatorContext& ctx) {
   const StreamNode& tail = graph_.node(vertex_.chain.back());
-  if (tail.kind == StreamNode::Kind::kSink) {
-    collectors_.push_back(tail.make_operator(ctx, nullptr));
-    return collectors_.back().get();
-  }
+  if (tail.kind == StreamNode::Kind::kSink) return Adopt(tail, tail.make_operator(ctx, nullptr));
   std::vector<AnyCollector*> edges;
   for (auto& [edge, channels] : outputs_) {
     const StreamNode& target = graph_.node(edge->target_node);
@@ -242,10 +272,10 @@ void Task::BuildChain() {
         if (!restored.ok()) throw std::runtime_error(std::string(restored.message()));
       }
     } else if (node.kind != StreamNode::Kind::kSink || it != vertex_.chain.rbegin()) {
-      collectors_.push_back(node.make_operator(ctx, downstream));
-      downstream = collectors_.back().get();
+      downstream = Adopt(node, node.make_operator(ctx, downstream));
     }
   }
+  InitializeOperatorState();
   head_ = downstream;
   readers_.resize(gate_.channels());
   for (const auto& [edge, range] : inputs_) {

@@ -83,6 +83,9 @@ class Task final : public TaskRuntime {
   const std::string& error() const { return error_; }
   int vertex() const { return vertex_.id; }
   const TaskStats& stats() const { return stats_; }
+  // Checkpoint `id` is complete: the chain's operators may commit (on the
+  // task's thread; thread-safe).
+  void NotifyCheckpointComplete(int64_t id);
   // Per operator of the chain, head first: (name, records in, records out).
   struct OperatorCounts {
     int node_id = 0;  // unique in the job graph (names may repeat)
@@ -109,6 +112,9 @@ class Task final : public TaskRuntime {
  private:
   class LineBuffer;
   void BuildChain();
+  // Keeps an operator of the chain; one with state of its own takes part in checkpoints.
+  AnyCollector* Adopt(const StreamNode& node, std::unique_ptr<AnyCollector> op);
+  void InitializeOperatorState();
   AnyCollector* BuildTail(OperatorContext& ctx);
   internal::KeyedRuntime* CreateKeyedRuntime(const StreamNode& node, internal::TimerTarget* target);
   void RunSource();
@@ -144,6 +150,11 @@ class Task final : public TaskRuntime {
   std::vector<std::unique_ptr<RecordWriter>> writers_;
   std::vector<std::unique_ptr<HeapKeyedStateBackend>> keyed_;
   std::vector<std::string> keyed_ids_;  // OperatorStateId of each keyed_ backend
+  struct Checkpointed {
+    const StreamNode* node;
+    internal::CheckpointedOperator* op;
+  };
+  std::vector<Checkpointed> checkpointed_;
   bool warned_unreplayable_ = false;
   std::unique_ptr<SourceRunner> source_;
   std::vector<std::function<void(std::string_view)>> readers_;  // per input channel

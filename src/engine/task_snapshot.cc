@@ -11,6 +11,7 @@ absl::StatusOr<RestoredState> LoadCheckpoint(const std::string& checkpoint_dir) 
   auto meta = ReadMetadata(checkpoint_dir);
   if (!meta.ok()) return meta.status();
   RestoredState state;
+  state.checkpoint_id = meta->checkpoint_id();
   for (const auto& handle : meta->states()) {
     std::string bytes = handle.inline_bytes();
     if (!handle.path().empty()) {
@@ -41,7 +42,8 @@ std::string OperatorStateId(const StreamNode& node) {
 absl::StatusOr<v1::TaskSnapshotProto> SnapshotTask(int vertex, int subtask, int64_t checkpoint_id,
                                                    const std::string& source_id,
                                                    const SourceRunner* source,
-                                                   const std::vector<KeyedOperator>& keyed) {
+                                                   const std::vector<KeyedOperator>& keyed,
+                                                   std::vector<ListState> list_states) {
   v1::TaskSnapshotProto snapshot;
   snapshot.set_vertex(vertex);
   snapshot.set_subtask(subtask);
@@ -68,7 +70,25 @@ absl::StatusOr<v1::TaskSnapshotProto> SnapshotTask(int vertex, int subtask, int6
       kg->set_data(*std::move(bytes));
     }
   }
+  for (auto& list : list_states) {
+    auto* state = snapshot.add_list_states();
+    state->set_operator_id(std::move(list.operator_id));
+    state->set_data(std::move(list.bytes));
+  }
   return snapshot;
+}
+
+std::vector<std::string> OperatorListStates(const RestoredState& state,
+                                            const std::string& operator_id) {
+  std::vector<std::string> saved;
+  for (const auto& [vertex, snapshots] : state.vertices) {
+    for (const auto& snapshot : snapshots) {  // sorted by subtask
+      for (const auto& list : snapshot.list_states()) {
+        if (list.operator_id() == operator_id) saved.push_back(list.data());
+      }
+    }
+  }
+  return saved;
 }
 
 absl::Status RestoreKeyedOperator(const RestoredState& state, const std::string& operator_id,

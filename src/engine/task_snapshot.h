@@ -22,6 +22,7 @@ namespace sluice::engine {
 // State a job starts from: per vertex, the snapshots of all its subtasks
 // (taken at any parallelism).
 struct RestoredState {
+  int64_t checkpoint_id = 0;
   std::map<int, std::vector<v1::TaskSnapshotProto>> vertices;
 };
 
@@ -36,12 +37,18 @@ struct KeyedOperator {
   std::string operator_id;
   const HeapKeyedStateBackend* backend = nullptr;
 };
+// An operator's own state (internal::CheckpointedOperator), as it saved it.
+struct ListState {
+  std::string operator_id;
+  std::string bytes;
+};
 // The snapshot of one task now (between two records). A source that cannot
 // be replayed saves no position.
 absl::StatusOr<v1::TaskSnapshotProto> SnapshotTask(int vertex, int subtask, int64_t checkpoint_id,
                                                    const std::string& source_id,
                                                    const SourceRunner* source,
-                                                   const std::vector<KeyedOperator>& keyed);
+                                                   const std::vector<KeyedOperator>& keyed,
+                                                   std::vector<ListState> list_states);
 
 // Gives `backend` every key group of its range that the snapshots hold for
 // `operator_id` (in whichever vertex it was: chaining may differ). DATA_LOSS
@@ -54,6 +61,9 @@ absl::Status RestoreKeyedOperator(const RestoredState& state, const std::string&
 // does not fit.
 absl::Status RestoreSource(const RestoredState& state, const std::string& source_id, int subtask,
                            int parallelism, SourceRunner* source);
+// What every subtask saved of operator `operator_id`'s own state, by subtask.
+std::vector<std::string> OperatorListStates(const RestoredState& state,
+                                            const std::string& operator_id);
 // How many subtasks saved a position of source `source_id` (0: none).
 int SavedSourceParallelism(const RestoredState& state, const std::string& source_id);
 

@@ -14,6 +14,7 @@
 #ifndef SLUICE_JOBMANAGER_CHECKPOINT_COORDINATOR_H_
 #define SLUICE_JOBMANAGER_CHECKPOINT_COORDINATOR_H_
 
+#include <algorithm>
 #include <compare>
 #include <cstdint>
 #include <deque>
@@ -144,6 +145,9 @@ class CheckpointCoordinator {
   void Stop(const std::string& reason);
   // The task attempts that acknowledge from now on (after a restart).
   void SetTasks(std::vector<TaskAttemptId> tasks);
+  // The job resumed from checkpoint `id` (of another job, sluice run -s):
+  // its own checkpoints are numbered after it, as in Flink.
+  void ContinueAfter(int64_t id) { next_id_ = std::max(next_id_, id + 1); }
   // Triggers a checkpoint now unless held back; its id, or why not.
   absl::StatusOr<int64_t> TriggerNow();
 

@@ -104,10 +104,11 @@ absl::StatusOr<Dispatcher::Job> Dispatcher::Accept(const v1::JobSubmission& subm
   if (!graph.ok()) return graph.status();
   v1::JobSubmission accepted = submission;
   if (!submission.restore_path().empty()) {
-    auto dir =
+    auto resume =
         CheckResume(*graph, submission.restore_path(), submission.allow_non_restored_state());
-    if (!dir.ok()) return dir.status();
-    accepted.set_restore_path(*dir);
+    if (!resume.ok()) return resume.status();
+    accepted.set_restore_path(resume->directory);
+    accepted.set_restore_checkpoint_id(resume->checkpoint_id);
   }
   std::string id = NewJobId();
   Job job;

@@ -61,6 +61,7 @@ JobMaster::JobMaster(std::string id, v1::JobSubmission submission, JobGraph grap
   checkpoints_ = std::make_unique<CheckpointCoordinator>(services_.checkpointing, std::move(tasks),
                                                          services_.clock, services_.schedule,
                                                          checkpoint_hooks_.get());
+  checkpoints_->ContinueAfter(submission_.restore_checkpoint_id());
 }
 
 JobMaster::~JobMaster() = default;
@@ -80,6 +81,7 @@ class JobMaster::CheckpointHooks final : public CheckpointCoordinator::Hooks {
     request.set_checkpoint_id(id);
     request.set_timestamp_ms(absl::ToUnixMillis(timestamp));
     request.set_directory(engine::CheckpointDirectory(o.dir, m_->id_, id));
+    for (const auto& deployment : m_->DeploymentIds()) request.add_deployment_ids(deployment);
     m_->ToTaskManagers([&request, job = m_->id_](TaskManagerGateway& tm) {
       tm.TriggerCheckpoint(request, [job, id = request.checkpoint_id()](absl::Status status) {
         // Not fatal: the checkpoint expires without this TaskManager's acks.
@@ -139,6 +141,7 @@ class JobMaster::CheckpointHooks final : public CheckpointCoordinator::Hooks {
     request.set_checkpoint_id(id);
     request.set_completed(completed);
     request.set_reason(reason);
+    for (const auto& deployment : m_->DeploymentIds()) request.add_deployment_ids(deployment);
     m_->ToTaskManagers(
         [&request](TaskManagerGateway& tm) { tm.NotifyCheckpoint(request, [](absl::Status) {}); });
   }
@@ -226,6 +229,20 @@ void JobMaster::HandleCheckpointAck(const v1::CheckpointAcknowledgement& ack) {
   Publish();
 }
 
+std::string JobMaster::DeploymentId(int region, int attempt) {
+  return absl::StrCat("r", region, "-a", attempt);
+}
+
+std::vector<std::string> JobMaster::DeploymentIds() const {
+  std::map<int, int> attempts;  // region -> its latest attempt
+  for (const auto& e : executions_.executions()) {
+    attempts[e.region] = std::max(attempts[e.region], e.attempt);
+  }
+  std::vector<std::string> ids;
+  for (const auto& [region, attempt] : attempts) ids.push_back(DeploymentId(region, attempt));
+  return ids;
+}
+
 void JobMaster::ToTaskManagers(const std::function<void(TaskManagerGateway&)>& call) {
   for (const auto& address : task_managers_) call(*services_.task_managers(address));
 }
@@ -311,7 +328,7 @@ v1::DeployJobRequest JobMaster::DeployRequest(int region) const {
     a->set_task_manager_address(e.slot.task_manager_address);
     a->set_task_manager_data_address(e.slot.data_address);
   }
-  request.set_deployment_id(absl::StrCat("r", region, "-a", attempt));
+  request.set_deployment_id(DeploymentId(region, attempt));
   if (const CompletedCheckpoint* latest = checkpoints_ ? checkpoints_->latest() : nullptr) {
     request.set_restore_checkpoint(
         engine::CheckpointDirectory(services_.checkpointing.dir, id_, latest->id));

@@ -117,6 +117,9 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   void StartCheckpoints();
   void HandleCheckpointAck(const v1::CheckpointAcknowledgement& ack);
   void ToTaskManagers(const std::function<void(TaskManagerGateway&)>& call);
+  // "r<region>-a<attempt>": what a TaskManager knows a region's attempt by.
+  static std::string DeploymentId(int region, int attempt);
+  std::vector<std::string> DeploymentIds() const;
 
   const std::string id_;
   const v1::JobSubmission submission_;

@@ -18,7 +18,7 @@ std::string CheckpointDirectoryOf(const std::string& path) {
   return dir;
 }
 
-absl::StatusOr<std::string> CheckResume(const JobGraph& graph, const std::string& path,
+absl::StatusOr<ResumePoint> CheckResume(const JobGraph& graph, const std::string& path,
                                         bool allow_non_restored_state) {
   const std::string dir = CheckpointDirectoryOf(path);
   auto meta = engine::ReadMetadata(dir);
@@ -55,7 +55,7 @@ absl::StatusOr<std::string> CheckResume(const JobGraph& graph, const std::string
           "; a source resumes only at the parallelism it was saved with"));
     }
   }
-  return dir;
+  return ResumePoint{dir, meta->checkpoint_id()};
 }
 
 }  // namespace sluice

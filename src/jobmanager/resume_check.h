@@ -6,6 +6,7 @@
 #ifndef SLUICE_JOBMANAGER_RESUME_CHECK_H_
 #define SLUICE_JOBMANAGER_RESUME_CHECK_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -16,9 +17,13 @@ namespace sluice {
 // The checkpoint's directory for `path` (a directory or its _metadata).
 std::string CheckpointDirectoryOf(const std::string& path);
 
-// The checkpoint directory to resume from, or why the job cannot resume
-// from `path` (FAILED_PRECONDITION naming the operator or the file).
-absl::StatusOr<std::string> CheckResume(const JobGraph& graph, const std::string& path,
+struct ResumePoint {
+  std::string directory;  // of the checkpoint
+  int64_t checkpoint_id = 0;
+};
+// Where to resume from, or why the job cannot resume from `path`
+// (FAILED_PRECONDITION naming the operator or the file).
+absl::StatusOr<ResumePoint> CheckResume(const JobGraph& graph, const std::string& path,
                                         bool allow_non_restored_state);
 
 }  // namespace sluice

@@ -1,5 +1,6 @@
 #include "taskmanager/job_deployments.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -348,12 +349,24 @@ void JobDeployments::ForEachTask(const TaskVisitor& visit) const {
   }
 }
 
+namespace {
+
+// Whether a checkpoint's request is meant for deployment `id`: older
+// attempts of the job, fenced or not yet, take no part.
+bool Addresses(const google::protobuf::RepeatedPtrField<std::string>& deployment_ids,
+               const std::string& id) {
+  return std::find(deployment_ids.begin(), deployment_ids.end(), id) != deployment_ids.end();
+}
+
+}  // namespace
+
 absl::Status JobDeployments::TriggerCheckpoint(const v1::TriggerCheckpointRequest& request) {
   int triggered = 0;
   for (auto it = jobs_.lower_bound({request.job_id(), ""});
        it != jobs_.end() && it->first.first == request.job_id(); ++it) {
     Deployed& deployed = *it->second;
     if (!deployed.job || !deployed.started) continue;
+    if (!Addresses(request.deployment_ids(), it->first.second)) continue;
     deployed.subtasks->SetCheckpointDirectory(request.checkpoint_id(), request.directory());
     deployed.job->InjectAtSources(engine::ChannelEvent{
         engine::EventKind::kCheckpointBarrier, request.checkpoint_id(), request.timestamp_ms()});
@@ -369,7 +382,12 @@ absl::Status JobDeployments::TriggerCheckpoint(const v1::TriggerCheckpointReques
 absl::Status JobDeployments::NotifyCheckpoint(const v1::NotifyCheckpointRequest& request) {
   for (auto it = jobs_.lower_bound({request.job_id(), ""});
        it != jobs_.end() && it->first.first == request.job_id(); ++it) {
-    it->second->subtasks->ForgetCheckpoint(request.checkpoint_id());
+    Deployed& deployed = *it->second;
+    deployed.subtasks->ForgetCheckpoint(request.checkpoint_id());
+    if (!request.completed() || !deployed.job) continue;
+    if (Addresses(request.deployment_ids(), it->first.second)) {
+      deployed.job->NotifyCheckpointComplete(request.checkpoint_id());
+    }
   }
   return absl::OkStatus();
 }
@@ -397,6 +415,7 @@ void JobDeployments::OnSnapshot(const Subtasks& subtasks, int vertex, int subtas
   // The operator ids a resume checks against the job.
   for (const auto& op : snapshot->operators()) state->add_operator_ids(op.operator_id());
   if (snapshot->has_source_position()) state->add_operator_ids(snapshot->source_operator_id());
+  for (const auto& list : snapshot->list_states()) state->add_operator_ids(list.operator_id());
   std::string bytes = snapshot->SerializeAsString();
   if (dir.empty()) {
     ack.set_decline_reason("the checkpoint was not triggered on this TaskManager");

@@ -167,7 +167,7 @@ class Unreplayable final : public SourceRunner {
 
 TEST(SnapshotRestoreTest, ASourceThatCannotBeReplayedSavesNoPositionButDoesNotFailTheCheckpoint) {
   Unreplayable source;
-  auto snapshot = SnapshotTask(0, 0, 7, "Socket-0", &source, {});
+  auto snapshot = SnapshotTask(0, 0, 7, "Socket-0", &source, {}, {});
   ASSERT_TRUE(snapshot.ok()) << snapshot.status();
   EXPECT_FALSE(snapshot->has_source_position());
   EXPECT_EQ(snapshot->checkpoint_id(), 7);

@@ -35,17 +35,39 @@ SLUICE_JOB(UnboundedForward) {
       .Discard();
 }
 
-// Running sums per key for the fault tests: --records numbers from 2
-// generators at --rate each per second, summed per x % 16, each new sum
-// written as "<key> <sum>" to the files in --out. The last line of a key is
-// its total: right only if every number was counted exactly once. With
+// For the fault tests, in the manner of Flink's DataStreamAllroundTestProgram:
+// --records numbers x from 2 generators at --rate each per second; x is
+// record number x / 16 of key x % 16, so each key's records are a contiguous
+// sequence. A keyed function sums them in keyed state and writes one line per
+// record, "<key> <sequence number> <sum so far>", through the exactly-once
+// file sink into --out. Every record's line must be there exactly once, with
+// the sum an independent computation gives (state restored right). With
 // --fail-once <file>, the map throws at the middle number unless <file>
 // exists (it creates it first), so exactly one attempt fails.
+class RunningSum final
+    : public sluice::KeyedProcessFunction<int64_t, std::pair<int64_t, int64_t>, std::string> {
+ public:
+  void Open(sluice::KeyedContext<int64_t>& ctx) override {
+    sum_ = &ctx.GetState(sluice::ValueStateDescriptor<int64_t>("sum"));
+  }
+  void ProcessElement(const std::pair<int64_t, int64_t>& record, sluice::KeyedContext<int64_t>&,
+                      sluice::Collector<std::string>& out) override {
+    const int64_t sum = sum_->value().value_or(0) + record.second;
+    sum_->update(sum);
+    out.Collect(std::to_string(record.first) + " " + std::to_string(record.second / 16) + " " +
+                std::to_string(sum));
+  }
+
+ private:
+  sluice::ValueState<int64_t>* sum_ = nullptr;
+};
+
 SLUICE_JOB(CheckpointedSums) {
   auto params = sluice::ParameterTool::FromArgs(args);
   const int64_t records = params.GetLong("records", 30000);
   const std::string marker = params.Get("fail-once", "");
   env.Generate([](int64_t i) { return i; }, records, params.GetDouble("rate", 3000))
+      .Uid("numbers")
       .SetParallelism(2)
       .Map([records, marker](int64_t x) {
         if (!marker.empty() && x == records / 2 && !std::filesystem::exists(marker)) {
@@ -56,13 +78,10 @@ SLUICE_JOB(CheckpointedSums) {
       })
       .SetParallelism(2)
       .KeyBy([](const std::pair<int64_t, int64_t>& p) { return p.first; })
-      .Reduce([](const std::pair<int64_t, int64_t>& a, const std::pair<int64_t, int64_t>& b) {
-        return std::pair<int64_t, int64_t>(a.first, a.second + b.second);
-      })
-      .Map([](const std::pair<int64_t, int64_t>& sum) {
-        return std::to_string(sum.first) + " " + std::to_string(sum.second);
-      })
-      .WriteAsText(params.GetRequired("out"));
+      .Process<RunningSum>()
+      .Uid("sums")
+      .WriteAsText(params.GetRequired("out"))
+      .Uid("files");
 }
 
 // Builds a different graph every time it runs.

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sluice::internal {
 
@@ -19,6 +20,8 @@ namespace sluice::internal {
 // routing and heap state in headers). Version 2: the runtime owns them.
 // Version 3: Collector::Collect(const T&) is virtual (records only read are
 // not copied) and sources report and restore their position (checkpoints).
+// Additions a library built before them need not know of (a new interface
+// that the runtime looks for, like CheckpointedOperator) keep the version.
 inline constexpr int kAbiVersion = 3;
 
 // One outgoing edge of a task. For each record the library names its key
@@ -83,6 +86,25 @@ class TimerTarget {
  public:
   virtual ~TimerTarget() = default;
   virtual void OnTimer(int64_t timestamp_ms, std::string_view key) = 0;
+};
+
+// An operator with state of its own (not keyed) that takes part in
+// checkpoints, like Flink's CheckpointedFunction with CheckpointListener: a
+// two-phase-commit sink prepares at the barrier and commits once the
+// checkpoint is complete. The runtime finds it among a chain's operators
+// (dynamic_cast) and calls it only from the task's thread.
+class CheckpointedOperator {
+ public:
+  virtual ~CheckpointedOperator() = default;
+  // Before the first record. `states`: what every subtask of this operator
+  // saved in checkpoint `checkpoint_id`, which the job restores (at any
+  // parallelism: each subtask sees all of them, as Flink's union list
+  // state); empty, with id 0, for a fresh start.
+  virtual void InitializeState(int64_t checkpoint_id, const std::vector<std::string>& states) = 0;
+  // At barrier `checkpoint_id`, between two records: what to save.
+  virtual std::string SnapshotState(int64_t checkpoint_id) = 0;
+  // Checkpoint `checkpoint_id` is complete (every earlier one is subsumed).
+  virtual void NotifyCheckpointComplete(int64_t checkpoint_id) = 0;
 };
 
 }  // namespace sluice::internal

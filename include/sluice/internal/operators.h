@@ -9,7 +9,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -24,6 +23,7 @@
 #include "sluice/functions.h"
 #include "sluice/internal/abi.h"
 #include "sluice/internal/graph.h"
+#include "sluice/internal/part_files.h"
 #include "sluice/serialization.h"
 
 namespace sluice::internal {
@@ -339,39 +339,34 @@ class PrintSink final : public Collector<T> {
   TaskRuntime* runtime_;
 };
 
-// One file per subtask, written as "<dir>/.part-<n>.inprogress" and renamed
-// to "<dir>/part-<n>" when the input ends, so readers never see half a file.
+// Writes each record as a line into the subtask's part files (part_files.h):
+// exactly once with checkpoints, committed when they complete or when the
+// input ends.
 template <typename T, typename Format>
-class TextFileSink final : public Collector<T> {
+class TextFileSink final : public Collector<T>, public CheckpointedOperator {
  public:
-  TextFileSink(Format format, const std::string& dir, int subtask)
-      : format_(std::move(format)),
-        final_path_(dir + "/part-" + std::to_string(subtask)),
-        temp_path_(dir + "/.part-" + std::to_string(subtask) + ".inprogress"),
-        out_(Open(dir, temp_path_)) {
-    if (!out_) throw std::runtime_error("cannot write " + temp_path_);
-  }
+  TextFileSink(std::string name, Format format, const std::string& dir, TaskRuntime* runtime)
+      : name_(std::move(name)), format_(std::move(format)), files_(dir, runtime) {}
   using Collector<T>::Collect;
   void Collect(T&& record) override { Collect(static_cast<const T&>(record)); }
-  void Collect(const T& record) override { out_ << format_(record) << '\n'; }
-  void EndOfInput() override {
-    out_.close();
-    if (!out_ || std::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
-      throw std::runtime_error("cannot finish " + final_path_);
-    }
+  void Collect(const T& record) override {
+    std::ofstream& out = files_.Current();
+    CallUser(name_, [&] { out << format_(record) << '\n'; });
   }
+  void EndOfInput() override { files_.Finish(); }
+
+  void InitializeState(int64_t checkpoint_id, const std::vector<std::string>& states) override {
+    files_.Initialize(checkpoint_id, states);
+  }
+  std::string SnapshotState(int64_t checkpoint_id) override {
+    return files_.Snapshot(checkpoint_id);
+  }
+  void NotifyCheckpointComplete(int64_t checkpoint_id) override { files_.Commit(checkpoint_id); }
 
  private:
-  static std::ofstream Open(const std::string& dir, const std::string& path) {
-    std::error_code ignored;  // a failure shows when the file cannot be opened
-    std::filesystem::create_directories(dir, ignored);
-    return std::ofstream(path, std::ios::trunc);
-  }
-
+  std::string name_;
   Format format_;
-  std::string final_path_;
-  std::string temp_path_;
-  std::ofstream out_;
+  PartFiles files_;
 };
 
 // The tail of a chain into one outgoing edge: serializes each record (and,
