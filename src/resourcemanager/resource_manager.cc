@@ -51,7 +51,10 @@ void ResourceManager::RegisterTaskManager(SessionId session, std::shared_ptr<Ses
       peer->Close(result.status());
       return;
     }
-    if (result->has_value()) OnTaskManagerRemoved(**result, "a new registration of the same id");
+    if (result->has_value()) {
+      OnTaskManagerRemoved(**result, "a new registration of the same id",
+                           SlotManager::HeldIn(slots));
+    }
     task_manager_peers_[session] = peer;
     metrics_.Registered();
     spdlog::info("TaskManager '{}' registered from {}: {} slots, {}{}", id, address, slots.size(),
@@ -121,7 +124,8 @@ void ResourceManager::TaskManagerSessionClosed(SessionId session) {
 }
 
 void ResourceManager::OnTaskManagerRemoved(const RemovedTaskManager& removed,
-                                           const std::string& detail) {
+                                           const std::string& detail,
+                                           const std::set<std::string>& still_held) {
   auto peer = task_manager_peers_.find(removed.session);
   if (peer != task_manager_peers_.end()) {
     if (removed.reason == RemovalReason::kDeregistered) {
@@ -143,7 +147,7 @@ void ResourceManager::OnTaskManagerRemoved(const RemovedTaskManager& removed,
                  RemovalReasonName(removed.reason), detail);
   }
   SlotManagerEffects effects;
-  slots_.RemoveTaskManager(removed.id, detail, &effects);
+  slots_.RemoveTaskManager(removed.id, detail, &effects, still_held);
   Execute(effects);
 }
 
@@ -303,7 +307,8 @@ void ResourceManager::ScheduleHeartbeatCheck() {
   // timeout plus a fraction of an interval.
   absl::Duration period =
       std::clamp(options_.heartbeat_interval / 4, absl::Milliseconds(10), absl::Milliseconds(250));
-  mailbox_.PostAfter(period, [this] {
+  mailbox_.PostAfter(period, [this, period] {
+    ForgiveSilenceAfterStall(period);
     CheckHeartbeats();
     SlotManagerEffects effects;
     slots_.Tick(&effects);
@@ -313,6 +318,22 @@ void ResourceManager::ScheduleHeartbeatCheck() {
     }
     ScheduleHeartbeatCheck();
   });
+}
+
+void ResourceManager::ForgiveSilenceAfterStall(absl::Duration check_period) {
+  const absl::Time now = clock_->Now();
+  const absl::Duration gap = now - last_check_;
+  last_check_ = now;
+  if (gap <= check_period + options_.heartbeat_interval || gap == absl::InfiniteDuration()) return;
+  // Their heartbeats wait in the sockets and the mailbox; two intervals to
+  // arrive. A peer that really is gone is declared lost right after.
+  const absl::Duration grace =
+      std::min(2 * options_.heartbeat_interval, options_.heartbeat_timeout);
+  const absl::Time heard = now - options_.heartbeat_timeout + grace;
+  spdlog::warn("The ResourceManager did not run for {}: its peers have {} to be heard again",
+               absl::FormatDuration(gap), absl::FormatDuration(grace));
+  registry_.HeardAtLeast(heard);
+  for (auto& [session, jm] : job_managers_) jm.last_heartbeat = std::max(jm.last_heartbeat, heard);
 }
 
 void ResourceManager::CheckHeartbeats() {

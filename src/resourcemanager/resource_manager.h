@@ -10,6 +10,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -85,11 +86,16 @@ class ResourceManager {
     absl::Time last_heartbeat;
   };
 
-  void OnTaskManagerRemoved(const RemovedTaskManager& removed, const std::string& detail);
+  // `still_held`: see SlotManager::RemoveTaskManager.
+  void OnTaskManagerRemoved(const RemovedTaskManager& removed, const std::string& detail,
+                            const std::set<std::string>& still_held = {});
   void Execute(SlotManagerEffects& effects);
   SessionPeer* TaskManagerPeer(const std::string& task_manager_id);
   const JobManagerSession* JobManagerById(const std::string& job_manager_id) const;
   void CheckHeartbeats();
+  // After this process did not run for a while (paused, starved), its
+  // peers' silence is its own: each gets a moment to be heard again.
+  void ForgiveSilenceAfterStall(absl::Duration check_period);
   void ScheduleHeartbeatCheck();
   ClusterOverview Overview() const;
   void PublishTotals();
@@ -103,6 +109,7 @@ class ResourceManager {
   std::map<SessionId, std::shared_ptr<SessionPeer>> task_manager_peers_;
   std::map<SessionId, JobManagerSession> job_managers_;
   int64_t task_managers_lost_ = 0;
+  absl::Time last_check_ = absl::InfinitePast();  // of heartbeats
   ResourceManagerMetrics metrics_;
   Mailbox mailbox_;  // last: its thread stops before the state above is destroyed
 };

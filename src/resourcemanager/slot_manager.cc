@@ -171,7 +171,9 @@ std::string SlotManager::NewAllocationId() {
 
 void SlotManager::AddTaskManager(const std::string& id, const std::string& tenant,
                                  const std::vector<SlotState>& slots, SlotManagerEffects* effects) {
-  if (task_managers_.count(id) != 0) RemoveTaskManager(id, "it registered again", effects);
+  if (task_managers_.count(id) != 0) {
+    RemoveTaskManager(id, "it registered again", effects, HeldIn(slots));
+  }
   TaskManagerSlots& tm = task_managers_[id];
   tm.tenant = tenant;
   for (const auto& s : slots) {
@@ -188,14 +190,24 @@ void SlotManager::AddTaskManager(const std::string& id, const std::string& tenan
   Schedule(effects);
 }
 
+std::set<std::string> SlotManager::HeldIn(const std::vector<SlotState>& report) {
+  std::set<std::string> held;
+  for (const SlotState& slot : report) {
+    if (!slot.IsFree()) held.insert(slot.allocation_id);
+  }
+  return held;
+}
+
 void SlotManager::RemoveTaskManager(const std::string& id, const std::string& why,
-                                    SlotManagerEffects* effects) {
+                                    SlotManagerEffects* effects,
+                                    const std::set<std::string>& still_held) {
   auto it = task_managers_.find(id);
   if (it == task_managers_.end()) return;
   for (auto& [index, slot] : it->second.slots) {
     if (slot.phase != Phase::kFree) {
       std::string allocation = slot.allocation;
-      if (allocations_.count(allocation) && jobs_.count(allocations_.at(allocation).job)) {
+      if (allocations_.count(allocation) && jobs_.count(allocations_.at(allocation).job) &&
+          still_held.count(allocation) == 0) {
         effects->revocations.push_back(
             {GrantOf(allocation), absl::StrCat("TaskManager '", id, "' was lost: ", why), false});
       }

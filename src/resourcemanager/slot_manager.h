@@ -129,8 +129,13 @@ class SlotManager {
   // slots already allocated: they are adopted).
   void AddTaskManager(const std::string& id, const std::string& tenant,
                       const std::vector<SlotState>& slots, SlotManagerEffects* effects);
-  void RemoveTaskManager(const std::string& id, const std::string& why,
-                         SlotManagerEffects* effects);
+  // The allocations a slot report shows held.
+  static std::set<std::string> HeldIn(const std::vector<SlotState>& report);
+  // `still_held`: allocations the TaskManager reports again at once (it
+  // registered anew: its stream broke, or this ResourceManager was paused);
+  // their jobs are not told they lost them.
+  void RemoveTaskManager(const std::string& id, const std::string& why, SlotManagerEffects* effects,
+                         const std::set<std::string>& still_held = {});
   // A heartbeat's slot report: it wins, except over requests still in flight
   // and over what a newer answer of the TaskManager (higher `version`) said.
   // Version 0: unversioned, always applied.

@@ -1,5 +1,6 @@
 #include "resourcemanager/task_manager_registry.h"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -89,6 +90,10 @@ std::optional<RemovedTaskManager> TaskManagerRegistry::Remove(SessionId session,
   auto session_it = id_by_session_.find(session);
   if (session_it == id_by_session_.end()) return std::nullopt;
   return Erase(by_id_.find(session_it->second), reason);
+}
+
+void TaskManagerRegistry::HeardAtLeast(absl::Time at) {
+  for (auto& [id, record] : by_id_) record.last_heartbeat = std::max(record.last_heartbeat, at);
 }
 
 std::vector<RemovedTaskManager> TaskManagerRegistry::ExpireSilent() {

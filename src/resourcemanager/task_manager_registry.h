@@ -81,6 +81,9 @@ class TaskManagerRegistry {
   absl::StatusOr<HeartbeatResult> Heartbeat(SessionId session, ProcessUsage usage);
   // Removes the TaskManager registered on `session`, if any.
   std::optional<RemovedTaskManager> Remove(SessionId session, RemovalReason reason);
+  // Counts every TaskManager as heard at `at` at the latest (see
+  // ResourceManager::ForgiveSilenceAfterStall).
+  void HeardAtLeast(absl::Time at);
   // Removes every TaskManager silent for longer than the heartbeat timeout.
   std::vector<RemovedTaskManager> ExpireSilent();
 

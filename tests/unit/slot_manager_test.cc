@@ -488,5 +488,26 @@ TEST_F(SlotManagerTest, SlotReportsRepairDrift) {
   EXPECT_EQ(sm_->slots_free(), 0);
 }
 
+TEST_F(SlotManagerTest, ATaskManagerRegisteringAgainWithItsAllocationsKeepsThemForTheirJobs) {
+  AddTm("a", 2);
+  auto granted = Declare(Job("j", 2));
+  Accept(granted);
+  ASSERT_EQ(granted.requests.size(), 2u);
+  // Its stream broke (or this ResourceManager was paused): it registers
+  // again, reporting one allocation still held and one freed meanwhile.
+  std::vector<SlotState> report;
+  for (const auto& r : granted.requests) {
+    report.push_back(SlotState{r.slot_index, Cpu(1), "", ""});
+  }
+  report[0].allocation_id = granted.requests[0].allocation_id;
+  report[0].job_id = "j";
+  SlotManagerEffects effects;
+  sm_->RemoveTaskManager("a", "it registered again", &effects, SlotManager::HeldIn(report));
+  sm_->AddTaskManager("a", "", report, &effects);
+  ASSERT_EQ(effects.revocations.size(), 1u) << "only the freed one is lost to the job";
+  EXPECT_EQ(effects.revocations[0].slot.allocation_id, granted.requests[1].allocation_id);
+  EXPECT_EQ(Held("j"), 2) << "the kept one, and a new request for the other";
+}
+
 }  // namespace
 }  // namespace sluice
