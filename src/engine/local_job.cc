@@ -129,6 +129,10 @@ void LocalJob::InjectAtSources(const ChannelEvent& event) {
   }
 }
 
+void LocalJob::ExtendLease(absl::Time until) {
+  context_.lease_until_ns.store(absl::ToUnixNanos(until), std::memory_order_relaxed);
+}
+
 void LocalJob::NotifyCheckpointComplete(int64_t id) {
   for (auto& subtasks : tasks_) {
     for (auto& task : subtasks) {

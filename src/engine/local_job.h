@@ -85,6 +85,8 @@ class LocalJob {
   // The result if the job ended within `timeout`.
   std::optional<JobResult> WaitFor(absl::Duration timeout);
   const JobGraph& graph() const { return graph_; }
+  // The tasks may run until `until` (JobContext::lease_until_ns).
+  void ExtendLease(absl::Time until);
   // Checkpoint `id` is complete: every task here may commit.
   void NotifyCheckpointComplete(int64_t id);
   // The subtasks running in this process.

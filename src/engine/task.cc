@@ -450,6 +450,12 @@ void Task::Run() {
 }
 
 void Task::ReportOutputs() {
+  if (job_->LeaseExpired() && !job_->cancelled.load()) {
+    error_ = absl::StrCat(name_,
+                          " stopped: its JobMaster stopped confirming the job (no heartbeat within "
+                          "heartbeat.timeout)");
+    return;
+  }
   for (const auto& writer : writers_) {
     const absl::Status& status = writer->status();
     if (status.ok()) continue;

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "engine/barrier_aligner.h"
 #include "engine/channel.h"
@@ -48,6 +50,14 @@ struct JobContext {
       on_snapshot;
   // State the tasks start from; null: none.
   std::shared_ptr<const RestoredState> restore;
+  // Until when the tasks may run (absl::GetCurrentTimeNanos()): a TaskManager
+  // extends it with each heartbeat of the job's JobMaster, so that tasks of a
+  // paused TaskManager, resumed after the job moved on without them, stop by
+  // themselves before they write anything more.
+  std::atomic<int64_t> lease_until_ns{std::numeric_limits<int64_t>::max()};
+  bool LeaseExpired() const {
+    return absl::GetCurrentTimeNanos() > lease_until_ns.load(std::memory_order_relaxed);
+  }
 };
 
 // What a task did, for metrics; updated by the task thread, read by anyone.
@@ -106,7 +116,7 @@ class Task final : public TaskRuntime {
   int max_parallelism() const override { return graph_.max_parallelism; }
   const std::string& task_name() const override { return name_; }
   int64_t NowMs() const override;
-  bool cancelled() const override { return job_->cancelled.load(); }
+  bool cancelled() const override { return job_->cancelled.load() || job_->LeaseExpired(); }
   std::ostream& out() override { return *out_; }
 
  private:

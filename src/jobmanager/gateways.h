@@ -35,6 +35,7 @@ class TaskManagerGateway {
   virtual void CancelTasks(const std::string& job_id, Done done) = 0;
   virtual void TriggerCheckpoint(const v1::TriggerCheckpointRequest& request, Done done) = 0;
   virtual void NotifyCheckpoint(const v1::NotifyCheckpointRequest& request, Done done) = 0;
+  virtual void Heartbeat(const v1::JobMasterHeartbeat& request, Done done) = 0;
 };
 
 // The gateway of the TaskManager at an RPC address (kept by the caller).

@@ -49,6 +49,8 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
   history.max_ended_jobs = static_cast<int>(config.GetInt("jobstore.max-capacity"));
   history.expiration = config.GetDuration("jobstore.expiration-time");
   jm->rpc_timeout_ = config.GetDuration("rpc.timeout");
+  jm->heartbeat_interval_ = config.GetDuration("heartbeat.interval");
+  jm->heartbeat_timeout_ = config.GetDuration("heartbeat.timeout");
   auto checkpointing = CheckpointingOptionsFromConfig(config);
   if (!checkpointing.ok()) return checkpointing.status();
   jm->checkpointing_ = *std::move(checkpointing);
@@ -177,6 +179,8 @@ std::shared_ptr<JobMaster> JobManager::MakeJobMaster(std::string id, v1::JobSubm
   services.job_manager_address = rpc_address_;
   services.checkpointing = checkpointing_;
   services.restart_strategy = restart_strategies_();
+  services.heartbeat_interval = heartbeat_interval_;
+  services.heartbeat_timeout = heartbeat_timeout_;
   // The JobMaster's executor is its mailbox, which it keeps alive.
   if (auto* mailbox = dynamic_cast<Mailbox*>(services.executor.get())) {
     services.schedule = [mailbox](absl::Duration delay, std::function<void()> task) {

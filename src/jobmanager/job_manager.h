@@ -97,6 +97,8 @@ class JobManager final : public Daemon {
   mutable absl::Mutex mu_;
   std::optional<v1::ClusterOverview> overview_ ABSL_GUARDED_BY(mu_);
   absl::Duration rpc_timeout_;
+  absl::Duration heartbeat_interval_;  // JobMaster -> TaskManager, as to the ResourceManager
+  absl::Duration heartbeat_timeout_;
   CheckpointingOptions checkpointing_;  // execution.checkpointing.*, for every job
   // A restart strategy (restart-strategy.*) for each new job.
   std::function<std::shared_ptr<RestartStrategy>()> restart_strategies_;

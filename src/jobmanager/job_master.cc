@@ -170,7 +170,63 @@ void JobMaster::Start() {
     m.services_.resource_manager->DeclareResources(declaration);
     spdlog::info("Job {} ('{}') needs {} slots for {} tasks", m.id_, m.graph_.name, m.slots_needed_,
                  m.executions_.executions().size());
+    m.ScheduleHeartbeats();
   });
+}
+
+void JobMaster::ScheduleHeartbeats() {
+  if (!services_.schedule || services_.heartbeat_interval <= absl::ZeroDuration()) return;
+  services_.schedule(services_.heartbeat_interval, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) {
+      self->Post([](JobMaster& m) {
+        if (m.ended()) return;  // silence now tells the TaskManagers to let go
+        m.SendHeartbeats();
+        m.CheckTaskManagersHeard();
+        m.ScheduleHeartbeats();
+      });
+    }
+  });
+}
+
+void JobMaster::SendHeartbeats() {
+  std::set<std::string> addresses = task_managers_;
+  for (const auto& slot : slots_) addresses.insert(slot.task_manager_address);
+  v1::JobMasterHeartbeat heartbeat;
+  heartbeat.set_job_id(id_);
+  for (const auto& deployment : DeploymentIds()) heartbeat.add_deployment_ids(deployment);
+  const absl::Time now = services_.clock->Now();
+  for (const auto& address : addresses) {
+    heard_.try_emplace(address, now);  // a new one has a whole timeout to answer
+    services_.task_managers(address)->Heartbeat(
+        heartbeat, [weak = weak_from_this(), address](absl::Status status) {
+          if (!status.ok()) return;
+          if (auto self = weak.lock()) {
+            self->Post([address](JobMaster& m) { m.heard_[address] = m.services_.clock->Now(); });
+          }
+        });
+  }
+  std::erase_if(heard_, [&](const auto& entry) { return addresses.count(entry.first) == 0; });
+}
+
+void JobMaster::CheckTaskManagersHeard() {
+  const absl::Time deadline = services_.clock->Now() - services_.heartbeat_timeout;
+  std::vector<std::string> silent;
+  for (const auto& [address, heard] : heard_) {
+    if (heard < deadline) silent.push_back(address);
+  }
+  for (const auto& address : silent) {
+    heard_.erase(address);
+    // Its slots are gone with it; the ResourceManager replaces them once it
+    // declares the TaskManager lost too.
+    std::erase_if(slots_, [&](const OfferedSlot& s) { return s.task_manager_address == address; });
+    const std::string reason =
+        absl::StrCat("TaskManager ", address, " did not answer the JobMaster's heartbeats for ",
+                     absl::FormatDuration(services_.heartbeat_timeout));
+    spdlog::warn("Job {}: {}", id_, reason);
+    if (task_managers_.count(address) != 0 && state_ != JobMasterState::kRestarting) {
+      Failover(reason);
+    }
+  }
 }
 
 void JobMaster::OnSlots(std::vector<OfferedSlot> slots) {

@@ -18,6 +18,7 @@
 #ifndef SLUICE_JOBMANAGER_JOB_MASTER_H_
 #define SLUICE_JOBMANAGER_JOB_MASTER_H_
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -65,6 +66,11 @@ struct JobMasterServices {
   // Whether and when a failed job restarts (null: it does not); restarts
   // need `schedule`.
   std::shared_ptr<RestartStrategy> restart_strategy;
+  // heartbeat.interval / .timeout: how often the JobMaster confirms its job
+  // to the TaskManagers holding its slots, and how long one may stay silent
+  // before its tasks count as lost (with `schedule`; zero: no heartbeats).
+  absl::Duration heartbeat_interval = absl::ZeroDuration();
+  absl::Duration heartbeat_timeout = absl::Seconds(5);
 };
 
 class JobMaster : public std::enable_shared_from_this<JobMaster> {
@@ -117,6 +123,11 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   void StartCheckpoints();
   void HandleCheckpointAck(const v1::CheckpointAcknowledgement& ack);
   void ToTaskManagers(const std::function<void(TaskManagerGateway&)>& call);
+  // Heartbeats to every TaskManager with the job's slots or tasks, each
+  // interval until the job ends; one silent past the timeout fails the job over.
+  void ScheduleHeartbeats();
+  void SendHeartbeats();
+  void CheckTaskManagersHeard();
   // "r<region>-a<attempt>": what a TaskManager knows a region's attempt by.
   static std::string DeploymentId(int region, int attempt);
   std::vector<std::string> DeploymentIds() const;
@@ -133,9 +144,10 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   std::string error_;
   absl::Time ended_;
   bool deploying_ = false;
-  std::set<std::string> task_managers_;  // deployed (or being deployed) to
-  std::vector<OfferedSlot> slots_;       // the job's slots now
-  bool restart_due_ = false;             // a restart's delay has passed
+  std::set<std::string> task_managers_;      // deployed (or being deployed) to
+  std::vector<OfferedSlot> slots_;           // the job's slots now
+  std::map<std::string, absl::Time> heard_;  // TaskManager address -> its last heartbeat answer
+  bool restart_due_ = false;                 // a restart's delay has passed
   int restarts_ = 0;
   int awaiting_deploy_ = 0;
   std::unique_ptr<CheckpointHooks> checkpoint_hooks_;

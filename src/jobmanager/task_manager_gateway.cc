@@ -67,6 +67,11 @@ void GrpcTaskManagerGateway::NotifyCheckpoint(const v1::NotifyCheckpointRequest&
        std::move(done));
 }
 
+void GrpcTaskManagerGateway::Heartbeat(const v1::JobMasterHeartbeat& request, Done done) {
+  Call(stub_.get(), timeout_, request,
+       &v1::TaskExecutor::Stub::async_interface::HeartbeatFromJobMaster, std::move(done));
+}
+
 TaskManagerGateway* TaskManagerGatewayCache::At(const std::string& address) {
   absl::MutexLock lock(&mu_);
   auto& gateway = gateways_[address];

@@ -235,6 +235,9 @@ void JobDeployments::OnBuilt(const Key& key, absl::StatusOr<Built> built, Deploy
     AnswerCancelAllIfIdle();
     return done(kept);
   }
+  if (options_.lease > absl::ZeroDuration()) {
+    it->second->job->ExtendLease(absl::Now() + options_.lease);
+  }
   const int local = static_cast<int>(it->second->subtasks->tasks.size());
   spdlog::info("Deployed {} task attempts of {} ('{}')", local, Describe(key),
                it->second->job->graph().name);
@@ -359,6 +362,40 @@ bool Addresses(const google::protobuf::RepeatedPtrField<std::string>& deployment
 }
 
 }  // namespace
+
+namespace {
+
+// "r<region>-a<attempt>" (JobMaster::DeploymentId), or false.
+bool ParseDeploymentId(const std::string& id, int* region, int* attempt) {
+  return std::sscanf(id.c_str(), "r%d-a%d", region, attempt) == 2;
+}
+
+}  // namespace
+
+void JobDeployments::Confirm(const v1::JobMasterHeartbeat& heartbeat) {
+  std::map<int, int> current;  // region -> attempt, as the JobMaster has them
+  for (const auto& id : heartbeat.deployment_ids()) {
+    int region = 0, attempt = 0;
+    if (ParseDeploymentId(id, &region, &attempt)) current[region] = attempt;
+  }
+  const absl::Time until = absl::Now() + options_.lease;
+  for (auto it = jobs_.lower_bound({heartbeat.job_id(), ""});
+       it != jobs_.end() && it->first.first == heartbeat.job_id();) {
+    int region = 0, attempt = 0;
+    auto newer = ParseDeploymentId(it->first.second, &region, &attempt) ? current.find(region)
+                                                                        : current.end();
+    if (newer != current.end() && newer->second > attempt) {
+      spdlog::warn("Stopping {}: its JobMaster runs attempt {} of that region now",
+                   Describe(it->first), newer->second);
+      it = StopAndForget(it, absl::CancelledError("a newer attempt of its region runs"));
+      continue;
+    }
+    if (it->second->job && options_.lease > absl::ZeroDuration()) {
+      it->second->job->ExtendLease(until);
+    }
+    ++it;
+  }
+}
 
 absl::Status JobDeployments::TriggerCheckpoint(const v1::TriggerCheckpointRequest& request) {
   int triggered = 0;

@@ -58,6 +58,9 @@ struct DeploymentOptions {
   absl::Duration buffer_timeout = absl::Milliseconds(100);
   int buffers_per_channel = 2;
   size_t segment_size = 32 << 10;  // taskmanager.memory.segment-size
+  // heartbeat.timeout: how long a job's tasks run on without a heartbeat of
+  // its JobMaster (zero: for ever).
+  absl::Duration lease = absl::ZeroDuration();
 };
 
 class JobDeployments {
@@ -115,6 +118,10 @@ class JobDeployments {
   absl::Status TriggerCheckpoint(const v1::TriggerCheckpointRequest& request);
   // A checkpoint completed or was aborted: its directory is forgotten.
   absl::Status NotifyCheckpoint(const v1::NotifyCheckpointRequest& request);
+  // The JobMaster of `heartbeat.job_id()` is there: its deployments here
+  // run on for another lease, except those with an older attempt of a
+  // region than the heartbeat names, which are stale and stopped.
+  void Confirm(const v1::JobMasterHeartbeat& heartbeat);
   // Calls `visit` for every task attempt running here.
   void ForEachTask(const TaskVisitor& visit) const;
 

@@ -50,6 +50,8 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
       static_cast<size_t>(config.GetMemoryBytes("taskmanager.memory.segment-size"));
   tm->job_masters_ = std::make_unique<JobMasterClient>(rpc_timeout);
   tm->slot_timeout_ = config.GetDuration("taskmanager.slot.timeout");
+  tm->lease_ = config.GetDuration("heartbeat.timeout");
+  deployment.lease = tm->lease_;
   tm->slot_table_ =
       std::make_unique<TaskSlotTable>(SystemClock::Get(), tm->spec_.slots, tm->slot_timeout_);
   tm->deployments_ = std::make_unique<JobDeployments>(
@@ -244,7 +246,18 @@ void TaskManager::ExpireOffers() {
     deployments_->OnAllocationFreed(allocation, reason);  // none: a deployment activates its slots
     PublishSlots();
   }
-  mailbox_.PostAfter(std::min(slot_timeout_ / 4, absl::Seconds(1)), [this] { ExpireOffers(); });
+  FreeUnconfirmed();
+  mailbox_.PostAfter(std::min({slot_timeout_ / 4, lease_ / 4, absl::Seconds(1)}),
+                     [this] { ExpireOffers(); });
+}
+
+void TaskManager::FreeUnconfirmed() {
+  for (const auto& allocation : slot_table_->Unconfirmed(lease_)) {
+    const TaskSlotTable::Slot* slot = slot_table_->Find(allocation);
+    FreeSlot(allocation, absl::StrCat("the JobMaster of job ", slot ? slot->state.job_id : "?",
+                                      " has not confirmed it for ", absl::FormatDuration(lease_),
+                                      " (heartbeat.timeout)"));
+  }
 }
 
 void TaskManager::PublishSlots() {
@@ -323,6 +336,18 @@ grpc::ServerUnaryReactor* TaskManager::TriggerCheckpoint(
   if (RefuseUnlessServing(reactor)) return reactor;
   return AnswerOnMailbox(
       reactor, [this, request = *request] { return deployments_->TriggerCheckpoint(request); });
+}
+
+grpc::ServerUnaryReactor* TaskManager::HeartbeatFromJobMaster(grpc::CallbackServerContext* context,
+                                                              const v1::JobMasterHeartbeat* request,
+                                                              v1::DeployJobResponse*) {
+  auto* reactor = context->DefaultReactor();
+  if (RefuseUnlessServing(reactor)) return reactor;
+  return AnswerOnMailbox(reactor, [this, request = *request] {
+    slot_table_->Confirm(request.job_id());
+    deployments_->Confirm(request);
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* TaskManager::NotifyCheckpoint(grpc::CallbackServerContext* context,

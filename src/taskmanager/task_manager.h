@@ -81,6 +81,8 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
   // The allocation ends here; the subtasks in it are stopped. Mailbox thread.
   void FreeSlot(const std::string& allocation_id, const std::string& reason);
   void ExpireOffers();
+  // Frees the slots of jobs whose JobMaster is silent (heartbeat.timeout).
+  void FreeUnconfirmed();
   // Cancels and joins every subtask; from outside the mailbox and the worker.
   void CancelAllJobs();
   void PublishSlots();
@@ -105,6 +107,9 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
   grpc::ServerUnaryReactor* TriggerCheckpoint(grpc::CallbackServerContext* context,
                                               const v1::TriggerCheckpointRequest* request,
                                               v1::DeployJobResponse* response) override;
+  grpc::ServerUnaryReactor* HeartbeatFromJobMaster(grpc::CallbackServerContext* context,
+                                                   const v1::JobMasterHeartbeat* request,
+                                                   v1::DeployJobResponse* response) override;
   grpc::ServerUnaryReactor* NotifyCheckpoint(grpc::CallbackServerContext* context,
                                              const v1::NotifyCheckpointRequest* request,
                                              v1::DeployJobResponse* response) override;
@@ -112,6 +117,7 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
   std::atomic<State> state_{State::kStarting};
   TaskManagerSpec spec_;
   absl::Duration slot_timeout_;
+  absl::Duration lease_;  // heartbeat.timeout: how long a job's slots stay without its JobMaster
   MetricsEndpoint metrics_;
   prometheus::Gauge* registered_gauge_ = nullptr;
   prometheus::Gauge* free_slots_gauge_ = nullptr;

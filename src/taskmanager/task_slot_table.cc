@@ -5,7 +5,7 @@ namespace sluice {
 TaskSlotTable::TaskSlotTable(const Clock* clock, const std::vector<SlotState>& slots,
                              absl::Duration slot_timeout)
     : clock_(clock), slot_timeout_(slot_timeout) {
-  for (const auto& s : slots) slots_[s.index] = Slot{s, Use::kFree, "", {}};
+  for (const auto& s : slots) slots_[s.index] = Slot{s, Use::kFree, "", {}, {}};
 }
 
 TaskSlotTable::RequestOutcome TaskSlotTable::Request(int index, const std::string& allocation,
@@ -31,6 +31,7 @@ bool TaskSlotTable::Activate(const std::string& allocation) {
   for (auto& [index, slot] : slots_) {
     if (slot.state.allocation_id == allocation && slot.use == Use::kOffered) {
       slot.use = Use::kActive;
+      slot.confirmed_at = clock_->Now();
       ++version_;
       return true;
     }
@@ -62,6 +63,24 @@ std::vector<std::string> TaskSlotTable::ExpireOffers() {
   }
   for (const auto& allocation : expired) Free(allocation);
   return expired;
+}
+
+void TaskSlotTable::Confirm(const std::string& job) {
+  const absl::Time now = clock_->Now();
+  for (auto& [index, slot] : slots_) {
+    if (slot.use == Use::kActive && slot.state.job_id == job) slot.confirmed_at = now;
+  }
+}
+
+std::vector<std::string> TaskSlotTable::Unconfirmed(absl::Duration lease) const {
+  std::vector<std::string> stale;
+  const absl::Time deadline = clock_->Now() - lease;
+  for (const auto& [index, slot] : slots_) {
+    if (slot.use == Use::kActive && slot.confirmed_at < deadline) {
+      stale.push_back(slot.state.allocation_id);
+    }
+  }
+  return stale;
 }
 
 const TaskSlotTable::Slot* TaskSlotTable::Find(const std::string& allocation) const {

@@ -28,6 +28,7 @@ class TaskSlotTable {
     Use use = Use::kFree;
     std::string job_master_address;
     absl::Time offered_at;
+    absl::Time confirmed_at;  // last sign that its JobMaster still wants it
   };
   struct RequestOutcome {
     bool accepted = false;
@@ -50,6 +51,11 @@ class TaskSlotTable {
   bool Free(const std::string& allocation);
   // Frees offers older than the slot timeout; returns their allocations.
   std::vector<std::string> ExpireOffers();
+  // The JobMaster of `job` confirmed it (a heartbeat): its slots stay held.
+  void Confirm(const std::string& job);
+  // Active slots whose JobMaster has not confirmed them for `lease` (it is
+  // gone, or no longer holds them): their allocations, to be freed.
+  std::vector<std::string> Unconfirmed(absl::Duration lease) const;
 
   const Slot* Find(const std::string& allocation) const;
   // Whether `allocation` is held here (offered or active) for `job`.

@@ -45,6 +45,11 @@ class FakeTaskManager final : public TaskManagerGateway {
     checkpoints_notified.push_back(request);
     done(absl::OkStatus());
   }
+  // Answers while `answering` (a silent TaskManager never does).
+  void Heartbeat(const v1::JobMasterHeartbeat& request, Done done) override {
+    heartbeats.push_back(request);
+    if (answering) done(absl::OkStatus());
+  }
   // Answers the oldest deployment still waiting.
   void AnswerDeploy(absl::Status status) {
     Done done = std::move(pending_deploy.front());
@@ -57,6 +62,8 @@ class FakeTaskManager final : public TaskManagerGateway {
   std::vector<std::string> cancelled;
   std::vector<v1::TriggerCheckpointRequest> checkpoints_triggered;
   std::vector<v1::NotifyCheckpointRequest> checkpoints_notified;
+  std::vector<v1::JobMasterHeartbeat> heartbeats;
+  bool answering = true;
 };
 
 // TaskManagers by address.

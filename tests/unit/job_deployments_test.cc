@@ -333,5 +333,30 @@ TEST_F(JobDeploymentsTest, ANewerAttemptFencesTheOlderOneAndAnOlderOneIsRefused)
   EXPECT_EQ(running[1].attempt(), 1);
 }
 
+TEST_F(JobDeploymentsTest, AHeartbeatNamingANewerAttemptOfTheRegionStopsTheStaleOne) {
+  ASSERT_TRUE(table_->Request(0, "alloc-1", "job-1", "jm:1").accepted);
+  auto old = Deploy(RegionOfForwardJob(0, "r0-a0", /*attempt=*/0));
+  RunAll();
+  ASSERT_TRUE(old->has_value() && (*old)->ok());
+  ASSERT_TRUE(deployments_->Start("job-1").ok());
+
+  v1::JobMasterHeartbeat heartbeat;
+  heartbeat.set_job_id("job-1");
+  heartbeat.add_deployment_ids("r0-a0");
+  heartbeat.add_deployment_ids("r1-a3");  // another region: no concern of this one
+  deployments_->Confirm(heartbeat);
+  RunAll();
+  EXPECT_TRUE(Reports(v1::EXECUTION_STATE_CANCELED).empty()) << "current: it runs on";
+
+  // The region restarted elsewhere while this TaskManager was cut off.
+  heartbeat.set_deployment_ids(0, "r0-a1");
+  deployments_->Confirm(heartbeat);
+  RunAll();
+  auto stopped = Reports(v1::EXECUTION_STATE_CANCELED);
+  ASSERT_EQ(stopped.size(), 1u);
+  EXPECT_EQ(stopped[0].attempt(), 0);
+  EXPECT_EQ(deployments_->Start("job-1", "r0-a0").code(), absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace sluice

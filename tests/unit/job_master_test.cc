@@ -41,6 +41,7 @@ class JobMasterTest : public ::testing::Test {
     services.job_manager_address = "jm:6123";
     services.checkpointing = checkpointing_;
     services.restart_strategy = restart_strategy_;
+    services.heartbeat_interval = heartbeat_interval_;
     services.schedule = [this](absl::Duration delay, std::function<void()> task) {
       timers_.emplace_back(clock_.Now() + delay, std::move(task));
     };
@@ -125,6 +126,7 @@ class JobMasterTest : public ::testing::Test {
 
   CheckpointingOptions checkpointing_;
   std::shared_ptr<RestartStrategy> restart_strategy_;
+  absl::Duration heartbeat_interval_ = absl::ZeroDuration();
   std::vector<std::pair<absl::Time, std::function<void()>>> timers_;
   JobGraph graph_;
   std::shared_ptr<QueueExecutor> executor_ = std::make_shared<QueueExecutor>();
@@ -388,6 +390,38 @@ TEST_F(JobMasterTest, EventsAfterTheJobMasterIsGoneAreDropped) {
   tms_["a:6122"].AnswerDeploy(absl::OkStatus());  // a late gRPC answer
   EXPECT_EQ(executor_->RunUntilIdle(), 0);
   EXPECT_TRUE(weak.expired());
+}
+
+TEST_F(JobMasterTest, HeartbeatsConfirmTheJobAndASilentTaskManagerFailsItOver) {
+  restart_strategy_ = FixedDelayRestart(1, absl::Seconds(10));
+  heartbeat_interval_ = absl::Seconds(1);
+  auto master = Running();
+  clock_.Advance(absl::Seconds(1));
+  RunDueTimers();
+  ASSERT_EQ(tms_["a:6122"].heartbeats.size(), 1u);
+  EXPECT_EQ(tms_["a:6122"].heartbeats[0].job_id(), "job-1");
+  EXPECT_THAT(tms_["a:6122"].heartbeats[0].deployment_ids(), ::testing::ElementsAre("r0-a0"));
+  ASSERT_EQ(tms_["b:6122"].heartbeats.size(), 1u);
+
+  tms_["b:6122"].answering = false;  // paused, or cut off
+  for (int s = 0; s < 5; ++s) {
+    clock_.Advance(absl::Seconds(1));
+    RunDueTimers();
+  }
+  EXPECT_EQ(master->Status().state(), "RUNNING") << "silent for 5 s: not past heartbeat.timeout";
+  clock_.Advance(absl::Seconds(1));
+  RunDueTimers();
+  EXPECT_EQ(master->Status().state(), "RESTARTING");
+  EXPECT_THAT(master->Status().error(),
+              ::testing::HasSubstr("TaskManager b:6122 did not answer the JobMaster's heartbeats"));
+
+  master->Cancel();
+  executor_->RunUntilIdle();
+  const size_t sent = tms_["a:6122"].heartbeats.size();
+  clock_.Advance(absl::Seconds(3));
+  RunDueTimers();
+  EXPECT_EQ(tms_["a:6122"].heartbeats.size(), sent)
+      << "an ended job is confirmed no more: its TaskManagers let its slots go";
 }
 
 }  // namespace

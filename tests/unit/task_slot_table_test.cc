@@ -76,5 +76,19 @@ TEST_F(TaskSlotTableTest, ReportShowsWhatRunsWhere) {
   EXPECT_TRUE(table_.Report()[1].IsFree());
 }
 
+TEST_F(TaskSlotTableTest, AnActiveSlotIsHeldOnlyWhileItsJobMasterConfirmsIt) {
+  table_.Request(0, "alloc-1", "job", "jm:1");
+  table_.Request(1, "alloc-2", "other", "jm:1");
+  table_.Activate("alloc-1");
+  table_.Activate("alloc-2");
+  clock_.Advance(absl::Seconds(4));
+  table_.Confirm("job");  // a heartbeat of job's JobMaster
+  clock_.Advance(absl::Seconds(2));
+  EXPECT_EQ(table_.Unconfirmed(absl::Seconds(5)), std::vector<std::string>{"alloc-2"})
+      << "other's JobMaster has been silent for 6 s";
+  clock_.Advance(absl::Seconds(4));
+  EXPECT_EQ(table_.Unconfirmed(absl::Seconds(5)), (std::vector<std::string>{"alloc-1", "alloc-2"}));
+}
+
 }  // namespace
 }  // namespace sluice
