@@ -1,0 +1,346 @@
+// Checkpoints, restarts and resumes on a real cluster, and the faults it must
+// survive with every record of its exactly-once output once: real processes,
+// real signals (kill -9, SIGSTOP/SIGCONT), output checked record by record.
+#include "tests/e2e/cluster_fixture.h"
+
+namespace sluice::e2e {
+namespace {
+
+TEST_F(CheckpointE2eTest, AKeyedJobAcrossTwoTaskManagersCompletesCheckpointsWithEveryTasksState) {
+  CommandResult run = Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c Unbounded ", kTestJobs));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) << run.output;
+  const std::string job = id[1].str();
+  const std::string stats_path = absl::StrCat("/jobs/", job, "/checkpoints");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::smatch completed;
+        const std::string stats = HttpGet(rest_port_, stats_path).value_or("");
+        return std::regex_search(stats, completed, std::regex(R"("completed":([0-9]+),)")) &&
+               std::stoi(completed[1]) >= 3;
+      },
+      absl::Seconds(20)))
+      << HttpGet(rest_port_, stats_path).value_or("");
+  const std::string stats = HttpGet(rest_port_, stats_path).value_or("");
+  EXPECT_THAT(stats, HasSubstr(R"("num_subtasks":4)"));
+  EXPECT_THAT(stats, HasSubstr(R"("status":"COMPLETED")"));
+  EXPECT_THAT(
+      HttpGet(rest_port_, stats_path + "/config").value_or(""),
+      ::testing::AllOf(HasSubstr(R"("mode":"exactly_once")"), HasSubstr(R"("interval":200)")));
+
+  // The latest checkpoint on disk: metadata written last, every task's state in it.
+  auto latest = engine::FindLatestCheckpoint((root_ / "chk").string(), job);
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  const v1::CheckpointMetadata& meta = latest->metadata;
+  EXPECT_EQ(meta.job_id(), job);
+  ASSERT_EQ(meta.states_size(), 4) << "2 vertices x 2 subtasks";
+  int sources = 0, keyed = 0;
+  for (const auto& handle : meta.states()) {
+    std::string bytes = handle.inline_bytes();
+    if (!handle.path().empty()) {
+      auto read = engine::ReadCheckpointFile(latest->directory + "/" + handle.path(),
+                                             engine::CheckpointFileKind::kTaskState);
+      ASSERT_TRUE(read.ok()) << read.status();
+      bytes = *read;
+    }
+    v1::TaskSnapshotProto snapshot;
+    ASSERT_TRUE(snapshot.ParseFromString(bytes));
+    EXPECT_EQ(snapshot.vertex(), handle.vertex());
+    EXPECT_EQ(snapshot.subtask(), handle.subtask());
+    EXPECT_EQ(snapshot.checkpoint_id(), meta.checkpoint_id());
+    sources += snapshot.has_source_position() ? 1 : 0;
+    for (const auto& op : snapshot.operators()) keyed += op.key_groups_size() > 0 ? 1 : 0;
+  }
+  EXPECT_EQ(sources, 2) << "both generator subtasks saved their position";
+  EXPECT_EQ(keyed, 2) << "both reduce subtasks saved their key groups";
+  int kept = 0;
+  for (const auto& entry : fs::directory_iterator(root_ / "chk" / job)) {
+    kept += entry.path().filename().string().rfind("chk-", 0) == 0 ? 1 : 0;
+  }
+  EXPECT_LE(kept, 2) << "num-retained 1: older checkpoints are discarded (one may be in progress)";
+
+  CommandResult cancel = Sluice(absl::StrCat("cancel", Jm(), job));
+  ASSERT_EQ(cancel.exit_code, 0) << cancel.output;
+}
+
+TEST_F(CheckpointE2eTest, AKilledTaskManagersTasksRestartFromTheCheckpointCountingEveryRecordOnce) {
+  const fs::path out = root_ / "sums";
+  constexpr int64_t kRecords = 30000;
+  CommandResult run =
+      Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c CheckpointedSums ", kTestJobs, " -- --records ",
+                          kRecords, " --rate 2500 --out ", out.string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) << run.output;
+  const std::string job = id[1].str();
+  auto completed = [&] {
+    std::smatch m;
+    const std::string stats = HttpGet(rest_port_, "/jobs/" + job + "/checkpoints").value_or("");
+    return std::regex_search(stats, m, std::regex(R"("completed":([0-9]+),)")) ? std::stoi(m[1])
+                                                                               : 0;
+  };
+  ASSERT_TRUE(WaitFor([&] { return completed() >= 3; }, absl::Seconds(20)));
+  // Completed checkpoints commit the sink's files while the job runs.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::error_code error;
+        for (const auto& entry : fs::directory_iterator(out, error)) {
+          if (entry.path().filename().string().rfind("part-", 0) == 0) return true;
+        }
+        return false;
+      },
+      absl::Seconds(10)));
+
+  const int victim = TaskManagerWithTasks();
+  ASSERT_GT(victim, 0);
+  ASSERT_EQ(kill(victim, SIGKILL), 0);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return HttpGet(rest_port_, "/jobs/" + job).value_or("").find(R"("state":"FINISHED")") !=
+               std::string::npos;
+      },
+      absl::Seconds(90)))
+      << HttpGet(rest_port_, "/jobs/" + job).value_or("");
+
+  ExpectEveryRecordOnce({out}, kRecords);
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  EXPECT_THAT(ReadFile(root_ / "log" / absl::StrCat("sluice-jobmanager-0-", host, ".log")),
+              HasSubstr("restarts in"));
+  const std::string listed = Sluice(absl::StrCat("list", Jm())).output;
+  EXPECT_THAT(listed, ::testing::ContainsRegex("restarts=[1-9]"));
+  EXPECT_THAT(listed, HasSubstr("last checkpoint="));
+  auto metrics = HttpGet(rest_port_, "/metrics").value_or("");
+  EXPECT_GE(MetricValue(metrics, absl::StrCat(R"(sluice_job_restarts{job_id=")", job,
+                                              R"(",job_name="CheckpointedSums"})"))
+                .value_or(0),
+            1);
+  EXPECT_GE(MetricValue(metrics, absl::StrCat(R"(sluice_job_checkpoints_completed{job_id=")", job,
+                                              R"(",job_name="CheckpointedSums"})"))
+                .value_or(0),
+            1);
+}
+
+TEST_F(CheckpointE2eTest, ATaskThatThrowsOnceRestartsTheJobWhichStillCountsEveryRecordOnce) {
+  const fs::path out = root_ / "sums";
+  constexpr int64_t kRecords = 20000;
+  CommandResult run = Sluice(absl::StrCat(
+      "run", Jm(), "-p 2 -c CheckpointedSums ", kTestJobs, " -- --records ", kRecords,
+      " --rate 2500 --out ", out.string(), " --fail-once ", (root_ / "failed-once").string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;  // attached: returns once the job ended
+  EXPECT_THAT(run.output, HasSubstr("FINISHED"));
+  EXPECT_TRUE(fs::exists(root_ / "failed-once")) << "the map did throw";
+  ExpectEveryRecordOnce({out}, kRecords);
+  EXPECT_THAT(Sluice(absl::StrCat("list", Jm())).output, HasSubstr("restarts=1"));
+}
+
+TEST_F(CheckpointE2eTest, ACancelledJobResumesFromItsCheckpointAtAnotherParallelism) {
+  constexpr int64_t kRecords = 30000;
+  CommandResult run =
+      Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c CheckpointedSums ", kTestJobs, " -- --records ",
+                          kRecords, " --rate 2500 --out ", (root_ / "first").string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) << run.output;
+  const std::string job = id[1].str();
+  ASSERT_TRUE(
+      WaitFor([&] { return engine::FindLatestCheckpoint((root_ / "chk").string(), job).ok(); },
+              absl::Seconds(20)));
+  ASSERT_EQ(Sluice(absl::StrCat("cancel", Jm(), job)).exit_code, 0);
+  auto latest = engine::FindLatestCheckpoint((root_ / "chk").string(), job);
+  ASSERT_TRUE(latest.ok()) << latest.status();
+
+  // The sums go on at parallelism 3 (the generators stay at 2): every record
+  // after the checkpoint once, on top of the state it holds. What the first
+  // job had prepared for that checkpoint is committed by the resumed one.
+  const fs::path out = root_ / "resumed";
+  CommandResult resumed = Sluice(
+      absl::StrCat("run", Jm(), "-p 3 -s ", latest->directory, "/_metadata -c CheckpointedSums ",
+                   kTestJobs, " -- --records ", kRecords, " --rate 0 --out ", out.string()));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  ExpectEveryRecordOnce({root_ / "first", out}, kRecords);
+
+  // State of another job is refused, naming the operator, unless dropping it is allowed.
+  CommandResult other = Sluice(
+      absl::StrCat("run", Jm(), "-d -p 2 -s ", latest->directory, " -c Unbounded ", kTestJobs));
+  EXPECT_NE(other.exit_code, 0);
+  EXPECT_THAT(other.output, AllOf(HasSubstr("belongs to no operator of the job"),
+                                  HasSubstr("--allow-non-restored-state")));
+  CommandResult allowed = Sluice(
+      absl::StrCat("run", Jm(), "-d -p 2 -n -s ", latest->directory, " -c Unbounded ", kTestJobs));
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.output;
+  EXPECT_THAT(Sluice(absl::StrCat("run", Jm(), "-d -s ", (root_ / "nothing").string(),
+                                  " -c Unbounded ", kTestJobs))
+                  .output,
+              HasSubstr("cannot resume from"));
+}
+
+// --- faults ---------------------------------------------------------------------
+
+// A checkpointed job of CheckpointedSums, and what the fault tests watch of it.
+class FaultE2eTest : public CheckpointE2eTest {
+ protected:
+  static constexpr int64_t kRecords = 30000;
+
+  // Submits it detached; its job id.
+  std::string RunSums(const fs::path& out) {
+    CommandResult run =
+        Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c CheckpointedSums ", kTestJobs,
+                            " -- --records ", kRecords, " --rate 2500 --out ", out.string()));
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    std::smatch id;
+    EXPECT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})")))
+        << run.output;
+    return id.size() > 1 ? id[1].str() : "";
+  }
+  std::string Status(const std::string& job) {
+    return HttpGet(rest_port_, "/jobs/" + job).value_or("");
+  }
+  // Checkpoints completed and a file committed: the job is well under way.
+  bool UnderWay(const std::string& job, const fs::path& out) {
+    return WaitFor(
+        [&] {
+          std::smatch m;
+          const std::string stats =
+              HttpGet(rest_port_, "/jobs/" + job + "/checkpoints").value_or("");
+          if (!std::regex_search(stats, m, std::regex(R"("completed":([0-9]+),)")) ||
+              std::stoi(m[1]) < 2) {
+            return false;
+          }
+          std::error_code error;
+          for (const auto& entry : fs::directory_iterator(out, error)) {
+            if (entry.path().filename().string().rfind("part-", 0) == 0) return true;
+          }
+          return false;
+        },
+        absl::Seconds(20));
+  }
+  bool Finished(const std::string& job) {
+    return WaitFor([&] { return Status(job).find(R"("state":"FINISHED")") != std::string::npos; },
+                   absl::Seconds(90));
+  }
+  int Restarts() {
+    std::smatch m;
+    const std::string listed = Sluice(absl::StrCat("list", Jm())).output;
+    return std::regex_search(listed, m, std::regex("restarts=([0-9]+)")) ? std::stoi(m[1]) : 0;
+  }
+  bool AllSlotsFree(int slots) {
+    return WaitFor(
+        [&] { return RmMetric(R"(sluice_resourcemanager_slots{state="free"})") == slots; },
+        absl::Seconds(15));
+  }
+};
+
+TEST_F(FaultE2eTest, APausedTaskManagerIsFencedWhenItResumesAndGivesItsSlotsBack) {
+  const fs::path out = root_ / "sums";
+  const std::string job = RunSums(out);
+  ASSERT_TRUE(UnderWay(job, out)) << Status(job);
+  const int victim = TaskManagerWithTasks();
+  ASSERT_GT(victim, 0);
+  const int instance = InstanceOf(victim);
+
+  // Paused past heartbeat.timeout (1 s): the job goes on without it.
+  ASSERT_EQ(kill(victim, SIGSTOP), 0);
+  const bool restarted = WaitFor([&] { return Restarts() >= 1; }, absl::Seconds(15));
+  absl::SleepFor(absl::Seconds(2));  // its attempts are stale now
+  ASSERT_EQ(kill(victim, SIGCONT), 0);
+  ASSERT_TRUE(restarted);
+  ASSERT_TRUE(Finished(job)) << Status(job);
+
+  // What the stale attempts wrote after the pause is not committed.
+  ExpectEveryRecordOnce({out}, kRecords);
+  // They stopped by themselves, and the slots came back.
+  EXPECT_TRUE(WaitFor([&] { return TasksOn(instance) == 0; }, absl::Seconds(10)));
+  EXPECT_THAT(TaskManagerLog(instance), HasSubstr("has not confirmed it"));
+  EXPECT_TRUE(AllSlotsFree(4));
+}
+
+TEST_F(FaultE2eTest, TwoTaskManagersKilledInABurstAndTheJobFinishesOnAThird) {
+  ASSERT_EQ(Script("taskmanager.sh start").exit_code, 0);
+  ASSERT_TRUE(TaskManagersAre(3, absl::Seconds(15)));
+  const fs::path out = root_ / "sums";
+  const std::string job = RunSums(out);
+  ASSERT_TRUE(UnderWay(job, out)) << Status(job);
+  // Every TaskManager but one with no tasks (or the last one) goes at once.
+  std::vector<int> tms = Pids("taskmanager");
+  const int spared = [&] {
+    for (size_t i = 0; i < tms.size(); ++i) {
+      if (TasksOn(static_cast<int>(i)) == 0) return tms[i];
+    }
+    return tms.back();
+  }();
+  for (int pid : tms) {
+    if (pid != spared) {
+      ASSERT_EQ(kill(pid, SIGKILL), 0);
+    }
+  }
+  ASSERT_TRUE(Finished(job)) << Status(job);
+  ExpectEveryRecordOnce({out}, kRecords);
+  EXPECT_GE(Restarts(), 1);
+}
+
+TEST_F(FaultE2eTest, AResourceManagerKilledAndRestartedLosesNoRecord) {
+  const fs::path out = root_ / "sums";
+  const std::string job = RunSums(out);
+  ASSERT_TRUE(UnderWay(job, out)) << Status(job);
+  const std::vector<int> rm = Pids("resourcemanager");
+  ASSERT_EQ(rm.size(), 1u);
+  ASSERT_EQ(kill(rm[0], SIGKILL), 0);
+  ASSERT_TRUE(WaitFor([&] { return !IsRunning(rm[0]); }));
+  absl::SleepFor(absl::Seconds(1));
+  ASSERT_EQ(Script("resourcemanager.sh start").exit_code, 0);
+  ASSERT_TRUE(Finished(job)) << Status(job);
+  ExpectEveryRecordOnce({out}, kRecords);
+  EXPECT_EQ(Restarts(), 0) << "the tasks do not need the ResourceManager to run";
+  EXPECT_TRUE(AllSlotsFree(4));
+}
+
+TEST_F(FaultE2eTest, AKilledJobManagersTasksStopAndTheirSlotsAreFreed) {
+  CommandResult run = Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c Unbounded ", kTestJobs));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_TRUE(WaitFor([&] { return TasksRunning() > 0; }));
+  const std::vector<int> jm = Pids("jobmanager");
+  ASSERT_EQ(jm.size(), 1u);
+  ASSERT_EQ(kill(jm[0], SIGKILL), 0);
+  // Nobody confirms the job any more: within heartbeat.timeout (1 s) its
+  // tasks stop and its slots are free for other jobs.
+  EXPECT_TRUE(WaitFor([&] { return TasksRunning() == 0; }, absl::Seconds(5)));
+  EXPECT_TRUE(AllSlotsFree(4));
+}
+
+TEST_F(FaultE2eTest, AJobCancelledWhileTheResourceManagerIsDownLeavesNoSlotHeld) {
+  CommandResult run = Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c Unbounded ", kTestJobs));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) << run.output;
+  ASSERT_TRUE(WaitFor([&] { return TasksRunning() > 0; }));
+  const std::vector<int> rm = Pids("resourcemanager");
+  ASSERT_EQ(kill(rm.at(0), SIGKILL), 0);
+  ASSERT_TRUE(WaitFor([&] { return !IsRunning(rm[0]); }));
+  ASSERT_EQ(Sluice(absl::StrCat("cancel", Jm(), id[1].str())).exit_code, 0);
+  ASSERT_EQ(Script("resourcemanager.sh start").exit_code, 0);
+  ASSERT_TRUE(TaskManagersAre(2, absl::Seconds(15)));
+  EXPECT_TRUE(AllSlotsFree(4));
+}
+
+TEST_F(FaultE2eTest, APausedResourceManagerDeclaresNoHealthyPeerLostWhenItResumes) {
+  const fs::path out = root_ / "sums";
+  const std::string job = RunSums(out);
+  ASSERT_TRUE(UnderWay(job, out)) << Status(job);
+  const std::vector<int> rm = Pids("resourcemanager");
+  ASSERT_EQ(kill(rm.at(0), SIGSTOP), 0);
+  absl::SleepFor(absl::Seconds(3));  // three heartbeat timeouts
+  ASSERT_EQ(kill(rm[0], SIGCONT), 0);
+  ASSERT_TRUE(Finished(job)) << Status(job);
+  ExpectEveryRecordOnce({out}, kRecords);
+  EXPECT_EQ(Restarts(), 0);
+  EXPECT_EQ(
+      RmMetric(R"(sluice_resourcemanager_taskmanagers_lost_total{reason="heartbeat_timeout"})")
+          .value_or(0),
+      0);
+  EXPECT_TRUE(TaskManagersAre(2, absl::Seconds(5)));
+}
+
+}  // namespace
+}  // namespace sluice::e2e
