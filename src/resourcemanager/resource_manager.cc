@@ -117,6 +117,16 @@ void ResourceManager::DeregisterTaskManager(SessionId session, std::string reaso
 
 void ResourceManager::TaskManagerSessionClosed(SessionId session) {
   mailbox_.Post([this, session] {
+    if (RecentlyStalled() && registry_.HeardNow(session)) {
+      // It gave up on this silent process and reconnects: registering again,
+      // it reports its allocations, which stay with their jobs meanwhile
+      // (else it is declared lost after heartbeat.timeout).
+      task_manager_peers_.erase(session);
+      spdlog::info(
+          "A TaskManager's session broke while the ResourceManager was stalled; "
+          "waiting for it to register again");
+      return;
+    }
     auto removed = registry_.Remove(session, RemovalReason::kStreamBroken);
     if (removed) OnTaskManagerRemoved(*removed, "its session stream broke");
     task_manager_peers_.erase(session);
@@ -320,11 +330,20 @@ void ResourceManager::ScheduleHeartbeatCheck() {
   });
 }
 
+bool ResourceManager::RecentlyStalled() const {
+  const absl::Time now = clock_->Now();
+  const bool stalled_now = last_check_ != absl::InfinitePast() &&
+                           now - last_check_ > check_period_ + options_.heartbeat_interval;
+  return stalled_now || now - last_stall_ < options_.heartbeat_timeout;
+}
+
 void ResourceManager::ForgiveSilenceAfterStall(absl::Duration check_period) {
   const absl::Time now = clock_->Now();
   const absl::Duration gap = now - last_check_;
   last_check_ = now;
+  check_period_ = check_period;
   if (gap <= check_period + options_.heartbeat_interval || gap == absl::InfiniteDuration()) return;
+  last_stall_ = now;
   // Their heartbeats wait in the sockets and the mailbox; two intervals to
   // arrive. A peer that really is gone is declared lost right after.
   const absl::Duration grace =

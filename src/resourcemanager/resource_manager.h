@@ -96,6 +96,9 @@ class ResourceManager {
   // After this process did not run for a while (paused, starved), its
   // peers' silence is its own: each gets a moment to be heard again.
   void ForgiveSilenceAfterStall(absl::Duration check_period);
+  // Whether this process is, or was within heartbeat.timeout, stalled: a
+  // peer's broken stream is then likely its own doing.
+  bool RecentlyStalled() const;
   void ScheduleHeartbeatCheck();
   ClusterOverview Overview() const;
   void PublishTotals();
@@ -110,6 +113,8 @@ class ResourceManager {
   std::map<SessionId, JobManagerSession> job_managers_;
   int64_t task_managers_lost_ = 0;
   absl::Time last_check_ = absl::InfinitePast();  // of heartbeats
+  absl::Duration check_period_ = absl::Milliseconds(250);
+  absl::Time last_stall_ = absl::InfinitePast();  // when one was last noticed
   ResourceManagerMetrics metrics_;
   Mailbox mailbox_;  // last: its thread stops before the state above is destroyed
 };

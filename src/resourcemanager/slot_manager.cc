@@ -220,7 +220,9 @@ void SlotManager::RemoveTaskManager(const std::string& id, const std::string& wh
     capacity_ -= slot.profile;
   }
   task_managers_.erase(it);
-  Schedule(effects);
+  // Registering again: the registration schedules once its report is
+  // adopted (now, the jobs would look short of the slots it still holds).
+  if (still_held.empty()) Schedule(effects);
 }
 
 void SlotManager::ReconcileSlotReport(const std::string& id, const std::vector<SlotState>& report,

@@ -92,6 +92,13 @@ std::optional<RemovedTaskManager> TaskManagerRegistry::Remove(SessionId session,
   return Erase(by_id_.find(session_it->second), reason);
 }
 
+bool TaskManagerRegistry::HeardNow(SessionId session) {
+  auto it = id_by_session_.find(session);
+  if (it == id_by_session_.end()) return false;
+  by_id_.at(it->second).last_heartbeat = clock_->Now();
+  return true;
+}
+
 void TaskManagerRegistry::HeardAtLeast(absl::Time at) {
   for (auto& [id, record] : by_id_) record.last_heartbeat = std::max(record.last_heartbeat, at);
 }

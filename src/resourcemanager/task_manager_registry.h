@@ -81,6 +81,8 @@ class TaskManagerRegistry {
   absl::StatusOr<HeartbeatResult> Heartbeat(SessionId session, ProcessUsage usage);
   // Removes the TaskManager registered on `session`, if any.
   std::optional<RemovedTaskManager> Remove(SessionId session, RemovalReason reason);
+  // Counts the TaskManager on `session` as heard now; false if none is.
+  bool HeardNow(SessionId session);
   // Counts every TaskManager as heard at `at` at the latest (see
   // ResourceManager::ForgiveSilenceAfterStall).
   void HeardAtLeast(absl::Time at);
