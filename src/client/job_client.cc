@@ -162,4 +162,28 @@ int CancelJob(const std::string& target, const std::string& job_id, std::ostream
   return 0;
 }
 
+int TriggerSavepoint(const std::string& target, const SavepointCommand& command, std::ostream& out,
+                     std::ostream& err) {
+  grpc::ClientContext context;
+  // A savepoint takes as long as its tasks need (execution.checkpointing.timeout at most).
+  context.set_deadline(absl::ToChronoTime(absl::Now() + command.timeout));
+  v1::TriggerSavepointRequest request;
+  request.set_job_id(command.job_id);
+  request.set_target_directory(command.directory);
+  request.set_stop(command.stop);
+  request.set_drain(command.drain);
+  v1::TriggerSavepointResponse response;
+  out << (command.stop ? "Stopping" : "Triggering a savepoint for") << " job " << command.job_id
+      << ".\n";
+  grpc::Status status = Connect(target)->TriggerSavepoint(&context, request, &response);
+  if (!status.ok()) {
+    err << "sluice: " << (command.stop ? "cannot stop " : "no savepoint of ") << command.job_id
+        << ": " << status.error_message() << "\n";
+    return 1;
+  }
+  out << "Savepoint completed. Path: " << response.location() << "\n"
+      << "Resume with: sluice run -s " << response.location() << " ...\n";
+  return 0;
+}
+
 }  // namespace sluice

@@ -37,6 +37,16 @@ int RunLocal(const JobCommand& command, std::ostream& out, std::ostream& err);
 // unless detached, follows it to its end; 0 only if it finished.
 int RunOnCluster(const JobCommand& command, std::ostream& out, std::ostream& err);
 int ListJobs(const std::string& target, std::ostream& out, std::ostream& err);
+// sluice savepoint <job-id> [dir] / sluice stop [--savepoint-path dir] [--drain] <job-id>.
+struct SavepointCommand {
+  std::string job_id;
+  std::string directory;  // empty: the JobManager's execution.checkpointing.savepoint-dir
+  bool stop = false;
+  bool drain = false;
+  absl::Duration timeout = absl::Minutes(10);
+};
+int TriggerSavepoint(const std::string& target, const SavepointCommand& command, std::ostream& out,
+                     std::ostream& err);
 int CancelJob(const std::string& target, const std::string& job_id, std::ostream& out,
               std::ostream& err);
 // Prints the plan: vertices, parallelism, chaining, partitioning.

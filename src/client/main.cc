@@ -141,7 +141,23 @@ int main(int argc, char** argv) {
   list->add_option("-m,--jobmanager", list_target, "host:port of the JobManager");
   auto* cancel = app.add_subcommand("cancel", "Cancel a job");
   cancel->add_option("-m,--jobmanager", cancel_target, "host:port of the JobManager");
-  for (auto* command : {list, cancel}) {
+  sluice::SavepointCommand savepoint_command;
+  std::string savepoint_target;
+  auto* savepoint = app.add_subcommand("savepoint", "Take a savepoint of a running job");
+  savepoint->add_option("job-id", savepoint_command.job_id, "The job's id")->required();
+  savepoint->add_option("directory", savepoint_command.directory,
+                        "Where it goes (default: execution.checkpointing.savepoint-dir)");
+  auto* stop = app.add_subcommand("stop", "Stop a job with a savepoint (resume with run -s)");
+  stop->add_option("job-id", savepoint_command.job_id, "The job's id")->required();
+  stop->add_option("-p,--savepoint-path", savepoint_command.directory,
+                   "Where the savepoint goes (default: execution.checkpointing.savepoint-dir)");
+  stop->add_flag("-d,--drain", savepoint_command.drain,
+                 "End the sources' input after the savepoint, so that windows and timers fire "
+                 "(for a job that is not resumed)");
+  for (auto* command : {savepoint, stop}) {
+    command->add_option("-m,--jobmanager", savepoint_target, "host:port of the JobManager");
+  }
+  for (auto* command : {list, cancel, savepoint, stop}) {
     command->add_option("--conf-dir", conf_dir, "Directory holding sluice.yaml");
     command->add_option("-D", overrides, "Override a configuration key: -D key=value");
   }
@@ -170,6 +186,15 @@ int main(int argc, char** argv) {
     }
     if (local) return sluice::RunLocal(job_command, std::cout, std::cerr);
     return sluice::RunOnCluster(job_command, std::cout, std::cerr);
+  }
+  if (savepoint->parsed() || stop->parsed()) {
+    savepoint_command.stop = stop->parsed();
+    auto config = sluice::ClientConfig(conf_dir, overrides);
+    if (!config) return 1;
+    if (savepoint_target.empty()) savepoint_target = sluice::JobManagerAddress(*config);
+    savepoint_command.timeout =
+        config->GetDuration("execution.checkpointing.timeout") + absl::Seconds(30);
+    return sluice::TriggerSavepoint(savepoint_target, savepoint_command, std::cout, std::cerr);
   }
   if (list->parsed() || cancel->parsed()) {
     std::string target = list->parsed() ? list_target : cancel_target;

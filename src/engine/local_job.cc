@@ -121,10 +121,10 @@ void LocalJob::Connect(Placement* placement) {
   }
 }
 
-void LocalJob::InjectAtSources(const ChannelEvent& event) {
+void LocalJob::InjectAtSources(const ChannelEvent& event, Task::AfterEvent after) {
   for (auto& subtasks : tasks_) {
     for (auto& task : subtasks) {
-      if (task) task->InjectEvent(event);
+      if (task) task->InjectEvent(event, after);
     }
   }
 }

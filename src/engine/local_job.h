@@ -80,7 +80,8 @@ class LocalJob {
   void Run();
   void Cancel();
   // Every local source sends `event` downstream, behind its records so far.
-  void InjectAtSources(const ChannelEvent& event);
+  void InjectAtSources(const ChannelEvent& event,
+                       Task::AfterEvent after = Task::AfterEvent::kContinue);
   JobResult Wait();
   // The result if the job ended within `timeout`.
   std::optional<JobResult> WaitFor(absl::Duration timeout);

@@ -134,11 +134,12 @@ void Task::Post(std::function<void()> action) {
   gate_.Interrupt();
 }
 
-void Task::InjectEvent(const ChannelEvent& event) {
-  Post([this, event] {
+void Task::InjectEvent(const ChannelEvent& event, AfterEvent after) {
+  Post([this, event, after] {
     if (!source_) return;
     Emit(event);
     if (event.kind == EventKind::kCheckpointBarrier) Snapshot(event.id);
+    if (after != AfterEvent::kContinue) source_after_ = after;
   });
 }
 
@@ -327,7 +328,17 @@ bool Task::Healthy() const {
 void Task::RunSource() {
   bool more = true;
   while (more && Healthy()) {
-    more = source_->Step();
+    switch (source_after_) {
+      case AfterEvent::kContinue:
+        more = source_->Step();
+        break;
+      case AfterEvent::kPause:  // stopped at a savepoint: until the job is cancelled
+        absl::SleepFor(absl::Milliseconds(2));
+        break;
+      case AfterEvent::kEnd:
+        more = false;
+        break;
+    }
     RunPosted();
     FireTimers();
     FlushIfDue();

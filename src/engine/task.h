@@ -78,9 +78,13 @@ class Task final : public TaskRuntime {
   InputGate& gate() { return gate_; }
   // Runs `action` on the task's thread between two steps (thread-safe).
   void Post(std::function<void()> action);
+  // What a source does once it passed an event on (stop-with-savepoint).
+  enum class AfterEvent { kContinue, kPause, kEnd };
   // A source sends `event` downstream on its thread, behind the records it
-  // emitted so far (a checkpoint barrier, a watermark); other tasks ignore it.
-  void InjectEvent(const ChannelEvent& event);
+  // emitted so far (a checkpoint barrier, a watermark); other tasks ignore
+  // it. Then it goes on, pauses (emits nothing more until cancelled) or
+  // ends its input (the job drains and finishes).
+  void InjectEvent(const ChannelEvent& event, AfterEvent after = AfterEvent::kContinue);
   void AddOutput(const JobEdge& edge, std::vector<ChannelSink*> channels);
   // Records the reader for input channels [first, first + count) of one edge.
   void AddInput(const JobEdge& edge, int first_channel, int count);
@@ -166,6 +170,7 @@ class Task final : public TaskRuntime {
   };
   std::vector<Checkpointed> checkpointed_;
   bool warned_unreplayable_ = false;
+  AfterEvent source_after_ = AfterEvent::kContinue;
   std::unique_ptr<SourceRunner> source_;
   std::vector<std::function<void(std::string_view)>> readers_;  // per input channel
   std::unique_ptr<BarrierAligner> aligner_;

@@ -65,7 +65,7 @@ CheckpointCoordinator::~CheckpointCoordinator() = default;
 void CheckpointCoordinator::Start() {
   if (running_) return;
   running_ = true;
-  SchedulePeriodic(options_.interval);
+  if (options_.enabled()) SchedulePeriodic(options_.interval);
 }
 
 void CheckpointCoordinator::Stop(const std::string& reason) {
@@ -96,14 +96,28 @@ void CheckpointCoordinator::OnPeriodic(uint64_t generation) {
 }
 
 absl::StatusOr<int64_t> CheckpointCoordinator::TriggerNow() {
-  const absl::Time now = clock_->Now();
   if (!running_) return absl::FailedPreconditionError("checkpointing is stopped");
-  if (static_cast<int>(pending_.size()) >= options_.max_concurrent) {
+  if (!options_.enabled()) return absl::FailedPreconditionError("checkpointing is off");
+  return Trigger(std::nullopt);
+}
+
+absl::StatusOr<int64_t> CheckpointCoordinator::TriggerSavepoint(SavepointTrigger savepoint) {
+  if (!running_) {
+    return absl::FailedPreconditionError("the job is not running: its tasks cannot take one");
+  }
+  return Trigger(std::move(savepoint));
+}
+
+absl::StatusOr<int64_t> CheckpointCoordinator::Trigger(std::optional<SavepointTrigger> savepoint) {
+  const absl::Time now = clock_->Now();
+  const int checkpoints_pending = static_cast<int>(std::count_if(
+      pending_.begin(), pending_.end(), [](const auto& p) { return !p.second.savepoint; }));
+  if (!savepoint && checkpoints_pending >= options_.max_concurrent) {
     return absl::ResourceExhaustedError(absl::StrCat(
         pending_.size(), " checkpoint(s) in progress, at most ", options_.max_concurrent,
         " (execution.checkpointing.max-concurrent-checkpoints)"));
   }
-  if (last_completion_ && now - *last_completion_ < options_.min_pause) {
+  if (!savepoint && last_completion_ && now - *last_completion_ < options_.min_pause) {
     return absl::FailedPreconditionError(
         absl::StrCat("execution.checkpointing.min-pause: the next checkpoint may start in ",
                      HumanDuration(*last_completion_ + options_.min_pause - now)));
@@ -114,6 +128,7 @@ absl::StatusOr<int64_t> CheckpointCoordinator::TriggerNow() {
   pending.id = id;
   pending.triggered = now;
   pending.waiting = tasks_;
+  pending.savepoint = savepoint;
   pending_.emplace(id, std::move(pending));
   ++stats_.triggered;
   ++stats_.in_progress;
@@ -124,10 +139,12 @@ absl::StatusOr<int64_t> CheckpointCoordinator::TriggerNow() {
   Record(record);
   schedule_(options_.timeout, [alive = std::weak_ptr<int>(alive_), this, id] {
     if (!alive.lock() || pending_.count(id) == 0) return;
-    Fail(id, absl::StrCat("expired after ", HumanDuration(options_.timeout)), /*counts=*/true);
+    const bool counts = !pending_.at(id).savepoint;
+    Fail(id, absl::StrCat("expired after ", HumanDuration(options_.timeout)), counts);
   });
-  if (absl::Status started = hooks_->TriggerSources(id, now); !started.ok()) {
-    Fail(id, absl::StrCat("could not be started: ", started.message()), /*counts=*/true);
+  const SavepointTrigger* trigger = savepoint ? &*savepoint : nullptr;
+  if (absl::Status started = hooks_->TriggerSources(id, now, trigger); !started.ok()) {
+    Fail(id, absl::StrCat("could not be started: ", started.message()), /*counts=*/!savepoint);
     return started;
   }
   return id;
@@ -153,8 +170,10 @@ CheckpointCoordinator::Ack CheckpointCoordinator::Acknowledge(int64_t id, const 
 
 void CheckpointCoordinator::Decline(int64_t id, const TaskAttemptId& task,
                                     const std::string& reason) {
-  if (pending_.count(id) == 0) return;
-  Fail(id, absl::StrCat("declined by ", Describe(task), ": ", reason), /*counts=*/true);
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  const bool counts = !it->second.savepoint;  // a savepoint's failure fails only it
+  Fail(id, absl::StrCat("declined by ", Describe(task), ": ", reason), counts);
 }
 
 void CheckpointCoordinator::Complete(std::map<int64_t, Pending>::iterator it) {
@@ -163,16 +182,22 @@ void CheckpointCoordinator::Complete(std::map<int64_t, Pending>::iterator it) {
   checkpoint.triggered = it->second.triggered;
   checkpoint.completed = clock_->Now();
   checkpoint.states = std::move(it->second.states);
+  checkpoint.savepoint = it->second.savepoint;
   if (absl::Status written = hooks_->Finalize(checkpoint); !written.ok()) {
     Fail(checkpoint.id, absl::StrCat("its metadata could not be written: ", written.message()),
-         /*counts=*/true);
+         /*counts=*/!checkpoint.savepoint);
     return;
   }
   pending_.erase(it);
   const int64_t id = checkpoint.id;
+  if (checkpoint.savepoint) return CompleteSavepoint(checkpoint);
   // Older checkpoints still in progress can no longer be the latest.
-  while (!pending_.empty() && pending_.begin()->first < id) {
-    Fail(pending_.begin()->first, absl::StrCat("subsumed by checkpoint ", id), /*counts=*/false);
+  std::vector<int64_t> subsumed;  // savepoints are not: they are the user's
+  for (const auto& [older, p] : pending_) {
+    if (older < id && !p.savepoint) subsumed.push_back(older);
+  }
+  for (int64_t older : subsumed) {
+    Fail(older, absl::StrCat("subsumed by checkpoint ", id), /*counts=*/false);
   }
   completed_.push_back(std::move(checkpoint));
   while (static_cast<int>(completed_.size()) > options_.num_retained) {
@@ -191,8 +216,27 @@ void CheckpointCoordinator::Complete(std::map<int64_t, Pending>::iterator it) {
   hooks_->NotifyComplete(id);
 }
 
+// A savepoint subsumes nothing and is not kept for failover (Flink's
+// no-claim mode): the user owns its directory.
+void CheckpointCoordinator::CompleteSavepoint(const CompletedCheckpoint& savepoint) {
+  ++stats_.completed;
+  --stats_.in_progress;
+  const absl::Time ended = savepoint.completed;
+  Update(savepoint.id, [this, ended](CheckpointRecord& r) {
+    r.status = CheckpointRecord::Status::kCompleted;
+    r.ended = ended;
+    r.savepoint = true;
+    stats_.latest_savepoint = r;
+  });
+  hooks_->NotifyComplete(savepoint.id);  // sinks commit what they prepared for it
+  hooks_->SavepointDone(savepoint.id, savepoint.savepoint->directory);
+}
+
 void CheckpointCoordinator::Fail(int64_t id, const std::string& reason, bool counts) {
-  if (pending_.erase(id) == 0) return;
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  const bool savepoint = it->second.savepoint.has_value();
+  pending_.erase(it);
   ++stats_.failed;
   --stats_.in_progress;
   const absl::Time now = clock_->Now();
@@ -203,6 +247,7 @@ void CheckpointCoordinator::Fail(int64_t id, const std::string& reason, bool cou
     stats_.latest_failed = r;
   });
   hooks_->NotifyAborted(id, reason);
+  if (savepoint) hooks_->SavepointDone(id, absl::AbortedError(reason));
   if (counts && ++consecutive_failures_ > options_.tolerable_failures) {
     hooks_->FailJob(absl::StrCat("Exceeded checkpoint tolerable failure threshold (",
                                  options_.tolerable_failures, "): checkpoint ", id, " ", reason));

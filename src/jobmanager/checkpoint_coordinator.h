@@ -76,8 +76,19 @@ struct TaskStateHandle {
   std::vector<std::string> operator_ids;  // whose state it holds
 };
 
+// A savepoint a user asked for (sluice savepoint / stop, REST): written to
+// a directory of its own, never subsumed or discarded, and with `stop` the
+// sources stop right after its barrier (with `drain` they end their input,
+// so the job finishes; without, they pause until the job is stopped).
+struct SavepointTrigger {
+  std::string directory;
+  bool stop = false;
+  bool drain = false;
+};
+
 struct CompletedCheckpoint {
   int64_t id = 0;
+  std::optional<SavepointTrigger> savepoint;  // unset: a checkpoint
   absl::Time triggered;
   absl::Time completed;
   std::map<TaskAttemptId, TaskStateHandle> states;
@@ -95,6 +106,7 @@ struct CheckpointRecord {
   int acknowledged = 0;
   int64_t size_bytes = 0;
   std::string failure;
+  bool savepoint = false;
 };
 
 struct CheckpointStats {
@@ -104,6 +116,7 @@ struct CheckpointStats {
   int in_progress = 0;
   std::optional<CheckpointRecord> latest_completed;
   std::optional<CheckpointRecord> latest_failed;
+  std::optional<CheckpointRecord> latest_savepoint;
   std::deque<CheckpointRecord> history;  // newest first, at most kHistory
   static constexpr int kHistory = 10;
 };
@@ -117,7 +130,10 @@ class CheckpointCoordinator {
     virtual ~Hooks() = default;
     // The source tasks inject barrier `id`; an error (its directory cannot be
     // created) fails the checkpoint.
-    virtual absl::Status TriggerSources(int64_t id, absl::Time timestamp) = 0;
+    virtual absl::Status TriggerSources(int64_t id, absl::Time timestamp,
+                                        const SavepointTrigger* savepoint) = 0;
+    // Savepoint `id` is complete (its directory), or failed.
+    virtual void SavepointDone(int64_t id, const absl::StatusOr<std::string>& directory) = 0;
     // Every task learns that checkpoint `id` is complete (sinks commit).
     virtual void NotifyComplete(int64_t id) = 0;
     // Every task drops what it holds of checkpoint `id`.
@@ -150,6 +166,9 @@ class CheckpointCoordinator {
   void ContinueAfter(int64_t id) { next_id_ = std::max(next_id_, id + 1); }
   // Triggers a checkpoint now unless held back; its id, or why not.
   absl::StatusOr<int64_t> TriggerNow();
+  // Triggers a savepoint now (neither min-pause nor max-concurrent hold it
+  // back, and it needs no periodic checkpointing): its id, or why not.
+  absl::StatusOr<int64_t> TriggerSavepoint(SavepointTrigger savepoint);
 
   Ack Acknowledge(int64_t id, const TaskAttemptId& task, TaskStateHandle state);
   void Decline(int64_t id, const TaskAttemptId& task, const std::string& reason);
@@ -164,10 +183,13 @@ class CheckpointCoordinator {
     absl::Time triggered;
     std::set<TaskAttemptId> waiting;
     std::map<TaskAttemptId, TaskStateHandle> states;
+    std::optional<SavepointTrigger> savepoint;
   };
+  absl::StatusOr<int64_t> Trigger(std::optional<SavepointTrigger> savepoint);
   void SchedulePeriodic(absl::Duration delay);
   void OnPeriodic(uint64_t generation);
   void Complete(std::map<int64_t, Pending>::iterator it);
+  void CompleteSavepoint(const CompletedCheckpoint& savepoint);
   // Fails a pending checkpoint; `counts` says whether it counts towards
   // tolerable-failed-checkpoints.
   void Fail(int64_t id, const std::string& reason, bool counts);

@@ -3,22 +3,19 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
-#include <random>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/random_id.h"
 #include "engine/job_graph_convert.h"
 #include "jobmanager/resume_check.h"
 
 namespace sluice {
 namespace {
 
-std::string NewJobId() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  return absl::StrFormat("%016x%016x", rng(), rng());
-}
+std::string NewJobId() { return RandomHexId(32); }
 
 }  // namespace
 

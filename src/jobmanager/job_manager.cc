@@ -51,6 +51,9 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
   jm->rpc_timeout_ = config.GetDuration("rpc.timeout");
   jm->heartbeat_interval_ = config.GetDuration("heartbeat.interval");
   jm->heartbeat_timeout_ = config.GetDuration("heartbeat.timeout");
+  if (config.Has("execution.checkpointing.savepoint-dir")) {
+    jm->savepoint_dir_ = config.GetString("execution.checkpointing.savepoint-dir");
+  }
   auto checkpointing = CheckpointingOptionsFromConfig(config);
   if (!checkpointing.ok()) return checkpointing.status();
   jm->checkpointing_ = *std::move(checkpointing);
@@ -181,6 +184,7 @@ std::shared_ptr<JobMaster> JobManager::MakeJobMaster(std::string id, v1::JobSubm
   services.restart_strategy = restart_strategies_();
   services.heartbeat_interval = heartbeat_interval_;
   services.heartbeat_timeout = heartbeat_timeout_;
+  services.savepoint_dir = savepoint_dir_;
   // The JobMaster's executor is its mailbox, which it keeps alive.
   if (auto* mailbox = dynamic_cast<Mailbox*>(services.executor.get())) {
     services.schedule = [mailbox](absl::Duration delay, std::function<void()> task) {

@@ -99,6 +99,7 @@ class JobManager final : public Daemon {
   absl::Duration rpc_timeout_;
   absl::Duration heartbeat_interval_;  // JobMaster -> TaskManager, as to the ResourceManager
   absl::Duration heartbeat_timeout_;
+  std::string savepoint_dir_;           // execution.checkpointing.savepoint-dir
   CheckpointingOptions checkpointing_;  // execution.checkpointing.*, for every job
   // A restart strategy (restart-strategy.*) for each new job.
   std::function<std::shared_ptr<RestartStrategy>()> restart_strategies_;

@@ -186,6 +186,30 @@ grpc::ServerUnaryReactor* JobManagerService::GetJob(grpc::CallbackServerContext*
   return Answer(context, dispatcher_->Get(request->job_id()), response);
 }
 
+grpc::ServerUnaryReactor* JobManagerService::TriggerSavepoint(
+    grpc::CallbackServerContext* context, const v1::TriggerSavepointRequest* request,
+    v1::TriggerSavepointResponse* response) {
+  auto* reactor = context->DefaultReactor();
+  auto master = dispatcher_->Find(request->job_id());
+  if (!master) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                 absl::StrCat("job ", request->job_id(), " not found")));
+    return reactor;
+  }
+  SavepointTrigger trigger{request->target_directory(), request->stop(), request->drain()};
+  // Answered from the JobMaster's thread once the savepoint is complete or failed.
+  master->TriggerSavepoint(
+      std::move(trigger), [reactor, response](const JobMaster::SavepointOperation& op) {
+        if (op.status == JobMaster::SavepointOperation::Status::kCompleted) {
+          response->set_location(op.location);
+          reactor->Finish(grpc::Status::OK);
+        } else {
+          reactor->Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, op.failure));
+        }
+      });
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* JobManagerService::CancelJob(grpc::CallbackServerContext* context,
                                                        const v1::CancelJobRequest* request,
                                                        v1::JobStatus* response) {

@@ -34,6 +34,9 @@ class JobManagerService final : public v1::JobManager::CallbackService {
   grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* context,
                                    const v1::GetJobRequest* request,
                                    v1::JobStatus* response) override;
+  grpc::ServerUnaryReactor* TriggerSavepoint(grpc::CallbackServerContext* context,
+                                             const v1::TriggerSavepointRequest* request,
+                                             v1::TriggerSavepointResponse* response) override;
   grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* context,
                                       const v1::CancelJobRequest* request,
                                       v1::JobStatus* response) override;

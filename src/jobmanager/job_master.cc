@@ -1,10 +1,13 @@
 #include "jobmanager/job_master.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "common/check.h"
+#include "common/random_id.h"
 #include "engine/checkpoint_files.h"
 #include "spdlog/spdlog.h"
 
@@ -53,8 +56,11 @@ JobMaster::JobMaster(std::string id, v1::JobSubmission submission, JobGraph grap
       slots_needed_(SlotsNeeded(graph_)),
       started_(services_.clock->Now()),
       executions_(graph_) {
-  if (!services_.checkpointing.enabled()) return;
-  SLUICE_CHECK(services_.schedule != nullptr, "checkpointing needs a scheduler");
+  // Savepoints need the coordinator even without periodic checkpoints.
+  if (!services_.schedule) {
+    SLUICE_CHECK(!services_.checkpointing.enabled(), "checkpointing needs a scheduler");
+    return;
+  }
   std::vector<TaskAttemptId> tasks;
   for (const auto& e : executions_.executions()) tasks.push_back({e.vertex, e.subtask, e.attempt});
   checkpoint_hooks_ = std::make_unique<CheckpointHooks>(this);
@@ -70,17 +76,23 @@ JobMaster::~JobMaster() = default;
 class JobMaster::CheckpointHooks final : public CheckpointCoordinator::Hooks {
  public:
   explicit CheckpointHooks(JobMaster* master) : m_(master) {}
-  absl::Status TriggerSources(int64_t id, absl::Time timestamp) override {
+  absl::Status TriggerSources(int64_t id, absl::Time timestamp,
+                              const SavepointTrigger* savepoint) override {
     const auto& o = m_->services_.checkpointing;
-    if (absl::Status created = engine::CreateCheckpointDirectory(o.dir, m_->id_, id);
-        !created.ok()) {
-      return created;
+    if (savepoint == nullptr) {
+      if (absl::Status created = engine::CreateCheckpointDirectory(o.dir, m_->id_, id);
+          !created.ok()) {
+        return created;
+      }
     }
     v1::TriggerCheckpointRequest request;
     request.set_job_id(m_->id_);
     request.set_checkpoint_id(id);
     request.set_timestamp_ms(absl::ToUnixMillis(timestamp));
-    request.set_directory(engine::CheckpointDirectory(o.dir, m_->id_, id));
+    request.set_directory(savepoint ? savepoint->directory
+                                    : engine::CheckpointDirectory(o.dir, m_->id_, id));
+    request.set_stop_sources(savepoint && savepoint->stop);
+    request.set_drain(savepoint && savepoint->drain);
     for (const auto& deployment : m_->DeploymentIds()) request.add_deployment_ids(deployment);
     m_->ToTaskManagers([&request, job = m_->id_](TaskManagerGateway& tm) {
       tm.TriggerCheckpoint(request, [job, id = request.checkpoint_id()](absl::Status status) {
@@ -93,6 +105,9 @@ class JobMaster::CheckpointHooks final : public CheckpointCoordinator::Hooks {
     return absl::OkStatus();
   }
   void NotifyComplete(int64_t id) override { Notify(id, true, ""); }
+  void SavepointDone(int64_t id, const absl::StatusOr<std::string>& directory) override {
+    m_->OnSavepointDone(id, directory);
+  }
   void NotifyAborted(int64_t id, const std::string& reason) override {
     spdlog::warn("Job {}: checkpoint {} failed: {}", m_->id_, id, reason);
     Notify(id, false, reason);
@@ -104,6 +119,7 @@ class JobMaster::CheckpointHooks final : public CheckpointCoordinator::Hooks {
     meta.set_trigger_time_ms(absl::ToUnixMillis(checkpoint.triggered));
     meta.set_completion_time_ms(absl::ToUnixMillis(checkpoint.completed));
     meta.set_graph_hash(m_->graph_.Hash());
+    meta.set_savepoint(checkpoint.savepoint.has_value());
     for (const auto& [task, state] : checkpoint.states) {
       auto* handle = meta.add_states();
       handle->set_vertex(task.vertex);
@@ -114,9 +130,11 @@ class JobMaster::CheckpointHooks final : public CheckpointCoordinator::Hooks {
       handle->set_size_bytes(state.size_bytes);
       for (const auto& op : state.operator_ids) handle->add_operator_ids(op);
     }
-    absl::Status written = engine::WriteMetadata(Directory(checkpoint.id), meta);
+    absl::Status written = engine::WriteMetadata(
+        checkpoint.savepoint ? checkpoint.savepoint->directory : Directory(checkpoint.id), meta);
     if (written.ok()) {
-      spdlog::info("Job {}: checkpoint {} complete ({} bytes, {} ms)", m_->id_, checkpoint.id,
+      spdlog::info("Job {}: {} {} complete ({} bytes, {} ms)", m_->id_,
+                   checkpoint.savepoint ? "savepoint" : "checkpoint", checkpoint.id,
                    checkpoint.size_bytes(),
                    absl::ToInt64Milliseconds(checkpoint.completed - checkpoint.triggered));
     }
@@ -246,12 +264,13 @@ void JobMaster::OnSlotRequestFailed(std::string reason) {
 void JobMaster::OnSlotLost(std::string allocation_id, std::string reason) {
   Post([allocation_id = std::move(allocation_id), reason = std::move(reason)](JobMaster& m) {
     if (m.ended()) return;
-    std::erase_if(m.slots_, [&](const OfferedSlot& s) { return s.allocation_id == allocation_id; });
+    const size_t held = std::erase_if(
+        m.slots_, [&](const OfferedSlot& s) { return s.allocation_id == allocation_id; });
     if (m.state_ == JobMasterState::kRestarting) return;  // it waits for slots anyway
+    const int failed = m.executions_.FailAllocation(allocation_id, reason);
+    if (held == 0 && failed == 0) return;  // not one of its slots (a grant it never got)
     // A running job cannot continue without a slot: it fails over.
-    if (m.executions_.FailAllocation(allocation_id, reason) > 0 || !m.deploying_) {
-      m.Failover(reason);
-    }
+    if (failed > 0 || !m.deploying_) m.Failover(reason);
   });
 }
 
@@ -433,6 +452,7 @@ void JobMaster::HandleTaskState(const v1::TaskStateUpdate& update) {
   if (update.state() == v1::EXECUTION_STATE_FAILED) {
     Failover(*executions_.Failure());
   } else if (executions_.AllFinished()) {
+    if (draining_savepoint_) return Publish();  // ends once the savepoint is complete
     End(JobMasterState::kFinished, "");
   } else {
     Publish();
@@ -452,6 +472,7 @@ void JobMaster::Failover(const std::string& reason) {
   deploying_ = false;
   restart_due_ = false;
   if (checkpoints_) checkpoints_->Stop("the job is restarting");
+  FailSavepoints("the job is restarting");
   // The old attempts stop; a TaskManager also fences them when the new
   // attempts arrive.
   for (const auto& tm : task_managers_) {
@@ -494,8 +515,9 @@ void JobMaster::End(JobMasterState state, const std::string& error) {
   deploying_ = false;
   executions_.EndAll(state == JobMasterState::kFailed ? v1::EXECUTION_STATE_FAILED
                                                       : v1::EXECUTION_STATE_CANCELED);
-  if (checkpoints_) {
-    checkpoints_->Stop(absl::StrCat("the job is ", JobMasterStateName(state)));
+  if (checkpoints_) checkpoints_->Stop(absl::StrCat("the job is ", JobMasterStateName(state)));
+  FailSavepoints(absl::StrCat("the job is ", JobMasterStateName(state)));
+  if (checkpoints_ && services_.checkpointing.enabled()) {
     // externalized-checkpoint-retention: what the ended job keeps for a resume.
     const std::string job_dir = absl::StrCat(services_.checkpointing.dir, "/", id_);
     if (!services_.checkpointing.Retains(state == JobMasterState::kFailed)) {
@@ -519,6 +541,110 @@ void JobMaster::End(JobMasterState state, const std::string& error) {
     spdlog::info("Job {} ('{}') {}", id_, graph_.name, JobMasterStateName(state));
   }
   Publish();
+}
+
+std::string JobMaster::TriggerSavepoint(SavepointTrigger trigger, SavepointDone done) {
+  const std::string trigger_id = RandomHexId(32);
+  {
+    absl::MutexLock lock(&status_mu_);
+    savepoint_ops_[trigger_id] = SavepointOperation{};
+    while (savepoint_ops_.size() > kSavepointsKept) savepoint_ops_.erase(savepoint_ops_.begin());
+  }
+  Post([trigger_id, trigger = std::move(trigger), done = std::move(done)](JobMaster& m) mutable {
+    m.StartSavepoint(trigger_id, std::move(trigger), std::move(done));
+  });
+  return trigger_id;
+}
+
+std::optional<JobMaster::SavepointOperation> JobMaster::Savepoint(
+    const std::string& trigger_id) const {
+  absl::MutexLock lock(&status_mu_);
+  auto it = savepoint_ops_.find(trigger_id);
+  if (it == savepoint_ops_.end()) return std::nullopt;
+  return it->second;
+}
+
+void JobMaster::StartSavepoint(const std::string& trigger_id, SavepointTrigger trigger,
+                               SavepointDone done) {
+  auto fail = [&](const std::string& why) {
+    FinishSavepoint({trigger_id, trigger.stop, trigger.drain, std::move(done)},
+                    absl::FailedPreconditionError(why));
+  };
+  if (trigger.directory.empty()) trigger.directory = services_.savepoint_dir;
+  if (trigger.directory.empty()) {
+    return fail(
+        "no savepoint directory: give one, or set execution.checkpointing.savepoint-dir "
+        "(state.savepoints.dir)");
+  }
+  if (state_ != JobMasterState::kRunning || !checkpoints_) {
+    return fail(absl::StrCat("job ", id_, " is ", JobMasterStateName(state_),
+                             ": only a running job can take a savepoint"));
+  }
+  if (trigger.stop && stopping_) return fail(absl::StrCat("job ", id_, " is being stopped"));
+  // Flink's name: savepoint-<first 6 of the job id>-<12 random hex digits>.
+  trigger.directory =
+      absl::StrCat(trigger.directory, "/savepoint-", id_.substr(0, 6), "-", RandomHexId(12));
+  std::error_code error;
+  std::filesystem::create_directories(trigger.directory, error);
+  if (error) return fail(absl::StrCat("cannot create ", trigger.directory, ": ", error.message()));
+  const bool stop = trigger.stop, drain = trigger.drain;
+  auto id = checkpoints_->TriggerSavepoint(std::move(trigger));
+  if (!id.ok()) return fail(std::string(id.status().message()));
+  stopping_ = stopping_ || stop;
+  draining_savepoint_ = draining_savepoint_ || (stop && drain);
+  savepoints_[*id] = PendingSavepoint{trigger_id, stop, drain, std::move(done)};
+  spdlog::info("Job {}: savepoint {} triggered{}", id_, *id,
+               stop ? (drain ? " (stop, drain)" : " (stop)") : "");
+}
+
+void JobMaster::OnSavepointDone(int64_t id, const absl::StatusOr<std::string>& directory) {
+  auto it = savepoints_.find(id);
+  if (it == savepoints_.end()) return;
+  PendingSavepoint pending = std::move(it->second);
+  savepoints_.erase(it);
+  const bool stop = pending.stop, drain = pending.drain;
+  FinishSavepoint(std::move(pending), directory);
+  if (!stop || ended()) return;
+  stopping_ = false;
+  if (drain) {
+    draining_savepoint_ = false;
+    if (executions_.AllFinished()) return End(JobMasterState::kFinished, "");
+  }
+  if (!directory.ok()) {
+    // The sources stopped at its barrier: the job starts again from its
+    // latest checkpoint instead.
+    return Failover(absl::StrCat("stop-with-savepoint failed: ", directory.status().message()));
+  }
+  // Stopped (Flink's state for it: FINISHED); drained, it ends with its last task.
+  if (!drain) End(JobMasterState::kFinished, "");
+}
+
+void JobMaster::FinishSavepoint(PendingSavepoint pending,
+                                const absl::StatusOr<std::string>& directory) {
+  SavepointOperation op;
+  op.status =
+      directory.ok() ? SavepointOperation::Status::kCompleted : SavepointOperation::Status::kFailed;
+  if (directory.ok()) {
+    op.location = *directory;
+    spdlog::info("Job {}: savepoint stored in {}", id_, *directory);
+  } else {
+    op.failure = std::string(directory.status().message());
+    spdlog::warn("Job {}: savepoint failed: {}", id_, op.failure);
+  }
+  {
+    absl::MutexLock lock(&status_mu_);
+    savepoint_ops_[pending.trigger_id] = op;
+  }
+  if (pending.done) pending.done(op);
+}
+
+void JobMaster::FailSavepoints(const std::string& reason) {
+  std::map<int64_t, PendingSavepoint> pending;
+  pending.swap(savepoints_);
+  stopping_ = draining_savepoint_ = false;
+  for (auto& [id, savepoint] : pending) {
+    FinishSavepoint(std::move(savepoint), absl::AbortedError(reason));
+  }
 }
 
 void JobMaster::Publish() {
@@ -546,7 +672,7 @@ void JobMaster::Publish() {
     task->set_allocation_id(e.slot.allocation_id);
   }
   status.set_restarts(restarts_);
-  if (checkpoints_) {
+  if (checkpoints_ && services_.checkpointing.enabled()) {
     const CheckpointStats& stats = checkpoints_->stats();
     auto* summary = status.mutable_checkpoints();
     summary->set_completed(stats.completed);

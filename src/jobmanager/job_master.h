@@ -20,6 +20,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -71,6 +72,9 @@ struct JobMasterServices {
   // before its tasks count as lost (with `schedule`; zero: no heartbeats).
   absl::Duration heartbeat_interval = absl::ZeroDuration();
   absl::Duration heartbeat_timeout = absl::Seconds(5);
+  // execution.checkpointing.savepoint-dir: where savepoints go unless the
+  // request names a directory.
+  std::string savepoint_dir;
 };
 
 class JobMaster : public std::enable_shared_from_this<JobMaster> {
@@ -90,6 +94,23 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   void OnCheckpointAck(v1::CheckpointAcknowledgement ack);
   // `handled` runs on the executor once the cancellation took effect.
   void Cancel(std::function<void()> handled = nullptr);
+
+  // A savepoint (sluice savepoint / stop, REST), Flink's asynchronous
+  // operation: its trigger id at once; `done` gets the outcome on the
+  // JobMaster's thread. In its own directory under `trigger.directory` (the
+  // configured one if empty). With `stop`, the job ends FINISHED once it is
+  // complete; with `drain` too, once its input ended after the barrier.
+  struct SavepointOperation {
+    enum class Status { kInProgress, kCompleted, kFailed };
+    Status status = Status::kInProgress;
+    std::string location;  // COMPLETED: the savepoint's directory
+    std::string failure;   // FAILED: why
+  };
+  using SavepointDone = std::function<void(const SavepointOperation&)>;
+  std::string TriggerSavepoint(SavepointTrigger trigger, SavepointDone done = nullptr);
+  // Any thread: a savepoint by trigger id (the last kSavepointsKept are kept).
+  std::optional<SavepointOperation> Savepoint(const std::string& trigger_id) const;
+  static constexpr size_t kSavepointsKept = 100;
 
   v1::JobStatus Status() const;
   // The checkpoint counts and history (a snapshot; empty when checkpointing
@@ -128,6 +149,17 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   void ScheduleHeartbeats();
   void SendHeartbeats();
   void CheckTaskManagersHeard();
+  struct PendingSavepoint {
+    std::string trigger_id;
+    bool stop = false;
+    bool drain = false;
+    SavepointDone done;
+  };
+  void StartSavepoint(const std::string& trigger_id, SavepointTrigger trigger, SavepointDone done);
+  void OnSavepointDone(int64_t id, const absl::StatusOr<std::string>& directory);
+  void FinishSavepoint(PendingSavepoint pending, const absl::StatusOr<std::string>& directory);
+  // Every savepoint in progress fails with `reason` (the job restarts or ends).
+  void FailSavepoints(const std::string& reason);
   // "r<region>-a<attempt>": what a TaskManager knows a region's attempt by.
   static std::string DeploymentId(int region, int attempt);
   std::vector<std::string> DeploymentIds() const;
@@ -151,11 +183,15 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   int restarts_ = 0;
   int awaiting_deploy_ = 0;
   std::unique_ptr<CheckpointHooks> checkpoint_hooks_;
-  std::unique_ptr<CheckpointCoordinator> checkpoints_;  // null: checkpointing is off
+  std::unique_ptr<CheckpointCoordinator> checkpoints_;  // null: no scheduler (some tests)
+  std::map<int64_t, PendingSavepoint> savepoints_;      // by checkpoint id
+  bool stopping_ = false;                               // a stop-with-savepoint is in progress
+  bool draining_savepoint_ = false;  // ... with --drain: the last task's end waits for it
   // The snapshots Status() and CheckpointStatistics() return.
   mutable absl::Mutex status_mu_;
   v1::JobStatus status_ ABSL_GUARDED_BY(status_mu_);
   CheckpointStats checkpoint_stats_ ABSL_GUARDED_BY(status_mu_);
+  std::map<std::string, SavepointOperation> savepoint_ops_ ABSL_GUARDED_BY(status_mu_);
 };
 
 }  // namespace sluice

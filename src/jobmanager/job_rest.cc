@@ -49,6 +49,65 @@ HttpResponse CancelJob(Dispatcher& dispatcher, const std::string& id, const Http
   return Json(202, json::object());
 }
 
+// The body of a savepoint or stop request, checked: a JSON object whose
+// `directory_key` is a string and `flag_key` a boolean, both optional.
+absl::StatusOr<SavepointTrigger> ParseSavepointBody(const std::string& body,
+                                                    const std::string& directory_key,
+                                                    const std::string& flag_key) {
+  json parsed = body.empty() ? json::object() : json::parse(body, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    return absl::InvalidArgumentError("the request body must be a JSON object");
+  }
+  SavepointTrigger trigger;
+  if (parsed.contains(directory_key)) {
+    if (!parsed[directory_key].is_string() && !parsed[directory_key].is_null()) {
+      return absl::InvalidArgumentError(absl::StrCat("'", directory_key, "' must be a string"));
+    }
+    if (parsed[directory_key].is_string()) trigger.directory = parsed[directory_key];
+  }
+  if (parsed.contains(flag_key)) {
+    if (!parsed[flag_key].is_boolean()) {
+      return absl::InvalidArgumentError(absl::StrCat("'", flag_key, "' must be true or false"));
+    }
+    trigger.drain = parsed[flag_key];  // the caller says what the flag means
+  }
+  return trigger;
+}
+
+// POST /jobs/<id>/savepoints and /jobs/<id>/stop: Flink's asynchronous
+// operations, answered 202 with the request id to poll.
+HttpResponse TriggerSavepoint(Dispatcher& dispatcher, const std::string& id,
+                              const HttpRequest& request, bool stop) {
+  auto master = dispatcher.Find(id);
+  if (!master) return Error(404, absl::StrCat("Job ", id, " not found"));
+  auto trigger = stop ? ParseSavepointBody(request.body, "targetDirectory", "drain")
+                      : ParseSavepointBody(request.body, "target-directory", "cancel-job");
+  if (!trigger.ok()) return Error(400, std::string(trigger.status().message()));
+  if (stop) {
+    trigger->stop = true;  // drain as given
+  } else {
+    trigger->stop = trigger->drain;  // cancel-job: Flink's older stop without drain
+    trigger->drain = false;
+  }
+  return Json(202, json{{"request-id", master->TriggerSavepoint(*std::move(trigger))}});
+}
+
+HttpResponse SavepointStatus(Dispatcher& dispatcher, const std::string& id,
+                             const std::string& trigger_id) {
+  auto master = dispatcher.Find(id);
+  if (!master) return Error(404, absl::StrCat("Job ", id, " not found"));
+  auto op = master->Savepoint(trigger_id);
+  if (!op) return Error(404, absl::StrCat("No savepoint operation ", trigger_id, " for job ", id));
+  using Status = JobMaster::SavepointOperation::Status;
+  if (op->status == Status::kInProgress)
+    return Json(200, json{{"status", {{"id", "IN_PROGRESS"}}}});
+  json operation =
+      op->status == Status::kCompleted
+          ? json{{"location", op->location}}
+          : json{{"failure-cause", {{"class", "SavepointFailure"}, {"stack-trace", op->failure}}}};
+  return Json(200, json{{"status", {{"id", "COMPLETED"}}}, {"operation", operation}});
+}
+
 }  // namespace
 
 json JobOverviewJson(const v1::JobStatus& job) {
@@ -116,6 +175,19 @@ void ServeJobRoutes(HttpServer& http, Dispatcher& dispatcher) {
                   return Error(404, absl::StrCat("Checkpointing is not enabled for job ", id));
                 }
                 return Json(200, CheckpointConfigJson(master->checkpointing()));
+              });
+  http.Handle(HttpServer::Method::kPost, "/jobs/([^/]+)/savepoints",
+              [&dispatcher](const HttpRequest& request) {
+                return TriggerSavepoint(dispatcher, request.path_params.at(0), request, false);
+              });
+  http.Handle(HttpServer::Method::kPost, "/jobs/([^/]+)/stop",
+              [&dispatcher](const HttpRequest& request) {
+                return TriggerSavepoint(dispatcher, request.path_params.at(0), request, true);
+              });
+  http.Handle(HttpServer::Method::kGet, "/jobs/([^/]+)/savepoints/([^/]+)",
+              [&dispatcher](const HttpRequest& request) {
+                return SavepointStatus(dispatcher, request.path_params.at(0),
+                                       request.path_params.at(1));
               });
   http.Handle(HttpServer::Method::kPatch, "/jobs/([^/]+)",
               [&dispatcher](const HttpRequest& request) {

@@ -405,8 +405,13 @@ absl::Status JobDeployments::TriggerCheckpoint(const v1::TriggerCheckpointReques
     if (!deployed.job || !deployed.started) continue;
     if (!Addresses(request.deployment_ids(), it->first.second)) continue;
     deployed.subtasks->SetCheckpointDirectory(request.checkpoint_id(), request.directory());
-    deployed.job->InjectAtSources(engine::ChannelEvent{
-        engine::EventKind::kCheckpointBarrier, request.checkpoint_id(), request.timestamp_ms()});
+    const auto after = !request.stop_sources() ? engine::Task::AfterEvent::kContinue
+                       : request.drain()       ? engine::Task::AfterEvent::kEnd
+                                               : engine::Task::AfterEvent::kPause;
+    deployed.job->InjectAtSources(
+        engine::ChannelEvent{engine::EventKind::kCheckpointBarrier, request.checkpoint_id(),
+                             request.timestamp_ms()},
+        after);
     ++triggered;
   }
   if (triggered == 0) {

@@ -207,6 +207,33 @@ TEST_F(JobE2eTest, CancelStopsARunningUnboundedJobAndFreesItsSlots) {
       WaitFor([&] { return RmMetric(R"(sluice_resourcemanager_slots{state="free"})") == 4; }));
 }
 
+TEST_F(JobE2eTest, ASavepointNeedsNoPeriodicCheckpointsAndBadOnesAreExplained) {
+  CommandResult run = Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c Unbounded ", kTestJobs));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) << run.output;
+  const std::string job = id[1].str();
+  EXPECT_THAT(Sluice(absl::StrCat("savepoint", Jm(), job)).output,
+              HasSubstr("no savepoint directory"))
+      << "none given, none configured";
+  EXPECT_THAT(Sluice(absl::StrCat("savepoint", Jm(), "0123 /tmp")).output, HasSubstr("not found"));
+  ASSERT_TRUE(WaitFor([&] {
+    return Sluice(absl::StrCat("list", Jm())).output.find("RUNNING") != std::string::npos;
+  }));
+  CommandResult saved =
+      Sluice(absl::StrCat("savepoint", Jm(), job, " ", (root_ / "savepoints").string()));
+  ASSERT_EQ(saved.exit_code, 0) << saved.output;
+  std::smatch path;
+  ASSERT_TRUE(std::regex_search(saved.output, path, std::regex("Path: (\\S+)"))) << saved.output;
+  auto meta = engine::ReadMetadata(path[1].str());
+  ASSERT_TRUE(meta.ok()) << meta.status();
+  EXPECT_TRUE(meta->savepoint());
+  EXPECT_EQ(meta->states_size(), 4) << "2 vertices x 2 subtasks";
+  ASSERT_EQ(Sluice(absl::StrCat("cancel", Jm(), job)).exit_code, 0);
+  EXPECT_THAT(Sluice(absl::StrCat("savepoint", Jm(), job, " /tmp")).output,
+              HasSubstr("only a running job can take a savepoint"));
+}
+
 TEST_F(JobE2eTest, TheRestApiListsDescribesAndCancelsJobsLikeFlinks) {
   CommandResult run = Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c Unbounded ", kTestJobs));
   ASSERT_EQ(run.exit_code, 0) << run.output;

@@ -61,11 +61,14 @@ std::optional<std::string> HttpGet(int port, const std::string& path) {
   return result->body;
 }
 
-std::pair<int, std::string> HttpCall(int port, const std::string& method, const std::string& path) {
+std::pair<int, std::string> HttpCall(int port, const std::string& method, const std::string& path,
+                                     const std::string& body) {
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(2);
   client.set_read_timeout(5);
-  auto result = method == "PATCH" ? client.Patch(path.c_str()) : client.Get(path.c_str());
+  auto result = method == "PATCH"  ? client.Patch(path.c_str())
+                : method == "POST" ? client.Post(path.c_str(), body, "application/json")
+                                   : client.Get(path.c_str());
   if (!result) return {0, ""};
   return {result->status, result->body};
 }

@@ -23,7 +23,8 @@ bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout = ab
 // GET http://127.0.0.1:<port><path>; nullopt when unreachable or not 200.
 std::optional<std::string> HttpGet(int port, const std::string& path);
 // Any method on 127.0.0.1:port: (status, body), status 0 if no answer.
-std::pair<int, std::string> HttpCall(int port, const std::string& method, const std::string& path);
+std::pair<int, std::string> HttpCall(int port, const std::string& method, const std::string& path,
+                                     const std::string& body = "");
 
 // The value of the first sample of `series` (name with labels, exactly as
 // exposed, e.g. `sluice_cluster_resource_utilization{resource="gpu"}`).

@@ -44,9 +44,14 @@ class FakeTimers {
 
 class RecordingHooks final : public CheckpointCoordinator::Hooks {
  public:
-  absl::Status TriggerSources(int64_t id, absl::Time) override {
+  absl::Status TriggerSources(int64_t id, absl::Time, const SavepointTrigger* savepoint) override {
     triggered.push_back(id);
+    if (savepoint != nullptr) savepoint_dirs.push_back(savepoint->directory);
     return trigger_error;
+  }
+  void SavepointDone(int64_t id, const absl::StatusOr<std::string>& directory) override {
+    savepoints.emplace_back(
+        id, directory.ok() ? *directory : "failed: " + std::string(directory.status().message()));
   }
   void NotifyComplete(int64_t id) override { complete.push_back(id); }
   void NotifyAborted(int64_t id, const std::string& reason) override {
@@ -64,7 +69,8 @@ class RecordingHooks final : public CheckpointCoordinator::Hooks {
   void FailJob(const std::string& reason) override { job_failures.push_back(reason); }
 
   std::vector<int64_t> triggered, complete, aborted, finalized, discarded;
-  std::vector<std::string> abort_reasons, job_failures;
+  std::vector<std::string> abort_reasons, job_failures, savepoint_dirs;
+  std::vector<std::pair<int64_t, std::string>> savepoints;
   absl::Status finalize_error;
   absl::Status trigger_error;
 };
@@ -298,6 +304,42 @@ TEST_F(CheckpointCoordinatorTest, OptionsComeFromFlinksKeys) {
   EXPECT_TRUE(by_default.Retains(/*failed=*/true));
   EXPECT_FALSE(by_default.Retains(/*failed=*/false));
   EXPECT_TRUE(enabled->exactly_once);
+}
+
+TEST_F(CheckpointCoordinatorTest, ASavepointIsNeitherHeldBackNorSubsumedNorKeptForFailover) {
+  CheckpointingOptions options = Every(absl::Seconds(10));
+  options.max_concurrent = 1;
+  Make(options);
+  ASSERT_TRUE(coordinator_->TriggerNow().ok());  // checkpoint 1 in progress
+  auto savepoint = coordinator_->TriggerSavepoint(SavepointTrigger{"/sp/savepoint-1", true, false});
+  ASSERT_TRUE(savepoint.ok()) << "max-concurrent does not hold a savepoint back";
+  EXPECT_EQ(*savepoint, 2);
+  EXPECT_THAT(hooks_.savepoint_dirs, ::testing::ElementsAre("/sp/savepoint-1"));
+  EXPECT_EQ(coordinator_->TriggerNow().status().code(), absl::StatusCode::kResourceExhausted)
+      << "a savepoint does not count toward max-concurrent either";
+
+  // The savepoint completes first: checkpoint 1 goes on, nothing is discarded.
+  coordinator_->Acknowledge(2, kSource, {});
+  coordinator_->Acknowledge(2, kSink, {});
+  EXPECT_THAT(hooks_.savepoints,
+              ::testing::ElementsAre(std::pair<int64_t, std::string>(2, "/sp/savepoint-1")));
+  EXPECT_THAT(hooks_.complete, ::testing::ElementsAre(2)) << "sinks commit at a savepoint too";
+  EXPECT_EQ(coordinator_->latest(), nullptr) << "a savepoint is not restored on failover";
+  EXPECT_TRUE(hooks_.aborted.empty());
+
+  // A later checkpoint does not subsume a pending savepoint; a declined one
+  // fails only itself.
+  auto second = coordinator_->TriggerSavepoint(SavepointTrigger{"/sp/savepoint-2", false, false});
+  ASSERT_TRUE(second.ok());
+  coordinator_->Acknowledge(1, kSource, {});
+  coordinator_->Acknowledge(1, kSink, {});
+  ASSERT_NE(coordinator_->latest(), nullptr);
+  EXPECT_EQ(coordinator_->latest()->id, 1);
+  EXPECT_EQ(coordinator_->stats().in_progress, 1) << "savepoint 3 still runs";
+  coordinator_->Decline(*second, kSink, "disk full");
+  ASSERT_EQ(hooks_.savepoints.size(), 2u);
+  EXPECT_THAT(hooks_.savepoints[1].second, ::testing::HasSubstr("disk full"));
+  EXPECT_TRUE(hooks_.job_failures.empty()) << "tolerable-failed-checkpoints 0 ignores savepoints";
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ void HttpServer::Handle(Method method, const std::string& pattern, RequestHandle
     HttpRequest request;
     for (size_t i = 1; i < req.matches.size(); ++i) request.path_params.push_back(req.matches[i]);
     for (const auto& [name, value] : req.params) request.query_params.emplace_back(name, value);
+    request.body = req.body;
     HttpResponse response = handler(request);
     res.status = response.status;
     res.set_content(response.body, response.content_type.c_str());
@@ -48,6 +49,9 @@ void HttpServer::Handle(Method method, const std::string& pattern, RequestHandle
   switch (method) {
     case Method::kGet:
       server_->Get(pattern, std::move(serve));
+      return;
+    case Method::kPost:
+      server_->Post(pattern, std::move(serve));
       return;
     case Method::kPatch:
       server_->Patch(pattern, std::move(serve));

@@ -29,6 +29,7 @@ struct HttpRequest {
   std::vector<std::string> path_params;  // the pattern's capture groups
   std::string query(const std::string& key) const;
   std::vector<std::pair<std::string, std::string>> query_params;
+  std::string body;  // of a POST or PATCH
 };
 
 struct HttpResponse {
@@ -48,7 +49,7 @@ class HttpServer {
 
   // Serves GET `path`. Call before Start().
   void HandleGet(const std::string& path, Handler handler);
-  enum class Method { kGet, kPatch };
+  enum class Method { kGet, kPost, kPatch };
   // Serves `method` on paths matching the regular expression `pattern`; its
   // groups become path_params. Call before Start().
   void Handle(Method method, const std::string& pattern, RequestHandler handler);
