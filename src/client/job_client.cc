@@ -62,6 +62,7 @@ absl::StatusOr<v1::JobSubmission> Prepare(const JobCommand& command, std::string
   submission.set_tenant(command.tenant);
   submission.set_token(command.token);
   submission.set_priority(command.priority);
+  for (const auto& assignment : command.job_config) submission.add_job_config(assignment);
   submission.set_num_task_managers(command.num_task_managers);
   if (!command.restore_path.empty()) {
     // The JobManager reads it: on a cluster, a path on the shared checkpoint mount.

@@ -28,6 +28,8 @@ struct JobCommand {
   int num_task_managers = 0;
   std::string restore_path;  // -s: resume from a checkpoint or savepoint
   bool allow_non_restored_state = false;
+  // -D keys of the job's own (checkpointing, restarts): sent along.
+  std::vector<std::string> job_config;
 };
 
 // Runs the job in-process and follows it; returns the exit code (0 only if

@@ -12,6 +12,7 @@
 #include "client/job_commands.h"
 #include "client/status_format.h"
 #include "common/config/config_options.h"
+#include "common/config/job_config_keys.h"
 #include "common/daemon.h"
 #include "common/rpc/grpc_server.h"
 
@@ -63,6 +64,7 @@ bool ConfigureJob(const std::string& conf_dir, const std::vector<std::string>& o
   command->segment_size =
       static_cast<size_t>(config->GetMemoryBytes("taskmanager.memory.segment-size"));
   if (command->target.empty()) command->target = JobManagerAddress(*config);
+  command->job_config = JobConfigOverrides(overrides);
   return true;
 }
 

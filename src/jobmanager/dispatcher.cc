@@ -87,6 +87,9 @@ void Dispatcher::Submit(v1::JobSubmission submission, std::string library_path, 
 
 absl::StatusOr<Dispatcher::Job> Dispatcher::Accept(const v1::JobSubmission& submission,
                                                    const std::string& library_path) {
+  if (check_submission_) {
+    if (absl::Status checked = check_submission_(submission); !checked.ok()) return checked;
+  }
   auto& loaded = libraries_[submission.library_sha256()];
   if (!loaded) {
     auto fresh = engine::JobLibrary::Load(library_path);

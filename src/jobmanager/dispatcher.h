@@ -62,6 +62,11 @@ class Dispatcher {
   // `done` runs on the job's JobMaster thread once the cancellation took
   // effect, with the job's status then (NOT_FOUND at once for unknown jobs).
   void Cancel(const std::string& job_id, StatusDone done);
+  // Refuses submissions that `check` refuses (with its error), before their
+  // library is even loaded. Call before the first submission.
+  void CheckSubmissionsWith(std::function<absl::Status(const v1::JobSubmission&)> check) {
+    check_submission_ = std::move(check);
+  }
   // The JobMaster of a job, for task state updates; null if unknown.
   std::shared_ptr<JobMaster> Find(const std::string& job_id) const;
 
@@ -87,6 +92,7 @@ class Dispatcher {
   Table Snapshot() const;
 
   const JobMasterFactory make_master_;
+  std::function<absl::Status(const v1::JobSubmission&)> check_submission_;
   const std::function<int()> total_slots_;
   const JobHistoryLimits history_;
   // The main executor's.

@@ -5,10 +5,13 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/check.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/grpc_status.h"
 #include "common/rpc/proto_json.h"
 #include "common/rpc/session_options.h"
+#include "jobmanager/job_config.h"
 #include "jobmanager/job_metrics.h"
 #include "jobmanager/job_rest.h"
 #include "prometheus/family.h"
@@ -60,6 +63,7 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
   jm->restart_strategies_ = [config, on = jm->checkpointing_.enabled()] {
     return std::shared_ptr<RestartStrategy>(RestartStrategyFromConfig(config, on));
   };
+  jm->config_ = std::make_unique<Config>(config);
   jm->rm_link_ = std::make_unique<ResourceManagerLink>(jm.get());
   jm->task_managers_ = std::make_unique<TaskManagerGatewayCache>(jm->rpc_timeout_);
   jm->dispatcher_ = std::make_unique<Dispatcher>(
@@ -76,6 +80,9 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
   jm->service_ = std::make_unique<JobManagerService>(jm->rm_stub_.get(), rm_address,
                                                      config.GetDuration("rpc.timeout"),
                                                      jm->libraries_.get(), jm->dispatcher_.get());
+  jm->dispatcher_->CheckSubmissionsWith([raw = jm.get()](const v1::JobSubmission& submission) {
+    return JobConfigOf(*raw->config_, submission).status();
+  });
   jm->job_master_service_ = std::make_unique<JobMasterServiceImpl>(
       [raw = jm.get()](v1::OfferSlotsRequest request, auto done) {
         raw->OfferSlots(std::move(request), std::move(done));
@@ -185,6 +192,19 @@ std::shared_ptr<JobMaster> JobManager::MakeJobMaster(std::string id, v1::JobSubm
   services.heartbeat_interval = heartbeat_interval_;
   services.heartbeat_timeout = heartbeat_timeout_;
   services.savepoint_dir = savepoint_dir_;
+  if (submission.job_config_size() > 0) {  // checked at submission: it holds
+    auto job_config = JobConfigOf(*config_, submission);
+    SLUICE_CHECK(job_config.ok(), "a job's configuration was checked at submission");
+    auto checkpointing = CheckpointingOptionsFromConfig(*job_config);
+    services.checkpointing = *checkpointing;
+    services.restart_strategy = std::shared_ptr<RestartStrategy>(
+        RestartStrategyFromConfig(*job_config, checkpointing->enabled()));
+    if (job_config->Has("execution.checkpointing.savepoint-dir")) {
+      services.savepoint_dir = job_config->GetString("execution.checkpointing.savepoint-dir");
+    }
+    spdlog::info("Job {} runs with its own configuration: {}", id,
+                 absl::StrJoin(submission.job_config(), ", "));
+  }
   // The JobMaster's executor is its mailbox, which it keeps alive.
   if (auto* mailbox = dynamic_cast<Mailbox*>(services.executor.get())) {
     services.schedule = [mailbox](absl::Duration delay, std::function<void()> task) {

@@ -103,6 +103,7 @@ class JobManager final : public Daemon {
   CheckpointingOptions checkpointing_;  // execution.checkpointing.*, for every job
   // A restart strategy (restart-strategy.*) for each new job.
   std::function<std::shared_ptr<RestartStrategy>()> restart_strategies_;
+  std::unique_ptr<Config> config_;  // the cluster's, under each job's own keys
   std::atomic<bool> shut_down_{false};
 };
 

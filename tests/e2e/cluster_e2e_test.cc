@@ -234,6 +234,28 @@ TEST_F(JobE2eTest, ASavepointNeedsNoPeriodicCheckpointsAndBadOnesAreExplained) {
               HasSubstr("only a running job can take a savepoint"));
 }
 
+TEST_F(JobE2eTest, AJobTurnsCheckpointingOnForItselfWithDashD) {
+  CommandResult no_dir = Sluice(absl::StrCat(
+      "run", Jm(), "-d -D execution.checkpointing.interval=1s", " -c Unbounded ", kTestJobs));
+  EXPECT_NE(no_dir.exit_code, 0);
+  EXPECT_THAT(no_dir.output, HasSubstr("execution.checkpointing.dir"));
+  CommandResult run = Sluice(absl::StrCat(
+      "run", Jm(), "-d -p 2 -D execution.checkpointing.interval=200ms -D state.checkpoints.dir=",
+      (root_ / "job-checkpoints").string(), " -D restart-strategy.type=none -c Unbounded ",
+      kTestJobs));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) << run.output;
+  const std::string job = id[1].str();
+  EXPECT_TRUE(WaitFor(
+      [&] { return engine::FindLatestCheckpoint((root_ / "job-checkpoints").string(), job).ok(); },
+      absl::Seconds(20)))
+      << "the cluster has no checkpointing; the job's own keys turn it on";
+  EXPECT_THAT(HttpGet(rest_port_, "/jobs/" + job + "/checkpoints/config").value_or(""),
+              HasSubstr(R"("interval":200)"));
+  ASSERT_EQ(Sluice(absl::StrCat("cancel", Jm(), job)).exit_code, 0);
+}
+
 TEST_F(JobE2eTest, TheRestApiListsDescribesAndCancelsJobsLikeFlinks) {
   CommandResult run = Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c Unbounded ", kTestJobs));
   ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -399,6 +421,14 @@ TEST_F(JobE2eTest, BadSubmissionsAreRefusedAndTheJobManagerServesOthers) {
   missing.set_job_name("NoSuchJob");
   EXPECT_THAT(SubmitRaw(missing, library).error_message(),
               HasSubstr("has no job named 'NoSuchJob'"));
+  v1::JobSubmission cluster_key = good;
+  cluster_key.add_job_config("rest.port=1");
+  EXPECT_THAT(SubmitRaw(cluster_key, library).error_message(),
+              HasSubstr("key 'rest.port' belongs to the cluster"));
+  v1::JobSubmission bad_value = good;
+  bad_value.add_job_config("execution.checkpointing.interval=soon");
+  EXPECT_THAT(SubmitRaw(bad_value, library).error_message(),
+              HasSubstr("execution.checkpointing.interval"));
   v1::JobSubmission corrupt = good;
   corrupt.set_library_sha256(std::string(64, 'a'));
   EXPECT_THAT(SubmitRaw(corrupt, library).error_message(), HasSubstr("failed its digest check"));

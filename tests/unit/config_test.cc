@@ -66,6 +66,20 @@ TEST(ConfigTest, OverridesWinOverTheFile) {
   EXPECT_EQ(config->GetDuration("heartbeat.timeout"), absl::Seconds(3));
 }
 
+TEST(ConfigTest, AJobsOwnKeysGoOnTopOfTheClustersAndAreCheckedTheSameWay) {
+  auto cluster = Parse(std::string(kRequired) + "execution.checkpointing.interval: 10 s\n",
+                       {"rest.port=9100"});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  auto job = cluster->WithOverrides({"execution.checkpointing.interval=1 s"});
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->GetDuration("execution.checkpointing.interval"), absl::Seconds(1));
+  EXPECT_EQ(job->GetInt("rest.port"), 9100) << "the cluster's own overrides stay";
+  EXPECT_EQ(cluster->GetDuration("execution.checkpointing.interval"), absl::Seconds(10));
+  auto bad = cluster->WithOverrides({"execution.checkpointing.interval=soon"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("execution.checkpointing.interval"));
+}
+
 TEST(ConfigTest, UnknownKeysWarnButLoad) {
   auto config = Parse(std::string(kRequired) + "taskmanager.numberOfSlots: 3\n");
   ASSERT_TRUE(config.ok()) << config.status();

@@ -258,7 +258,17 @@ absl::StatusOr<Config> Config::FromYaml(absl::string_view yaml, const std::strin
   for (const auto& assignment : overrides) {
     if (auto status = builder.AddOverride(assignment); !status.ok()) return status;
   }
-  return std::move(builder).Finish();
+  auto config = std::move(builder).Finish();
+  if (!config.ok()) return config.status();
+  config->yaml_ = std::string(yaml);
+  config->overrides_ = overrides;
+  return config;
+}
+
+absl::StatusOr<Config> Config::WithOverrides(const std::vector<std::string>& overrides) const {
+  std::vector<std::string> all = overrides_;
+  all.insert(all.end(), overrides.begin(), overrides.end());
+  return FromYaml(yaml_, source_, all);
 }
 
 absl::StatusOr<Config> Config::Load(const std::string& conf_dir,

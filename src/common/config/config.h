@@ -29,6 +29,10 @@ class Config {
   static absl::StatusOr<Config> FromYaml(absl::string_view yaml, const std::string& source,
                                          const std::vector<std::string>& overrides);
 
+  // This configuration with more "key=value" overrides applied on top (a
+  // job's own -D keys over the cluster's), checked the same way.
+  absl::StatusOr<Config> WithOverrides(const std::vector<std::string>& overrides) const;
+
   // Getters for keys of the catalogue; asking for an unknown key or the wrong
   // type is a programming error and aborts with a message.
   const std::string& GetString(absl::string_view key) const;
@@ -55,6 +59,8 @@ class Config {
   const Value& Get(absl::string_view key) const;
 
   std::string source_;
+  std::string yaml_;                    // what it was built from, for WithOverrides
+  std::vector<std::string> overrides_;  // ...
   std::map<std::string, Value, std::less<>> values_;
   std::vector<std::string> warnings_;
 
