@@ -1,6 +1,10 @@
 // Checkpoints, restarts and resumes on a real cluster, and the faults it must
 // survive with every record of its exactly-once output once: real processes,
 // real signals (kill -9, SIGSTOP/SIGCONT), output checked record by record.
+#include <sys/mount.h>
+
+#include "absl/cleanup/cleanup.h"
+#include "engine/task_snapshot.h"
 #include "tests/e2e/cluster_fixture.h"
 
 namespace sluice::e2e {
@@ -438,6 +442,56 @@ TEST_F(FaultE2eTest, TheRestApiTriggersSavepointsAndStopsWithDrainLikeFlinks) {
   EXPECT_EQ(drained.wrong_sums, 0);
   EXPECT_GT(drained.lines, 0);
   EXPECT_LT(drained.lines, kRecords) << "stopped before the sources were done";
+}
+
+// The checkpoint directory on a small tmpfs that fills up: checkpoints fail,
+// the job goes on, the last completed checkpoint stays usable, and a
+// TaskManager killed meanwhile restarts the job from it, every record once.
+TEST_F(FaultE2eTest, ACheckpointDiskThatFillsUpFailsCheckpointsButNotTheJob) {
+  const fs::path small = root_ / "small";
+  fs::create_directories(small);
+  ASSERT_EQ(mount("tmpfs", small.c_str(), "tmpfs", 0, "size=2m"), 0)
+      << "this test mounts a tmpfs (as root): " << std::strerror(errno);
+  absl::Cleanup unmount = [&] { umount2(small.c_str(), MNT_DETACH); };
+  const fs::path out = root_ / "sums";
+  CommandResult run = Sluice(absl::StrCat(
+      "run", Jm(), "-d -p 2 -D state.checkpoints.dir=", small.string(),
+      " -D execution.checkpointing.tolerable-failed-checkpoints=100000 -c CheckpointedSums ",
+      kTestJobs, " -- --records ", kRecords, " --rate 2500 --out ", out.string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) << run.output;
+  const std::string job = id[1].str();
+  ASSERT_TRUE(UnderWay(job, out)) << Status(job);
+
+  // Fill it up.
+  {
+    std::ofstream filler(small / "filler", std::ios::binary);
+    const std::string block(64 << 10, 'x');
+    while (filler.write(block.data(), static_cast<std::streamsize>(block.size())) &&
+           filler.flush()) {
+    }
+  }
+  auto failed = [&] {
+    std::smatch m;
+    const std::string stats = HttpGet(rest_port_, "/jobs/" + job + "/checkpoints").value_or("");
+    return std::regex_search(stats, m, std::regex(R"("failed":([0-9]+))")) ? std::stoi(m[1]) : 0;
+  };
+  const int failed_before = failed();
+  ASSERT_TRUE(WaitFor([&] { return failed() >= failed_before + 3; }, absl::Seconds(20)))
+      << HttpGet(rest_port_, "/jobs/" + job + "/checkpoints").value_or("");
+  EXPECT_THAT(Status(job), HasSubstr(R"("state":"RUNNING")")) << "the job goes on";
+  auto latest = engine::FindLatestCheckpoint(small.string(), job);
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  EXPECT_TRUE(engine::LoadCheckpoint(latest->directory).ok()) << "the last one is whole";
+
+  // A TaskManager dies while the disk is full: the job restarts from that one.
+  const int victim = TaskManagerWithTasks();
+  ASSERT_GT(victim, 0);
+  ASSERT_EQ(kill(victim, SIGKILL), 0);
+  ASSERT_TRUE(Finished(job)) << Status(job);
+  ExpectEveryRecordOnce({out}, kRecords);
+  EXPECT_GE(Restarts(), 1);
 }
 
 }  // namespace
