@@ -1,5 +1,6 @@
 #include "engine/task.h"
 
+#include <algorithm>
 #include <exception>
 #include <stdexcept>
 #include <streambuf>
@@ -138,7 +139,10 @@ void Task::InjectEvent(const ChannelEvent& event, AfterEvent after) {
   Post([this, event, after] {
     if (!source_) return;
     Emit(event);
-    if (event.kind == EventKind::kCheckpointBarrier) Snapshot(event.id);
+    if (event.kind == EventKind::kCheckpointBarrier) {
+      RecordBarrierTimes(event, absl::Now());
+      Snapshot(event.id);
+    }
     if (after != AfterEvent::kContinue) source_after_ = after;
   });
 }
@@ -355,8 +359,21 @@ void Task::Apply(int channel, const BarrierAligner::Decision& decision) {
   }
   if (decision.forward) {
     Emit(*decision.forward);
-    if (decision.forward->kind == EventKind::kCheckpointBarrier) Snapshot(decision.forward->id);
+    if (decision.forward->kind == EventKind::kCheckpointBarrier) {
+      RecordBarrierTimes(*decision.forward,
+                         aligning_id_ == decision.forward->id ? first_barrier_ : absl::Now());
+      Snapshot(decision.forward->id);
+    }
   }
+}
+
+void Task::RecordBarrierTimes(const ChannelEvent& barrier, absl::Time first_arrival) {
+  const absl::Time now = absl::Now();
+  const absl::Duration delay = first_arrival - absl::FromUnixMillis(barrier.timestamp);
+  stats_.checkpoint_start_delay_ns.store(std::max<int64_t>(0, absl::ToInt64Nanoseconds(delay)),
+                                         std::memory_order_relaxed);
+  stats_.checkpoint_alignment_ns.store(absl::ToInt64Nanoseconds(now - first_arrival),
+                                       std::memory_order_relaxed);
 }
 
 void Task::OnEvent(int channel, const ChannelEvent& event) {
@@ -365,6 +382,10 @@ void Task::OnEvent(int channel, const ChannelEvent& event) {
       Emit(ChannelEvent{EventKind::kWatermark, 0, *advanced});
     }
     return;
+  }
+  if (event.kind == EventKind::kCheckpointBarrier && event.id != aligning_id_) {
+    aligning_id_ = event.id;
+    first_barrier_ = absl::Now();
   }
   Apply(channel, aligner_->OnEvent(channel, event));
 }

@@ -67,6 +67,11 @@ struct TaskStats {
   std::atomic<uint64_t> bytes_out{0};
   std::atomic<int64_t> idle_ns{0};           // waiting for input
   std::atomic<int64_t> backpressured_ns{0};  // waiting for room downstream
+  // Of the latest checkpoint barrier passed on (Flink's checkpointStartDelay
+  // and checkpointAlignmentTime): from its trigger to its first arrival here,
+  // and from that to the last input's (0 for one input).
+  std::atomic<int64_t> checkpoint_start_delay_ns{0};
+  std::atomic<int64_t> checkpoint_alignment_ns{0};
 };
 
 class Task final : public TaskRuntime {
@@ -141,6 +146,7 @@ class Task final : public TaskRuntime {
   void Emit(const ChannelEvent& event);
   // A barrier passed: the snapshot goes to JobContext::on_snapshot.
   void Snapshot(int64_t checkpoint_id);
+  void RecordBarrierTimes(const ChannelEvent& barrier, absl::Time first_arrival);
   void RunPosted();
   void FireTimers();
   absl::Time NextWakeUp() const;
@@ -176,6 +182,8 @@ class Task final : public TaskRuntime {
   std::unique_ptr<BarrierAligner> aligner_;
   std::unique_ptr<WatermarkValve> watermarks_;
   bool channel_blocked_ = false;  // Consume() stopped at a barrier
+  int64_t aligning_id_ = 0;       // the barrier whose first arrival is below
+  absl::Time first_barrier_;
   int open_channels_ = 0;
   absl::Mutex posted_mu_;
   std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(posted_mu_);

@@ -222,10 +222,11 @@ void CheckpointCoordinator::CompleteSavepoint(const CompletedCheckpoint& savepoi
   ++stats_.completed;
   --stats_.in_progress;
   const absl::Time ended = savepoint.completed;
-  Update(savepoint.id, [this, ended](CheckpointRecord& r) {
+  Update(savepoint.id, [this, ended, &savepoint](CheckpointRecord& r) {
     r.status = CheckpointRecord::Status::kCompleted;
     r.ended = ended;
     r.savepoint = true;
+    r.external_path = savepoint.savepoint->directory;
     stats_.latest_savepoint = r;
   });
   hooks_->NotifyComplete(savepoint.id);  // sinks commit what they prepared for it

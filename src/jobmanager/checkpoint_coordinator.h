@@ -107,6 +107,7 @@ struct CheckpointRecord {
   int64_t size_bytes = 0;
   std::string failure;
   bool savepoint = false;
+  std::string external_path;  // a savepoint's directory
 };
 
 struct CheckpointStats {
@@ -117,6 +118,16 @@ struct CheckpointStats {
   std::optional<CheckpointRecord> latest_completed;
   std::optional<CheckpointRecord> latest_failed;
   std::optional<CheckpointRecord> latest_savepoint;
+  // What the job last started from (set by the JobMaster; Flink's
+  // latest.restored) and how often it did.
+  struct Restore {
+    int64_t id = 0;
+    absl::Time at;
+    std::string path;
+    bool savepoint = false;
+  };
+  std::optional<Restore> latest_restore;
+  int64_t restored = 0;
   std::deque<CheckpointRecord> history;  // newest first, at most kHistory
   static constexpr int kHistory = 10;
 };

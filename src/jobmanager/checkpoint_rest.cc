@@ -27,8 +27,8 @@ json RecordJson(const CheckpointRecord& r, const std::string& directory) {
   json out = {
       {"id", r.id},
       {"status", StatusName(r.status)},
-      {"checkpoint_type", "CHECKPOINT"},
-      {"is_savepoint", false},
+      {"checkpoint_type", r.savepoint ? "SAVEPOINT" : "CHECKPOINT"},
+      {"is_savepoint", r.savepoint},
       {"trigger_timestamp", absl::ToUnixMillis(r.triggered)},
       {"latest_ack_timestamp", ended ? absl::ToUnixMillis(r.ended) : -1},
       {"end_to_end_duration", ended ? absl::ToInt64Milliseconds(r.ended - r.triggered) : -1},
@@ -37,7 +37,7 @@ json RecordJson(const CheckpointRecord& r, const std::string& directory) {
       {"num_subtasks", r.tasks},
       {"num_acknowledged_subtasks", r.acknowledged}};
   if (r.status == CheckpointRecord::Status::kCompleted) {
-    out["external_path"] = absl::StrCat(directory, "/chk-", r.id);
+    out["external_path"] = r.savepoint ? r.external_path : absl::StrCat(directory, "/chk-", r.id);
   }
   if (r.status == CheckpointRecord::Status::kFailed) {
     out["failure_timestamp"] = absl::ToUnixMillis(r.ended);
@@ -70,7 +70,7 @@ json CheckpointsJson(const CheckpointStats& stats, const std::string& directory)
   };
   return json{
       {"counts",
-       {{"restored", 0},
+       {{"restored", stats.restored},
         {"total", stats.triggered},
         {"in_progress", stats.in_progress},
         {"completed", stats.completed},
@@ -85,9 +85,14 @@ json CheckpointsJson(const CheckpointStats& stats, const std::string& directory)
                                         })}}},
       {"latest",
        {{"completed", latest(stats.latest_completed)},
-        {"savepoint", nullptr},
+        {"savepoint", latest(stats.latest_savepoint)},
         {"failed", latest(stats.latest_failed)},
-        {"restored", nullptr}}},
+        {"restored", stats.latest_restore
+                         ? json{{"id", stats.latest_restore->id},
+                                {"restore_timestamp", absl::ToUnixMillis(stats.latest_restore->at)},
+                                {"is_savepoint", stats.latest_restore->savepoint},
+                                {"external_path", stats.latest_restore->path}}
+                         : json(nullptr)}}},
       {"history", history}};
 }
 

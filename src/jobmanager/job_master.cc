@@ -351,6 +351,7 @@ void JobMaster::Deploy(const std::vector<OfferedSlot>& offered) {
             [](const auto& a, const auto& b) { return a.allocation_id < b.allocation_id; });
   executions_.Schedule(slots);
   executions_.TransitionAll(v1::EXECUTION_STATE_SCHEDULED, v1::EXECUTION_STATE_DEPLOYING);
+  RecordRestore();
   deploying_ = true;
   std::map<int, std::set<std::string>> region_task_managers;
   for (const auto& e : executions_.executions()) {
@@ -411,6 +412,23 @@ v1::DeployJobRequest JobMaster::DeployRequest(int region) const {
     request.set_restore_checkpoint(submission_.restore_path());
   }
   return request;
+}
+
+void JobMaster::RecordRestore() {
+  CheckpointStats::Restore restore;
+  restore.at = services_.clock->Now();
+  if (const CompletedCheckpoint* latest = checkpoints_ ? checkpoints_->latest() : nullptr) {
+    restore.id = latest->id;
+    restore.path = engine::CheckpointDirectory(services_.checkpointing.dir, id_, latest->id);
+  } else if (!submission_.restore_path().empty()) {
+    restore.id = submission_.restore_checkpoint_id();
+    restore.path = submission_.restore_path();
+    restore.savepoint = true;  // or another job's retained checkpoint: resumed by the user
+  } else {
+    return;
+  }
+  latest_restore_ = restore;
+  ++restores_;
 }
 
 void JobMaster::OnDeployed(const std::string& address, const absl::Status& status) {
@@ -684,10 +702,13 @@ void JobMaster::Publish() {
       summary->set_last_duration_ms(absl::ToInt64Milliseconds(last->ended - last->triggered));
       summary->set_last_size_bytes(last->size_bytes);
     }
+    if (latest_restore_) summary->set_last_restore_time_ms(absl::ToUnixMillis(latest_restore_->at));
   }
   absl::MutexLock lock(&status_mu_);
   status_ = std::move(status);
   if (checkpoints_) checkpoint_stats_ = checkpoints_->stats();
+  checkpoint_stats_.latest_restore = latest_restore_;
+  checkpoint_stats_.restored = restores_;
 }
 
 v1::JobStatus JobMaster::Status() const {

@@ -140,6 +140,8 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   void TryRedeploy();
   bool ended() const;
   void Publish();
+  // The attempts being deployed start from a checkpoint (or the resumed one): noted.
+  void RecordRestore();
   class CheckpointHooks;
   void StartCheckpoints();
   void HandleCheckpointAck(const v1::CheckpointAcknowledgement& ack);
@@ -181,6 +183,8 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   std::map<std::string, absl::Time> heard_;  // TaskManager address -> its last heartbeat answer
   bool restart_due_ = false;                 // a restart's delay has passed
   int restarts_ = 0;
+  std::optional<CheckpointStats::Restore> latest_restore_;
+  int64_t restores_ = 0;
   int awaiting_deploy_ = 0;
   std::unique_ptr<CheckpointHooks> checkpoint_hooks_;
   std::unique_ptr<CheckpointCoordinator> checkpoints_;  // null: no scheduler (some tests)

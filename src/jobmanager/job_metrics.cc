@@ -55,6 +55,12 @@ std::vector<prometheus::MetricFamily> JobMetrics::Collect() const {
       "State size of the latest completed checkpoint (Flink: lastCheckpointSize).",
       MetricType::Gauge,
       {}};
+  prometheus::MetricFamily last_restore{
+      "sluice_job_last_checkpoint_restore_timestamp_seconds",
+      "When the job last started from a checkpoint or savepoint (Flink: "
+      "lastCheckpointRestoreTimestamp); absent if it never did.",
+      MetricType::Gauge,
+      {}};
   for (const auto& job : dispatcher_->List()) {
     std::vector<prometheus::ClientMetric::Label> labels = {{"job_id", job.job_id()},
                                                            {"job_name", job.name()}};
@@ -71,10 +77,13 @@ std::vector<prometheus::MetricFamily> JobMetrics::Collect() const {
       Add(in_progress, labels, c.in_progress());
       Add(last_duration, labels, static_cast<double>(c.last_duration_ms()) / 1000.0);
       Add(last_size, labels, static_cast<double>(c.last_size_bytes()));
+      if (c.last_restore_time_ms() > 0) {
+        Add(last_restore, labels, static_cast<double>(c.last_restore_time_ms()) / 1000.0);
+      }
     }
   }
-  return {state,  uptime,      running,       restarts, completed,
-          failed, in_progress, last_duration, last_size};
+  return {state,  uptime,      running,       restarts,  completed,
+          failed, in_progress, last_duration, last_size, last_restore};
 }
 
 }  // namespace sluice

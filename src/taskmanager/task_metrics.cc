@@ -34,6 +34,13 @@ class TaskMetrics::Families {
             "Milliseconds per second a subtask waited for room downstream.");
   MetricFamily idle = Gauge("sluice_task_idle_time_ms_per_second",
                             "Milliseconds per second a subtask waited for input.");
+  MetricFamily start_delay =
+      Gauge("sluice_task_checkpoint_start_delay_seconds",
+            "From the latest checkpoint's trigger to its barrier's first arrival at the subtask "
+            "(Flink: checkpointStartDelayNanos).");
+  MetricFamily alignment = Gauge("sluice_task_checkpoint_alignment_time_seconds",
+                                 "How long the subtask's inputs waited for the latest barrier "
+                                 "on every channel (Flink: checkpointAlignmentTime).");
   MetricFamily input_pool = Gauge("sluice_task_input_pool_usage",
                                   "Share of the input channels' buffers holding data (0..1).");
   MetricFamily output_pool =
@@ -63,6 +70,8 @@ class TaskMetrics::Families {
             std::move(busy),
             std::move(backpressured),
             std::move(idle),
+            std::move(start_delay),
+            std::move(alignment),
             std::move(input_pool),
             std::move(output_pool),
             std::move(operator_in),
@@ -141,6 +150,8 @@ void TaskMetrics::AddTask(const std::string& job, const engine::Task& task, absl
   Families::Add(out.bytes_in, labels, static_cast<double>(stats.bytes_in.load()));
   Families::Add(out.bytes_out, labels, static_cast<double>(stats.bytes_out.load()));
   Families::Add(out.input_pool, labels, task.input_pool_usage());
+  Families::Add(out.start_delay, labels, stats.checkpoint_start_delay_ns.load() / 1e9);
+  Families::Add(out.alignment, labels, stats.checkpoint_alignment_ns.load() / 1e9);
   Families::Add(out.output_pool, labels, task.output_pool_usage());
   for (const auto& op : operators) {
     Labels with_operator = OperatorLabels(labels, op);

@@ -64,6 +64,20 @@ TEST_F(CheckpointE2eTest, AKeyedJobAcrossTwoTaskManagersCompletesCheckpointsWith
   }
   EXPECT_LE(kept, 2) << "num-retained 1: older checkpoints are discarded (one may be in progress)";
 
+  // Per task: how late the latest barrier arrived, and how long its inputs aligned.
+  int timed = 0;
+  for (int port : TaskManagerMetricsPorts()) {
+    std::istringstream lines(HttpGet(port, "/metrics").value_or(""));
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("sluice_task_checkpoint_start_delay_seconds{", 0) == 0 ||
+          line.rfind("sluice_task_checkpoint_alignment_time_seconds{", 0) == 0) {
+        ++timed;
+        EXPECT_GE(std::stod(line.substr(line.rfind(' ') + 1)), 0) << line;
+        EXPECT_LT(std::stod(line.substr(line.rfind(' ') + 1)), 60) << line;
+      }
+    }
+  }
+  EXPECT_EQ(timed, 2 * 4) << "two series for each of the 4 subtasks";
   CommandResult cancel = Sluice(absl::StrCat("cancel", Jm(), job));
   ASSERT_EQ(cancel.exit_code, 0) << cancel.output;
 }
@@ -124,6 +138,16 @@ TEST_F(CheckpointE2eTest, AKilledTaskManagersTasksRestartFromTheCheckpointCounti
                                               R"(",job_name="CheckpointedSums"})"))
                 .value_or(0),
             1);
+  EXPECT_GT(
+      MetricValue(metrics,
+                  absl::StrCat(R"(sluice_job_last_checkpoint_restore_timestamp_seconds{job_id=")",
+                               job, R"(",job_name="CheckpointedSums"})"))
+          .value_or(0),
+      absl::ToUnixSeconds(absl::Now()) - 600)
+      << "the restart restored a checkpoint";
+  const std::string checkpoints = HttpGet(rest_port_, "/jobs/" + job + "/checkpoints").value_or("");
+  EXPECT_THAT(checkpoints, ::testing::ContainsRegex(R"re("restored":\{"id":[1-9])re"));
+  EXPECT_THAT(checkpoints, ::testing::ContainsRegex(R"re("counts":\{"restored":[1-9])re"));
 }
 
 TEST_F(CheckpointE2eTest, ATaskThatThrowsOnceRestartsTheJobWhichStillCountsEveryRecordOnce) {
