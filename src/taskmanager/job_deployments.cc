@@ -465,15 +465,22 @@ void JobDeployments::OnSnapshot(const Subtasks& subtasks, int vertex, int subtas
     state->set_size_bytes(static_cast<int64_t>(bytes.size()));
     state->set_inline_bytes(std::move(bytes));
   } else {
-    const std::string name = absl::StrCat("task-", vertex, "-", subtask, "-", ack.attempt());
-    absl::Status written = engine::WriteCheckpointFile(
-        absl::StrCat(dir, "/", name), engine::CheckpointFileKind::kTaskState, bytes);
-    if (written.ok()) {
-      state->set_path(name);
-      state->set_size_bytes(static_cast<int64_t>(bytes.size()));
-    } else {
-      ack.set_decline_reason(std::string(written.message()));
-    }
+    // Written and fsynced off the task's thread, which goes on processing.
+    state_writer_.Post([this, dir, bytes = std::move(bytes), ack = std::move(ack),
+                        address = subtasks.job_manager_address]() mutable {
+      const std::string name =
+          absl::StrCat("task-", ack.vertex(), "-", ack.subtask(), "-", ack.attempt());
+      absl::Status written = engine::WriteCheckpointFile(
+          absl::StrCat(dir, "/", name), engine::CheckpointFileKind::kTaskState, bytes);
+      if (written.ok()) {
+        ack.mutable_state()->set_path(name);
+        ack.mutable_state()->set_size_bytes(static_cast<int64_t>(bytes.size()));
+      } else {
+        ack.set_decline_reason(std::string(written.message()));
+      }
+      checkpoint_report_(address, std::move(ack));
+    });
+    return;
   }
   checkpoint_report_(subtasks.job_manager_address, std::move(ack));
 }

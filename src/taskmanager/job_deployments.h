@@ -38,6 +38,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/executor.h"
+#include "common/mailbox.h"
 #include "engine/job_library.h"
 #include "engine/local_job.h"
 #include "sluice/v1/jobmanager.grpc.pb.h"
@@ -225,6 +226,9 @@ class JobDeployments {
   // Downloads in progress, for Close().
   absl::Mutex fetches_mu_;
   std::set<grpc::ClientContext*> fetches_ ABSL_GUARDED_BY(fetches_mu_);
+  // Writes task state files too large to inline, so that a task thread
+  // does not wait for the disk. Last: it stops (joined) before the rest goes.
+  Mailbox state_writer_{"tm-state-io"};
 };
 
 }  // namespace sluice

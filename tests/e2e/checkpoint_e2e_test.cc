@@ -87,7 +87,7 @@ TEST_F(CheckpointE2eTest, AKilledTaskManagersTasksRestartFromTheCheckpointCounti
   constexpr int64_t kRecords = 30000;
   CommandResult run =
       Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c CheckpointedSums ", kTestJobs, " -- --records ",
-                          kRecords, " --rate 2500 --out ", out.string()));
+                          kRecords, " --rate 2500 --pad 32768 --out ", out.string()));
   ASSERT_EQ(run.exit_code, 0) << run.output;
   std::smatch id;
   ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) << run.output;
@@ -99,6 +99,12 @@ TEST_F(CheckpointE2eTest, AKilledTaskManagersTasksRestartFromTheCheckpointCounti
                                                                                : 0;
   };
   ASSERT_TRUE(WaitFor([&] { return completed() >= 3; }, absl::Seconds(20)));
+  // 32 KiB per key: beyond the inline limit, in state files.
+  auto latest = engine::FindLatestCheckpoint((root_ / "chk").string(), job);
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  int state_files = 0;
+  for (const auto& handle : latest->metadata.states()) state_files += !handle.path().empty();
+  EXPECT_EQ(state_files, 2) << "the two keyed subtasks wrote state files";
   // Completed checkpoints commit the sink's files while the job runs.
   ASSERT_TRUE(WaitFor(
       [&] {

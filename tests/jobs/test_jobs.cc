@@ -43,23 +43,29 @@ SLUICE_JOB(UnboundedForward) {
 // file sink into --out. Every record's line must be there exactly once, with
 // the sum an independent computation gives (state restored right). With
 // --fail-once <file>, the map throws at the middle number unless <file>
-// exists (it creates it first), so exactly one attempt fails.
+// exists (it creates it first), so exactly one attempt fails. With --pad <n>
+// each key also keeps n bytes of state, so that snapshots go to state files.
 class RunningSum final
     : public sluice::KeyedProcessFunction<int64_t, std::pair<int64_t, int64_t>, std::string> {
  public:
+  explicit RunningSum(int64_t pad) : pad_(pad) {}
   void Open(sluice::KeyedContext<int64_t>& ctx) override {
     sum_ = &ctx.GetState(sluice::ValueStateDescriptor<int64_t>("sum"));
+    padding_ = &ctx.GetState(sluice::ValueStateDescriptor<std::string>("padding"));
   }
   void ProcessElement(const std::pair<int64_t, int64_t>& record, sluice::KeyedContext<int64_t>&,
                       sluice::Collector<std::string>& out) override {
     const int64_t sum = sum_->value().value_or(0) + record.second;
     sum_->update(sum);
+    if (pad_ > 0 && !padding_->value()) padding_->update(std::string(pad_, 'p'));
     out.Collect(std::to_string(record.first) + " " + std::to_string(record.second / 16) + " " +
                 std::to_string(sum));
   }
 
  private:
+  const int64_t pad_;
   sluice::ValueState<int64_t>* sum_ = nullptr;
+  sluice::ValueState<std::string>* padding_ = nullptr;
 };
 
 SLUICE_JOB(CheckpointedSums) {
@@ -78,7 +84,8 @@ SLUICE_JOB(CheckpointedSums) {
       })
       .SetParallelism(2)
       .KeyBy([](const std::pair<int64_t, int64_t>& p) { return p.first; })
-      .Process<RunningSum>()
+      .Process<RunningSum>(
+          [pad = params.GetLong("pad", 0)] { return std::make_unique<RunningSum>(pad); })
       .Uid("sums")
       .WriteAsText(params.GetRequired("out"))
       .Uid("files");
