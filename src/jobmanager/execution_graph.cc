@@ -126,6 +126,24 @@ void ExecutionGraph::Restart() {
   failure_.reset();
 }
 
+void ExecutionGraph::RestartRegion(int region) {
+  for (auto& e : executions_) {
+    if (e.region != region) continue;
+    ++e.attempt;
+    e.state = v1::EXECUTION_STATE_SCHEDULED;
+    e.error.clear();
+  }
+  failure_.reset();
+}
+
+std::set<std::string> ExecutionGraph::TaskManagersOf(int region) const {
+  std::set<std::string> addresses;
+  for (const auto& e : executions_) {
+    if (e.region == region) addresses.insert(e.slot.task_manager_address);
+  }
+  return addresses;
+}
+
 void ExecutionGraph::EndAll(v1::ExecutionState state) {
   for (auto& e : executions_) {
     if (!IsTerminal(e.state)) e.state = state;

@@ -10,6 +10,7 @@
 #define SLUICE_JOBMANAGER_EXECUTION_GRAPH_H_
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,9 @@ class ExecutionGraph {
   // A restart: every execution gets its next attempt, CREATED and without a
   // slot; reports of the earlier attempts are stale from now on.
   void Restart();
+  // A restart of one pipelined region: its executions get their next
+  // attempt, SCHEDULED in the slots they had; the others run on.
+  void RestartRegion(int region);
 
   bool AllFinished() const;
   bool AllTerminal() const;
@@ -66,6 +70,8 @@ class ExecutionGraph {
   const std::vector<Execution>& executions() const { return executions_; }
   int regions() const { return regions_; }
   const Execution* Find(int vertex, int subtask) const;
+  // The TaskManagers (addresses) running region `region`.
+  std::set<std::string> TaskManagersOf(int region) const;
 
  private:
   static bool Legal(v1::ExecutionState from, v1::ExecutionState to);

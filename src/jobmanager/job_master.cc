@@ -440,6 +440,7 @@ void JobMaster::OnDeployed(const std::string& address, const absl::Status& statu
   if (--awaiting_deploy_ > 0) return;
   // Everything is wired before anything starts, so no data arrives early.
   deploying_ = false;
+  region_restart_ = false;
   state_ = JobMasterState::kRunning;
   for (const auto& tm : task_managers_) {
     services_.task_managers(tm)->StartTasks(id_, [weak = weak_from_this(), tm,
@@ -468,6 +469,11 @@ void JobMaster::HandleTaskState(const v1::TaskStateUpdate& update) {
     return;
   }
   if (update.state() == v1::EXECUTION_STATE_FAILED) {
+    const Execution* failed = executions_.Find(update.vertex(), update.subtask());
+    if (failed != nullptr && executions_.regions() > 1 && state_ == JobMasterState::kRunning &&
+        !deploying_ && !region_restart_) {
+      return FailoverRegion(failed->region, *executions_.Failure());
+    }
     Failover(*executions_.Failure());
   } else if (executions_.AllFinished()) {
     if (draining_savepoint_) return Publish();  // ends once the savepoint is complete
@@ -490,6 +496,7 @@ void JobMaster::Failover(const std::string& reason) {
   deploying_ = false;
   restart_due_ = false;
   if (checkpoints_) checkpoints_->Stop("the job is restarting");
+  region_restart_ = false;
   FailSavepoints("the job is restarting");
   // The old attempts stop; a TaskManager also fences them when the new
   // attempts arrive.
@@ -511,6 +518,59 @@ void JobMaster::Failover(const std::string& reason) {
       });
     }
   });
+  Publish();
+}
+
+// A task failed in its slot: only its pipelined region starts again (from
+// the latest checkpoint, in the same slots), as Flink's region failover;
+// the job stays RUNNING. A second failure meanwhile restarts the whole job.
+void JobMaster::FailoverRegion(int region, const std::string& reason) {
+  std::optional<absl::Duration> wait;
+  if (services_.restart_strategy && services_.schedule) {
+    wait = services_.restart_strategy->OnFailure(services_.clock->Now());
+  }
+  if (!wait) return End(JobMasterState::kFailed, reason);
+  ++restarts_;
+  error_ = reason;
+  region_restart_ = true;
+  if (checkpoints_) checkpoints_->Stop("a region is restarting");
+  FailSavepoints("a region is restarting");
+  executions_.RestartRegion(region);
+  const CompletedCheckpoint* latest = checkpoints_ ? checkpoints_->latest() : nullptr;
+  spdlog::warn("Job {} ('{}'): region {} restarts in {} from {} (restart {}): {}", id_, graph_.name,
+               region, absl::FormatDuration(*wait),
+               latest ? absl::StrCat("checkpoint ", latest->id) : std::string("the beginning"),
+               restarts_, reason);
+  services_.schedule(*wait, [weak = weak_from_this(), region, generation = restarts_] {
+    if (auto self = weak.lock()) {
+      self->Post([region, generation](JobMaster& m) {
+        if (m.restarts_ == generation && m.state_ == JobMasterState::kRunning) {
+          m.DeployRegion(region);
+        }
+      });
+    }
+  });
+  Publish();
+}
+
+// Its new attempts fence the old ones on each TaskManager.
+void JobMaster::DeployRegion(int region) {
+  executions_.TransitionAll(v1::EXECUTION_STATE_SCHEDULED, v1::EXECUTION_STATE_DEPLOYING);
+  RecordRestore();
+  const std::set<std::string> addresses = executions_.TaskManagersOf(region);
+  deploying_ = true;
+  awaiting_deploy_ = static_cast<int>(addresses.size());
+  const v1::DeployJobRequest request = DeployRequest(region);
+  for (const auto& address : addresses) {
+    services_.task_managers(address)->DeployTasks(
+        request, [weak = weak_from_this(), address, restarts = restarts_](absl::Status status) {
+          if (auto self = weak.lock()) {
+            self->Post([address, status, restarts](JobMaster& m) {
+              if (restarts == m.restarts_) m.OnDeployed(address, status);
+            });
+          }
+        });
+  }
   Publish();
 }
 

@@ -138,6 +138,8 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   void Failover(const std::string& reason);
   // Redeploys a restarting job once its delay passed and it has its slots.
   void TryRedeploy();
+  void FailoverRegion(int region, const std::string& reason);
+  void DeployRegion(int region);
   bool ended() const;
   void Publish();
   // The attempts being deployed start from a checkpoint (or the resumed one): noted.
@@ -182,6 +184,7 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   std::vector<OfferedSlot> slots_;           // the job's slots now
   std::map<std::string, absl::Time> heard_;  // TaskManager address -> its last heartbeat answer
   bool restart_due_ = false;                 // a restart's delay has passed
+  bool region_restart_ = false;              // one region restarts; the others run on
   int restarts_ = 0;
   std::optional<CheckpointStats::Restore> latest_restore_;
   int64_t restores_ = 0;

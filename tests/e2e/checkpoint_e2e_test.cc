@@ -169,6 +169,28 @@ TEST_F(CheckpointE2eTest, ATaskThatThrowsOnceRestartsTheJobWhichStillCountsEvery
   EXPECT_THAT(Sluice(absl::StrCat("list", Jm())).output, HasSubstr("restarts=1"));
 }
 
+TEST_F(CheckpointE2eTest, ATaskFailureRestartsOnlyItsRegionAndEveryNumberIsWrittenOnce) {
+  const fs::path out = root_ / "numbers";
+  constexpr int64_t kNumbers = 20000;
+  CommandResult run = Sluice(absl::StrCat("run", Jm(), "-c RegionNumbers ", kTestJobs,
+                                          " -- --records ", kNumbers, " --out ", out.string(),
+                                          " --fail-once ", (root_ / "failed-once").string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(fs::exists(root_ / "failed-once")) << "the map did throw";
+  std::map<int64_t, int> seen;
+  for (const auto& entry : fs::directory_iterator(out)) {
+    if (entry.path().filename().string().front() == '.') continue;
+    std::ifstream in(entry.path());
+    for (int64_t x; in >> x;) ++seen[x];
+  }
+  int64_t once = 0;
+  for (const auto& [x, count] : seen) once += count == 1 && x >= 0 && x < kNumbers;
+  EXPECT_EQ(once, kNumbers) << "every number exactly once";
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kNumbers));
+  EXPECT_THAT(DaemonLog("jobmanager"), ::testing::ContainsRegex("region [01] restarts"));
+  EXPECT_THAT(Sluice(absl::StrCat("list", Jm())).output, HasSubstr("restarts=1"));
+}
+
 TEST_F(CheckpointE2eTest, ACancelledJobResumesFromItsCheckpointAtAnotherParallelism) {
   constexpr int64_t kRecords = 30000;
   CommandResult run =

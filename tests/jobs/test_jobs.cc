@@ -91,6 +91,30 @@ SLUICE_JOB(CheckpointedSums) {
       .Uid("files");
 }
 
+// Two independent pipelined regions (forward edges only): --records numbers
+// from 2 generators through a map that throws once at the middle number
+// (--fail-once <file>, as CheckpointedSums) into the exactly-once file sink,
+// one line per number. Only the failed region restarts.
+SLUICE_JOB(RegionNumbers) {
+  auto params = sluice::ParameterTool::FromArgs(args);
+  const int64_t records = params.GetLong("records", 20000);
+  const std::string marker = params.Get("fail-once", "");
+  env.Generate([](int64_t i) { return i; }, records, params.GetDouble("rate", 2500))
+      .Uid("numbers")
+      .SetParallelism(2)
+      .Map([records, marker](int64_t x) {
+        if (!marker.empty() && x == records / 2 && !std::filesystem::exists(marker)) {
+          std::ofstream(marker) << "failed once\n";
+          throw std::runtime_error("failing once, at " + std::to_string(x));
+        }
+        return x;
+      })
+      .SetParallelism(2)
+      .WriteAsText(params.GetRequired("out"))
+      .Uid("files")
+      .SetParallelism(2);
+}
+
 // Builds a different graph every time it runs.
 SLUICE_JOB(Nondeterministic) {
   auto now = std::chrono::steady_clock::now().time_since_epoch().count();

@@ -424,5 +424,39 @@ TEST_F(JobMasterTest, HeartbeatsConfirmTheJobAndASilentTaskManagerFailsItOver) {
       << "an ended job is confirmed no more: its TaskManagers let its slots go";
 }
 
+TEST_F(JobMasterTest, AFailedTaskRestartsOnlyItsPipelinedRegionAndTheJobStaysRunning) {
+  StreamEnvironment env("regions");
+  env.SetParallelism(2);
+  env.Sequence(0, 10).Map([](int64_t x) { return x; }).Discard();  // one chain, 2 regions
+  graph_ = env.Build();
+  restart_strategy_ = FixedDelayRestart(3, absl::Seconds(1));
+  auto master = Running();
+  for (int subtask = 0; subtask < 2; ++subtask) {
+    Report(*master, 0, subtask, v1::EXECUTION_STATE_RUNNING);
+  }
+  const size_t deployed_a = tms_["a:6122"].deployed.size();
+  const size_t deployed_b = tms_["b:6122"].deployed.size();
+  Report(*master, 0, 1, v1::EXECUTION_STATE_FAILED, 0, "boom");
+  EXPECT_EQ(master->Status().state(), "RUNNING") << "the other region runs on";
+  EXPECT_TRUE(tms_["a:6122"].cancelled.empty() && tms_["b:6122"].cancelled.empty())
+      << "the new attempt fences the old one; nothing else is cancelled";
+  clock_.Advance(absl::Seconds(1));
+  RunDueTimers();
+  // Slot i hosts subtask i: subtask 1's region is on b ("alloc-b" sorts after "alloc-a").
+  EXPECT_EQ(tms_["a:6122"].deployed.size(), deployed_a) << "region 0 is not redeployed";
+  ASSERT_EQ(tms_["b:6122"].deployed.size(), deployed_b + 1);
+  const auto& again = tms_["b:6122"].deployed.back();
+  EXPECT_EQ(again.deployment_id(), "r1-a1");
+  tms_["b:6122"].AnswerDeploy(absl::OkStatus());
+  executor_->RunUntilIdle();
+  EXPECT_EQ(master->Status().restarts(), 1);
+  Report(*master, 0, 1, v1::EXECUTION_STATE_RUNNING, 1);
+  Report(*master, 0, 0, v1::EXECUTION_STATE_FINISHED, 0);
+  Report(*master, 0, 1, v1::EXECUTION_STATE_FINISHED, 0);  // the old attempt: stale
+  EXPECT_EQ(master->Status().state(), "RUNNING");
+  Report(*master, 0, 1, v1::EXECUTION_STATE_FINISHED, 1);
+  EXPECT_EQ(master->Status().state(), "FINISHED");
+}
+
 }  // namespace
 }  // namespace sluice
