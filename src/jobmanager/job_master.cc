@@ -483,12 +483,14 @@ void JobMaster::HandleTaskState(const v1::TaskStateUpdate& update) {
   }
 }
 
+std::optional<absl::Duration> JobMaster::RestartDelay() {
+  if (!services_.restart_strategy || !services_.schedule) return std::nullopt;
+  return services_.restart_strategy->OnFailure(services_.clock->Now());
+}
+
 void JobMaster::Failover(const std::string& reason) {
   if (ended()) return;
-  std::optional<absl::Duration> wait;
-  if (services_.restart_strategy && services_.schedule) {
-    wait = services_.restart_strategy->OnFailure(services_.clock->Now());
-  }
+  const std::optional<absl::Duration> wait = RestartDelay();
   if (!wait) return End(JobMasterState::kFailed, reason);
   ++restarts_;
   error_ = reason;
@@ -525,10 +527,7 @@ void JobMaster::Failover(const std::string& reason) {
 // the latest checkpoint, in the same slots), as Flink's region failover;
 // the job stays RUNNING. A second failure meanwhile restarts the whole job.
 void JobMaster::FailoverRegion(int region, const std::string& reason) {
-  std::optional<absl::Duration> wait;
-  if (services_.restart_strategy && services_.schedule) {
-    wait = services_.restart_strategy->OnFailure(services_.clock->Now());
-  }
+  const std::optional<absl::Duration> wait = RestartDelay();
   if (!wait) return End(JobMasterState::kFailed, reason);
   ++restarts_;
   error_ = reason;

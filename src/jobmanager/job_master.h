@@ -139,6 +139,8 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   // Redeploys a restarting job once its delay passed and it has its slots.
   void TryRedeploy();
   void FailoverRegion(int region, const std::string& reason);
+  // After a failure: how long until the restart, or none (the job fails).
+  std::optional<absl::Duration> RestartDelay();
   void DeployRegion(int region);
   bool ended() const;
   void Publish();

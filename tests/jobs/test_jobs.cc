@@ -45,6 +45,14 @@ SLUICE_JOB(UnboundedForward) {
 // --fail-once <file>, the map throws at the middle number unless <file>
 // exists (it creates it first), so exactly one attempt fails. With --pad <n>
 // each key also keeps n bytes of state, so that snapshots go to state files.
+// Throws at `at` unless `marker` is empty or exists (created first): one
+// attempt of the job fails, the next ones pass.
+void FailOnceAt(int64_t at, int64_t x, const std::string& marker) {
+  if (marker.empty() || x != at || std::filesystem::exists(marker)) return;
+  std::ofstream(marker) << "failed once\n";
+  throw std::runtime_error("failing once, at " + std::to_string(x));
+}
+
 class RunningSum final
     : public sluice::KeyedProcessFunction<int64_t, std::pair<int64_t, int64_t>, std::string> {
  public:
@@ -76,10 +84,7 @@ SLUICE_JOB(CheckpointedSums) {
       .Uid("numbers")
       .SetParallelism(2)
       .Map([records, marker](int64_t x) {
-        if (!marker.empty() && x == records / 2 && !std::filesystem::exists(marker)) {
-          std::ofstream(marker) << "failed once\n";
-          throw std::runtime_error("failing once, at " + std::to_string(x));
-        }
+        FailOnceAt(records / 2, x, marker);
         return std::pair<int64_t, int64_t>(x % 16, x);
       })
       .SetParallelism(2)
@@ -103,10 +108,7 @@ SLUICE_JOB(RegionNumbers) {
       .Uid("numbers")
       .SetParallelism(2)
       .Map([records, marker](int64_t x) {
-        if (!marker.empty() && x == records / 2 && !std::filesystem::exists(marker)) {
-          std::ofstream(marker) << "failed once\n";
-          throw std::runtime_error("failing once, at " + std::to_string(x));
-        }
+        FailOnceAt(records / 2, x, marker);
         return x;
       })
       .SetParallelism(2)
