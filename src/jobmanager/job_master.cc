@@ -362,19 +362,7 @@ void JobMaster::Deploy(const std::vector<OfferedSlot>& offered) {
   for (const auto& [region, addresses] : region_task_managers) {
     awaiting_deploy_ += static_cast<int>(addresses.size());
   }
-  for (const auto& [region, addresses] : region_task_managers) {
-    const v1::DeployJobRequest request = DeployRequest(region);
-    for (const auto& address : addresses) {
-      services_.task_managers(address)->DeployTasks(
-          request, [weak = weak_from_this(), address, restarts = restarts_](absl::Status status) {
-            if (auto self = weak.lock()) {
-              self->Post([address, status, restarts](JobMaster& m) {
-                if (restarts == m.restarts_) m.OnDeployed(address, status);  // else: stale
-              });
-            }
-          });
-    }
-  }
+  for (const auto& [region, addresses] : region_task_managers) SendDeployment(region, addresses);
   Publish();
 }
 
@@ -405,30 +393,37 @@ v1::DeployJobRequest JobMaster::DeployRequest(int region) const {
     a->set_task_manager_data_address(e.slot.data_address);
   }
   request.set_deployment_id(DeploymentId(region, attempt));
-  if (const CompletedCheckpoint* latest = checkpoints_ ? checkpoints_->latest() : nullptr) {
-    request.set_restore_checkpoint(
-        engine::CheckpointDirectory(services_.checkpointing.dir, id_, latest->id));
-  } else if (!submission_.restore_path().empty()) {  // sluice run -s, checked at submission
-    request.set_restore_checkpoint(submission_.restore_path());
-  }
+  if (auto restore = RestorePoint()) request.set_restore_checkpoint(restore->path);
   return request;
 }
 
-void JobMaster::RecordRestore() {
+std::optional<CheckpointStats::Restore> JobMaster::RestorePoint() const {
   CheckpointStats::Restore restore;
   restore.at = services_.clock->Now();
   if (const CompletedCheckpoint* latest = checkpoints_ ? checkpoints_->latest() : nullptr) {
     restore.id = latest->id;
     restore.path = engine::CheckpointDirectory(services_.checkpointing.dir, id_, latest->id);
-  } else if (!submission_.restore_path().empty()) {
+  } else if (!submission_.restore_path().empty()) {  // sluice run -s, checked at submission
     restore.id = submission_.restore_checkpoint_id();
     restore.path = submission_.restore_path();
     restore.savepoint = true;  // or another job's retained checkpoint: resumed by the user
   } else {
-    return;
+    return std::nullopt;
   }
-  latest_restore_ = restore;
-  ++restores_;
+  return restore;
+}
+
+std::string JobMaster::DescribeRestorePoint() const {
+  auto restore = RestorePoint();
+  return restore ? absl::StrCat(restore->savepoint ? "savepoint " : "checkpoint ", restore->id)
+                 : std::string("the beginning");
+}
+
+void JobMaster::RecordRestore() {
+  if (auto restore = RestorePoint()) {
+    latest_restore_ = *std::move(restore);
+    ++restores_;
+  }
 }
 
 void JobMaster::OnDeployed(const std::string& address, const absl::Status& status) {
@@ -507,10 +502,8 @@ void JobMaster::Failover(const std::string& reason) {
   }
   task_managers_.clear();
   executions_.Restart();
-  const CompletedCheckpoint* latest = checkpoints_ ? checkpoints_->latest() : nullptr;
   spdlog::warn("Job {} ('{}') restarts in {} from {} ({}, restart {}): {}", id_, graph_.name,
-               absl::FormatDuration(*wait),
-               latest ? absl::StrCat("checkpoint ", latest->id) : std::string("the beginning"),
+               absl::FormatDuration(*wait), DescribeRestorePoint(),
                services_.restart_strategy->Describe(), restarts_, reason);
   services_.schedule(*wait, [weak = weak_from_this()] {
     if (auto self = weak.lock()) {
@@ -535,11 +528,8 @@ void JobMaster::FailoverRegion(int region, const std::string& reason) {
   if (checkpoints_) checkpoints_->Stop("a region is restarting");
   FailSavepoints("a region is restarting");
   executions_.RestartRegion(region);
-  const CompletedCheckpoint* latest = checkpoints_ ? checkpoints_->latest() : nullptr;
   spdlog::warn("Job {} ('{}'): region {} restarts in {} from {} (restart {}): {}", id_, graph_.name,
-               region, absl::FormatDuration(*wait),
-               latest ? absl::StrCat("checkpoint ", latest->id) : std::string("the beginning"),
-               restarts_, reason);
+               region, absl::FormatDuration(*wait), DescribeRestorePoint(), restarts_, reason);
   services_.schedule(*wait, [weak = weak_from_this(), region, generation = restarts_] {
     if (auto self = weak.lock()) {
       self->Post([region, generation](JobMaster& m) {
@@ -559,18 +549,22 @@ void JobMaster::DeployRegion(int region) {
   const std::set<std::string> addresses = executions_.TaskManagersOf(region);
   deploying_ = true;
   awaiting_deploy_ = static_cast<int>(addresses.size());
+  SendDeployment(region, addresses);
+  Publish();
+}
+
+void JobMaster::SendDeployment(int region, const std::set<std::string>& addresses) {
   const v1::DeployJobRequest request = DeployRequest(region);
   for (const auto& address : addresses) {
     services_.task_managers(address)->DeployTasks(
         request, [weak = weak_from_this(), address, restarts = restarts_](absl::Status status) {
           if (auto self = weak.lock()) {
             self->Post([address, status, restarts](JobMaster& m) {
-              if (restarts == m.restarts_) m.OnDeployed(address, status);
+              if (restarts == m.restarts_) m.OnDeployed(address, status);  // else: stale
             });
           }
         });
   }
-  Publish();
 }
 
 void JobMaster::TryRedeploy() {

@@ -144,8 +144,14 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   void DeployRegion(int region);
   bool ended() const;
   void Publish();
-  // The attempts being deployed start from a checkpoint (or the resumed one): noted.
+  // What deployments start from now: the latest checkpoint, else the one the
+  // job was resumed from (sluice run -s), else nothing.
+  std::optional<CheckpointStats::Restore> RestorePoint() const;
+  std::string DescribeRestorePoint() const;  // "checkpoint 7", "the beginning"
+  // The attempts being deployed start from RestorePoint(): noted.
   void RecordRestore();
+  // Sends region `region`'s deployment to `addresses`; answers go to OnDeployed.
+  void SendDeployment(int region, const std::set<std::string>& addresses);
   class CheckpointHooks;
   void StartCheckpoints();
   void HandleCheckpointAck(const v1::CheckpointAcknowledgement& ack);

@@ -361,10 +361,6 @@ bool Addresses(const google::protobuf::RepeatedPtrField<std::string>& deployment
   return std::find(deployment_ids.begin(), deployment_ids.end(), id) != deployment_ids.end();
 }
 
-}  // namespace
-
-namespace {
-
 // "r<region>-a<attempt>" (JobMaster::DeploymentId), or false.
 bool ParseDeploymentId(const std::string& id, int* region, int* attempt) {
   return std::sscanf(id.c_str(), "r%d-a%d", region, attempt) == 2;

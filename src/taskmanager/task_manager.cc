@@ -96,7 +96,7 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
       tm->spec_.tenant.empty() ? "" : absl::StrCat(" for tenant ", tm->spec_.tenant),
       HostPort(bind_host, *metrics_port));
   // On the mailbox thread, like every use of the slot table.
-  tm->mailbox_.Post([raw = tm.get()] { raw->ExpireOffers(); });
+  tm->mailbox_.Post([raw = tm.get()] { raw->ExpireSlots(); });
   tm->state_ = State::kServing;  // every member is in place
   tm->StartSession(config);
   return tm;
@@ -238,7 +238,7 @@ void TaskManager::FreeSlot(const std::string& allocation_id, const std::string& 
   PublishSlots();
 }
 
-void TaskManager::ExpireOffers() {
+void TaskManager::ExpireSlots() {
   for (const auto& allocation : slot_table_->ExpireOffers()) {
     const std::string reason = absl::StrCat("its JobMaster did not accept it within ",
                                             absl::FormatDuration(slot_timeout_));
@@ -248,7 +248,7 @@ void TaskManager::ExpireOffers() {
   }
   FreeUnconfirmed();
   mailbox_.PostAfter(std::min({slot_timeout_ / 4, lease_ / 4, absl::Seconds(1)}),
-                     [this] { ExpireOffers(); });
+                     [this] { ExpireSlots(); });
 }
 
 void TaskManager::FreeUnconfirmed() {

@@ -80,7 +80,8 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
                        const absl::StatusOr<v1::OfferSlotsResponse>& answer);
   // The allocation ends here; the subtasks in it are stopped. Mailbox thread.
   void FreeSlot(const std::string& allocation_id, const std::string& reason);
-  void ExpireOffers();
+  // On a timer: frees offers never accepted and slots nobody confirms.
+  void ExpireSlots();
   // Frees the slots of jobs whose JobMaster is silent (heartbeat.timeout).
   void FreeUnconfirmed();
   // Cancels and joins every subtask; from outside the mailbox and the worker.
