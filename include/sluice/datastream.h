@@ -29,6 +29,8 @@
 #include "sluice/internal/sources.h"
 #include "sluice/serialization.h"
 #include "sluice/text.h"
+#include "sluice/watermarks.h"
+#include "sluice/windows.h"
 
 namespace sluice {
 
@@ -36,6 +38,8 @@ template <typename T>
 class DataStream;
 template <typename K, typename T>
 class KeyedStream;
+template <typename K, typename T, typename Assigner>
+class WindowedStream;
 
 class StreamEnvironment {
  public:
@@ -150,6 +154,20 @@ class DataStream {
     using K = std::decay_t<std::invoke_result_t<KF&, const T&>>;
     return KeyedStream<K, T>(env_, node_, std::function<K(const T&)>(std::move(key)));
   }
+
+  // Gives each record its event time and sends watermarks downstream (see
+  // watermarks.h); chained to the operator before it.
+  DataStream<T> AssignTimestampsAndWatermarks(WatermarkStrategy<T> strategy) {
+    return Then<T>("Timestamps/Watermarks", [strategy](OperatorContext& ctx, AnyCollector* out) {
+      return std::make_unique<internal::TimestampsAndWatermarksOperator<T>>(
+          ctx, strategy, static_cast<Collector<T>*>(out));
+    });
+  }
+
+  // Windows over the whole stream, in one subtask (Flink's windowAll).
+  template <typename Assigner>
+  WindowedStream<int32_t, T, Assigner> WindowAll(Assigner assigner);
+  WindowedStream<int32_t, T, internal::GlobalWindowsAssigner> CountWindowAll(int64_t size);
 
   // Merges streams of one type (of equal parallelism; Rebalance() first otherwise).
   DataStream<T> Union(const DataStream<T>& other) {
@@ -353,6 +371,15 @@ class KeyedStream {
         "Sum");
   }
 
+  // Windows per key (windows.h, windowed_stream.h): tumbling, sliding and
+  // session windows in event or processing time, or GlobalWindows with a trigger.
+  template <typename Assigner>
+  WindowedStream<K, T, Assigner> Window(Assigner assigner);
+  // Every `size` records of a key (Flink's countWindow(size)), and the last
+  // `size` records every `slide` records (countWindow(size, slide)).
+  WindowedStream<K, T, internal::GlobalWindowsAssigner> CountWindow(int64_t size);
+  WindowedStream<K, T, internal::GlobalWindowsAssigner> CountWindow(int64_t size, int64_t slide);
+
   // A KeyedProcessFunction<K, T, Out> per subtask, made by `make`.
   template <typename Fn, typename Make, std::enable_if_t<std::is_invocable_v<Make&>, int> = 0>
   DataStream<typename Fn::Output> Process(Make make, std::string name = "Process") {
@@ -388,6 +415,9 @@ class KeyedStream {
         .template Then<R>(std::move(name), std::move(make), Partitioning::kHash,
                           std::move(key_writer));
   }
+
+  template <typename, typename, typename>
+  friend class WindowedStream;
 
   StreamEnvironment* env_;
   int node_;
@@ -476,5 +506,7 @@ inline DataStream<std::string> StreamEnvironment::SocketTextStream(std::string h
 }
 
 }  // namespace sluice
+
+#include "sluice/windowed_stream.h"  // IWYU pragma: export
 
 #endif  // SLUICE_DATASTREAM_H_

@@ -1,6 +1,6 @@
 // User functions with state and timers. A KeyedProcessFunction sees one record
-// at a time, with keyed state and processing-time timers for its key; one
-// instance exists per subtask and is never called concurrently.
+// at a time, with keyed state and processing-time and event-time timers for
+// its key; one instance exists per subtask and is never called concurrently.
 //
 //   class CountPerKey : public sluice::KeyedProcessFunction<std::string, Event, Count> {
 //     void Open(sluice::KeyedContext<std::string>& ctx) override {
@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -31,15 +32,30 @@
 
 namespace sluice {
 
+// Which clock a timer belongs to (Flink's TimeDomain).
+enum class TimeDomain { kEventTime, kProcessingTime };
+
 template <typename K>
 class KeyedContext {
  public:
-  KeyedContext(TaskRuntime* runtime, internal::KeyedRuntime* keyed, const K* const* key)
-      : runtime_(runtime), keyed_(keyed), key_(key) {}
+  KeyedContext(TaskRuntime* runtime, internal::KeyedRuntime* keyed, const K* const* key,
+               const int64_t* timestamp)
+      : runtime_(runtime), keyed_(keyed), key_(key), timestamp_(timestamp) {}
 
   // The key of the record or timer being processed.
   const K& current_key() const { return **key_; }
+  // The event time of the record being processed (in OnTimer: of the timer,
+  // for an event-time one), or nullopt without a timestamp assigner upstream.
+  std::optional<int64_t> timestamp() const {
+    if (*timestamp_ == internal::kNoTimestamp) return std::nullopt;
+    return *timestamp_;
+  }
+  // The operator's watermark: no record older than it is expected any more.
+  // internal::kNoWatermark (the smallest int64) before the first one.
+  int64_t CurrentWatermark() const { return keyed_->current_watermark(); }
   int64_t CurrentProcessingTime() const { return runtime_->NowMs(); }
+  // In OnTimer: which kind of timer fired.
+  TimeDomain time_domain() const { return domain_; }
   int subtask() const { return runtime_->subtask(); }
   TaskRuntime& runtime() { return *runtime_; }
 
@@ -61,11 +77,20 @@ class KeyedContext {
     keyed_->RegisterProcessingTimeTimer(when_ms);
   }
   void DeleteProcessingTimeTimer(int64_t when_ms) { keyed_->DeleteProcessingTimeTimer(when_ms); }
+  // Calls OnTimer for the current key once the watermark reaches `when_ms`
+  // (at the latest when a bounded input ends). One per (key, time).
+  void RegisterEventTimeTimer(int64_t when_ms) { keyed_->RegisterEventTimeTimer(when_ms); }
+  void DeleteEventTimeTimer(int64_t when_ms) { keyed_->DeleteEventTimeTimer(when_ms); }
+
+  // For the operator: which timer is being fired.
+  void set_time_domain(TimeDomain domain) { domain_ = domain; }
 
  private:
   TaskRuntime* runtime_;
   internal::KeyedRuntime* keyed_;
   const K* const* key_;  // the operator's pointer to the current key
+  const int64_t* timestamp_;
+  TimeDomain domain_ = TimeDomain::kProcessingTime;
   std::deque<std::shared_ptr<void>> handles_;
 };
 

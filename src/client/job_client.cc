@@ -72,6 +72,8 @@ absl::StatusOr<v1::JobSubmission> Prepare(const JobCommand& command, std::string
   }
   submission.set_allow_non_restored_state(command.allow_non_restored_state);
   submission.set_buffer_timeout_us(absl::ToInt64Microseconds(command.buffer_timeout));
+  submission.set_auto_watermark_interval_us(
+      absl::ToInt64Microseconds(command.auto_watermark_interval));
   return submission;
 }
 

@@ -48,6 +48,7 @@ int RunLocal(const JobCommand& command, std::ostream& out, std::ostream& err) {
   engine::LocalJobOptions options;
   options.print_out = &out;
   options.buffer_timeout = command.buffer_timeout;
+  options.auto_watermark_interval = command.auto_watermark_interval;
   options.segment_size = command.segment_size;
   auto job = engine::LocalJob::Start(*std::move(graph), options);
   if (!job.ok()) {

@@ -17,6 +17,8 @@ struct JobCommand {
   std::vector<std::string> args;
   int parallelism = 0;                                      // 0: the job's default
   absl::Duration buffer_timeout = absl::Milliseconds(100);  // execution.buffer-timeout
+  absl::Duration auto_watermark_interval =
+      absl::Milliseconds(200);     // pipeline.auto-watermark-interval
   int max_parallelism = 0;         // pipeline.max-parallelism; 0: the job's
   size_t segment_size = 32 << 10;  // taskmanager.memory.segment-size (--local only)
   // For a cluster.

@@ -59,6 +59,7 @@ bool ConfigureJob(const std::string& conf_dir, const std::vector<std::string>& o
   auto config = ClientConfig(conf_dir, overrides);
   if (!config) return false;
   command->buffer_timeout = config->GetDuration("execution.buffer-timeout");
+  command->auto_watermark_interval = config->GetDuration("pipeline.auto-watermark-interval");
   const int64_t max_parallelism = config->GetInt("pipeline.max-parallelism");
   command->max_parallelism = max_parallelism > 0 ? static_cast<int>(max_parallelism) : 0;
   command->segment_size =

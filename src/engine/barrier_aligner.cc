@@ -1,7 +1,5 @@
 #include "engine/barrier_aligner.h"
 
-#include <algorithm>
-
 namespace sluice::engine {
 
 BarrierAligner::BarrierAligner(int channels) : arrived_(channels), ended_(channels) {}
@@ -52,31 +50,6 @@ BarrierAligner::Decision BarrierAligner::OnEvent(int channel, const ChannelEvent
 BarrierAligner::Decision BarrierAligner::OnEndOfPartition(int channel) {
   ended_[channel] = true;
   return pending_ ? Complete() : Decision{};
-}
-
-WatermarkValve::WatermarkValve(int channels) : channels_(channels, kNone), ended_(channels) {}
-
-std::optional<int64_t> WatermarkValve::Advance() {
-  int64_t low = std::numeric_limits<int64_t>::max();
-  bool any = false;
-  for (size_t c = 0; c < channels_.size(); ++c) {
-    if (ended_[c]) continue;
-    any = true;
-    low = std::min(low, channels_[c]);
-  }
-  if (!any || low <= current_) return std::nullopt;
-  current_ = low;
-  return current_;
-}
-
-std::optional<int64_t> WatermarkValve::OnWatermark(int channel, int64_t timestamp) {
-  channels_[channel] = std::max(channels_[channel], timestamp);
-  return Advance();
-}
-
-std::optional<int64_t> WatermarkValve::OnEndOfPartition(int channel) {
-  ended_[channel] = true;
-  return Advance();
 }
 
 }  // namespace sluice::engine

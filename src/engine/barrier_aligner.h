@@ -1,5 +1,5 @@
-// In-band events at a task with several input channels (Flink's
-// CheckpointBarrierHandler and StatusWatermarkValve), as pure bookkeeping:
+// Checkpoint barriers at a task with several input channels (Flink's
+// CheckpointBarrierHandler), as pure bookkeeping:
 // the task feeds it what arrives and does what it answers.
 //
 // Barriers are aligned: a channel that delivered the barrier of checkpoint n
@@ -8,14 +8,10 @@
 // barrier gives up an older alignment; a cancel marker ends an alignment
 // and goes downstream once. What the checkpoint means at that point comes
 // with the checkpointing code.
-//
-// The watermark of a task is the minimum of its open channels' watermarks;
-// it goes downstream whenever that minimum advances.
 #ifndef SLUICE_ENGINE_BARRIER_ALIGNER_H_
 #define SLUICE_ENGINE_BARRIER_ALIGNER_H_
 
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <vector>
 
@@ -48,22 +44,6 @@ class BarrierAligner {
   std::optional<int64_t> pending_;
   int64_t pending_timestamp_ = 0;
   int64_t last_done_ = 0;  // the newest checkpoint forwarded or cancelled
-};
-
-class WatermarkValve {
- public:
-  static constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
-  explicit WatermarkValve(int channels);
-  // The task's new watermark, if this advanced it.
-  std::optional<int64_t> OnWatermark(int channel, int64_t timestamp);
-  std::optional<int64_t> OnEndOfPartition(int channel);
-  int64_t current() const { return current_; }
-
- private:
-  std::optional<int64_t> Advance();
-  std::vector<int64_t> channels_;
-  std::vector<bool> ended_;
-  int64_t current_ = kNone;
 };
 
 }  // namespace sluice::engine

@@ -14,6 +14,8 @@ const char* EventKindName(EventKind kind) {
       return "cancel checkpoint";
     case EventKind::kWatermark:
       return "watermark";
+    case EventKind::kWatermarkStatus:
+      return "watermark status";
   }
   return "?";
 }
@@ -23,8 +25,13 @@ void AppendU32(std::string* out, uint32_t v) { out->append(reinterpret_cast<cons
 void AppendI64(std::string* out, int64_t v) { out->append(reinterpret_cast<const char*>(&v), 8); }
 }  // namespace
 
-void AppendRecord(std::string* buffer, std::string_view record) {
-  AppendU32(buffer, static_cast<uint32_t>(record.size()));
+void AppendRecord(std::string* buffer, std::string_view record, int64_t timestamp) {
+  if (timestamp == internal::kNoTimestamp) {
+    AppendU32(buffer, static_cast<uint32_t>(record.size()));
+  } else {
+    AppendU32(buffer, static_cast<uint32_t>(record.size()) | kTimestampFlag);
+    AppendI64(buffer, timestamp);
+  }
   buffer->append(record);
 }
 
@@ -46,7 +53,7 @@ absl::Status ElementReader::Next(Kind* kind, std::string_view* record, ChannelEv
   if (length == kEventMarker) {
     if (rest_.size() < kEventSize) return absl::DataLossError("a buffer ends inside an event");
     const auto type = static_cast<uint8_t>(rest_[4]);
-    if (type < 1 || type > 3) return absl::DataLossError(absl::StrCat("unknown event kind ", type));
+    if (type < 1 || type > 4) return absl::DataLossError(absl::StrCat("unknown event kind ", type));
     event->kind = static_cast<EventKind>(type);
     std::memcpy(&event->id, rest_.data() + 5, 8);
     std::memcpy(&event->timestamp, rest_.data() + 13, 8);
@@ -54,9 +61,17 @@ absl::Status ElementReader::Next(Kind* kind, std::string_view* record, ChannelEv
     *kind = Kind::kEvent;
     return absl::OkStatus();
   }
-  if (rest_.size() - 4 < length) return absl::DataLossError("a buffer ends inside a record");
-  *record = rest_.substr(4, length);
-  rest_.remove_prefix(4 + length);
+  size_t header = 4;
+  timestamp_ = internal::kNoTimestamp;
+  if ((length & kTimestampFlag) != 0) {
+    length &= ~kTimestampFlag;
+    header += 8;
+    if (rest_.size() < header) return absl::DataLossError("a buffer ends inside a record header");
+    std::memcpy(&timestamp_, rest_.data() + 4, 8);
+  }
+  if (rest_.size() - header < length) return absl::DataLossError("a buffer ends inside a record");
+  *record = rest_.substr(header, length);
+  rest_.remove_prefix(header + length);
   *kind = Kind::kRecord;
   return absl::OkStatus();
 }

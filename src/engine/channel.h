@@ -5,7 +5,8 @@
 // written — so a checkpoint barrier or a watermark stays exactly where it
 // was emitted among the records:
 //
-//   record: u32 length (little endian, < kEventMarker), then the record's bytes
+//   record: u32 length (little endian, < kTimestampFlag), then the record's bytes
+//   timestamped record: u32 kTimestampFlag | length, i64 event time, the bytes
 //   event:  u32 kEventMarker, u8 kind, i64 id, i64 timestamp
 //
 // The end of a channel (end of partition) is not an element: the sink is
@@ -19,6 +20,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "sluice/internal/abi.h"
 
 namespace sluice::engine {
 
@@ -26,6 +28,7 @@ enum class EventKind : uint8_t {
   kCheckpointBarrier = 1,  // id: checkpoint id, timestamp: when it was triggered
   kCancelCheckpoint = 2,   // id: the checkpoint given up
   kWatermark = 3,          // timestamp: event time
+  kWatermarkStatus = 4,    // id: 1 idle (holds no watermark back), 0 active again
 };
 const char* EventKindName(EventKind kind);
 
@@ -37,10 +40,12 @@ struct ChannelEvent {
 };
 
 inline constexpr uint32_t kEventMarker = 0xffffffffu;
+inline constexpr uint32_t kTimestampFlag = 0x80000000u;
 inline constexpr size_t kEventSize = 4 + 1 + 8 + 8;
 
 // (RecordWriter writes records in this format in place, without a copy.)
-void AppendRecord(std::string* buffer, std::string_view record);
+// `timestamp`: the record's event time, or internal::kNoTimestamp.
+void AppendRecord(std::string* buffer, std::string_view record, int64_t timestamp);
 void AppendEvent(std::string* buffer, const ChannelEvent& event);
 
 // Reads the elements of a buffer one by one.
@@ -48,15 +53,19 @@ class ElementReader {
  public:
   explicit ElementReader(std::string_view buffer) : rest_(buffer) {}
   enum class Kind { kRecord, kEvent, kEnd };
-  // The next element: a record's bytes in *record, or an event in *event.
+  // The next element: a record's bytes in *record (its event time in
+  // timestamp()), or an event in *event.
   // A malformed buffer is an error (the producer is not a Sluice runtime of
   // this version, or memory was corrupted).
   absl::Status Next(Kind* kind, std::string_view* record, ChannelEvent* event);
   // What is left after the last element returned.
   std::string_view rest() const { return rest_; }
+  // The event time of the last record returned, or internal::kNoTimestamp.
+  int64_t timestamp() const { return timestamp_; }
 
  private:
   std::string_view rest_;
+  int64_t timestamp_ = 0;
 };
 
 // One channel as its producer sees it. Write and Close block while the

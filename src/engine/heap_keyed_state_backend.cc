@@ -1,7 +1,8 @@
 #include "engine/heap_keyed_state_backend.h"
 
+#include <stdexcept>
+
 #include "absl/strings/str_cat.h"
-#include "sluice/serialization.h"
 
 namespace sluice::engine {
 
@@ -113,10 +114,39 @@ void HeapKeyedStateBackend::DeleteProcessingTimeTimer(int64_t timestamp_ms) {
   timers_.erase(Timer{timestamp_ms, current_group_, current_key_});
 }
 
-void HeapKeyedStateBackend::Fire(const Timer& timer) {
+void HeapKeyedStateBackend::RegisterEventTimeTimer(int64_t timestamp_ms) {
+  if (event_target_ == nullptr) {
+    event_target_ = dynamic_cast<internal::EventTimeTimerTarget*>(target_);
+    if (event_target_ == nullptr) {
+      throw std::logic_error("an event-time timer for an operator that cannot receive it");
+    }
+  }
+  event_timers_.insert(Timer{timestamp_ms, current_group_, current_key_});
+}
+
+void HeapKeyedStateBackend::DeleteEventTimeTimer(int64_t timestamp_ms) {
+  event_timers_.erase(Timer{timestamp_ms, current_group_, current_key_});
+}
+
+void HeapKeyedStateBackend::AdvanceWatermark(int64_t watermark) {
+  if (watermark <= watermark_) return;
+  watermark_ = watermark;
+  while (!event_timers_.empty() && event_timers_.begin()->timestamp <= watermark) {
+    Timer timer = *event_timers_.begin();
+    event_timers_.erase(event_timers_.begin());
+    SetKeyOf(timer);
+    event_target_->OnEventTimeTimer(timer.timestamp, current_key_);
+  }
+}
+
+void HeapKeyedStateBackend::SetKeyOf(const Timer& timer) {
   current_key_ = timer.key;
   current_hash_ = KeyHash(current_key_);
   current_group_ = timer.key_group;
+}
+
+void HeapKeyedStateBackend::Fire(const Timer& timer) {
+  SetKeyOf(timer);
   target_->OnTimer(timer.timestamp, current_key_);
 }
 
@@ -157,16 +187,28 @@ absl::StatusOr<std::string> HeapKeyedStateBackend::SnapshotKeyGroup(int key_grou
     Serializer<std::string>::Write(name, w);
     table->Write(key_group - range_.start, w);
   }
-  std::vector<const Timer*> timers;
-  for (const Timer& t : timers_) {
-    if (t.key_group == key_group) timers.push_back(&t);
+  WriteTimers(timers_, key_group, w);
+  WriteTimers(event_timers_, key_group, w);
+  return out;
+}
+
+void HeapKeyedStateBackend::WriteTimers(const std::set<Timer>& timers, int key_group, Writer& w) {
+  std::vector<const Timer*> of_group;
+  for (const Timer& t : timers) {
+    if (t.key_group == key_group) of_group.push_back(&t);
   }
-  w.VarUint(timers.size());
-  for (const Timer* t : timers) {
+  w.VarUint(of_group.size());
+  for (const Timer* t : of_group) {
     Serializer<int64_t>::Write(t->timestamp, w);
     Serializer<std::string>::Write(t->key, w);
   }
-  return out;
+}
+
+void HeapKeyedStateBackend::ReadTimers(Reader& r, int key_group, std::set<Timer>* timers) {
+  for (uint64_t n = r.VarUint(); n > 0; --n) {
+    int64_t timestamp = Serializer<int64_t>::Read(r);
+    timers->insert(Timer{timestamp, key_group, Serializer<std::string>::Read(r)});
+  }
 }
 
 absl::Status HeapKeyedStateBackend::RestoreKeyGroup(int key_group, std::string_view bytes) {
@@ -190,9 +232,14 @@ absl::Status HeapKeyedStateBackend::RestoreKeyGroup(int key_group, std::string_v
         }
       }
     }
-    for (uint64_t n = r.VarUint(); n > 0; --n) {
-      int64_t timestamp = Serializer<int64_t>::Read(r);
-      timers_.insert(Timer{timestamp, key_group, Serializer<std::string>::Read(r)});
+    ReadTimers(r, key_group, &timers_);
+    // Snapshots taken before event time existed end here.
+    if (!r.done()) ReadTimers(r, key_group, &event_timers_);
+    if (!event_timers_.empty() && event_target_ == nullptr) {
+      event_target_ = dynamic_cast<internal::EventTimeTimerTarget*>(target_);
+      if (event_target_ == nullptr) {
+        return absl::DataLossError("event-time timers restored for an operator without them");
+      }
     }
     if (!r.done()) return absl::DataLossError("trailing bytes after the key group's state");
   } catch (const std::runtime_error& e) {

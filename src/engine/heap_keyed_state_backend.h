@@ -1,8 +1,8 @@
 // The heap keyed state backend (Flink's HeapKeyedStateBackend) of one keyed
 // operator instance: state values live as objects of the job's types in
 // hash maps, one map per state and key group of this subtask's key-group
-// range, and processing-time timers in a set ordered by time (one per key
-// and timestamp). Both can be written out and read back per key group —
+// range, and processing-time and event-time timers in sets ordered by time
+// (one per key and timestamp). Both can be written out and read back per key group —
 // what snapshots and rescaling are made of.
 //
 // Used by its task's thread only.
@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "engine/key_groups.h"
 #include "sluice/internal/abi.h"
+#include "sluice/serialization.h"
 
 namespace sluice::engine {
 
@@ -40,13 +41,21 @@ class HeapKeyedStateBackend final : public internal::KeyedRuntime {
   void RegisterProcessingTimeTimer(int64_t timestamp_ms) override;
   void DeleteProcessingTimeTimer(int64_t timestamp_ms) override;
   void FireAllTimers() override;
+  void RegisterEventTimeTimer(int64_t timestamp_ms) override;
+  void DeleteEventTimeTimer(int64_t timestamp_ms) override;
+  int64_t current_watermark() const override { return watermark_; }
+
+  // The operator's watermark reached `watermark`: fires the event-time
+  // timers up to it, in time order (also those registered meanwhile).
+  void AdvanceWatermark(int64_t watermark);
 
   // Fires the timers due at processing time `now_ms`, in time order.
   void FireDueTimers(int64_t now_ms);
   // The earliest pending timer.
   std::optional<int64_t> next_timer() const;
 
-  // Everything of one key group, serialized (states by name, then timers).
+  // Everything of one key group, serialized (states by name, then
+  // processing-time timers, then event-time timers).
   // Fails for a key group outside this backend's range.
   absl::StatusOr<std::string> SnapshotKeyGroup(int key_group) const;
   // Adds a key group written by SnapshotKeyGroup (of this or another backend
@@ -90,10 +99,15 @@ class HeapKeyedStateBackend final : public internal::KeyedRuntime {
   using Map = absl::flat_hash_map<std::string, void*, KeyHasher, KeyEq>;
   KeyView current() const { return KeyView{current_key_, current_hash_}; }
   void Fire(const Timer& timer);
+  void SetKeyOf(const Timer& timer);
+  static void WriteTimers(const std::set<Timer>& timers, int key_group, Writer& w);
+  static void ReadTimers(Reader& r, int key_group, std::set<Timer>* timers);
 
   const int max_parallelism_;
   const KeyGroupRange range_;
   internal::TimerTarget* const target_;
+  // target_ as a receiver of event-time timers, found at the first one.
+  internal::EventTimeTimerTarget* event_target_ = nullptr;
   std::string current_key_;
   uint64_t current_hash_ = 0;
   int current_group_ = 0;
@@ -101,6 +115,8 @@ class HeapKeyedStateBackend final : public internal::KeyedRuntime {
   // Restored but not yet registered: state name -> (key group, key, value bytes).
   std::map<std::string, std::vector<std::tuple<int, std::string, std::string>>> pending_;
   std::set<Timer> timers_;
+  std::set<Timer> event_timers_;
+  int64_t watermark_ = internal::kNoWatermark;
 };
 
 }  // namespace sluice::engine

@@ -27,6 +27,7 @@ const char* JobStateName(JobState state) {
 LocalJob::LocalJob(JobGraph graph, LocalJobOptions options)
     : graph_(std::move(graph)), options_(options) {
   context_.buffer_timeout = options.buffer_timeout;
+  context_.auto_watermark_interval = options.auto_watermark_interval;
   context_.buffers_per_channel = options.buffers_per_channel;
   context_.segment_size = options.segment_size;
   context_.print_out = options.print_out;

@@ -49,6 +49,8 @@ class Placement {
 
 struct LocalJobOptions {
   absl::Duration buffer_timeout = absl::Milliseconds(100);  // execution.buffer-timeout
+  absl::Duration auto_watermark_interval =
+      absl::Milliseconds(200);  // pipeline.auto-watermark-interval
   int buffers_per_channel = 2;
   size_t segment_size = 32 << 10;  // taskmanager.memory.segment-size
   std::ostream* print_out = &std::cout;

@@ -48,6 +48,12 @@ std::string* RecordWriter::BeginRecord(std::string_view key) {
   open_ = &buffers_[open_channel_];
   length_at_ = open_->size();
   open_->append(4, '\0');  // the length, filled in at EndRecord
+  const int64_t time = timestamp();
+  length_flag_ = 0;
+  if (time != internal::kNoTimestamp) {
+    length_flag_ = kTimestampFlag;
+    open_->append(reinterpret_cast<const char*>(&time), 8);
+  }
   return open_;
 }
 
@@ -57,7 +63,9 @@ void RecordWriter::EndRecord() {
     for (size_t c = 0; c < channels_.size(); ++c) Append(c, scratch_);
     return;
   }
-  const auto length = static_cast<uint32_t>(open_->size() - length_at_ - 4);
+  const auto length =
+      static_cast<uint32_t>(open_->size() - length_at_ - 4 - (length_flag_ != 0 ? 8 : 0)) |
+      length_flag_;
   std::memcpy(open_->data() + length_at_, &length, 4);
   if (open_->size() >= options_.segment_size || options_.flush_every_record) Send(open_channel_);
 }
@@ -69,7 +77,7 @@ void RecordWriter::Emit(std::string_view record, std::string_view key) {
 
 void RecordWriter::Append(size_t channel, std::string_view record) {
   std::string& buffer = buffers_[channel];
-  AppendRecord(&buffer, record);
+  AppendRecord(&buffer, record, timestamp());
   if (buffer.size() >= options_.segment_size || options_.flush_every_record) Send(channel);
 }
 

@@ -30,6 +30,9 @@ struct RecordWriterOptions {
   int subtask = 0;       // the producer's, where round robin starts
   size_t segment_size = 32 << 10;
   bool flush_every_record = false;  // buffer timeout 0
+  // The event time of the record being written (internal::kNoTimestamp:
+  // none), sent with it; null: records carry none.
+  const int64_t* timestamp = nullptr;
 };
 
 class RecordWriter final : public internal::RecordOutput {
@@ -54,6 +57,9 @@ class RecordWriter final : public internal::RecordOutput {
  private:
   size_t ChannelFor(std::string_view key);
   void Append(size_t channel, std::string_view record);
+  int64_t timestamp() const {
+    return options_.timestamp == nullptr ? internal::kNoTimestamp : *options_.timestamp;
+  }
   void Send(size_t channel);
   void Check(absl::Status status);
 
@@ -68,6 +74,7 @@ class RecordWriter final : public internal::RecordOutput {
   std::string* open_ = nullptr;
   size_t open_channel_ = 0;
   size_t length_at_ = 0;
+  uint32_t length_flag_ = 0;  // kTimestampFlag when the open record carries its time
   std::string scratch_;
   absl::Status status_;
   std::atomic<uint64_t> records_{0};

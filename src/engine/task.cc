@@ -198,6 +198,16 @@ AnyCollector* Task::Adopt(const StreamNode& node, std::unique_ptr<AnyCollector> 
   if (auto* checkpointed = dynamic_cast<internal::CheckpointedOperator*>(op.get())) {
     checkpointed_.push_back({&node, checkpointed});
   }
+  EventTimeStage stage;
+  stage.node = &node;
+  stage.op = dynamic_cast<internal::WatermarkOperator*>(op.get());
+  stage.generator = dynamic_cast<internal::WatermarkGeneratorOperator*>(op.get());
+  if (!keyed_.empty() && keyed_ids_.back() == OperatorStateId(node)) {
+    stage.keyed = keyed_.back().get();
+  }
+  if (stage.op != nullptr || stage.generator != nullptr || stage.keyed != nullptr) {
+    event_time_.push_back(stage);  // tail first, like the chain is built
+  }
   collectors_.push_back(std::move(op));
   return collectors_.back().get();
 }
@@ -239,6 +249,7 @@ AnyCollector* Task::BuildTail(OperatorContext& ctx) {
     options.subtask = subtask_;
     options.segment_size = job_->segment_size;
     options.flush_every_record = job_->buffer_timeout == absl::ZeroDuration();
+    options.timestamp = &timestamp_;
     writers_.push_back(std::make_unique<RecordWriter>(channels, options));
     const KeyWriter* key = edge->partitioning == Partitioning::kHash ? &target.key_writer : nullptr;
     collectors_.push_back(tail.make_edge_writer(writers_.back().get(), key));
@@ -252,6 +263,8 @@ AnyCollector* Task::BuildTail(OperatorContext& ctx) {
 void Task::BuildChain() {
   OperatorContext ctx;
   ctx.runtime = this;
+  ctx.timestamp = &timestamp_;
+  ctx.late_records_dropped = &stats_.late_records_dropped;
   AnyCollector* downstream = nullptr;
   for (auto it = vertex_.chain.rbegin(); it != vertex_.chain.rend(); ++it) {
     const StreamNode& node = graph_.node(*it);
@@ -260,6 +273,9 @@ void Task::BuildChain() {
     ctx.max_parallelism = node.max_parallelism;
     ctx.keyed_runtime = [this, &node](internal::TimerTarget* target) {
       return CreateKeyedRuntime(node, target);
+    };
+    ctx.emit_watermark = [this, &node](int64_t watermark) {
+      OnGeneratedWatermark(node, watermark);
     };
     if (it == vertex_.chain.rbegin()) {
       downstream = BuildTail(ctx);
@@ -281,6 +297,9 @@ void Task::BuildChain() {
     }
   }
   InitializeOperatorState();
+  std::reverse(event_time_.begin(), event_time_.end());
+  generates_watermarks_ = std::any_of(event_time_.begin(), event_time_.end(),
+                                      [](const EventTimeStage& s) { return s.generator; });
   head_ = downstream;
   readers_.resize(gate_.channels());
   for (const auto& [edge, range] : inputs_) {
@@ -290,6 +309,77 @@ void Task::BuildChain() {
   open_channels_ = gate_.channels();
   aligner_ = std::make_unique<BarrierAligner>(gate_.channels());
   watermarks_ = std::make_unique<WatermarkValve>(gate_.channels());
+}
+
+void Task::AdvanceWatermark(size_t from, int64_t watermark) {
+  if (from == 0) stats_.input_watermark.store(watermark, std::memory_order_relaxed);
+  for (size_t i = from; i < event_time_.size(); ++i) {
+    EventTimeStage& stage = event_time_[i];
+    if (stage.generator != nullptr) {
+      if (watermark != internal::kMaxWatermark) return;  // it makes its own
+      stage.generated = watermark;
+    }
+    current_operator_ = stage.node->name;
+    timestamp_ = internal::kNoTimestamp;
+    if (stage.keyed != nullptr) stage.keyed->AdvanceWatermark(watermark);
+    if (stage.op != nullptr) {
+      CallUser(stage.node->name, [&] { stage.op->ProcessWatermark(watermark); });
+    }
+  }
+  EmitWatermark(watermark);
+}
+
+void Task::EmitWatermark(int64_t watermark) {
+  if (watermark <= output_watermark_) return;
+  output_watermark_ = watermark;
+  stats_.output_watermark.store(watermark, std::memory_order_relaxed);
+  Emit(ChannelEvent{EventKind::kWatermark, 0, watermark});
+}
+
+void Task::EmitWatermarkStatus(bool idle) {
+  if (idle == output_idle_) return;
+  output_idle_ = idle;
+  Emit(ChannelEvent{EventKind::kWatermarkStatus, idle ? 1 : 0, 0});
+}
+
+void Task::OnWatermarkStatus(int channel, bool idle) {
+  if (auto advanced = watermarks_->OnStatus(channel, idle)) AdvanceWatermark(0, *advanced);
+  if (!generates_watermarks_) EmitWatermarkStatus(watermarks_->idle());
+}
+
+void Task::OnGeneratedWatermark(const StreamNode& node, int64_t watermark) {
+  for (size_t i = 0; i < event_time_.size(); ++i) {
+    EventTimeStage& stage = event_time_[i];
+    if (stage.node != &node || watermark <= stage.generated) continue;
+    stage.generated = watermark;
+    AdvanceWatermark(i + 1, watermark);
+  }
+}
+
+void Task::EmitPeriodicWatermarks() {
+  if (!generates_watermarks_) return;
+  const absl::Time now = absl::Now();
+  if (now < next_periodic_watermark_) return;
+  next_periodic_watermark_ = now + job_->auto_watermark_interval;
+  const int64_t now_ms = absl::ToUnixMillis(now);
+  size_t last_generator = 0;
+  for (size_t i = 0; i < event_time_.size(); ++i) {
+    if (event_time_[i].generator != nullptr) last_generator = i;
+  }
+  for (size_t i = 0; i < event_time_.size(); ++i) {
+    EventTimeStage& stage = event_time_[i];
+    if (stage.generator == nullptr) continue;
+    current_operator_ = stage.node->name;
+    const int64_t watermark =
+        CallUser(stage.node->name, [&] { return stage.generator->OnPeriodicEmit(now_ms); });
+    const bool idle = stage.generator->idle(now_ms);
+    if (!idle && i == last_generator) EmitWatermarkStatus(false);
+    if (watermark > stage.generated) {
+      stage.generated = watermark;
+      AdvanceWatermark(i + 1, watermark);
+    }
+    if (idle && i == last_generator) EmitWatermarkStatus(true);
+  }
 }
 
 void Task::FireTimers() {
@@ -305,6 +395,7 @@ absl::Time Task::NextWakeUp() const {
   for (const auto& backend : keyed_) {
     if (auto next = backend->next_timer()) wake = std::min(wake, absl::FromUnixMillis(*next));
   }
+  if (generates_watermarks_) wake = std::min(wake, next_periodic_watermark_);
   return wake;
 }
 
@@ -344,6 +435,7 @@ void Task::RunSource() {
         break;
     }
     RunPosted();
+    EmitPeriodicWatermarks();
     FireTimers();
     FlushIfDue();
   }
@@ -379,8 +471,12 @@ void Task::RecordBarrierTimes(const ChannelEvent& barrier, absl::Time first_arri
 void Task::OnEvent(int channel, const ChannelEvent& event) {
   if (event.kind == EventKind::kWatermark) {
     if (auto advanced = watermarks_->OnWatermark(channel, event.timestamp)) {
-      Emit(ChannelEvent{EventKind::kWatermark, 0, *advanced});
+      AdvanceWatermark(0, *advanced);
     }
+    return;
+  }
+  if (event.kind == EventKind::kWatermarkStatus) {
+    OnWatermarkStatus(channel, event.id != 0);
     return;
   }
   if (event.kind == EventKind::kCheckpointBarrier && event.id != aligning_id_) {
@@ -393,9 +489,7 @@ void Task::OnEvent(int channel, const ChannelEvent& event) {
 void Task::OnEndOfPartition(int channel) {
   --open_channels_;
   Apply(channel, aligner_->OnEndOfPartition(channel));
-  if (auto advanced = watermarks_->OnEndOfPartition(channel)) {
-    Emit(ChannelEvent{EventKind::kWatermark, 0, *advanced});
-  }
+  if (auto advanced = watermarks_->OnEndOfPartition(channel)) AdvanceWatermark(0, *advanced);
 }
 
 void Task::Consume(int channel, std::string buffer) {
@@ -412,6 +506,7 @@ void Task::Consume(int channel, std::string buffer) {
     }
     if (kind == ElementReader::Kind::kEnd) break;
     if (kind == ElementReader::Kind::kRecord) {
+      timestamp_ = elements.timestamp();
       readers_[channel](record);
       ++records;
     } else {
@@ -440,6 +535,7 @@ void Task::RunInputs() {
       }
     }
     RunPosted();
+    EmitPeriodicWatermarks();
     FireTimers();
     FlushIfDue();
   }
@@ -448,6 +544,7 @@ void Task::RunInputs() {
 // The input ended: the chain's operators finish (pending timers fire), then
 // every output channel gets its end of partition.
 void Task::Finish() {
+  AdvanceWatermark(0, internal::kMaxWatermark);  // every event-time window and timer fires
   if (head_ != nullptr) head_->EndOfInput();
   for (auto& writer : writers_) writer->Close();
   out_->flush();

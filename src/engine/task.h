@@ -25,6 +25,7 @@
 #include "engine/input_gate.h"
 #include "engine/record_writer.h"
 #include "engine/task_snapshot.h"
+#include "engine/watermark_valve.h"
 #include "sluice/internal/graph.h"
 #include "sluice/runtime.h"
 
@@ -34,6 +35,7 @@ namespace sluice::engine {
 struct JobContext {
   std::atomic<bool> cancelled{false};
   absl::Duration buffer_timeout = absl::Milliseconds(100);
+  absl::Duration auto_watermark_interval = absl::Milliseconds(200);
   int buffers_per_channel = 2;
   size_t segment_size = 32 << 10;  // taskmanager.memory.segment-size
   std::ostream* print_out = nullptr;
@@ -72,6 +74,11 @@ struct TaskStats {
   // and from that to the last input's (0 for one input).
   std::atomic<int64_t> checkpoint_start_delay_ns{0};
   std::atomic<int64_t> checkpoint_alignment_ns{0};
+  // Event time (Flink's currentInputWatermark / currentOutputWatermark):
+  // the watermark at the chain's head and the one it sent downstream.
+  std::atomic<int64_t> input_watermark{internal::kNoWatermark};
+  std::atomic<int64_t> output_watermark{internal::kNoWatermark};
+  std::atomic<uint64_t> late_records_dropped{0};  // by the chain's windows
 };
 
 class Task final : public TaskRuntime {
@@ -148,6 +155,16 @@ class Task final : public TaskRuntime {
   void Snapshot(int64_t checkpoint_id);
   void RecordBarrierTimes(const ChannelEvent& barrier, absl::Time first_arrival);
   void RunPosted();
+  // Event time: the watermark reached chain stage `from` (and those after
+  // it, up to a watermark generator); then the task's outputs.
+  void AdvanceWatermark(size_t from, int64_t watermark);
+  void EmitWatermark(int64_t watermark);
+  void EmitWatermarkStatus(bool idle);
+  // Every pipeline.auto-watermark-interval: the generators' new watermarks.
+  void EmitPeriodicWatermarks();
+  // A generator's punctuated watermark, emitted while it processed a record.
+  void OnGeneratedWatermark(const StreamNode& node, int64_t watermark);
+  void OnWatermarkStatus(int channel, bool idle);
   void FireTimers();
   absl::Time NextWakeUp() const;
   void FlushIfDue();
@@ -175,6 +192,20 @@ class Task final : public TaskRuntime {
     internal::CheckpointedOperator* op;
   };
   std::vector<Checkpointed> checkpointed_;
+  // The chain's operators that take part in event time, head first.
+  struct EventTimeStage {
+    const StreamNode* node = nullptr;
+    internal::WatermarkOperator* op = nullptr;
+    internal::WatermarkGeneratorOperator* generator = nullptr;
+    HeapKeyedStateBackend* keyed = nullptr;  // fires its event-time timers
+    int64_t generated = internal::kNoWatermark;
+  };
+  std::vector<EventTimeStage> event_time_;
+  int64_t timestamp_ = internal::kNoTimestamp;  // of the record being processed
+  int64_t output_watermark_ = internal::kNoWatermark;
+  bool output_idle_ = false;
+  bool generates_watermarks_ = false;
+  absl::Time next_periodic_watermark_ = absl::InfinitePast();
   bool warned_unreplayable_ = false;
   AfterEvent source_after_ = AfterEvent::kContinue;
   std::unique_ptr<SourceRunner> source_;

@@ -47,6 +47,11 @@ Dispatcher::~Dispatcher() {
 
 absl::StatusOr<JobGraph> Dispatcher::CheckGraph(const v1::JobSubmission& submission,
                                                 const engine::JobLibrary& library) const {
+  if (submission.has_auto_watermark_interval_us() && submission.auto_watermark_interval_us() <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pipeline.auto-watermark-interval must be positive, got ",
+                     submission.auto_watermark_interval_us(), " us"));
+  }
   if (submission.has_buffer_timeout_us() && submission.buffer_timeout_us() < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("execution.buffer-timeout must not be negative, got ",

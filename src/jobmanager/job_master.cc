@@ -375,6 +375,9 @@ v1::DeployJobRequest JobMaster::DeployRequest(int region) const {
   *request.mutable_args() = submission_.args();
   request.set_parallelism(submission_.parallelism());
   request.set_max_parallelism(submission_.max_parallelism());
+  if (submission_.has_auto_watermark_interval_us()) {
+    request.set_auto_watermark_interval_us(submission_.auto_watermark_interval_us());
+  }
   if (submission_.has_buffer_timeout_us()) {
     request.set_buffer_timeout_us(submission_.buffer_timeout_us());
   }

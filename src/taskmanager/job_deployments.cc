@@ -194,6 +194,9 @@ absl::StatusOr<JobDeployments::Built> JobDeployments::Build(
   run.buffer_timeout = request.has_buffer_timeout_us()
                            ? absl::Microseconds(request.buffer_timeout_us())
                            : options_.buffer_timeout;
+  run.auto_watermark_interval = request.has_auto_watermark_interval_us()
+                                    ? absl::Microseconds(request.auto_watermark_interval_us())
+                                    : options_.auto_watermark_interval;
   run.buffers_per_channel = options_.buffers_per_channel;
   run.segment_size = options_.segment_size;
   run.placement = built.placement.get();

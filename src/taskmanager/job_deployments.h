@@ -57,6 +57,7 @@ struct DeploymentOptions {
   std::string library_dir;
   absl::Duration rpc_timeout = absl::Seconds(10);
   absl::Duration buffer_timeout = absl::Milliseconds(100);
+  absl::Duration auto_watermark_interval = absl::Milliseconds(200);
   int buffers_per_channel = 2;
   size_t segment_size = 32 << 10;  // taskmanager.memory.segment-size
   // heartbeat.timeout: how long a job's tasks run on without a heartbeat of

@@ -45,6 +45,7 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
   deployment.library_dir = absl::StrCat(work_dir, "/libraries");
   deployment.rpc_timeout = rpc_timeout;
   deployment.buffer_timeout = config.GetDuration("execution.buffer-timeout");
+  deployment.auto_watermark_interval = config.GetDuration("pipeline.auto-watermark-interval");
   deployment.buffers_per_channel = buffers_per_channel;
   deployment.segment_size =
       static_cast<size_t>(config.GetMemoryBytes("taskmanager.memory.segment-size"));

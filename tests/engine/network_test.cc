@@ -13,6 +13,7 @@
 #include "engine/input_gate.h"
 #include "engine/key_groups.h"
 #include "engine/record_writer.h"
+#include "engine/watermark_valve.h"
 #include "sluice/serialization.h"
 
 namespace sluice::engine {
@@ -147,7 +148,7 @@ TEST(RecordWriterTest, AFailedChannelIsAStatusAndLaterRecordsAreDropped) {
 
 TEST(ElementReaderTest, MalformedBuffersAreErrorsNotCrashes) {
   std::string buffer;
-  AppendRecord(&buffer, "hello");
+  AppendRecord(&buffer, "hello", internal::kNoTimestamp);
   ElementReader::Kind kind;
   std::string_view record;
   ChannelEvent event;
@@ -241,6 +242,51 @@ TEST(BarrierAlignerTest, EndedChannelsDoNotHoldUpAndNewerBarriersWin) {
   EXPECT_EQ(cancel.forward->kind, EventKind::kCancelCheckpoint);
   EXPECT_FALSE(aligner.OnEvent(1, {EventKind::kCheckpointBarrier, 3, 0}).forward)
       << "a barrier of a cancelled checkpoint is stale";
+}
+
+TEST(WatermarkValveTest, IdleChannelsHoldNothingBackUntilTheyAreActiveAgain) {
+  WatermarkValve valve(3);
+  valve.OnWatermark(0, 10);
+  valve.OnWatermark(1, 30);
+  EXPECT_EQ(valve.OnWatermark(2, 50), 10) << "channel 0 holds it at 10";
+  EXPECT_EQ(valve.OnStatus(0, true), 30) << "an idle channel is left out of the minimum";
+  EXPECT_FALSE(valve.idle());
+  EXPECT_EQ(valve.OnStatus(1, true), 50);
+  EXPECT_FALSE(valve.OnStatus(2, true));
+  EXPECT_TRUE(valve.idle()) << "every open channel idle: the task is idle";
+  EXPECT_FALSE(valve.OnWatermark(0, 20)) << "back, but behind: it waits to catch up";
+  EXPECT_FALSE(valve.idle());
+  EXPECT_EQ(valve.OnWatermark(0, 60), 60);
+  EXPECT_FALSE(valve.OnEndOfPartition(0));
+  EXPECT_TRUE(valve.idle()) << "the channels left are idle";
+  valve.OnEndOfPartition(1);
+  valve.OnEndOfPartition(2);
+  EXPECT_FALSE(valve.idle()) << "the end of every input is not idleness";
+}
+
+TEST(ElementReaderTest, RecordsCarryTheirEventTimeOnlyWhenTheyHaveOne) {
+  std::string buffer;
+  AppendRecord(&buffer, "plain", internal::kNoTimestamp);
+  AppendRecord(&buffer, "timed", 1'700'000'000'123);
+  AppendEvent(&buffer, {EventKind::kWatermarkStatus, 1, 0});
+  ElementReader reader(buffer);
+  ElementReader::Kind kind;
+  std::string_view record;
+  ChannelEvent event;
+  ASSERT_TRUE(reader.Next(&kind, &record, &event).ok());
+  EXPECT_EQ(record, "plain");
+  EXPECT_EQ(reader.timestamp(), internal::kNoTimestamp);
+  ASSERT_TRUE(reader.Next(&kind, &record, &event).ok());
+  EXPECT_EQ(record, "timed");
+  EXPECT_EQ(reader.timestamp(), 1'700'000'000'123);
+  ASSERT_TRUE(reader.Next(&kind, &record, &event).ok());
+  ASSERT_EQ(kind, ElementReader::Kind::kEvent);
+  EXPECT_EQ(event, (ChannelEvent{EventKind::kWatermarkStatus, 1, 0}));
+  // A timestamped record cut inside its time is an error, not garbage.
+  std::string cut;
+  AppendRecord(&cut, "x", 5);
+  ElementReader truncated(std::string_view(cut).substr(0, 9));
+  EXPECT_FALSE(truncated.Next(&kind, &record, &event).ok());
 }
 
 TEST(WatermarkValveTest, TheMinimumOfOpenChannelsAdvances) {

@@ -116,6 +116,55 @@ TEST(HeapKeyedStateBackendTest, TimersFireInTimeOrderOncePerKeyAndTime) {
   EXPECT_FALSE(backend.next_timer().has_value());
 }
 
+// Receives both kinds of timers, apart.
+struct BothTimers final : internal::TimerTarget, internal::EventTimeTimerTarget {
+  void OnTimer(int64_t when, std::string_view key) override {
+    processing.emplace_back(when, Deserialize<std::string>(std::string(key)));
+  }
+  void OnEventTimeTimer(int64_t when, std::string_view key) override {
+    event.emplace_back(when, Deserialize<std::string>(std::string(key)));
+  }
+  std::vector<std::pair<int64_t, std::string>> processing;
+  std::vector<std::pair<int64_t, std::string>> event;
+};
+
+TEST(HeapKeyedStateBackendTest, EventTimeTimersFireAsTheWatermarkPassesAndSurviveARestore) {
+  constexpr int kMax = 16;
+  BothTimers timers;
+  HeapKeyedStateBackend backend(kMax, KeyGroupRange{0, kMax - 1}, &timers);
+  SetKey(backend, "a");
+  backend.RegisterEventTimeTimer(100);
+  backend.RegisterEventTimeTimer(100);  // one per (key, time)
+  backend.RegisterEventTimeTimer(300);
+  backend.RegisterProcessingTimeTimer(50);
+  SetKey(backend, "b");
+  backend.RegisterEventTimeTimer(200);
+  backend.RegisterEventTimeTimer(250);
+  backend.DeleteEventTimeTimer(250);
+  backend.AdvanceWatermark(150);
+  EXPECT_EQ(timers.event, (std::vector<std::pair<int64_t, std::string>>{{100, "a"}}));
+  EXPECT_EQ(backend.current_watermark(), 150);
+  EXPECT_TRUE(timers.processing.empty()) << "processing-time timers keep their own clock";
+
+  std::map<int, std::string> snapshot;
+  for (int kg = 0; kg < kMax; ++kg) snapshot[kg] = *backend.SnapshotKeyGroup(kg);
+  BothTimers restored_timers;
+  HeapKeyedStateBackend restored(kMax, KeyGroupRange{0, kMax - 1}, &restored_timers);
+  for (int kg = 0; kg < kMax; ++kg) ASSERT_TRUE(restored.RestoreKeyGroup(kg, snapshot[kg]).ok());
+  restored.AdvanceWatermark(internal::kMaxWatermark);
+  EXPECT_EQ(restored_timers.event,
+            (std::vector<std::pair<int64_t, std::string>>{{200, "b"}, {300, "a"}}));
+  restored.FireAllTimers();
+  EXPECT_EQ(restored_timers.processing, (std::vector<std::pair<int64_t, std::string>>{{50, "a"}}));
+}
+
+TEST(HeapKeyedStateBackendTest, AnEventTimeTimerForAnOperatorWithoutThemIsAnError) {
+  FiredTimers timers;
+  HeapKeyedStateBackend backend(16, KeyGroupRange{0, 15}, &timers);
+  SetKey(backend, "a");
+  EXPECT_THROW(backend.RegisterEventTimeTimer(1), std::logic_error);
+}
+
 TEST(HeapKeyedStateBackendTest, KeyGroupsRestoreIntoOtherParallelisms) {
   constexpr int kMax = 128;
   FiredTimers timers;

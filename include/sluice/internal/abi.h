@@ -10,6 +10,7 @@
 #define SLUICE_INTERNAL_ABI_H_
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,13 @@ namespace sluice::internal {
 // Additions a library built before them need not know of (a new interface
 // that the runtime looks for, like CheckpointedOperator) keep the version.
 inline constexpr int kAbiVersion = 3;
+
+// Event time, in milliseconds since the epoch. A record without one (no
+// timestamp assigner upstream) has kNoTimestamp; a task's watermark is
+// kNoWatermark until its inputs have one, and kMaxWatermark once they ended.
+inline constexpr int64_t kNoTimestamp = std::numeric_limits<int64_t>::min();
+inline constexpr int64_t kNoWatermark = std::numeric_limits<int64_t>::min();
+inline constexpr int64_t kMaxWatermark = std::numeric_limits<int64_t>::max();
 
 // One outgoing edge of a task. For each record the library names its key
 // (serialized; empty unless the edge is hash-partitioned); the runtime picks
@@ -77,6 +85,13 @@ class KeyedRuntime {
   // At the end of a bounded input: fires every pending timer, in time order
   // (those registered meanwhile are dropped).
   virtual void FireAllTimers() = 0;
+  // Event-time timers for the current key: they fire (EventTimeTimerTarget)
+  // once the operator's watermark reaches them, in time order. One per (key,
+  // timestamp); kept apart from processing-time timers.
+  virtual void RegisterEventTimeTimer(int64_t timestamp_ms) = 0;
+  virtual void DeleteEventTimeTimer(int64_t timestamp_ms) = 0;
+  // The operator's watermark: event-time timers up to it have fired.
+  virtual int64_t current_watermark() const = 0;
 };
 
 // What the library's keyed operator offers the runtime: a timer for `key`
@@ -86,6 +101,40 @@ class TimerTarget {
  public:
   virtual ~TimerTarget() = default;
   virtual void OnTimer(int64_t timestamp_ms, std::string_view key) = 0;
+};
+
+// A keyed operator with event-time timers: the runtime finds this interface
+// on the TimerTarget it was given (dynamic_cast).
+class EventTimeTimerTarget {
+ public:
+  virtual ~EventTimeTimerTarget() = default;
+  virtual void OnEventTimeTimer(int64_t timestamp_ms, std::string_view key) = 0;
+};
+
+// An operator that acts on event time (a window, an event-time process
+// function). The runtime calls it from the task's thread whenever the
+// watermark at its input advances, after the operator's event-time timers up
+// to `watermark` have fired, and before the operators after it in the chain
+// and the task's outputs see the watermark; what it emits meanwhile goes
+// downstream ahead of the watermark.
+class WatermarkOperator {
+ public:
+  virtual ~WatermarkOperator() = default;
+  virtual void ProcessWatermark(int64_t watermark) = 0;
+};
+
+// An operator that assigns timestamps and generates watermarks (Flink's
+// TimestampsAndWatermarksOperator): the watermark after it in the chain is
+// the one it generates; the one before it is ignored, except its end
+// (kMaxWatermark). The runtime asks it every pipeline.auto-watermark-interval.
+class WatermarkGeneratorOperator {
+ public:
+  virtual ~WatermarkGeneratorOperator() = default;
+  // The watermark so far (kNoWatermark: none yet); it never goes back.
+  virtual int64_t OnPeriodicEmit(int64_t now_ms) = 0;
+  // True while its input has been idle longer than the strategy's idleness
+  // timeout: then it holds no downstream watermark back.
+  virtual bool idle(int64_t now_ms) const = 0;
 };
 
 // An operator with state of its own (not keyed) that takes part in

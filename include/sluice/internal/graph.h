@@ -101,6 +101,16 @@ struct OperatorContext {
   // A keyed operator's state and timers (owned by the runtime); timers of a
   // key fire into `target`.
   std::function<internal::KeyedRuntime*(internal::TimerTarget* target)> keyed_runtime;
+  // The event time of the record being processed (internal::kNoTimestamp:
+  // none), owned by the task: read by event-time operators, set by timestamp
+  // assigners and by operators that emit records of their own (a window
+  // result carries its window's last millisecond), and sent with each record.
+  int64_t* timestamp = nullptr;
+  // Counts records a window dropped as too late (numLateRecordsDropped).
+  std::atomic<uint64_t>* late_records_dropped = nullptr;
+  // A watermark generator's new watermark, emitted in OnEvent (punctuated):
+  // it goes downstream at once, behind the record that made it.
+  std::function<void(int64_t watermark)> emit_watermark;
 };
 
 // Serializes the key of a record (of the type flowing into a keyed operator).

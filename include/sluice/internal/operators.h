@@ -184,7 +184,9 @@ class ReduceOperator final : public Collector<T>, public TimerTarget {
 };
 
 template <typename K, typename In, typename Out, typename KeyF>
-class ProcessOperator final : public Collector<In>, public TimerTarget {
+class ProcessOperator final : public Collector<In>,
+                              public TimerTarget,
+                              public EventTimeTimerTarget {
  public:
   ProcessOperator(const OperatorContext& ctx, KeyF key,
                   std::unique_ptr<KeyedProcessFunction<K, In, Out>> fn, Collector<Out>* out)
@@ -192,18 +194,23 @@ class ProcessOperator final : public Collector<In>, public TimerTarget {
         key_(std::move(key)),
         fn_(std::move(fn)),
         keyed_(ctx.keyed_runtime(this)),
-        ctx_(ctx.runtime, keyed_, &current_),
+        timestamp_(ctx.timestamp),
+        ctx_(ctx.runtime, keyed_, &current_, ctx.timestamp),
         out_(out) {
     CallUser(name_, [&] { fn_->Open(ctx_); });
   }
   using Collector<In>::Collect;
   void Collect(In&& record) override { Process(record); }
   void Collect(const In& record) override { Process(record); }
+  // What a processing-time timer emits has no event time; what an
+  // event-time timer emits has the timer's (as in Flink).
   void OnTimer(int64_t when, std::string_view key) override {
-    Reader r(key.data(), key.size());
-    timer_key_ = Serializer<K>::Read(r);
-    current_ = &timer_key_;
-    CallUser(name_, [&] { fn_->OnTimer(when, ctx_, *out_); });
+    *timestamp_ = kNoTimestamp;
+    Fire(when, key, TimeDomain::kProcessingTime);
+  }
+  void OnEventTimeTimer(int64_t when, std::string_view key) override {
+    *timestamp_ = when;
+    Fire(when, key, TimeDomain::kEventTime);
   }
   // Pending timers fire before the end of input goes downstream.
   void EndOfInput() override {
@@ -219,11 +226,19 @@ class ProcessOperator final : public Collector<In>, public TimerTarget {
     current_ = &record_key_;
     CallUser(name_, [&] { fn_->ProcessElement(record, ctx_, *out_); });
   }
+  void Fire(int64_t when, std::string_view key, TimeDomain domain) {
+    Reader r(key.data(), key.size());
+    timer_key_ = Serializer<K>::Read(r);
+    current_ = &timer_key_;
+    ctx_.set_time_domain(domain);
+    CallUser(name_, [&] { fn_->OnTimer(when, ctx_, *out_); });
+  }
 
   std::string name_;
   KeyOf<K, In, KeyF> key_;
   std::unique_ptr<KeyedProcessFunction<K, In, Out>> fn_;
   KeyedRuntime* keyed_;
+  int64_t* timestamp_;
   K record_key_{};
   K timer_key_{};
   const K* current_ = nullptr;

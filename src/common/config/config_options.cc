@@ -214,6 +214,13 @@ std::vector<ConfigOption> BuildOptions() {
           "(`sluice run -D execution.buffer-timeout=5ms`); the TaskManagers' own applies to "
           "jobs submitted without one.",
           0, 3600 * kSecond),
+      Opt("pipeline.auto-watermark-interval", T::kDuration, "200 ms",
+          "How often watermark generators (WatermarkStrategy) emit their watermark, as Flink's "
+          "key of this name. Lower means windows and event-time timers fire sooner after their "
+          "time, at some cost per emission. A job gets the value of the client that submitted "
+          "it (`sluice run -D pipeline.auto-watermark-interval=50ms`); the TaskManagers' own "
+          "applies to jobs submitted without one.",
+          1 * kMs, 3600 * kSecond),
       Opt("taskmanager.slot.timeout", T::kDuration, "10 s",
           "How long a TaskManager keeps a slot it offered to a JobMaster that never accepted "
           "it, before freeing it.",
