@@ -10,6 +10,7 @@ packages=(
   nlohmann-json3-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev procps curl hostname
+  python3  # tests/nexmark: the queries' brute-force reference
 )
 
 missing=()

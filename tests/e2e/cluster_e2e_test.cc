@@ -144,6 +144,19 @@ TEST_F(JobE2eTest, WordCountAcrossTwoTaskManagersMatchesAnIndependentCount) {
       WaitFor([&] { return RmMetric(R"(sluice_resourcemanager_slots{state="free"})") == 4; }));
 }
 
+TEST_F(JobE2eTest, NexmarkQueriesAcrossTwoTaskManagersMatchTheirBruteForceReference) {
+  // At parallelism 4 a job needs the slots of both TaskManagers (2 each), so
+  // records and watermarks cross the data port between them.
+  CommandResult run = RunCommand(
+      absl::StrCat("bash " SLUICE_SOURCE_DIR "/tests/nexmark/queries_test.sh " SLUICE_BINARY_DIR,
+                   " --parallelism 4 --events 200000 --queries 'q0 q3 q4 q5 q7 q8 q9 q11' --run '",
+                   Jm(), "' --work ", (root_ / "nexmark").string()));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  for (const char* q : {"q0", "q3", "q4", "q5", "q7", "q8", "q9", "q11"}) {
+    EXPECT_THAT(run.output, HasSubstr(absl::StrCat(q, " p4: OK"))) << run.output;
+  }
+}
+
 TEST_F(JobE2eTest, FraudDetectionFindsExactlyThePlantedFrauds) {
   CommandResult run = Sluice(absl::StrCat("run", Jm(), "-p 2 -c FraudDetection ", kExamples,
                                           " -- --transactions 200000 --frauds 25 --output ",
