@@ -365,6 +365,12 @@ struct NewUsersAggregate {
 
 }  // namespace
 
+// The benchmark's baseline: the events generated, stamped and discarded.
+SLUICE_JOB(NexmarkSource) {
+  Query q = Parse(args);
+  Emit(Source(env, q.config), q.output, [](const Event& e) { return ToLine(e); });
+}
+
 SLUICE_JOB(NexmarkQ0) {
   Query q = Parse(args);
   Emit(Bids(Source(env, q.config)), q.output, [](const Bid& b) {

@@ -1,6 +1,8 @@
 #include "engine/heap_keyed_state_backend.h"
 
+#include <limits>
 #include <stdexcept>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -107,11 +109,11 @@ internal::StateTable* HeapKeyedStateBackend::State(const std::string& name,
 }
 
 void HeapKeyedStateBackend::RegisterProcessingTimeTimer(int64_t timestamp_ms) {
-  timers_.insert(Timer{timestamp_ms, current_group_, current_key_});
+  timers_.Add(timestamp_ms, current_group_, current_key_);
 }
 
 void HeapKeyedStateBackend::DeleteProcessingTimeTimer(int64_t timestamp_ms) {
-  timers_.erase(Timer{timestamp_ms, current_group_, current_key_});
+  timers_.Remove(timestamp_ms, current_key_);
 }
 
 void HeapKeyedStateBackend::RegisterEventTimeTimer(int64_t timestamp_ms) {
@@ -121,54 +123,46 @@ void HeapKeyedStateBackend::RegisterEventTimeTimer(int64_t timestamp_ms) {
       throw std::logic_error("an event-time timer for an operator that cannot receive it");
     }
   }
-  event_timers_.insert(Timer{timestamp_ms, current_group_, current_key_});
+  event_timers_.Add(timestamp_ms, current_group_, current_key_);
 }
 
 void HeapKeyedStateBackend::DeleteEventTimeTimer(int64_t timestamp_ms) {
-  event_timers_.erase(Timer{timestamp_ms, current_group_, current_key_});
+  event_timers_.Remove(timestamp_ms, current_key_);
 }
 
 void HeapKeyedStateBackend::AdvanceWatermark(int64_t watermark) {
   if (watermark <= watermark_) return;
   watermark_ = watermark;
-  while (!event_timers_.empty() && event_timers_.begin()->timestamp <= watermark) {
-    Timer timer = *event_timers_.begin();
-    event_timers_.erase(event_timers_.begin());
-    SetKeyOf(timer);
-    event_target_->OnEventTimeTimer(timer.timestamp, current_key_);
+  while (auto timer = event_timers_.PopDue(watermark)) {
+    SetKeyOf(*timer);
+    event_target_->OnEventTimeTimer(timer->timestamp, current_key_);
   }
 }
 
-void HeapKeyedStateBackend::SetKeyOf(const Timer& timer) {
+void HeapKeyedStateBackend::SetKeyOf(const TimerQueue::Timer& timer) {
   current_key_ = timer.key;
   current_hash_ = KeyHash(current_key_);
   current_group_ = timer.key_group;
 }
 
-void HeapKeyedStateBackend::Fire(const Timer& timer) {
-  SetKeyOf(timer);
-  target_->OnTimer(timer.timestamp, current_key_);
-}
-
 void HeapKeyedStateBackend::FireDueTimers(int64_t now_ms) {
-  while (!timers_.empty() && timers_.begin()->timestamp <= now_ms) {
-    Timer timer = *timers_.begin();
-    timers_.erase(timers_.begin());
-    Fire(timer);
+  while (auto timer = timers_.PopDue(now_ms)) {
+    SetKeyOf(*timer);
+    target_->OnTimer(timer->timestamp, current_key_);
   }
 }
 
 void HeapKeyedStateBackend::FireAllTimers() {
-  std::set<Timer> pending;
-  pending.swap(timers_);
-  for (const Timer& timer : pending) Fire(timer);
-  timers_.clear();  // registered while firing: dropped (the input has ended)
+  TimerQueue pending;
+  std::swap(pending, timers_);
+  while (auto timer = pending.PopDue(std::numeric_limits<int64_t>::max())) {
+    SetKeyOf(*timer);
+    target_->OnTimer(timer->timestamp, current_key_);
+  }
+  timers_ = TimerQueue();  // registered while firing: dropped (the input has ended)
 }
 
-std::optional<int64_t> HeapKeyedStateBackend::next_timer() const {
-  if (timers_.empty()) return std::nullopt;
-  return timers_.begin()->timestamp;
-}
+std::optional<int64_t> HeapKeyedStateBackend::next_timer() const { return timers_.next(); }
 
 size_t HeapKeyedStateBackend::size(const std::string& name) const {
   auto it = tables_.find(name);
@@ -192,22 +186,19 @@ absl::StatusOr<std::string> HeapKeyedStateBackend::SnapshotKeyGroup(int key_grou
   return out;
 }
 
-void HeapKeyedStateBackend::WriteTimers(const std::set<Timer>& timers, int key_group, Writer& w) {
-  std::vector<const Timer*> of_group;
-  for (const Timer& t : timers) {
-    if (t.key_group == key_group) of_group.push_back(&t);
-  }
+void HeapKeyedStateBackend::WriteTimers(const TimerQueue& timers, int key_group, Writer& w) {
+  const auto of_group = timers.OfKeyGroup(key_group);
   w.VarUint(of_group.size());
-  for (const Timer* t : of_group) {
-    Serializer<int64_t>::Write(t->timestamp, w);
-    Serializer<std::string>::Write(t->key, w);
+  for (const auto& [timestamp, key] : of_group) {
+    Serializer<int64_t>::Write(timestamp, w);
+    Serializer<std::string>::Write(key, w);
   }
 }
 
-void HeapKeyedStateBackend::ReadTimers(Reader& r, int key_group, std::set<Timer>* timers) {
+void HeapKeyedStateBackend::ReadTimers(Reader& r, int key_group, TimerQueue* timers) {
   for (uint64_t n = r.VarUint(); n > 0; --n) {
     int64_t timestamp = Serializer<int64_t>::Read(r);
-    timers->insert(Timer{timestamp, key_group, Serializer<std::string>::Read(r)});
+    timers->Add(timestamp, key_group, Serializer<std::string>::Read(r));
   }
 }
 

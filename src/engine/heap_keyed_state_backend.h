@@ -13,7 +13,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -24,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/key_groups.h"
+#include "engine/timer_queue.h"
 #include "sluice/internal/abi.h"
 #include "sluice/serialization.h"
 
@@ -70,12 +70,6 @@ class HeapKeyedStateBackend final : public internal::KeyedRuntime {
 
  private:
   class Table;
-  struct Timer {
-    int64_t timestamp;
-    int key_group;
-    std::string key;
-    auto operator<=>(const Timer&) const = default;
-  };
   int index() const { return current_group_ - range_.start; }
   // A key with its hash, for lookups that do not hash it again.
   struct KeyView {
@@ -98,10 +92,9 @@ class HeapKeyedStateBackend final : public internal::KeyedRuntime {
   };
   using Map = absl::flat_hash_map<std::string, void*, KeyHasher, KeyEq>;
   KeyView current() const { return KeyView{current_key_, current_hash_}; }
-  void Fire(const Timer& timer);
-  void SetKeyOf(const Timer& timer);
-  static void WriteTimers(const std::set<Timer>& timers, int key_group, Writer& w);
-  static void ReadTimers(Reader& r, int key_group, std::set<Timer>* timers);
+  void SetKeyOf(const TimerQueue::Timer& timer);
+  static void WriteTimers(const TimerQueue& timers, int key_group, Writer& w);
+  static void ReadTimers(Reader& r, int key_group, TimerQueue* timers);
 
   const int max_parallelism_;
   const KeyGroupRange range_;
@@ -114,8 +107,8 @@ class HeapKeyedStateBackend final : public internal::KeyedRuntime {
   std::map<std::string, std::unique_ptr<Table>> tables_;
   // Restored but not yet registered: state name -> (key group, key, value bytes).
   std::map<std::string, std::vector<std::tuple<int, std::string, std::string>>> pending_;
-  std::set<Timer> timers_;
-  std::set<Timer> event_timers_;
+  TimerQueue timers_;        // processing time
+  TimerQueue event_timers_;  // event time
   int64_t watermark_ = internal::kNoWatermark;
 };
 

@@ -68,7 +68,10 @@ class ExamplesTest : public ::testing::Test {
 
 TEST_F(ExamplesTest, TheLibraryRegistersItsJobs) {
   EXPECT_EQ(library_->jobs(),
-            (std::vector<std::string>{"FraudDetection", "IotSensors", "WordCount"}));
+            (std::vector<std::string>{"FraudDetection", "IotSensors", "NexmarkQ0", "NexmarkQ1",
+                                      "NexmarkQ11", "NexmarkQ2", "NexmarkQ3", "NexmarkQ4",
+                                      "NexmarkQ5", "NexmarkQ6", "NexmarkQ7", "NexmarkQ8",
+                                      "NexmarkQ9", "NexmarkSource", "WordCount"}));
 }
 
 TEST_F(ExamplesTest, LoadingMistakesAreClearErrors) {
@@ -82,7 +85,7 @@ TEST_F(ExamplesTest, LoadingMistakesAreClearErrors) {
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(
       std::string(missing.status().message()),
-      HasSubstr("has no job named 'NoSuchJob'; it has: FraudDetection, IotSensors, WordCount"));
+      HasSubstr("has no job named 'NoSuchJob'; it has: FraudDetection, IotSensors, NexmarkQ0"));
   auto throwing = library_->Build("WordCount", {}, 1);
   EXPECT_THAT(std::string(throwing.status().message()),
               HasSubstr("its build function threw: missing job argument --input"));
