@@ -82,8 +82,8 @@ int main(int argc, char** argv) {
     if (flag == "--parallelism") parallelism = std::max(1, std::atoi(argv[i + 1]));
     if (flag == "--queries") queries = argv[i + 1];
   }
-  auto library = sluice::engine::JobLibrary::Load(SLUICE_BINARY_DIR
-                                                  "/examples/libsluice_examples.so");
+  auto library =
+      sluice::engine::JobLibrary::Load(SLUICE_BINARY_DIR "/examples/libsluice_examples.so");
   if (!library.ok()) {
     std::fprintf(stderr, "%s\n", std::string(library.status().message()).c_str());
     return 1;
@@ -108,9 +108,9 @@ int main(int argc, char** argv) {
   for (const std::string& q : list) {
     const double core = Median(per_core[q]);
     std::printf("| %s | %.0f | %.0f | %s |\n", q.c_str(), core, Median(per_second[q]),
-                source > 0 ? (std::to_string(static_cast<int>(100 * core / source + 0.5)) + "%")
-                                 .c_str()
-                           : "-");
+                source > 0
+                    ? (std::to_string(static_cast<int>(100 * core / source + 0.5)) + "%").c_str()
+                    : "-");
   }
   return 0;
 }

@@ -54,7 +54,10 @@ Task::Task(const JobGraph& graph, const JobVertex& vertex, int subtask, JobConte
       gate_(job->buffers_per_channel, job->segment_size, &job->cancelled),
       line_buffer_(std::make_unique<LineBuffer>(job)),
       out_(std::make_unique<std::ostream>(line_buffer_.get())),
-      chained_(std::make_unique<std::atomic<uint64_t>[]>(vertex.chain.size())) {}
+      chained_(std::make_unique<std::atomic<uint64_t>[]>(vertex.chain.size())),
+      operator_watermarks_(std::make_unique<std::atomic<int64_t>[]>(vertex.chain.size())) {
+  for (size_t k = 0; k < vertex.chain.size(); ++k) operator_watermarks_[k] = internal::kNoWatermark;
+}
 
 Task::~Task() = default;
 
@@ -111,6 +114,7 @@ std::vector<Task::OperatorCounts> Task::operator_counts() const {
     counts[k].name = graph_.node(vertex_.chain[k]).name;
     counts[k].records_in = k == 0 ? stats_.records_in.load() : chained_[k - 1].load();
     counts[k].records_out = k + 1 < n ? chained_[k].load() : records_out();
+    counts[k].input_watermark = operator_watermarks_[k].load(std::memory_order_relaxed);
   }
   return counts;
 }
@@ -200,6 +204,8 @@ AnyCollector* Task::Adopt(const StreamNode& node, std::unique_ptr<AnyCollector> 
   }
   EventTimeStage stage;
   stage.node = &node;
+  stage.position = static_cast<size_t>(
+      std::find(vertex_.chain.begin(), vertex_.chain.end(), node.id) - vertex_.chain.begin());
   stage.op = dynamic_cast<internal::WatermarkOperator*>(op.get());
   stage.generator = dynamic_cast<internal::WatermarkGeneratorOperator*>(op.get());
   if (!keyed_.empty() && keyed_ids_.back() == OperatorStateId(node)) {
@@ -311,12 +317,22 @@ void Task::BuildChain() {
   watermarks_ = std::make_unique<WatermarkValve>(gate_.channels());
 }
 
+void Task::SetOperatorWatermarks(size_t from, size_t to, int64_t watermark) {
+  for (size_t k = from; k < to && k < vertex_.chain.size(); ++k) {
+    operator_watermarks_[k].store(watermark, std::memory_order_relaxed);
+  }
+}
+
 void Task::AdvanceWatermark(size_t from, int64_t watermark) {
   if (from == 0) stats_.input_watermark.store(watermark, std::memory_order_relaxed);
+  const size_t first_operator = from == 0 ? 0 : event_time_[from - 1].position + 1;
   for (size_t i = from; i < event_time_.size(); ++i) {
     EventTimeStage& stage = event_time_[i];
     if (stage.generator != nullptr) {
-      if (watermark != internal::kMaxWatermark) return;  // it makes its own
+      if (watermark != internal::kMaxWatermark) {  // it makes its own
+        SetOperatorWatermarks(first_operator, stage.position + 1, watermark);
+        return;
+      }
       stage.generated = watermark;
     }
     current_operator_ = stage.node->name;
@@ -326,6 +342,7 @@ void Task::AdvanceWatermark(size_t from, int64_t watermark) {
       CallUser(stage.node->name, [&] { stage.op->ProcessWatermark(watermark); });
     }
   }
+  SetOperatorWatermarks(first_operator, vertex_.chain.size(), watermark);
   EmitWatermark(watermark);
 }
 

@@ -118,6 +118,7 @@ class Task final : public TaskRuntime {
     std::string name;
     uint64_t records_in = 0;
     uint64_t records_out = 0;
+    int64_t input_watermark = internal::kNoWatermark;  // currentInputWatermark
   };
   std::vector<OperatorCounts> operator_counts() const;
   // Share of the output channels' buffers in use (queued downstream or in flight).
@@ -198,6 +199,7 @@ class Task final : public TaskRuntime {
     internal::WatermarkOperator* op = nullptr;
     internal::WatermarkGeneratorOperator* generator = nullptr;
     HeapKeyedStateBackend* keyed = nullptr;  // fires its event-time timers
+    size_t position = 0;                     // in the chain
     int64_t generated = internal::kNoWatermark;
   };
   std::vector<EventTimeStage> event_time_;
@@ -233,6 +235,9 @@ class Task final : public TaskRuntime {
   std::vector<std::unique_ptr<ChannelSink>> metered_outputs_;
   // Records passed from chain position k to k + 1 (fixed size: read by metrics).
   std::unique_ptr<std::atomic<uint64_t>[]> chained_;
+  // The watermark at each chain position's input (read by metrics).
+  std::unique_ptr<std::atomic<int64_t>[]> operator_watermarks_;
+  void SetOperatorWatermarks(size_t from, size_t to, int64_t watermark);
 };
 
 }  // namespace sluice::engine

@@ -41,6 +41,24 @@ class TaskMetrics::Families {
   MetricFamily alignment = Gauge("sluice_task_checkpoint_alignment_time_seconds",
                                  "How long the subtask's inputs waited for the latest barrier "
                                  "on every channel (Flink: checkpointAlignmentTime).");
+  MetricFamily input_watermark =
+      Gauge("sluice_task_current_input_watermark_seconds",
+            "Event time at the subtask's input: the minimum over its active input channels, as "
+            "seconds since the epoch (Flink: currentInputWatermark). Absent before the first.");
+  MetricFamily output_watermark =
+      Gauge("sluice_task_current_output_watermark_seconds",
+            "The watermark the subtask last sent downstream (Flink: currentOutputWatermark).");
+  MetricFamily watermark_lag =
+      Gauge("sluice_task_watermark_lag_seconds",
+            "How far the subtask's output watermark is behind the wall clock (Flink: "
+            "watermarkLag).");
+  MetricFamily late_dropped =
+      Counter("sluice_task_late_records_dropped_total",
+              "Records the subtask's windows dropped as later than their allowed lateness "
+              "(Flink: numLateRecordsDropped).");
+  MetricFamily operator_watermark =
+      Gauge("sluice_operator_current_input_watermark_seconds",
+            "Event time at an operator's input (Flink: currentInputWatermark of the operator).");
   MetricFamily input_pool = Gauge("sluice_task_input_pool_usage",
                                   "Share of the input channels' buffers holding data (0..1).");
   MetricFamily output_pool =
@@ -72,6 +90,11 @@ class TaskMetrics::Families {
             std::move(idle),
             std::move(start_delay),
             std::move(alignment),
+            std::move(input_watermark),
+            std::move(output_watermark),
+            std::move(watermark_lag),
+            std::move(late_dropped),
+            std::move(operator_watermark),
             std::move(input_pool),
             std::move(output_pool),
             std::move(operator_in),
@@ -104,6 +127,11 @@ class TaskMetrics::Families {
 namespace {
 
 // A chain may hold two operators of one name: operator_id tells them apart.
+// A watermark that stands for a time (not "none yet" or "the end").
+bool IsEventTime(int64_t watermark) {
+  return watermark != internal::kNoWatermark && watermark != internal::kMaxWatermark;
+}
+
 Labels OperatorLabels(const Labels& task, const engine::Task::OperatorCounts& op) {
   Labels labels = task;
   labels.push_back({"operator", op.name});
@@ -153,8 +181,22 @@ void TaskMetrics::AddTask(const std::string& job, const engine::Task& task, absl
   Families::Add(out.start_delay, labels, stats.checkpoint_start_delay_ns.load() / 1e9);
   Families::Add(out.alignment, labels, stats.checkpoint_alignment_ns.load() / 1e9);
   Families::Add(out.output_pool, labels, task.output_pool_usage());
+  Families::Add(out.late_dropped, labels, static_cast<double>(stats.late_records_dropped.load()));
+  const int64_t input_watermark = stats.input_watermark.load();
+  const int64_t output_watermark = stats.output_watermark.load();
+  if (IsEventTime(input_watermark)) {
+    Families::Add(out.input_watermark, labels, input_watermark / 1e3);
+  }
+  if (IsEventTime(output_watermark)) {
+    Families::Add(out.output_watermark, labels, output_watermark / 1e3);
+    Families::Add(out.watermark_lag, labels,
+                  absl::ToDoubleSeconds(now - absl::FromUnixMillis(output_watermark)));
+  }
   for (const auto& op : operators) {
     Labels with_operator = OperatorLabels(labels, op);
+    if (IsEventTime(op.input_watermark)) {
+      Families::Add(out.operator_watermark, with_operator, op.input_watermark / 1e3);
+    }
     Families::Add(out.operator_in, with_operator, static_cast<double>(op.records_in));
     Families::Add(out.operator_out, with_operator, static_cast<double>(op.records_out));
   }

@@ -156,6 +156,81 @@ TEST_F(CheckpointE2eTest, AKilledTaskManagersTasksRestartFromTheCheckpointCounti
   EXPECT_THAT(checkpoints, ::testing::ContainsRegex(R"re("counts":\{"restored":[1-9])re"));
 }
 
+TEST_F(CheckpointE2eTest, EventTimeWindowsSurviveAKilledTaskManagerWithEveryWindowOnce) {
+  const fs::path out = root_ / "windows";
+  constexpr int64_t kRecords = 30000;
+  CommandResult run =
+      Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c WindowedSums ", kTestJobs, " -- --records ",
+                          kRecords, " --rate 2500 --out ", out.string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) << run.output;
+  const std::string job = id[1].str();
+  auto completed = [&] {
+    std::smatch m;
+    const std::string stats = HttpGet(rest_port_, "/jobs/" + job + "/checkpoints").value_or("");
+    return std::regex_search(stats, m, std::regex(R"("completed":([0-9]+),)")) ? std::stoi(m[1])
+                                                                               : 0;
+  };
+  ASSERT_TRUE(WaitFor([&] { return completed() >= 2; }, absl::Seconds(20)));
+
+  // Event time shows in the TaskManagers' metrics: watermarks within the
+  // records' times, and the late-record counter (0: nothing is late here).
+  double watermark = 0;
+  bool late_counted = false;
+  for (int port : TaskManagerMetricsPorts()) {
+    std::istringstream lines(HttpGet(port, "/metrics").value_or(""));
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("sluice_task_current_input_watermark_seconds{", 0) == 0) {
+        watermark = std::max(watermark, std::stod(line.substr(line.rfind(' ') + 1)));
+      }
+      if (line.rfind("sluice_task_late_records_dropped_total{", 0) == 0) {
+        late_counted = true;
+        EXPECT_EQ(std::stod(line.substr(line.rfind(' ') + 1)), 0) << line;
+      }
+    }
+  }
+  EXPECT_GE(watermark, 1.7e9);
+  EXPECT_LE(watermark, 1.7e9 + kRecords * 10 / 1000.0);
+  EXPECT_TRUE(late_counted);
+
+  const int victim = TaskManagerWithTasks();
+  ASSERT_GT(victim, 0);
+  ASSERT_EQ(kill(victim, SIGKILL), 0);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return HttpGet(rest_port_, "/jobs/" + job).value_or("").find(R"("state":"FINISHED")") !=
+               std::string::npos;
+      },
+      absl::Seconds(90)))
+      << HttpGet(rest_port_, "/jobs/" + job).value_or("");
+
+  // Every (key, window) exactly once, with the count and sum computed here.
+  std::map<std::pair<int64_t, int64_t>, std::pair<int64_t, int64_t>> expected;
+  for (int64_t x = 0; x < kRecords; ++x) {
+    const int64_t time = 1'700'000'000'000 + 10 * x;
+    auto& [count, sum] = expected[{x % 8, time - time % 1000}];
+    ++count;
+    sum += x;
+  }
+  std::map<std::pair<int64_t, int64_t>, std::pair<int64_t, int64_t>> written;
+  int64_t lines_read = 0;
+  for (const auto& entry : fs::directory_iterator(out)) {
+    ASSERT_EQ(entry.path().filename().string().rfind("part-", 0), 0u) << entry.path();
+    std::ifstream in(entry.path());
+    int64_t key, start, count, sum;
+    while (in >> key >> start >> count >> sum) {
+      ++lines_read;
+      EXPECT_TRUE(written.emplace(std::make_pair(key, start), std::make_pair(count, sum)).second)
+          << "window " << key << " " << start << " written twice";
+    }
+  }
+  EXPECT_EQ(lines_read, static_cast<int64_t>(expected.size()));
+  EXPECT_EQ(written, expected);
+  EXPECT_THAT(Sluice(absl::StrCat("list", Jm())).output,
+              ::testing::ContainsRegex("restarts=[1-9]"));
+}
+
 TEST_F(CheckpointE2eTest, ATaskThatThrowsOnceRestartsTheJobWhichStillCountsEveryRecordOnce) {
   const fs::path out = root_ / "sums";
   constexpr int64_t kRecords = 20000;

@@ -96,6 +96,54 @@ SLUICE_JOB(CheckpointedSums) {
       .Uid("files");
 }
 
+// --records numbers from 2 generators at --rate, number x of key x % 8 with
+// event time 1.7e12 + 10 x ms, summed per key in 1 s tumbling event-time
+// windows into the exactly-once file sink: one line "<key> <window start>
+// <count> <sum>" per key and window, exactly once even across failures.
+struct Stamped {
+  int64_t key = 0;
+  int64_t time = 0;
+  int64_t value = 0;
+};
+SLUICE_SERIALIZABLE(Stamped, key, time, value);
+
+struct CountAndSum {
+  std::pair<int64_t, int64_t> CreateAccumulator() const { return {0, 0}; }
+  std::pair<int64_t, int64_t> Add(const Stamped& s, std::pair<int64_t, int64_t> acc) const {
+    return {acc.first + 1, acc.second + s.value};
+  }
+  std::pair<int64_t, int64_t> GetResult(const std::pair<int64_t, int64_t>& acc) const {
+    return acc;
+  }
+};
+
+SLUICE_JOB(WindowedSums) {
+  auto params = sluice::ParameterTool::FromArgs(args);
+  env.Generate(
+         [](int64_t x) {
+           return Stamped{x % 8, 1'700'000'000'000 + 10 * x, x};
+         },
+         params.GetLong("records", 30000), params.GetDouble("rate", 3000))
+      .Uid("stamped")
+      .SetParallelism(2)
+      .AssignTimestampsAndWatermarks(
+          sluice::WatermarkStrategy<Stamped>::ForBoundedOutOfOrderness(
+              std::chrono::milliseconds(50))
+              .WithTimestampAssigner([](const Stamped& s) { return s.time; }))
+      .SetParallelism(2)
+      .KeyBy([](const Stamped& s) { return s.key; })
+      .Window(sluice::TumblingEventTimeWindows::Of(std::chrono::seconds(1)))
+      .Aggregate(CountAndSum{},
+                 [](const int64_t& key, const sluice::TimeWindow& w,
+                    const std::pair<int64_t, int64_t>& r, sluice::Collector<std::string>& out) {
+                   out.Collect(std::to_string(key) + " " + std::to_string(w.start) + " " +
+                               std::to_string(r.first) + " " + std::to_string(r.second));
+                 })
+      .Uid("windows")
+      .WriteAsText(params.GetRequired("out"))
+      .Uid("files");
+}
+
 // Two independent pipelined regions (forward edges only): --records numbers
 // from 2 generators through a map that throws once at the middle number
 // (--fail-once <file>, as CheckpointedSums) into the exactly-once file sink,
