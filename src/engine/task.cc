@@ -277,11 +277,12 @@ void Task::BuildChain() {
     current_operator_ = node.name;
     ctx.name = node.name;
     ctx.max_parallelism = node.max_parallelism;
-    ctx.keyed_runtime = [this, &node](internal::TimerTarget* target) {
-      return CreateKeyedRuntime(node, target);
+    // By pointer: the operators keep these past this iteration.
+    ctx.keyed_runtime = [this, n = &node](internal::TimerTarget* target) {
+      return CreateKeyedRuntime(*n, target);
     };
-    ctx.emit_watermark = [this, &node](int64_t watermark) {
-      OnGeneratedWatermark(node, watermark);
+    ctx.emit_watermark = [this, n = &node](int64_t watermark) {
+      OnGeneratedWatermark(*n, watermark);
     };
     if (it == vertex_.chain.rbegin()) {
       downstream = BuildTail(ctx);

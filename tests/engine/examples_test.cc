@@ -68,10 +68,10 @@ class ExamplesTest : public ::testing::Test {
 
 TEST_F(ExamplesTest, TheLibraryRegistersItsJobs) {
   EXPECT_EQ(library_->jobs(),
-            (std::vector<std::string>{"FraudDetection", "IotSensors", "NexmarkQ0", "NexmarkQ1",
-                                      "NexmarkQ11", "NexmarkQ2", "NexmarkQ3", "NexmarkQ4",
-                                      "NexmarkQ5", "NexmarkQ6", "NexmarkQ7", "NexmarkQ8",
-                                      "NexmarkQ9", "NexmarkSource", "WordCount"}));
+            (std::vector<std::string>{
+                "FraudDetection", "IotSensorWindows", "IotSensors", "NexmarkQ0", "NexmarkQ1",
+                "NexmarkQ11", "NexmarkQ2", "NexmarkQ3", "NexmarkQ4", "NexmarkQ5", "NexmarkQ6",
+                "NexmarkQ7", "NexmarkQ8", "NexmarkQ9", "NexmarkSource", "WordCount"}));
 }
 
 TEST_F(ExamplesTest, LoadingMistakesAreClearErrors) {
@@ -85,7 +85,8 @@ TEST_F(ExamplesTest, LoadingMistakesAreClearErrors) {
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(
       std::string(missing.status().message()),
-      HasSubstr("has no job named 'NoSuchJob'; it has: FraudDetection, IotSensors, NexmarkQ0"));
+      HasSubstr(
+          "has no job named 'NoSuchJob'; it has: FraudDetection, IotSensorWindows, IotSensors"));
   auto throwing = library_->Build("WordCount", {}, 1);
   EXPECT_THAT(std::string(throwing.status().message()),
               HasSubstr("its build function threw: missing job argument --input"));
@@ -186,6 +187,45 @@ TEST_F(ExamplesTest, IotSensorsAlertsOnEveryReadingOutsideTheBand) {
   // Every 997th reading of each of the 50 sensors spikes: 2 per sensor in 2,000.
   ASSERT_EQ(alerts.size(), 100u);
   for (const auto& alert : alerts) EXPECT_THAT(alert, HasSubstr("ALERT sensor-"));
+}
+
+TEST_F(ExamplesTest, IotSensorWindowsCountLateReadingsWithinTheLatenessAndDropStaleOnes) {
+  constexpr int64_t kReadings = 60000, kSensors = 20;
+  JobResult result = Run("IotSensorWindows",
+                         {"--readings", std::to_string(kReadings), "--sensors",
+                          std::to_string(kSensors), "--output", (dir_ / "summaries").string()},
+                         2);
+  ASSERT_EQ(result.state, JobState::kFinished) << result.error;
+  // Independently: every reading but the 10-minutes-stale ones, in the minute
+  // of its own time (the example's generator rules, restated).
+  std::map<std::pair<std::string, int64_t>, std::pair<int64_t, double>> expected;
+  for (int64_t i = 0; i < kReadings; ++i) {
+    if (i % 173 == 172) continue;
+    int64_t at = 1'700'000'000'000 + (i / kSensors) * 1000 - (i % 50 == 49 ? 20'000 : 0);
+    auto& [count, sum] = expected[{"sensor-" + std::to_string(i % kSensors), at - at % 60'000}];
+    ++count;
+    sum += 20.0 + static_cast<double>((i * 7919) % 200) / 10.0;
+  }
+  // The last line of each (sensor, window) is its result; late readings made
+  // some windows fire more than once.
+  std::map<std::pair<std::string, int64_t>, std::pair<int64_t, double>> last;
+  size_t lines = 0;
+  for (const std::string& line : OutputLines(dir_ / "summaries")) {
+    std::istringstream in(line);
+    std::string sensor;
+    int64_t start = 0, count = 0;
+    double min = 0, max = 0, avg = 0;
+    ASSERT_TRUE(in >> sensor >> start >> count >> min >> max >> avg) << line;
+    last[{sensor, start}] = {count, avg * static_cast<double>(count)};
+    ++lines;
+  }
+  EXPECT_GT(lines, last.size()) << "late readings within the lateness fire their window again";
+  ASSERT_EQ(last.size(), expected.size());
+  for (const auto& [window, result] : expected) {
+    ASSERT_TRUE(last.count(window)) << window.first << " " << window.second;
+    EXPECT_EQ(last[window].first, result.first) << window.first << " " << window.second;
+    EXPECT_NEAR(last[window].second, result.second, 1e-3 * result.second);
+  }
 }
 
 // Runs the CLI with `arguments` in `cwd`, without SLUICE_CONF_DIR: (exit code, output).
