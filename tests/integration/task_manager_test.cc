@@ -81,9 +81,14 @@ class FakeLibraryServer final : public v1::JobManager::Service {
     // Bounded, so a broken test cannot hang the server's shutdown.
     mu_.AwaitWithTimeout(absl::Condition(&released_), absl::Seconds(60));
     if (context->IsCancelled()) return grpc::Status::CANCELLED;
-    v1::LibraryChunk chunk;
-    chunk.set_data(testing::ReadFile(testing::kTestJobsLibrary));
-    writer->Write(chunk);
+    // In chunks of 1 MiB, as the JobManager sends it: one message would pass
+    // gRPC's 4 MiB limit once the library grows.
+    const std::string bytes = testing::ReadFile(testing::kTestJobsLibrary);
+    for (size_t at = 0; at < bytes.size(); at += 1 << 20) {
+      v1::LibraryChunk chunk;
+      chunk.set_data(bytes.substr(at, 1 << 20));
+      writer->Write(chunk);
+    }
     return grpc::Status::OK;
   }
   void Release() {
