@@ -163,16 +163,9 @@ TEST_F(CheckpointE2eTest, EventTimeWindowsSurviveAKilledTaskManagerWithEveryWind
       Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c WindowedSums ", kTestJobs, " -- --records ",
                           kRecords, " --rate 2500 --out ", out.string()));
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  std::smatch id;
-  ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) << run.output;
-  const std::string job = id[1].str();
-  auto completed = [&] {
-    std::smatch m;
-    const std::string stats = HttpGet(rest_port_, "/jobs/" + job + "/checkpoints").value_or("");
-    return std::regex_search(stats, m, std::regex(R"("completed":([0-9]+),)")) ? std::stoi(m[1])
-                                                                               : 0;
-  };
-  ASSERT_TRUE(WaitFor([&] { return completed() >= 2; }, absl::Seconds(20)));
+  const std::string job = JobIdIn(run.output);
+  ASSERT_FALSE(job.empty()) << run.output;
+  ASSERT_TRUE(WaitFor([&] { return CompletedCheckpoints(job) >= 2; }, absl::Seconds(20)));
 
   // Event time shows in the TaskManagers' metrics: watermarks within the
   // records' times, and the late-record counter (0: nothing is late here).

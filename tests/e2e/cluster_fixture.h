@@ -252,6 +252,20 @@ class JobE2eTest : public ClusterE2eTest {
 };
 
 class CheckpointE2eTest : public JobE2eTest {
+ public:
+  // The job id `sluice run -d` printed; empty if none.
+  static std::string JobIdIn(const std::string& output) {
+    std::smatch id;
+    return std::regex_search(output, id, std::regex("JobID ([0-9a-f]{32})")) ? id[1].str() : "";
+  }
+  // Completed checkpoints of `job`, from the REST API.
+  int CompletedCheckpoints(const std::string& job) {
+    std::smatch m;
+    const std::string stats = HttpGet(rest_port_, "/jobs/" + job + "/checkpoints").value_or("");
+    return std::regex_search(stats, m, std::regex(R"("completed":([0-9]+),)")) ? std::stoi(m[1])
+                                                                               : 0;
+  }
+
  protected:
   std::string ExtraConfig() override {
     return absl::StrCat("execution.checkpointing.interval: 200 ms\n",
