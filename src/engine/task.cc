@@ -438,9 +438,13 @@ bool Task::Healthy() const {
   return true;
 }
 
+// A step that emitted nothing waited for its next record (a rate limit, an
+// empty partition): idle time, as Flink counts a source without data.
 void Task::RunSource() {
   bool more = true;
   while (more && Healthy()) {
+    const int64_t step_start = absl::GetCurrentTimeNanos();
+    const uint64_t emitted = SourceEmitted();
     switch (source_after_) {
       case AfterEvent::kContinue:
         more = source_->Step();
@@ -451,6 +455,9 @@ void Task::RunSource() {
       case AfterEvent::kEnd:
         more = false;
         break;
+    }
+    if (SourceEmitted() == emitted) {
+      stats_.idle_ns.fetch_add(absl::GetCurrentTimeNanos() - step_start, std::memory_order_relaxed);
     }
     RunPosted();
     EmitPeriodicWatermarks();
@@ -568,7 +575,12 @@ void Task::Finish() {
   out_->flush();
 }
 
+uint64_t Task::SourceEmitted() const {
+  return vertex_.chain.size() > 1 ? chained_[0].load(std::memory_order_relaxed) : records_out();
+}
+
 void Task::Run() {
+  stats_.running_since_ns.store(absl::GetCurrentTimeNanos(), std::memory_order_relaxed);
   bool finished = false;
   try {
     BuildChain();

@@ -67,7 +67,10 @@ struct TaskStats {
   std::atomic<uint64_t> records_in{0};
   std::atomic<uint64_t> bytes_in{0};
   std::atomic<uint64_t> bytes_out{0};
-  std::atomic<int64_t> idle_ns{0};           // waiting for input
+  // When the task started running (absl::GetCurrentTimeNanos(); 0: not
+  // yet): its busy time is the rest of the time since then.
+  std::atomic<int64_t> running_since_ns{0};
+  std::atomic<int64_t> idle_ns{0};           // waiting for input (a source: for its next record)
   std::atomic<int64_t> backpressured_ns{0};  // waiting for room downstream
   // Of the latest checkpoint barrier passed on (Flink's checkpointStartDelay
   // and checkpointAlignmentTime): from its trigger to its first arrival here,
@@ -108,6 +111,7 @@ class Task final : public TaskRuntime {
   bool was_cancelled() const { return cancelled_; }
   const std::string& error() const { return error_; }
   int vertex() const { return vertex_.id; }
+  const std::string& vertex_name() const { return vertex_.name; }
   const TaskStats& stats() const { return stats_; }
   // Checkpoint `id` is complete: the chain's operators may commit (on the
   // task's thread; thread-safe).
@@ -145,6 +149,8 @@ class Task final : public TaskRuntime {
   AnyCollector* BuildTail(OperatorContext& ctx);
   internal::KeyedRuntime* CreateKeyedRuntime(const StreamNode& node, internal::TimerTarget* target);
   void RunSource();
+  // Records the source emitted so far (into the chain, or out if alone).
+  uint64_t SourceEmitted() const;
   void RunInputs();
   // Feeds one buffer's elements to the chain; false once it blocked its channel.
   void Consume(int channel, std::string buffer);

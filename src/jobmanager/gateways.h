@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "sluice/v1/resourcemanager.pb.h"
 #include "sluice/v1/taskmanager.pb.h"
 
@@ -35,7 +36,9 @@ class TaskManagerGateway {
   virtual void CancelTasks(const std::string& job_id, Done done) = 0;
   virtual void TriggerCheckpoint(const v1::TriggerCheckpointRequest& request, Done done) = 0;
   virtual void NotifyCheckpoint(const v1::NotifyCheckpointRequest& request, Done done) = 0;
-  virtual void Heartbeat(const v1::JobMasterHeartbeat& request, Done done) = 0;
+  // Answered with how the job's subtasks there are doing.
+  using HeartbeatDone = std::function<void(absl::StatusOr<v1::JobMasterHeartbeatAnswer>)>;
+  virtual void Heartbeat(const v1::JobMasterHeartbeat& request, HeartbeatDone done) = 0;
 };
 
 // The gateway of the TaskManager at an RPC address (kept by the caller).

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -11,9 +12,11 @@
 #include "common/rpc/grpc_status.h"
 #include "common/rpc/proto_json.h"
 #include "common/rpc/session_options.h"
+#include "jobmanager/cluster_rest.h"
 #include "jobmanager/job_config.h"
 #include "jobmanager/job_metrics.h"
 #include "jobmanager/job_rest.h"
+#include "jobmanager/web_ui.h"
 #include "prometheus/family.h"
 #include "spdlog/spdlog.h"
 
@@ -104,7 +107,7 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
   jm->taskmanagers_gauge_ = NewGauge(registry, "sluice_jobmanager_taskmanagers_registered",
                                      "TaskManagers registered in the cluster (Flink: "
                                      "numRegisteredTaskManagers).");
-  jm->slots_total_gauge_ = NewGauge(registry, "sluice_jobmanager_task_slots_total",
+  jm->slots_total_gauge_ = NewGauge(registry, "sluice_jobmanager_task_slots",
                                     "Slots in the cluster (Flink: taskSlotsTotal).");
   jm->slots_available_gauge_ = NewGauge(registry, "sluice_jobmanager_task_slots_available",
                                         "Free slots in the cluster (Flink: taskSlotsAvailable).");
@@ -340,17 +343,22 @@ void JobManager::ServeRestApi() {
     return HttpResponse{200, "application/json", body.dump()};
   });
   ServeJobRoutes(rest_.http(), *dispatcher_);
-  rest_.http().HandleGet("/taskmanagers", [this] {
+  ClusterRestOptions cluster;
+  cluster.config = config_.get();
+  cluster.log_dir = config_->GetString("env.log.dir");
+  if (cluster.log_dir.empty() && std::getenv("SLUICE_LOG_DIR") != nullptr) {
+    cluster.log_dir = std::getenv("SLUICE_LOG_DIR");
+  }
+  cluster.cluster_status = [this]() -> absl::StatusOr<v1::ClusterStatus> {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_timeout_));
     v1::ClusterStatus status;
     grpc::Status rpc = rm_stub_->GetClusterStatus(&context, v1::GetClusterStatusRequest{}, &status);
-    if (!rpc.ok()) {
-      return HttpResponse{503, "application/json",
-                          absl::StrCat(R"({"errors":["ResourceManager unavailable"]})")};
-    }
-    return HttpResponse{200, "application/json", ToJson(status)};
-  });
+    if (!rpc.ok()) return FromGrpcStatus(rpc);
+    return status;
+  };
+  ServeClusterRoutes(rest_.http(), std::move(cluster));
+  ServeWebUi(rest_.http());
 }
 
 // Stop accepting (REST, then RPCs: no handler may reach a JobMaster being

@@ -216,14 +216,46 @@ void JobMaster::SendHeartbeats() {
   for (const auto& address : addresses) {
     heard_.try_emplace(address, now);  // a new one has a whole timeout to answer
     services_.task_managers(address)->Heartbeat(
-        heartbeat, [weak = weak_from_this(), address](absl::Status status) {
-          if (!status.ok()) return;
+        heartbeat,
+        [weak = weak_from_this(), address](absl::StatusOr<v1::JobMasterHeartbeatAnswer> answer) {
+          if (!answer.ok()) return;
           if (auto self = weak.lock()) {
-            self->Post([address](JobMaster& m) { m.heard_[address] = m.services_.clock->Now(); });
+            self->Post([address, answer = *std::move(answer)](JobMaster& m) {
+              m.OnHeartbeatAnswer(address, answer);
+            });
           }
         });
   }
   std::erase_if(heard_, [&](const auto& entry) { return addresses.count(entry.first) == 0; });
+}
+
+void JobMaster::NoteAttemptStarts() {
+  const absl::Time now = services_.clock->Now();
+  for (const auto& e : executions_.executions()) {
+    if (e.state != v1::EXECUTION_STATE_DEPLOYING) continue;
+    auto& started = attempt_started_[{e.vertex, e.subtask}];
+    if (started.second == absl::Time() || started.first != e.attempt) started = {e.attempt, now};
+  }
+}
+
+void JobMaster::OnHeartbeatAnswer(const std::string& address,
+                                  const v1::JobMasterHeartbeatAnswer& answer) {
+  heard_[address] = services_.clock->Now();
+  if (answer.subtasks().empty()) return;
+  for (const auto& subtask : answer.subtasks()) {
+    subtask_metrics_[{subtask.vertex(), subtask.subtask()}] = subtask;
+  }
+  Publish();
+}
+
+void JobMaster::RecordException(const std::string& reason) {
+  v1::JobException exception;
+  exception.set_timestamp_ms(absl::ToUnixMillis(services_.clock->Now()));
+  exception.set_message(reason);
+  exception.set_task_name(std::exchange(failing_task_, ""));
+  exception.set_location(std::exchange(failing_location_, ""));
+  exceptions_.push_back(std::move(exception));
+  if (exceptions_.size() > kExceptionsKept) exceptions_.erase(exceptions_.begin());
 }
 
 void JobMaster::CheckTaskManagersHeard() {
@@ -351,6 +383,7 @@ void JobMaster::Deploy(const std::vector<OfferedSlot>& offered) {
             [](const auto& a, const auto& b) { return a.allocation_id < b.allocation_id; });
   executions_.Schedule(slots);
   executions_.TransitionAll(v1::EXECUTION_STATE_SCHEDULED, v1::EXECUTION_STATE_DEPLOYING);
+  NoteAttemptStarts();
   RecordRestore();
   deploying_ = true;
   std::map<int, std::set<std::string>> region_task_managers;
@@ -468,6 +501,12 @@ void JobMaster::HandleTaskState(const v1::TaskStateUpdate& update) {
   }
   if (update.state() == v1::EXECUTION_STATE_FAILED) {
     const Execution* failed = executions_.Find(update.vertex(), update.subtask());
+    if (failed != nullptr) {
+      const JobVertex& vertex = graph_.vertices.at(static_cast<size_t>(failed->vertex));
+      failing_task_ =
+          absl::StrCat(vertex.name, " (", failed->subtask + 1, "/", vertex.parallelism, ")");
+      failing_location_ = failed->slot.task_manager_address;
+    }
     if (failed != nullptr && executions_.regions() > 1 && state_ == JobMasterState::kRunning &&
         !deploying_ && !region_restart_) {
       return FailoverRegion(failed->region, *executions_.Failure());
@@ -490,6 +529,7 @@ void JobMaster::Failover(const std::string& reason) {
   if (ended()) return;
   const std::optional<absl::Duration> wait = RestartDelay();
   if (!wait) return End(JobMasterState::kFailed, reason);
+  RecordException(reason);
   ++restarts_;
   error_ = reason;
   state_ = JobMasterState::kRestarting;
@@ -525,6 +565,7 @@ void JobMaster::Failover(const std::string& reason) {
 void JobMaster::FailoverRegion(int region, const std::string& reason) {
   const std::optional<absl::Duration> wait = RestartDelay();
   if (!wait) return End(JobMasterState::kFailed, reason);
+  RecordException(reason);
   ++restarts_;
   error_ = reason;
   region_restart_ = true;
@@ -548,6 +589,7 @@ void JobMaster::FailoverRegion(int region, const std::string& reason) {
 // Its new attempts fence the old ones on each TaskManager.
 void JobMaster::DeployRegion(int region) {
   executions_.TransitionAll(v1::EXECUTION_STATE_SCHEDULED, v1::EXECUTION_STATE_DEPLOYING);
+  NoteAttemptStarts();
   RecordRestore();
   const std::set<std::string> addresses = executions_.TaskManagersOf(region);
   deploying_ = true;
@@ -583,6 +625,7 @@ bool JobMaster::ended() const {
 
 void JobMaster::End(JobMasterState state, const std::string& error) {
   if (ended()) return;
+  if (state == JobMasterState::kFailed) RecordException(error);
   state_ = state;
   error_ = error;
   ended_ = services_.clock->Now();
@@ -743,8 +786,17 @@ void JobMaster::Publish() {
     task->set_attempt(e.attempt);
     task->set_state(e.state);
     task->set_task_manager_id(e.slot.task_manager_id);
+    task->set_task_manager_address(e.slot.task_manager_address);
     task->set_allocation_id(e.slot.allocation_id);
+    if (auto it = subtask_metrics_.find({e.vertex, e.subtask}); it != subtask_metrics_.end()) {
+      *task->mutable_metrics() = it->second;
+    }
+    if (auto it = attempt_started_.find({e.vertex, e.subtask});
+        it != attempt_started_.end() && it->second.first == e.attempt) {
+      task->set_start_time_ms(absl::ToUnixMillis(it->second.second));
+    }
   }
+  for (const auto& exception : exceptions_) *status.add_exceptions() = exception;
   status.set_restarts(restarts_);
   if (checkpoints_ && services_.checkpointing.enabled()) {
     const CheckpointStats& stats = checkpoints_->stats();

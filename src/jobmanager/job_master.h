@@ -23,6 +23,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -161,6 +162,12 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   void ScheduleHeartbeats();
   void SendHeartbeats();
   void CheckTaskManagersHeard();
+  // The attempts now DEPLOYING start now (their start-time).
+  void NoteAttemptStarts();
+  void OnHeartbeatAnswer(const std::string& address, const v1::JobMasterHeartbeatAnswer& answer);
+  // A failure for the exception history (the last kExceptionsKept).
+  void RecordException(const std::string& reason);
+  static constexpr size_t kExceptionsKept = 16;
   struct PendingSavepoint {
     std::string trigger_id;
     bool stop = false;
@@ -191,8 +198,15 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   std::set<std::string> task_managers_;      // deployed (or being deployed) to
   std::vector<OfferedSlot> slots_;           // the job's slots now
   std::map<std::string, absl::Time> heard_;  // TaskManager address -> its last heartbeat answer
-  bool restart_due_ = false;                 // a restart's delay has passed
-  bool region_restart_ = false;              // one region restarts; the others run on
+  // (vertex, subtask) -> what its TaskManager last reported.
+  std::map<std::pair<int, int>, v1::SubtaskMetrics> subtask_metrics_;
+  // (vertex, subtask) -> its current attempt and when it was deployed.
+  std::map<std::pair<int, int>, std::pair<int, absl::Time>> attempt_started_;
+  std::vector<v1::JobException> exceptions_;
+  // The task whose failure is being handled: named in the exception history.
+  std::string failing_task_, failing_location_;
+  bool restart_due_ = false;     // a restart's delay has passed
+  bool region_restart_ = false;  // one region restarts; the others run on
   int restarts_ = 0;
   std::optional<CheckpointStats::Restore> latest_restore_;
   int64_t restores_ = 0;

@@ -1,11 +1,13 @@
 #include "jobmanager/job_rest.h"
 
+#include <algorithm>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "jobmanager/checkpoint_rest.h"
 #include "jobmanager/job_history.h"
+#include "jobmanager/job_json.h"
 
 namespace sluice {
 namespace {
@@ -23,19 +25,21 @@ HttpResponse Error(int status, const std::string& message) {
 HttpResponse JobDetails(Dispatcher& dispatcher, const std::string& id) {
   auto master = dispatcher.Find(id);
   if (!master) return Error(404, absl::StrCat("Job ", id, " not found"));
+  return Json(200,
+              JobDetailsJson(master->Status(), master->graph(), absl::ToUnixMillis(absl::Now())));
+}
+
+// GET /jobs/<id>/vertices/<vid>[/backpressure]
+HttpResponse VertexDetails(Dispatcher& dispatcher, const std::string& id,
+                           const std::string& vertex_id, bool back_pressure) {
+  auto master = dispatcher.Find(id);
+  if (!master) return Error(404, absl::StrCat("Job ", id, " not found"));
+  auto vertex = FindVertex(id, master->graph(), vertex_id);
+  if (!vertex) return Error(404, absl::StrCat("Job ", id, " has no vertex ", vertex_id));
+  const int64_t now = absl::ToUnixMillis(absl::Now());
   v1::JobStatus status = master->Status();
-  json job = JobOverviewJson(status);
-  job["now"] = absl::ToUnixMillis(absl::Now());
-  job["parallelism"] = status.parallelism();
-  job["tenant"] = status.tenant();
-  job["root-exception"] = status.error().empty() ? json(nullptr) : json(status.error());
-  json vertices = json::array();
-  for (const auto& vertex : master->graph().vertices) {
-    vertices.push_back(
-        {{"id", vertex.id}, {"name", vertex.name}, {"parallelism", vertex.parallelism}});
-  }
-  job["vertices"] = std::move(vertices);
-  return Json(200, job);
+  return Json(200, back_pressure ? BackPressureJson(status, *vertex, now)
+                                 : VertexDetailsJson(status, master->graph(), *vertex, now));
 }
 
 HttpResponse CancelJob(Dispatcher& dispatcher, const std::string& id, const HttpRequest& request) {
@@ -108,6 +112,26 @@ HttpResponse SavepointStatus(Dispatcher& dispatcher, const std::string& id,
   return Json(200, json{{"status", {{"id", "COMPLETED"}}}, {"operation", operation}});
 }
 
+// When a task of the job last started: the job changed then.
+int64_t LastTaskStart(const v1::JobStatus& job) {
+  int64_t last = 0;
+  for (const auto& task : job.tasks()) last = std::max(last, task.start_time_ms());
+  return last;
+}
+
+// Flink's lower-case task counts of /jobs/overview, every state, and total.
+json TaskCounts(const v1::JobStatus& job) {
+  json counts;
+  const json by_state = TaskStateCounts(job, std::nullopt);
+  for (auto it = by_state.begin(); it != by_state.end(); ++it) {
+    std::string name = it.key();
+    std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+    counts[name] = it.value();
+  }
+  counts["total"] = job.total_tasks();
+  return counts;
+}
+
 }  // namespace
 
 json JobOverviewJson(const v1::JobStatus& job) {
@@ -118,7 +142,9 @@ json JobOverviewJson(const v1::JobStatus& job) {
               {"start-time", job.start_time_ms()},
               {"end-time", ended ? job.start_time_ms() + job.duration_ms() : -1},
               {"duration", job.duration_ms()},
-              {"tasks", {{"total", job.total_tasks()}, {"running", job.running_tasks()}}}};
+              {"last-modification",
+               ended ? job.end_time_ms() : std::max(job.start_time_ms(), LastTaskStart(job))},
+              {"tasks", TaskCounts(job)}};
 }
 
 json JobCountsJson(const std::vector<v1::JobStatus>& jobs) {
@@ -157,6 +183,32 @@ void ServeJobRoutes(HttpServer& http, Dispatcher& dispatcher) {
   http.Handle(HttpServer::Method::kGet, "/jobs/([^/]+)", [&dispatcher](const HttpRequest& request) {
     return JobDetails(dispatcher, request.path_params.at(0));
   });
+  http.Handle(HttpServer::Method::kGet, "/jobs/([^/]+)/vertices/([^/]+)",
+              [&dispatcher](const HttpRequest& request) {
+                return VertexDetails(dispatcher, request.path_params.at(0),
+                                     request.path_params.at(1), false);
+              });
+  http.Handle(HttpServer::Method::kGet, "/jobs/([^/]+)/vertices/([^/]+)/backpressure",
+              [&dispatcher](const HttpRequest& request) {
+                return VertexDetails(dispatcher, request.path_params.at(0),
+                                     request.path_params.at(1), true);
+              });
+  http.Handle(HttpServer::Method::kGet, "/jobs/([^/]+)/exceptions",
+              [&dispatcher](const HttpRequest& request) {
+                const std::string& id = request.path_params.at(0);
+                auto master = dispatcher.Find(id);
+                if (!master) return Error(404, absl::StrCat("Job ", id, " not found"));
+                return Json(200, ExceptionsJson(master->Status()));
+              });
+  http.Handle(
+      HttpServer::Method::kGet, "/jobs/([^/]+)/plan", [&dispatcher](const HttpRequest& request) {
+        const std::string& id = request.path_params.at(0);
+        auto master = dispatcher.Find(id);
+        if (!master) return Error(404, absl::StrCat("Job ", id, " not found"));
+        json details =
+            JobDetailsJson(master->Status(), master->graph(), absl::ToUnixMillis(absl::Now()));
+        return Json(200, json{{"plan", details["plan"]}});
+      });
   http.Handle(HttpServer::Method::kGet, "/jobs/([^/]+)/checkpoints",
               [&dispatcher](const HttpRequest& request) {
                 const std::string& id = request.path_params.at(0);

@@ -7,24 +7,41 @@
 namespace sluice {
 namespace {
 
-// Keeps a call's context, request and response alive until its callback.
+// Keeps a call's context, request and response alive until its callback,
+// which gets the answer.
+template <typename Request, typename Response>
+void CallFor(v1::TaskExecutor::Stub* stub, absl::Duration timeout, Request request,
+             void (v1::TaskExecutor::Stub::async_interface::*method)(
+                 grpc::ClientContext*, const Request*, Response*,
+                 std::function<void(grpc::Status)>),
+             std::function<void(absl::StatusOr<Response>)> done) {
+  struct State {
+    grpc::ClientContext context;
+    Request request;
+    Response response;
+  };
+  auto state = std::make_shared<State>();
+  state->request = std::move(request);
+  state->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  (stub->async()->*method)(&state->context, &state->request, &state->response,
+                           [state, done = std::move(done)](grpc::Status status) {
+                             if (!status.ok()) return done(FromGrpcStatus(status));
+                             done(std::move(state->response));
+                           });
+}
+
+// A call whose answer is only its status.
 template <typename Request>
 void Call(v1::TaskExecutor::Stub* stub, absl::Duration timeout, Request request,
           void (v1::TaskExecutor::Stub::async_interface::*method)(
               grpc::ClientContext*, const Request*, v1::DeployJobResponse*,
               std::function<void(grpc::Status)>),
           TaskManagerGateway::Done done) {
-  struct State {
-    grpc::ClientContext context;
-    Request request;
-    v1::DeployJobResponse response;
-  };
-  auto state = std::make_shared<State>();
-  state->request = std::move(request);
-  state->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  (stub->async()->*method)(
-      &state->context, &state->request, &state->response,
-      [state, done = std::move(done)](grpc::Status status) { done(FromGrpcStatus(status)); });
+  CallFor<Request, v1::DeployJobResponse>(
+      stub, timeout, std::move(request), method,
+      [done = std::move(done)](absl::StatusOr<v1::DeployJobResponse> answer) {
+        done(answer.status());
+      });
 }
 
 v1::JobTasksRequest JobTasks(const std::string& job_id) {
@@ -67,9 +84,10 @@ void GrpcTaskManagerGateway::NotifyCheckpoint(const v1::NotifyCheckpointRequest&
        std::move(done));
 }
 
-void GrpcTaskManagerGateway::Heartbeat(const v1::JobMasterHeartbeat& request, Done done) {
-  Call(stub_.get(), timeout_, request,
-       &v1::TaskExecutor::Stub::async_interface::HeartbeatFromJobMaster, std::move(done));
+void GrpcTaskManagerGateway::Heartbeat(const v1::JobMasterHeartbeat& request, HeartbeatDone done) {
+  CallFor<v1::JobMasterHeartbeat, v1::JobMasterHeartbeatAnswer>(
+      stub_.get(), timeout_, request,
+      &v1::TaskExecutor::Stub::async_interface::HeartbeatFromJobMaster, std::move(done));
 }
 
 TaskManagerGateway* TaskManagerGatewayCache::At(const std::string& address) {

@@ -25,7 +25,7 @@ class GrpcTaskManagerGateway final : public TaskManagerGateway {
   void CancelTasks(const std::string& job_id, Done done) override;
   void TriggerCheckpoint(const v1::TriggerCheckpointRequest& request, Done done) override;
   void NotifyCheckpoint(const v1::NotifyCheckpointRequest& request, Done done) override;
-  void Heartbeat(const v1::JobMasterHeartbeat& request, Done done) override;
+  void Heartbeat(const v1::JobMasterHeartbeat& request, HeartbeatDone done) override;
 
  private:
   std::unique_ptr<v1::TaskExecutor::Stub> stub_;

@@ -82,10 +82,18 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
   tm->mailbox_.Post([raw = tm.get()] { raw->PublishSlots(); });
   // A scrape visits the subtasks on the mailbox thread, which owns the deployments.
   tm->metrics_.AddCollectable(std::make_shared<TaskMetrics>(
-      [raw = tm.get()](const JobDeployments::TaskVisitor& visit) {
-        raw->mailbox_.Ask([raw, &visit] { raw->deployments_->ForEachTask(visit); }).get();
+      [raw = tm.get()](const TaskMetrics::TaskVisitor& visit) {
+        raw->mailbox_
+            .Ask([raw, &visit] {
+              raw->deployments_->ForEachTask([&](const std::string& job, const engine::Task& task) {
+                visit(job, task, raw->sampler_);
+              });
+            })
+            .get();
       },
-      tm->exchange_.get()));
+      tm->exchange_.get(),
+      std::vector<prometheus::ClientMetric::Label>{{"tm_id", tm->spec_.id},
+                                                   {"host", tm->spec_.host}}));
   auto metrics_port =
       tm->metrics_.Start(bind_host, config.GetPortRange("metrics.reporter.prom.port"));
   if (!metrics_port.ok()) return metrics_port.status();
@@ -98,6 +106,7 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
       HostPort(bind_host, *metrics_port));
   // On the mailbox thread, like every use of the slot table.
   tm->mailbox_.Post([raw = tm.get()] { raw->ExpireSlots(); });
+  tm->mailbox_.Post([raw = tm.get()] { raw->SampleTasks(); });
   tm->state_ = State::kServing;  // every member is in place
   tm->StartSession(config);
   return tm;
@@ -144,6 +153,8 @@ v1::TaskManagerMessage TaskManager::RegisterMessage() {
   reg->set_task_manager_id(spec_.id);
   reg->set_rpc_address(spec_.rpc_address);
   reg->set_hostname(spec_.host);
+  const std::string& data = exchange_->address();  // host:port
+  reg->set_data_port(std::stoi(data.substr(data.rfind(':') + 1)));
   reg->set_version(SLUICE_VERSION);
   reg->set_tenant(spec_.tenant);
   ToProto(spec_.total, reg->mutable_total_resources());
@@ -252,6 +263,16 @@ void TaskManager::ExpireSlots() {
                      [this] { ExpireSlots(); });
 }
 
+void TaskManager::SampleTasks() {
+  const int64_t now_ns = absl::GetCurrentTimeNanos();
+  sampler_.BeginRound();
+  deployments_->ForEachTask([&](const std::string& job, const engine::Task& task) {
+    sampler_.Sample(job, task, now_ns);
+  });
+  sampler_.EndRound();
+  mailbox_.PostAfter(TaskSampler::kPeriod, [this] { SampleTasks(); });
+}
+
 void TaskManager::FreeUnconfirmed() {
   for (const auto& allocation : slot_table_->Unconfirmed(lease_)) {
     const TaskSlotTable::Slot* slot = slot_table_->Find(allocation);
@@ -339,14 +360,17 @@ grpc::ServerUnaryReactor* TaskManager::TriggerCheckpoint(
       reactor, [this, request = *request] { return deployments_->TriggerCheckpoint(request); });
 }
 
-grpc::ServerUnaryReactor* TaskManager::HeartbeatFromJobMaster(grpc::CallbackServerContext* context,
-                                                              const v1::JobMasterHeartbeat* request,
-                                                              v1::DeployJobResponse*) {
+grpc::ServerUnaryReactor* TaskManager::HeartbeatFromJobMaster(
+    grpc::CallbackServerContext* context, const v1::JobMasterHeartbeat* request,
+    v1::JobMasterHeartbeatAnswer* answer) {
   auto* reactor = context->DefaultReactor();
   if (RefuseUnlessServing(reactor)) return reactor;
-  return AnswerOnMailbox(reactor, [this, request = *request] {
+  return AnswerOnMailbox(reactor, [this, request = *request, answer] {
     slot_table_->Confirm(request.job_id());
     deployments_->Confirm(request);
+    deployments_->ForEachTask([&](const std::string& job, const engine::Task& task) {
+      if (job == request.job_id()) *answer->add_subtasks() = sampler_.MetricsOf(job, task);
+    });
     return absl::OkStatus();
   });
 }

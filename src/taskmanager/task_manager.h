@@ -40,6 +40,7 @@
 #include "taskmanager/job_deployments.h"
 #include "taskmanager/job_master_client.h"
 #include "taskmanager/task_manager_spec.h"
+#include "taskmanager/task_sampler.h"
 #include "taskmanager/task_slot_table.h"
 
 namespace sluice {
@@ -82,6 +83,8 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
   void FreeSlot(const std::string& allocation_id, const std::string& reason);
   // On a timer: frees offers never accepted and slots nobody confirms.
   void ExpireSlots();
+  // Samples the subtasks' counters each TaskSampler::kPeriod (metrics' rates).
+  void SampleTasks();
   // Frees the slots of jobs whose JobMaster is silent (heartbeat.timeout).
   void FreeUnconfirmed();
   // Cancels and joins every subtask; from outside the mailbox and the worker.
@@ -110,7 +113,7 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
                                               v1::DeployJobResponse* response) override;
   grpc::ServerUnaryReactor* HeartbeatFromJobMaster(grpc::CallbackServerContext* context,
                                                    const v1::JobMasterHeartbeat* request,
-                                                   v1::DeployJobResponse* response) override;
+                                                   v1::JobMasterHeartbeatAnswer* response) override;
   grpc::ServerUnaryReactor* NotifyCheckpoint(grpc::CallbackServerContext* context,
                                              const v1::NotifyCheckpointRequest* request,
                                              v1::DeployJobResponse* response) override;
@@ -124,6 +127,7 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
   prometheus::Gauge* free_slots_gauge_ = nullptr;
   prometheus::Gauge* allocated_slots_gauge_ = nullptr;
   std::unique_ptr<TaskSlotTable> slot_table_;  // mailbox thread only
+  TaskSampler sampler_;                        // mailbox thread only
   std::unique_ptr<JobMasterClient> job_masters_;
   std::unique_ptr<DataExchange> exchange_;
   std::unique_ptr<JobDeployments> deployments_;  // mailbox thread only

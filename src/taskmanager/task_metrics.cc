@@ -19,21 +19,28 @@ class TaskMetrics::Families {
       Counter("sluice_task_records_out_total", "Records a subtask wrote into its output channels.");
   MetricFamily records_in_rate =
       Gauge("sluice_task_records_in_per_second",
-            "Records per second a subtask read (since the last scrape).");
+            "Records per second a subtask read, over the TaskManager's last 5 s.");
   MetricFamily records_out_rate =
       Gauge("sluice_task_records_out_per_second",
-            "Records per second a subtask wrote (since the last scrape).");
+            "Records per second a subtask wrote, over the TaskManager's last 5 s.");
   MetricFamily bytes_in =
       Counter("sluice_task_bytes_in_total", "Bytes of record buffers a subtask received.");
   MetricFamily bytes_out =
       Counter("sluice_task_bytes_out_total", "Bytes of record buffers a subtask sent.");
-  MetricFamily busy = Gauge("sluice_task_busy_time_ms_per_second",
-                            "Milliseconds per second a subtask worked (since the last scrape).");
-  MetricFamily backpressured =
-      Gauge("sluice_task_backpressured_time_ms_per_second",
-            "Milliseconds per second a subtask waited for room downstream.");
-  MetricFamily idle = Gauge("sluice_task_idle_time_ms_per_second",
-                            "Milliseconds per second a subtask waited for input.");
+  MetricFamily busy_seconds = Counter("sluice_task_busy_time_seconds_total",
+                                      "Seconds a subtask worked (Flink: accumulated busy time).");
+  MetricFamily backpressured_seconds = Counter("sluice_task_backpressured_time_seconds_total",
+                                               "Seconds a subtask waited for room downstream.");
+  MetricFamily idle_seconds =
+      Counter("sluice_task_idle_time_seconds_total",
+              "Seconds a subtask waited for input (a source: for its next record).");
+  MetricFamily busy = Gauge("sluice_task_busy_time_ratio",
+                            "Share of the last 5 s a subtask worked (Flink: busyTimeMsPerSecond "
+                            "/ 1000).");
+  MetricFamily backpressured = Gauge("sluice_task_backpressured_time_ratio",
+                                     "Share of the last 5 s a subtask waited for room downstream.");
+  MetricFamily idle =
+      Gauge("sluice_task_idle_time_ratio", "Share of the last 5 s a subtask waited for input.");
   MetricFamily start_delay =
       Gauge("sluice_task_checkpoint_start_delay_seconds",
             "From the latest checkpoint's trigger to its barrier's first arrival at the subtask "
@@ -70,38 +77,28 @@ class TaskMetrics::Families {
                                       "Records an operator of a subtask's chain emitted.");
   MetricFamily operator_in_rate =
       Gauge("sluice_operator_records_in_per_second",
-            "Records per second an operator received (since the last scrape).");
+            "Records per second an operator received, over the TaskManager's last 5 s.");
   MetricFamily operator_out_rate =
       Gauge("sluice_operator_records_out_per_second",
-            "Records per second an operator emitted (since the last scrape).");
+            "Records per second an operator emitted, over the TaskManager's last 5 s.");
   MetricFamily data_bytes =
       Counter("sluice_taskmanager_data_bytes_total",
               "Bytes through the data port to and from other TaskManagers, framing included.");
 
   std::vector<MetricFamily> All() && {
-    return {std::move(records_in),
-            std::move(records_out),
-            std::move(records_in_rate),
-            std::move(records_out_rate),
-            std::move(bytes_in),
-            std::move(bytes_out),
-            std::move(busy),
-            std::move(backpressured),
-            std::move(idle),
-            std::move(start_delay),
-            std::move(alignment),
-            std::move(input_watermark),
-            std::move(output_watermark),
-            std::move(watermark_lag),
-            std::move(late_dropped),
-            std::move(operator_watermark),
-            std::move(input_pool),
-            std::move(output_pool),
-            std::move(operator_in),
-            std::move(operator_out),
-            std::move(operator_in_rate),
-            std::move(operator_out_rate),
-            std::move(data_bytes)};
+    return {std::move(records_in),         std::move(records_out),
+            std::move(records_in_rate),    std::move(records_out_rate),
+            std::move(bytes_in),           std::move(bytes_out),
+            std::move(busy_seconds),       std::move(backpressured_seconds),
+            std::move(idle_seconds),       std::move(busy),
+            std::move(backpressured),      std::move(idle),
+            std::move(start_delay),        std::move(alignment),
+            std::move(input_watermark),    std::move(output_watermark),
+            std::move(watermark_lag),      std::move(late_dropped),
+            std::move(operator_watermark), std::move(input_pool),
+            std::move(output_pool),        std::move(operator_in),
+            std::move(operator_out),       std::move(operator_in_rate),
+            std::move(operator_out_rate),  std::move(data_bytes)};
   }
 
   static void Add(MetricFamily& family, const Labels& labels, double value) {
@@ -143,21 +140,10 @@ Labels OperatorLabels(const Labels& task, const engine::Task::OperatorCounts& op
 
 std::vector<MetricFamily> TaskMetrics::Collect() const {
   Families out;
-  const absl::Time now = absl::Now();
-  {
-    absl::MutexLock lock(&mu_);
-    std::map<std::tuple<std::string, int, int>, Previous> seen;
-    // Runs while `lock` is held here (for_each_task_ returns after the last
-    // call, though it makes them on the mailbox thread); clang cannot see that.
-    auto visit = [&, this](const std::string& job, const engine::Task& task)
-                     ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-                       const auto key = std::make_tuple(job, task.vertex(), task.subtask());
-                       Previous& before = seen[key] = previous_[key];
-                       AddTask(job, task, now, before, out);
-                     };
-    for_each_task_(visit);
-    previous_ = std::move(seen);  // ended jobs' tasks are forgotten
-  }
+  const int64_t now_ns = absl::GetCurrentTimeNanos();
+  for_each_task_([&](const std::string& job, const engine::Task& task, const TaskSampler& rates) {
+    AddTask(job, task, now_ns, rates, out);
+  });
   const data::Traffic& traffic = exchange_->traffic();
   Families::Add(out.data_bytes, {{"direction", "sent"}}, static_cast<double>(traffic.sent.load()));
   Families::Add(out.data_bytes, {{"direction", "received"}},
@@ -165,18 +151,22 @@ std::vector<MetricFamily> TaskMetrics::Collect() const {
   return std::move(out).All();
 }
 
-void TaskMetrics::AddTask(const std::string& job, const engine::Task& task, absl::Time now,
-                          Previous& before, Families& out) const {
+void TaskMetrics::AddTask(const std::string& job, const engine::Task& task, int64_t now_ns,
+                          const TaskSampler& sampler, Families& out) const {
   const auto& stats = task.stats();
-  const Labels labels = {
-      {"job_id", job}, {"task", task.task_name()}, {"subtask", std::to_string(task.subtask())}};
+  Labels labels = {{"job_id", job},
+                   {"task_name", task.vertex_name()},
+                   {"subtask_index", std::to_string(task.subtask())}};
+  labels.insert(labels.end(), identity_.begin(), identity_.end());
   auto operators = task.operator_counts();
-  const uint64_t records_in = operators.front().records_in;
-  const uint64_t records_out = operators.back().records_out;
-  Families::Add(out.records_in, labels, static_cast<double>(records_in));
-  Families::Add(out.records_out, labels, static_cast<double>(records_out));
+  Families::Add(out.records_in, labels, static_cast<double>(operators.front().records_in));
+  Families::Add(out.records_out, labels, static_cast<double>(operators.back().records_out));
   Families::Add(out.bytes_in, labels, static_cast<double>(stats.bytes_in.load()));
   Families::Add(out.bytes_out, labels, static_cast<double>(stats.bytes_out.load()));
+  const TaskTimes times = TimesOf(task, now_ns);
+  Families::Add(out.busy_seconds, labels, times.busy_ns / 1e9);
+  Families::Add(out.idle_seconds, labels, times.idle_ns / 1e9);
+  Families::Add(out.backpressured_seconds, labels, times.backpressured_ns / 1e9);
   Families::Add(out.input_pool, labels, task.input_pool_usage());
   Families::Add(out.start_delay, labels, stats.checkpoint_start_delay_ns.load() / 1e9);
   Families::Add(out.alignment, labels, stats.checkpoint_alignment_ns.load() / 1e9);
@@ -190,7 +180,7 @@ void TaskMetrics::AddTask(const std::string& job, const engine::Task& task, absl
   if (IsEventTime(output_watermark)) {
     Families::Add(out.output_watermark, labels, output_watermark / 1e3);
     Families::Add(out.watermark_lag, labels,
-                  absl::ToDoubleSeconds(now - absl::FromUnixMillis(output_watermark)));
+                  static_cast<double>(now_ns / 1000000 - output_watermark) / 1e3);
   }
   for (const auto& op : operators) {
     Labels with_operator = OperatorLabels(labels, op);
@@ -200,33 +190,18 @@ void TaskMetrics::AddTask(const std::string& job, const engine::Task& task, absl
     Families::Add(out.operator_in, with_operator, static_cast<double>(op.records_in));
     Families::Add(out.operator_out, with_operator, static_cast<double>(op.records_out));
   }
-
-  const int64_t idle = stats.idle_ns.load(), pressured = stats.backpressured_ns.load();
-  const double seconds = before.at == absl::Time() ? 0 : absl::ToDoubleSeconds(now - before.at);
-  if (seconds > 0 && before.operators.size() == operators.size()) {
-    auto per_second = [seconds](uint64_t now_count, uint64_t then_count) {
-      return static_cast<double>(now_count - std::min(now_count, then_count)) / seconds;
-    };
-    Families::Add(out.records_in_rate, labels,
-                  per_second(records_in, before.operators.front().records_in));
-    Families::Add(out.records_out_rate, labels,
-                  per_second(records_out, before.operators.back().records_out));
-    const double idle_ms = (idle - before.idle_ns) / 1e6,
-                 pressured_ms = (pressured - before.backpressured_ns) / 1e6;
-    const double elapsed_ms = seconds * 1000;
-    const double scale = 1000.0 / elapsed_ms;
-    Families::Add(out.busy, labels, std::max(0.0, elapsed_ms - idle_ms - pressured_ms) * scale);
-    Families::Add(out.backpressured, labels, pressured_ms * scale);
-    Families::Add(out.idle, labels, idle_ms * scale);
-    for (size_t k = 0; k < operators.size(); ++k) {
-      Labels with_operator = OperatorLabels(labels, operators[k]);
-      Families::Add(out.operator_in_rate, with_operator,
-                    per_second(operators[k].records_in, before.operators[k].records_in));
-      Families::Add(out.operator_out_rate, with_operator,
-                    per_second(operators[k].records_out, before.operators[k].records_out));
-    }
+  auto rates = sampler.RatesOf(job, task.vertex(), task.subtask());
+  if (!rates) return;  // until it was sampled twice
+  Families::Add(out.records_in_rate, labels, rates->records_in_per_second);
+  Families::Add(out.records_out_rate, labels, rates->records_out_per_second);
+  Families::Add(out.busy, labels, rates->busy_ratio);
+  Families::Add(out.backpressured, labels, rates->backpressured_ratio);
+  Families::Add(out.idle, labels, rates->idle_ratio);
+  for (size_t k = 0; k < operators.size() && k < rates->operator_in_per_second.size(); ++k) {
+    Labels with_operator = OperatorLabels(labels, operators[k]);
+    Families::Add(out.operator_in_rate, with_operator, rates->operator_in_per_second[k]);
+    Families::Add(out.operator_out_rate, with_operator, rates->operator_out_per_second[k]);
   }
-  before = Previous{now, idle, pressured, std::move(operators)};
 }
 
 }  // namespace sluice

@@ -31,6 +31,7 @@
 #include "engine/job_graph_convert.h"
 #include "engine/job_library.h"
 #include "jobmanager/job_manager.h"
+#include "nlohmann/json.hpp"
 #include "sluice/v1/jobmanager.grpc.pb.h"
 #include "tests/testing/test_cluster.h"
 
@@ -42,6 +43,7 @@ using testing::HttpCall;
 using testing::HttpGet;
 using testing::MetricValue;
 using testing::PickFreePort;
+using testing::RawHttp;
 using testing::WaitFor;
 
 struct CommandResult {

@@ -103,7 +103,7 @@ TEST_F(ClusterTest, ClusterStatusFromJobManagerAndResourceManagerMatches) {
     ASSERT_TRUE(value.has_value()) << resource;
     EXPECT_EQ(*value, 0) << resource;
   }
-  EXPECT_TRUE(MetricValue(jm_metrics, "sluice_process_resident_memory_bytes").value_or(0) > 0);
+  EXPECT_TRUE(MetricValue(jm_metrics, "process_resident_memory_bytes").value_or(0) > 0);
   // The JobManager's overview follows the heartbeat acks.
   EXPECT_TRUE(WaitFor([&] {
     return HttpGet(jm->rest_port(), "/overview").value_or("").find(R"("slots-total":5)") !=

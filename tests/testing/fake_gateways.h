@@ -46,9 +46,9 @@ class FakeTaskManager final : public TaskManagerGateway {
     done(absl::OkStatus());
   }
   // Answers while `answering` (a silent TaskManager never does).
-  void Heartbeat(const v1::JobMasterHeartbeat& request, Done done) override {
+  void Heartbeat(const v1::JobMasterHeartbeat& request, HeartbeatDone done) override {
     heartbeats.push_back(request);
-    if (answering) done(absl::OkStatus());
+    if (answering) done(heartbeat_answer);
   }
   // Answers the oldest deployment still waiting.
   void AnswerDeploy(absl::Status status) {
@@ -63,6 +63,7 @@ class FakeTaskManager final : public TaskManagerGateway {
   std::vector<v1::TriggerCheckpointRequest> checkpoints_triggered;
   std::vector<v1::NotifyCheckpointRequest> checkpoints_notified;
   std::vector<v1::JobMasterHeartbeat> heartbeats;
+  v1::JobMasterHeartbeatAnswer heartbeat_answer;  // what heartbeats are answered with
   bool answering = true;
 };
 

@@ -13,7 +13,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/net/tcp.h"
 
 namespace sluice::testing {
 
@@ -71,6 +73,34 @@ std::pair<int, std::string> HttpCall(int port, const std::string& method, const 
                                    : client.Get(path.c_str());
   if (!result) return {0, ""};
   return {result->status, result->body};
+}
+
+std::pair<int, std::string> RawHttp(int port, const std::string& request) {
+  auto fd = net::Connect(absl::StrCat("127.0.0.1:", port), absl::Seconds(2));
+  if (!fd.ok()) return {0, ""};
+  timeval timeout{5, 0};
+  setsockopt(fd->get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  if (send(fd->get(), request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
+    return {0, ""};
+  }
+  std::string answer;
+  char buffer[4096];
+  for (ssize_t got; (got = recv(fd->get(), buffer, sizeof(buffer), 0)) > 0;) {
+    answer.append(buffer, static_cast<size_t>(got));
+    const size_t head_end = answer.find("\r\n\r\n");
+    if (head_end == std::string::npos) continue;
+    // Connection: close is not assumed: stop once Content-Length bytes came.
+    const size_t length_at = answer.find("Content-Length: ");
+    if (length_at != std::string::npos && length_at < head_end) {
+      const size_t length = std::stoul(answer.substr(length_at + 16));
+      if (answer.size() >= head_end + 4 + length) break;
+    }
+  }
+  int status = 0;
+  if (!absl::SimpleAtoi(answer.substr(9, 3), &status)) return {0, answer};
+  const size_t head_end = answer.find("\r\n\r\n");
+  return {status, head_end == std::string::npos ? "" : answer.substr(head_end + 4)};
 }
 
 std::optional<double> MetricValue(const std::string& exposition, const std::string& series) {

@@ -26,6 +26,10 @@ std::optional<std::string> HttpGet(int port, const std::string& path);
 std::pair<int, std::string> HttpCall(int port, const std::string& method, const std::string& path,
                                      const std::string& body = "");
 
+// Sends `request` (a whole HTTP/1.1 request, as curl would write it) as is
+// to 127.0.0.1:port and returns (status, body) of the answer; 0 if none.
+std::pair<int, std::string> RawHttp(int port, const std::string& request);
+
 // The value of the first sample of `series` (name with labels, exactly as
 // exposed, e.g. `sluice_cluster_resource_utilization{resource="gpu"}`).
 std::optional<double> MetricValue(const std::string& exposition, const std::string& series);

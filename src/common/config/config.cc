@@ -323,6 +323,20 @@ std::vector<std::string> Config::Keys() const {
   return keys;
 }
 
+std::string Config::Format(absl::string_view key) const {
+  struct Formatter {
+    std::string operator()(const std::string& v) const { return v; }
+    std::string operator()(int64_t v) const { return std::to_string(v); }
+    std::string operator()(double v) const { return absl::StrCat(v); }
+    std::string operator()(bool v) const { return v ? "true" : "false"; }
+    std::string operator()(absl::Duration v) const { return absl::FormatDuration(v); }
+    std::string operator()(const PortRange& v) const {
+      return v.first == v.last ? std::to_string(v.first) : absl::StrCat(v.first, "-", v.last);
+    }
+  };
+  return std::visit(Formatter{}, Get(key));
+}
+
 std::map<std::string, double> Config::ExtendedResources() const {
   constexpr absl::string_view kPrefix = "taskmanager.resource.";
   constexpr absl::string_view kSuffix = ".amount";

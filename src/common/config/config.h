@@ -46,6 +46,8 @@ class Config {
 
   // Every key that has a value (defaults included), in order.
   std::vector<std::string> Keys() const;
+  // The value of `key` as text, whatever its type ("10 s", "8081", "true").
+  std::string Format(absl::string_view key) const;
 
   // taskmanager.resource.<name>.amount entries, by name.
   std::map<std::string, double> ExtendedResources() const;

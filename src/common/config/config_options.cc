@@ -72,9 +72,12 @@ std::vector<ConfigOption> BuildOptions() {
           "How long the JobManager remembers an ended job.", 1 * kSecond,
           3650 * 24 * 3600 * kSecond),
       Opt("rest.port", T::kInt, "8081",
-          "Port of the JobManager's HTTP server: /metrics now, the REST API and web UI later. "
+          "Port of the JobManager's HTTP server: the web UI at /, the REST API and /metrics. "
           "0 picks a free port.",
           0, 65535),
+      Opt("env.log.dir", T::kString, "",
+          "Directory of the daemons' log files, served by /jobmanager/logs and the web UI. "
+          "Empty: $SLUICE_LOG_DIR, which the start scripts set (log/ of the installation)."),
       Opt("rest.bind-address", T::kString, "0.0.0.0",
           "Address the JobManager's HTTP server binds to."),
       Opt("resourcemanager.rpc.address", T::kString, std::nullopt,

@@ -5,8 +5,11 @@
 #ifndef SLUICE_COMMON_HTTP_HTTP_SERVER_H_
 #define SLUICE_COMMON_HTTP_HTTP_SERVER_H_
 
+#include <httplib.h>
+
 #include <functional>
 #include <memory>
+#include <regex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -14,10 +17,6 @@
 
 #include "absl/status/statusor.h"
 #include "common/config/value_parsers.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace prometheus {
 class Collectable;
@@ -63,6 +62,16 @@ class HttpServer {
   int port() const { return port_; }
 
  private:
+  struct BodilessRoute {
+    std::string method;
+    std::regex pattern;
+    RequestHandler handler;
+  };
+  // Answers a POST or PATCH without a body (and no Content-Length) itself.
+  httplib::Server::HandlerResponse RouteBodiless(const httplib::Request& req,
+                                                 httplib::Response& res) const;
+
+  std::vector<BodilessRoute> bodiless_routes_;  // the POST and PATCH routes
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
