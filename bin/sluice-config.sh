@@ -23,7 +23,14 @@ read_hosts() {
     echo "sluice: $file not found" >&2
     return 1
   fi
-  sed -e 's/#.*//' -e 's/[[:space:]]//g' "$file" | grep -v '^$' | sed -e 's/:[0-9]*$//'
+  local line
+  sed -e 's/#.*//' -e 's/[[:space:]]//g' "$file" | grep -v '^$' | while read -r line; do
+    case "$line" in
+      \[*) line=${line#[}; echo "${line%%]*}" ;;  # [IPv6] or [IPv6]:port
+      *:*:*) echo "$line" ;;                       # a bare IPv6 address: no port
+      *) echo "${line%%:*}" ;;                     # host or host:port
+    esac
+  done
 }
 
 is_local_host() {
@@ -34,15 +41,48 @@ is_local_host() {
 }
 
 # Runs bin/<script> with its arguments on <host>: locally, or over ssh with the
-# same install path and configuration directory.
+# same install path and configuration directory (SLUICE_SSH_OPTS: extra ssh
+# options, split on spaces). Every word is quoted for the remote shell.
 run_on_host() {
   local host=$1 script=$2
   shift 2
   if is_local_host "$host"; then
     "$SLUICE_HOME/bin/$script" "$@"
   else
-    # shellcheck disable=SC2086
-    ssh -n $SLUICE_SSH_OPTS "$host" -- \
-      "SLUICE_CONF_DIR='$SLUICE_CONF_DIR' '$SLUICE_HOME/bin/$script' $*"
+    local remote
+    remote=$(printf '%q ' env "SLUICE_CONF_DIR=$SLUICE_CONF_DIR" "$SLUICE_HOME/bin/$script" "$@")
+    local -a opts
+    read -r -a opts <<<"${SLUICE_SSH_OPTS:-}"
+    ssh -n "${opts[@]}" "$host" -- "$remote"
   fi
+}
+
+# Runs `<script> start` once per entry of the host list: local hosts first,
+# in order; the remote hosts in parallel with each other (one ssh after the
+# other on the same host, whose daemons count their instances). Fails if any did.
+run_on_hosts() {
+  local script=$1
+  shift
+  local -a remote=() pids=()
+  local host other failed=0
+  for host in "$@"; do
+    if is_local_host "$host"; then
+      run_on_host "$host" "$script" start || failed=1
+    elif [[ " ${remote[*]} " != *" $host "* ]]; then
+      remote+=("$host")
+    fi
+  done
+  for host in "${remote[@]}"; do
+    (
+      status=0
+      for other in "$@"; do
+        [[ $other == "$host" ]] && { run_on_host "$host" "$script" start || status=1; }
+      done
+      exit $status
+    ) &
+    pids+=($!)
+  done
+  local pid
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  return $failed
 }

@@ -12,6 +12,4 @@ for host in "${masters[@]}"; do
   run_on_host "$host" resourcemanager.sh start
   run_on_host "$host" jobmanager.sh start
 done
-for host in "${workers[@]}"; do
-  run_on_host "$host" taskmanager.sh start
-done
+run_on_hosts taskmanager.sh "${workers[@]}"

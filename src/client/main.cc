@@ -112,6 +112,14 @@ int main(int argc, char** argv) {
   auto* config_cmd = app.add_subcommand("config", "Configuration tools");
   config_cmd->require_subcommand(1);
   auto* docs = config_cmd->add_subcommand("docs", "Print the configuration reference (Markdown)");
+  // For scripts (monitoring/generate-prometheus-config.sh): a key's value with
+  // the defaults applied, whatever the YAML's layout.
+  auto* get = config_cmd->add_subcommand("get", "Print a configuration key's value");
+  std::string get_conf_dir;
+  std::string get_key;
+  get->add_option("key", get_key, "The key, e.g. rest.port")->required();
+  get->add_option("--conf-dir", get_conf_dir,
+                  "Directory holding sluice.yaml (default: $SLUICE_CONF_DIR, else ./conf)");
 
   sluice::JobCommand job_command;
   bool local = false;
@@ -211,6 +219,16 @@ int main(int argc, char** argv) {
   }
   if (docs->parsed()) {
     std::cout << sluice::RenderConfigReference();
+    return 0;
+  }
+  if (get->parsed()) {
+    auto config = sluice::ClientConfig(get_conf_dir, {});
+    if (!config) return 1;
+    if (!config->Has(get_key)) {
+      std::cerr << "sluice: unknown configuration key '" << get_key << "'\n";
+      return 1;
+    }
+    std::cout << config->Format(get_key) << "\n";
     return 0;
   }
   return 2;

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/rpc/proto_json.h"
+#include "jobmanager/rest_response.h"
 
 namespace sluice {
 namespace {
@@ -19,13 +20,8 @@ namespace {
 using json = nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
-HttpResponse Json(int status, const json& body) {
-  return HttpResponse{status, "application/json", body.dump()};
-}
-
-HttpResponse Error(int status, const std::string& message) {
-  return Json(status, json{{"errors", json::array({message})}});
-}
+constexpr auto Json = JsonResponse;
+constexpr auto Error = ErrorResponse;
 
 // Flink's ResourceProfileInfo.
 json ResourceJson(const v1::ResourceProfile& profile) {

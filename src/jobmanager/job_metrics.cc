@@ -1,5 +1,10 @@
 #include "jobmanager/job_metrics.h"
 
+#include <map>
+#include <string>
+
+#include "jobmanager/job_history.h"
+
 namespace sluice {
 namespace {
 
@@ -61,7 +66,19 @@ std::vector<prometheus::MetricFamily> JobMetrics::Collect() const {
       "lastCheckpointRestoreTimestamp); absent if it never did.",
       MetricType::Gauge,
       {}};
+  prometheus::MetricFamily jobs{
+      "sluice_jobmanager_jobs",
+      "Jobs the JobManager knows by state: running ones and ended ones still in its history "
+      "(jobstore.expiration-time). Per-job series are only for jobs that have not ended.",
+      MetricType::Gauge,
+      {}};
+  std::map<std::string, int> by_state = {{"CREATED", 0},   {"RUNNING", 0},  {"RESTARTING", 0},
+                                         {"CANCELING", 0}, {"FINISHED", 0}, {"CANCELED", 0},
+                                         {"FAILED", 0}};
   for (const auto& job : dispatcher_->List()) {
+    ++by_state[job.state()];
+    // An ended job's series go at once (as Flink's): dashboards show what runs.
+    if (IsTerminalJobState(job.state())) continue;
     std::vector<prometheus::ClientMetric::Label> labels = {{"job_id", job.job_id()},
                                                            {"job_name", job.name()}};
     auto with_state = labels;
@@ -82,7 +99,8 @@ std::vector<prometheus::MetricFamily> JobMetrics::Collect() const {
       }
     }
   }
-  return {state,  uptime,      running,       restarts,  completed,
+  for (const auto& [name, count] : by_state) Add(jobs, {{"state", name}}, count);
+  return {jobs,   state,       uptime,        running,   restarts,    completed,
           failed, in_progress, last_duration, last_size, last_restore};
 }
 

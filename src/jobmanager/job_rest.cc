@@ -8,19 +8,15 @@
 #include "jobmanager/checkpoint_rest.h"
 #include "jobmanager/job_history.h"
 #include "jobmanager/job_json.h"
+#include "jobmanager/rest_response.h"
 
 namespace sluice {
 namespace {
 
 using json = nlohmann::ordered_json;
 
-HttpResponse Json(int status, const json& body) {
-  return HttpResponse{status, "application/json", body.dump()};
-}
-
-HttpResponse Error(int status, const std::string& message) {
-  return Json(status, json{{"errors", json::array({message})}});
-}
+constexpr auto Json = JsonResponse;
+constexpr auto Error = ErrorResponse;
 
 HttpResponse JobDetails(Dispatcher& dispatcher, const std::string& id) {
   auto master = dispatcher.Find(id);

@@ -326,6 +326,8 @@ void ResourceManager::ScheduleHeartbeatCheck() {
         !effects.failures.empty()) {
       Execute(effects);
     }
+    // A waiting request ages while nothing else changes: its gauge must too.
+    if (!slots_.Waiting().empty()) PublishTotals();
     ScheduleHeartbeatCheck();
   });
 }

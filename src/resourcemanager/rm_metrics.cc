@@ -125,9 +125,9 @@ void ResourceManagerMetrics::PublishAllocation(const std::vector<TenantView>& te
   waiting_requests_.Set(static_cast<double>(waiting.size()));
   std::map<std::string, JobSeries> present;
   for (const auto& j : jobs) {
-    JobSeries series{&job_slots_.Add({{"job", j.job_id}, {"tenant", j.tenant}}),
-                     &job_held_.Add({{"job", j.job_id}, {"resource", "cpu"}}),
-                     &job_held_.Add({{"job", j.job_id}, {"resource", "memory"}})};
+    JobSeries series{&job_slots_.Add({{"job_id", j.job_id}, {"tenant", j.tenant}}),
+                     &job_held_.Add({{"job_id", j.job_id}, {"resource", "cpu"}}),
+                     &job_held_.Add({{"job_id", j.job_id}, {"resource", "memory"}})};
     series.slots->Set(j.slots);
     series.cpu->Set(j.held.cpu_cores);
     series.memory->Set(static_cast<double>(j.held.memory_bytes));

@@ -87,7 +87,7 @@ TEST_F(ClusterE2eTest, ASlotRequestIsServedWhenATaskManagerProcessStarts) {
                    .size() >= 2;
       },
       absl::Seconds(15)));
-  const std::string held = R"(sluice_resourcemanager_job_slots{job="e2e-job",tenant="default"})";
+  const std::string held = R"(sluice_resourcemanager_job_slots{job_id="e2e-job",tenant="default"})";
   EXPECT_TRUE(WaitFor([&] { return RmMetric(held) == 2; }));
   EXPECT_EQ(RmMetric("sluice_resourcemanager_waiting_requests"), 0);
   EXPECT_EQ(RmMetric("sluice_resourcemanager_slot_allocation_latency_seconds_count"), 1);

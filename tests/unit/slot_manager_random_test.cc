@@ -188,7 +188,7 @@ class RandomScenario {
         std::map<std::string, std::string> labels;
         for (const auto& label : metric.label) labels[label.name] = label.value;
         if (family.name == "sluice_resourcemanager_job_slots") {
-          job_slots[labels["job"]] = metric.gauge.value;
+          job_slots[labels["job_id"]] = metric.gauge.value;
         } else if (family.name == "sluice_resourcemanager_tenant_slots") {
           tenant_slots[labels["tenant"]] = metric.gauge.value;
         } else if (family.name == "sluice_resourcemanager_waiting_requests") {

@@ -28,48 +28,7 @@ if [[ ! -d $node_dir/node_modules/playwright-core ]]; then
 fi
 cp "$here/browser_test.mjs" "$node_dir/"
 
-root=$(mktemp -d /tmp/sluice-webui-XXXXXX)
-export SLUICE_CONF_DIR=$root/conf SLUICE_LOG_DIR=$root/log SLUICE_PID_DIR=$root/run
-export SLUICE_BIN_DIR=$build/bin
-cleanup() {
-  bash "$src/bin/stop-cluster.sh" >/dev/null 2>&1 || true
-  rm -rf "$root"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-rm_port=$(free_port); jm_port=$(free_port); rest_port=$(free_port); metrics=$(free_port)
-mkdir -p "$SLUICE_CONF_DIR"
-cat >"$SLUICE_CONF_DIR/sluice.yaml" <<YAML
-jobmanager.rpc.address: 127.0.0.1
-jobmanager.rpc.port: $jm_port
-jobmanager.bind-host: 127.0.0.1
-resourcemanager.rpc.address: 127.0.0.1
-resourcemanager.rpc.port: $rm_port
-resourcemanager.bind-host: 127.0.0.1
-rest.port: $rest_port
-rest.bind-address: 127.0.0.1
-taskmanager.host: 127.0.0.1
-taskmanager.bind-host: 127.0.0.1
-taskmanager.numberOfTaskSlots: 2
-metrics.reporter.prom.port: $metrics-$((metrics + 30))
-YAML
-printf 'localhost\n' >"$SLUICE_CONF_DIR/masters"
-printf 'localhost\nlocalhost\n' >"$SLUICE_CONF_DIR/workers"
-bash "$src/bin/start-cluster.sh"
-
-url=http://127.0.0.1:$rest_port
-deadline=$((SECONDS + 30))
-until curl_out=$(python3 - "$url" <<'PY' 2>/dev/null
-import json, sys, urllib.request
-o = json.load(urllib.request.urlopen(sys.argv[1] + "/overview", timeout=2))
-sys.exit(0 if o["taskmanagers"] == 2 else 1)
-PY
-); do
-  if ((SECONDS > deadline)); then echo "the cluster did not come up in 30 s" >&2; exit 1; fi
-  sleep 0.2
-done
-out=$("$build/bin/sluice" run -m "127.0.0.1:$jm_port" -d -p 2 -c Unbounded \
-  "$build/tests/jobs/libsluice_test_jobs.so")
-job=$(grep -oE 'JobID [0-9a-f]{32}' <<<"$out" | cut -d' ' -f2)
-[[ -n $job ]] || { echo "submission printed no job id: $out" >&2; exit 1; }
+source "$src/tests/testing/local_cluster.sh"
+start_local_cluster "$build" "$src"
+job=$(submit_test_job "$build" Unbounded -p 2)
 node "$node_dir/browser_test.mjs" "$url" "$job" "$shots"
