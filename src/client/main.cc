@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/cluster_client.h"
 #include "client/job_commands.h"
+#include "client/jobmanager_address.h"
 #include "client/status_format.h"
 #include "common/config/config_options.h"
 #include "common/config/job_config_keys.h"
@@ -64,7 +65,8 @@ bool ConfigureJob(const std::string& conf_dir, const std::vector<std::string>& o
   command->max_parallelism = max_parallelism > 0 ? static_cast<int>(max_parallelism) : 0;
   command->segment_size =
       static_cast<size_t>(config->GetMemoryBytes("taskmanager.memory.segment-size"));
-  if (command->target.empty()) command->target = JobManagerAddress(*config);
+  command->target =
+      command->target.empty() ? JobManagerAddress(*config) : ResolveJobManager(command->target);
   command->job_config = JobConfigOverrides(overrides);
   return true;
 }
@@ -78,6 +80,7 @@ int RunClusterStatus(const ClusterStatusArgs& args) {
     timeout = config->GetDuration("rpc.timeout");
     if (target.empty()) target = JobManagerAddress(*config);
   }
+  target = ResolveJobManager(target);
   auto status = FetchClusterStatus(target, timeout);
   if (!status.ok()) {
     std::cerr << "sluice: " << status.status().message() << "\n";
@@ -202,7 +205,8 @@ int main(int argc, char** argv) {
     savepoint_command.stop = stop->parsed();
     auto config = sluice::ClientConfig(conf_dir, overrides);
     if (!config) return 1;
-    if (savepoint_target.empty()) savepoint_target = sluice::JobManagerAddress(*config);
+    savepoint_target = savepoint_target.empty() ? sluice::JobManagerAddress(*config)
+                                                : sluice::ResolveJobManager(savepoint_target);
     savepoint_command.timeout =
         config->GetDuration("execution.checkpointing.timeout") + absl::Seconds(30);
     return sluice::TriggerSavepoint(savepoint_target, savepoint_command, std::cout, std::cerr);
@@ -214,6 +218,7 @@ int main(int argc, char** argv) {
       if (!config) return 1;
       target = sluice::JobManagerAddress(*config);
     }
+    target = sluice::ResolveJobManager(target);
     return list->parsed() ? sluice::ListJobs(target, std::cout, std::cerr)
                           : sluice::CancelJob(target, cancel_id, std::cout, std::cerr);
   }

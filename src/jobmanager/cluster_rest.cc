@@ -134,7 +134,7 @@ json TaskManagerJson(const v1::TaskManagerStatus& tm) {
 
 void ServeClusterRoutes(HttpServer& http, ClusterRestOptions options) {
   auto shared = std::make_shared<ClusterRestOptions>(std::move(options));
-  http.HandleGet("/config", [] {
+  http.HandleGet("/config", [shared] {
     return Json(200, json{{"refresh-interval", 3000},
                           {"timezone-name", "UTC"},
                           {"timezone-offset", 0},
@@ -144,7 +144,9 @@ void ServeClusterRoutes(HttpServer& http, ClusterRestOptions options) {
                            {{"web-submit", false},
                             {"web-cancel", true},
                             {"web-rescale", false},
-                            {"web-history", false}}}});
+                            {"web-history", false}}},
+                          // Sluice's own: where `sluice -m <this REST address>` connects.
+                          {"jobmanager-rpc-address", shared->rpc_address}});
   });
   http.HandleGet("/jobmanager/config", [shared] { return JobManagerConfig(*shared->config); });
   http.HandleGet("/jobmanager/logs", [shared] { return ListLogs(shared->log_dir); });

@@ -23,6 +23,7 @@ namespace sluice {
 struct ClusterRestOptions {
   const Config* config = nullptr;  // the JobManager's
   std::string log_dir;             // empty: no logs to serve
+  std::string rpc_address;         // host:port of the JobManager's RPC, in /config
   // The ResourceManager's view of the cluster (an RPC with a deadline).
   std::function<absl::StatusOr<v1::ClusterStatus>()> cluster_status;
 };

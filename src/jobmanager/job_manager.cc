@@ -345,6 +345,7 @@ void JobManager::ServeRestApi() {
   ServeJobRoutes(rest_.http(), *dispatcher_);
   ClusterRestOptions cluster;
   cluster.config = config_.get();
+  cluster.rpc_address = rpc_address_;
   cluster.log_dir = config_->GetString("env.log.dir");
   if (cluster.log_dir.empty() && std::getenv("SLUICE_LOG_DIR") != nullptr) {
     cluster.log_dir = std::getenv("SLUICE_LOG_DIR");

@@ -311,6 +311,10 @@ TEST_F(JobE2eTest, TheRestApiListsDescribesAndCancelsJobsLikeFlinks) {
   EXPECT_EQ(details["plan"]["nodes"][1]["inputs"][0]["id"], source);
   EXPECT_EQ(details["plan"]["nodes"][1]["inputs"][0]["ship_strategy"], "HASH");
   EXPECT_THAT(HttpGet(rest_port_, "/overview").value_or(""), HasSubstr(R"("jobs-running":1)"));
+  // -m with the REST address, as Flink users pass it, reaches the JobManager too.
+  CommandResult listed = Sluice(absl::StrCat("list -m 127.0.0.1:", rest_port_));
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_THAT(listed.output, HasSubstr(job));
 
   // The TaskManagers' counts reach the JobManager with their heartbeat answers.
   json vertex;
