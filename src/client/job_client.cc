@@ -8,6 +8,7 @@
 #include <iterator>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "client/job_commands.h"
@@ -39,6 +40,38 @@ std::string Describe(const v1::JobStatus& job) {
     } else {
       absl::StrAppend(&line, "  no checkpoint yet");
     }
+  }
+  return line;
+}
+
+// Why a call failed, saying so when nothing answered at `target`.
+std::string Why(const grpc::Status& status, const std::string& target) {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+       status.error_message().find("connect") != std::string::npos)) {
+    return absl::StrCat("the JobManager at ", target, " is unreachable (", status.error_message(),
+                        ")");
+  }
+  return status.error_message();
+}
+
+// While a job runs: its tasks, records in and out with their rates (as the
+// TaskManagers last reported them), restarts and the latest checkpoint.
+std::string Progress(const v1::JobStatus& job) {
+  int64_t in = 0, out = 0;
+  double in_rate = 0, out_rate = 0;
+  for (const auto& task : job.tasks()) {
+    in += task.metrics().records_in();
+    out += task.metrics().records_out();
+    in_rate += task.metrics().records_in_per_second();
+    out_rate += task.metrics().records_out_per_second();
+  }
+  std::string line = absl::StrFormat(
+      "  %s: tasks %d/%d running, records in %d (%.0f/s), out %d (%.0f/s)", job.state(),
+      job.running_tasks(), job.total_tasks(), in, in_rate, out, out_rate);
+  if (job.restarts() > 0) absl::StrAppend(&line, ", restarts ", job.restarts());
+  if (job.has_checkpoints() && job.checkpoints().last_id() > 0) {
+    absl::StrAppend(&line, ", checkpoint ", job.checkpoints().last_id(), " done");
   }
   return line;
 }
@@ -106,19 +139,39 @@ int RunOnCluster(const JobCommand& command, std::ostream& out, std::ostream& err
   v1::JobStatus status;
   grpc::Status submitted = Upload(*stub, *submission, bytes, &status);
   if (!submitted.ok()) {
-    err << "sluice: the JobManager at " << command.target
-        << " refused the job: " << submitted.error_message() << "\n";
+    const bool unreachable = submitted.error_code() == grpc::StatusCode::UNAVAILABLE;
+    err << "sluice: "
+        << (unreachable ? Why(submitted, command.target)
+                        : absl::StrCat("the JobManager at ", command.target,
+                                       " refused the job: ", submitted.error_message()))
+        << "\n";
     return 1;
   }
-  out << "Job has been submitted with JobID " << status.job_id() << "\n";
+  // std::endl: each line reaches a pipe as it is written.
+  out << "Job has been submitted with JobID " << status.job_id() << std::endl;
   if (command.detached) return 0;
   std::string last_state;
+  int last_restarts = 0;
+  int64_t last_checkpoint = 0;
+  absl::Time progress_at = absl::InfinitePast();
   while (true) {
     if (status.state() != last_state) {
-      out << Describe(status) << "\n";
+      out << Describe(status) << std::endl;
       last_state = status.state();
     }
-    if (IsTerminalJobState(status.state())) break;
+    if (IsTerminalJobState(status.state())) {
+      out << Progress(status) << std::endl;  // the totals, as last reported
+      break;
+    }
+    // Progress every 5 s, and whenever a restart or a checkpoint lands.
+    const int64_t checkpoint = status.has_checkpoints() ? status.checkpoints().last_id() : 0;
+    const bool news = status.restarts() != last_restarts || checkpoint != last_checkpoint;
+    if (status.state() == "RUNNING" && (news || absl::Now() - progress_at >= absl::Seconds(5))) {
+      out << Progress(status) << std::endl;
+      last_restarts = status.restarts();
+      last_checkpoint = checkpoint;
+      progress_at = absl::Now();
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
@@ -139,7 +192,7 @@ int ListJobs(const std::string& target, std::ostream& out, std::ostream& err) {
   v1::ListJobsResponse jobs;
   grpc::Status status = Connect(target)->ListJobs(&context, v1::ListJobsRequest{}, &jobs);
   if (!status.ok()) {
-    err << "sluice: cannot list jobs at " << target << ": " << status.error_message() << "\n";
+    err << "sluice: cannot list jobs: " << Why(status, target) << "\n";
     return 1;
   }
   if (jobs.jobs().empty()) out << "No jobs.\n";
@@ -153,12 +206,28 @@ int CancelJob(const std::string& target, const std::string& job_id, std::ostream
               std::ostream& err) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  auto stub = Connect(target);
+  v1::GetJobRequest get;
+  get.set_job_id(job_id);
+  v1::JobStatus before;
+  grpc::Status known = stub->GetJob(&context, get, &before);
+  if (!known.ok()) {
+    err << "sluice: cannot cancel " << job_id << ": " << Why(known, target) << "\n";
+    return 1;
+  }
+  if (IsTerminalJobState(before.state())) {
+    err << "sluice: job " << job_id << " has already ended (" << before.state()
+        << "): nothing to cancel\n";
+    return 1;
+  }
+  grpc::ClientContext cancel_context;
+  cancel_context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   v1::CancelJobRequest request;
   request.set_job_id(job_id);
   v1::JobStatus job;
-  grpc::Status status = Connect(target)->CancelJob(&context, request, &job);
+  grpc::Status status = stub->CancelJob(&cancel_context, request, &job);
   if (!status.ok()) {
-    err << "sluice: cannot cancel " << job_id << ": " << status.error_message() << "\n";
+    err << "sluice: cannot cancel " << job_id << ": " << Why(status, target) << "\n";
     return 1;
   }
   out << Describe(job) << "\n";
@@ -181,7 +250,7 @@ int TriggerSavepoint(const std::string& target, const SavepointCommand& command,
   grpc::Status status = Connect(target)->TriggerSavepoint(&context, request, &response);
   if (!status.ok()) {
     err << "sluice: " << (command.stop ? "cannot stop " : "no savepoint of ") << command.job_id
-        << ": " << status.error_message() << "\n";
+        << ": " << Why(status, target) << "\n";
     return 1;
   }
   out << "Savepoint completed. Path: " << response.location() << "\n"

@@ -189,7 +189,12 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   info->add_option("args", job_command.args, "Arguments for the job, after --");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Help and version exit 0; every bad command line exits 1, as every error.
+    return app.exit(e) == 0 ? 0 : 1;
+  }
   if (status->parsed()) return sluice::RunClusterStatus(status_args);
   if (info->parsed()) return sluice::PrintPlan(job_command, std::cout, std::cerr);
   if (run->parsed()) {

@@ -394,6 +394,16 @@ TEST_F(JobE2eTest, TheRestApiListsDescribesAndCancelsJobsLikeFlinks) {
   EXPECT_THAT(
       HttpGet(rest_port_, "/overview").value_or(""),
       ::testing::AllOf(HasSubstr(R"("jobs-running":0)"), HasSubstr(R"("jobs-cancelled":1)")));
+  // The CLI on an ended job, an unreachable JobManager, a bad command line.
+  CommandResult again = Sluice(absl::StrCat("cancel", Jm(), job));
+  EXPECT_EQ(again.exit_code, 1) << again.output;
+  EXPECT_THAT(again.output, HasSubstr("has already ended (CANCELED): nothing to cancel"));
+  CommandResult nobody =
+      Sluice(absl::StrCat("list -m 127.0.0.1:", PickFreePort()));  // a closed loopback port
+  EXPECT_EQ(nobody.exit_code, 1);
+  EXPECT_THAT(nobody.output, HasSubstr("is unreachable"));
+  CommandResult bad_line = Sluice("run --no-such-flag");
+  EXPECT_EQ(bad_line.exit_code, 1) << bad_line.output;
   EXPECT_TRUE(
       WaitFor([&] { return RmMetric(R"(sluice_resourcemanager_slots{state="free"})") == 4; }));
 }
@@ -562,6 +572,9 @@ TEST_F(JobE2eTest, BadSubmissionsAreRefusedAndTheJobManagerServesOthers) {
       Sluice(absl::StrCat("run", Jm(), "-c FraudDetection ", kExamples,
                           " -- --transactions 1000 --output ", (root_ / "after").string()));
   EXPECT_EQ(after.exit_code, 0) << after.output;
+  // Followed to its end, the job's progress shows its tasks and records.
+  EXPECT_THAT(after.output, ::testing::ContainsRegex("tasks [0-9]+/[0-9]+ running, records in"))
+      << after.output;
 }
 
 // --- shutdown -----------------------------------------------------------------
