@@ -261,7 +261,7 @@ TEST_F(ExamplesTest, WithoutAConfigurationEveryJobCommandUsesTheDefaults) {
   // run does, and -D still applies; a named but missing directory is an error.
   auto [list_code, list] = Sluice("list -D jobmanager.rpc.port=1", dir_);
   EXPECT_NE(list_code, 0);
-  EXPECT_THAT(list, HasSubstr("cannot list jobs at localhost:1"));
+  EXPECT_THAT(list, HasSubstr("cannot list jobs: the JobManager at localhost:1 is unreachable"));
   auto [cancel_code, cancel] = Sluice("cancel --conf-dir /nonexistent 0123", dir_);
   EXPECT_NE(cancel_code, 0);
   EXPECT_THAT(cancel, HasSubstr("configuration error: /nonexistent/sluice.yaml"));
