@@ -327,6 +327,43 @@ TEST_F(JobMasterTest, OneFailingSubtaskFailsTheJobWithItsCauseAndCancelsTheRest)
   EXPECT_EQ(master->Status().error(), "operator 'Map' failed: boom");
 }
 
+TEST_F(JobMasterTest, FailuresGoIntoTheExceptionHistoryNamingTheTaskAndWhereItRan) {
+  restart_strategy_ = FixedDelayRestart(1, absl::Seconds(10));
+  auto master = Running();
+  ReportAll(*master, v1::EXECUTION_STATE_RUNNING);
+  Report(*master, 1, 0, v1::EXECUTION_STATE_FAILED, 0, "operator 'Map' failed: boom");
+  auto status = master->Status();
+  EXPECT_EQ(status.state(), "RESTARTING");
+  ASSERT_EQ(status.exceptions_size(), 1);
+  EXPECT_EQ(status.exceptions(0).message(), "operator 'Map' failed: boom");
+  EXPECT_THAT(status.exceptions(0).task_name(), ::testing::HasSubstr("(1/2)"));
+  EXPECT_FALSE(status.exceptions(0).location().empty());
+  EXPECT_GT(status.exceptions(0).timestamp_ms(), 0);
+}
+
+TEST_F(JobMasterTest, HeartbeatAnswersBringEachSubtasksMetricsIntoTheStatus) {
+  heartbeat_interval_ = absl::Seconds(1);
+  auto master = Running();
+  v1::SubtaskMetrics metrics;
+  metrics.set_vertex(0);
+  metrics.set_subtask(1);
+  metrics.set_records_out(42);
+  metrics.set_busy_ratio(0.25);
+  *tms_["b:6122"].heartbeat_answer.add_subtasks() = metrics;
+  clock_.Advance(absl::Seconds(1));
+  RunDueTimers();
+  bool found = false;
+  const v1::JobStatus status = master->Status();
+  for (const auto& task : status.tasks()) {
+    if (task.vertex() != 0 || task.subtask() != 1) continue;
+    found = true;
+    EXPECT_EQ(task.metrics().records_out(), 42);
+    EXPECT_DOUBLE_EQ(task.metrics().busy_ratio(), 0.25);
+    EXPECT_GT(task.start_time_ms(), 0) << "its attempt's deployment time";
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST_F(JobMasterTest, ACancelDuringDeploymentEndsTheJobAndStartsNothing) {
   auto master = Deploying();
   tms_["a:6122"].AnswerDeploy(absl::OkStatus());
