@@ -2,9 +2,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "common/config/value_parsers.h"
@@ -89,7 +91,7 @@ TEST(ConfigTest, UnknownKeysWarnButLoad) {
 }
 
 TEST(ConfigTest, UnparseableYamlNamesFileAndLine) {
-  std::string error = ErrorOf(std::string(kRequired) + "rest.port: [8081\n");
+  std::string error = ErrorOf(std::string(kRequired) + "rest.port: 8081: 1\n");
   EXPECT_THAT(error, HasSubstr("conf/sluice.yaml: invalid YAML at line"));
 }
 
@@ -190,6 +192,70 @@ TEST(ConfigTest, MissingFileIsAClearError) {
   EXPECT_EQ(config.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(config.status().message()),
               HasSubstr("/nonexistent/sluice-conf/sluice.yaml"));
+}
+
+TEST(ConfigTest, AKeyThatIsNotPlainTextIsRefusedWithItsLine) {
+  EXPECT_EQ(ErrorOf(std::string(kRequired) + "? [a, b]\n: 1\n"),
+            "conf/sluice.yaml: line 3: a key must be plain text, not a list");
+  EXPECT_EQ(ErrorOf(std::string(kRequired) + "? {a: 1}\n: 1\n"),
+            "conf/sluice.yaml: line 3: a key must be plain text, not a mapping");
+}
+
+TEST(ConfigTest, AListValueNamesTheKey) {
+  EXPECT_EQ(ErrorOf(std::string(kRequired) + "rest.port: [1, 2]\n"),
+            "conf/sluice.yaml: key 'rest.port': expected a single value, got a list");
+}
+
+TEST(ConfigTest, AnAliasBombIsRefusedBeforeItExpands) {
+  // The "billion laughs" shape: nine levels of nine aliases each.
+  std::string yaml = std::string(kRequired) + "a0: &a0 {x: 1}\n";
+  for (int level = 1; level <= 9; ++level) {
+    yaml += "a" + std::to_string(level) + ": &a" + std::to_string(level) + " {";
+    for (int i = 0; i < 9; ++i) {
+      yaml += (i ? ", " : "") + std::string("k") + std::to_string(i) + ": *a" +
+              std::to_string(level - 1);
+    }
+    yaml += "}\n";
+  }
+  EXPECT_EQ(ErrorOf(yaml),
+            "conf/sluice.yaml: line 4: YAML aliases ('*name') are not allowed in the "
+            "configuration");
+}
+
+TEST(ConfigTest, ADuplicateKeyNamesBothLines) {
+  EXPECT_EQ(ErrorOf(std::string(kRequired) + "rest.port: 1\nrest.port: 2\n"),
+            "conf/sluice.yaml: key 'rest.port': given twice (lines 3 and 4)");
+  // The same key spelled nested and flat is the same key.
+  EXPECT_EQ(ErrorOf(std::string(kRequired) + "rest.port: 1\nrest:\n  port: 2\n"),
+            "conf/sluice.yaml: key 'rest.port': given twice (lines 3 and 5)");
+}
+
+TEST(ConfigTest, DeepNestingAndSecondDocumentsAreRefused) {
+  std::string deep = std::string(kRequired);
+  for (int i = 0; i < 100; ++i) deep += std::string(i * 2, ' ') + "k" + std::to_string(i) + ":\n";
+  deep += std::string(200, ' ') + "leaf: 1\n";
+  EXPECT_THAT(ErrorOf(deep), HasSubstr("nested deeper than 32 levels"));
+  std::string flow = std::string(kRequired) + "x: ";
+  for (int i = 0; i < 100000; ++i) flow += "{a: ";
+  EXPECT_THAT(ErrorOf(flow), HasSubstr("conf/sluice.yaml: line 3: nested deeper than"));
+  EXPECT_THAT(ErrorOf(std::string(kRequired) + "---\nrest.port: 1\n"),
+              HasSubstr("only one YAML document is allowed"));
+}
+
+TEST(ConfigTest, AHugeFileIsRefused) {
+  std::string yaml = std::string(kRequired) + "# " + std::string(2 << 20, 'x') + "\n";
+  EXPECT_THAT(ErrorOf(yaml), HasSubstr("conf/sluice.yaml: larger than 1048576 bytes"));
+}
+
+TEST(ConfigTest, ADirectoryWhereTheFileShouldBeIsNamed) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("sluice-config-dir-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "sluice.yaml");
+  auto config = Config::Load(dir.string(), {});
+  std::filesystem::remove_all(dir);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().message(),
+            dir.string() + "/sluice.yaml: is a directory, expected the configuration file");
 }
 
 TEST(ValueParsersTest, Durations) {

@@ -1,9 +1,11 @@
 #include "common/config/config.h"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -11,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/config/config_options.h"
-#include "yaml-cpp/yaml.h"
+#include "common/config/yaml_reader.h"
 
 namespace sluice {
 
@@ -30,7 +32,6 @@ class ConfigBuilder {
     std::string text;
     std::string origin;  // file name or "-D key=value"
   };
-  absl::Status Flatten(const YAML::Node& node, const std::string& prefix);
   absl::Status ParseInto(const ConfigOption& option, const std::string& key, const Raw& raw);
   absl::Status CheckRange(const ConfigOption& option, const std::string& key, const Raw& raw,
                           double value);
@@ -51,35 +52,13 @@ absl::Status KeyError(const std::string& origin, absl::string_view key, absl::st
 }  // namespace
 
 absl::Status ConfigBuilder::AddYaml(absl::string_view yaml) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(config_.source_, ": invalid YAML at line ",
-                                                   e.mark.line + 1, ", column ", e.mark.column + 1,
-                                                   ": ", e.msg));
-  }
-  if (root.IsNull()) return absl::OkStatus();
-  if (!root.IsMap()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(config_.source_, ": expected a mapping of keys to values at the top level"));
-  }
-  return Flatten(root, "");
-}
-
-absl::Status ConfigBuilder::Flatten(const YAML::Node& node, const std::string& prefix) {
-  for (const auto& entry : node) {
-    std::string key = prefix.empty() ? entry.first.as<std::string>()
-                                     : absl::StrCat(prefix, ".", entry.first.as<std::string>());
-    const YAML::Node& value = entry.second;
-    if (value.IsMap()) {
-      if (auto status = Flatten(value, key); !status.ok()) return status;
-    } else if (value.IsScalar()) {
-      raw_[key] = Raw{value.Scalar(), config_.source_};
-    } else if (value.IsNull()) {
-      raw_.erase(key);  // "key:" with nothing: keep the default
+  auto keys = ReadYamlKeys(yaml, config_.source_);
+  if (!keys.ok()) return keys.status();
+  for (auto& [key, value] : *keys) {
+    if (value.text) {
+      raw_[key] = Raw{std::move(*value.text), config_.source_};
     } else {
-      return KeyError(config_.source_, key, "expected a single value, got a list");
+      raw_.erase(key);  // "key:" with nothing: keep the default
     }
   }
   return absl::OkStatus();
@@ -274,15 +253,27 @@ absl::StatusOr<Config> Config::WithOverrides(const std::vector<std::string>& ove
 absl::StatusOr<Config> Config::Load(const std::string& conf_dir,
                                     const std::vector<std::string>& overrides) {
   std::string path = absl::StrCat(conf_dir, "/", kConfigFileName);
-  std::ifstream in(path);
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": is a directory, expected the configuration file"));
+  }
+  std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(absl::StrCat(path,
                                             ": cannot read the configuration file (set "
                                             "--conf-dir or SLUICE_CONF_DIR)"));
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  return FromYaml(text.str(), path, overrides);
+  std::string text;
+  char buffer[64 * 1024];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxConfigFileBytes) break;  // ReadYamlKeys names the limit
+  }
+  if (in.bad()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": read failed: ", strerror(errno)));
+  }
+  return FromYaml(text, path, overrides);
 }
 
 const Config::Value& Config::Get(absl::string_view key) const {
