@@ -5,10 +5,15 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/elf_check.h"
 
 namespace sluice::engine {
 
 absl::StatusOr<std::unique_ptr<JobLibrary>> JobLibrary::Load(const std::string& path) {
+  // A bare name is a system library found on the loader's search path.
+  if (path.find('/') != std::string::npos) {
+    if (absl::Status whole = CheckSharedObjectFile(path); !whole.ok()) return whole;
+  }
   dlerror();
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {

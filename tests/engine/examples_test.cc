@@ -75,10 +75,22 @@ TEST_F(ExamplesTest, TheLibraryRegistersItsJobs) {
 }
 
 TEST_F(ExamplesTest, LoadingMistakesAreClearErrors) {
-  std::ofstream(dir_ / "not-a-library.so") << "hello";
+  std::ofstream(dir_ / "not-a-library.so") << std::string(200, 'x');
   auto text = JobLibrary::Load((dir_ / "not-a-library.so").string());
   EXPECT_EQ(text.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(text.status().message()), HasSubstr("cannot load job library"));
+  EXPECT_THAT(std::string(text.status().message()),
+              HasSubstr("it is not an ELF file (no ELF magic number)"));
+  // dlopen() of a truncated library dies of SIGBUS: it is refused first.
+  std::filesystem::copy_file(kLibrary, dir_ / "truncated.so");
+  std::filesystem::resize_file(dir_ / "truncated.so", 4096);
+  auto truncated = JobLibrary::Load((dir_ / "truncated.so").string());
+  EXPECT_EQ(truncated.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(truncated.status().message()),
+              HasSubstr("bytes: the file is truncated"));
+  auto program = JobLibrary::Load("/bin/true");
+  EXPECT_THAT(std::string(program.status().message()),
+              HasSubstr("'/bin/true': it is a program, not a shared object"));
   auto other = JobLibrary::Load("libm.so.6");
   EXPECT_THAT(std::string(other.status().message()), HasSubstr("is not a Sluice job library"));
   auto missing = library_->Build("NoSuchJob", {}, 1);
