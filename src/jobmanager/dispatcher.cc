@@ -19,10 +19,11 @@ std::string NewJobId() { return RandomHexId(32); }
 
 }  // namespace
 
-Dispatcher::Dispatcher(JobMasterFactory make_master, std::function<int()> total_slots,
-                       JobHistoryLimits history, std::unique_ptr<Executor> submit_worker,
-                       std::unique_ptr<Executor> main)
+Dispatcher::Dispatcher(JobMasterFactory make_master, GraphBuilder build_graph,
+                       std::function<int()> total_slots, JobHistoryLimits history,
+                       std::unique_ptr<Executor> submit_worker, std::unique_ptr<Executor> main)
     : make_master_(std::move(make_master)),
+      build_graph_(std::move(build_graph)),
       total_slots_(std::move(total_slots)),
       history_(history),
       main_(main ? std::move(main) : std::make_unique<Mailbox>("jm-dispatcher")),
@@ -45,8 +46,10 @@ Dispatcher::~Dispatcher() {
   for (auto& [id, job] : jobs_) job.Stop();
 }
 
-absl::StatusOr<JobGraph> Dispatcher::CheckGraph(const v1::JobSubmission& submission,
-                                                const engine::JobLibrary& library) const {
+absl::StatusOr<JobGraph> Dispatcher::Precheck(const v1::JobSubmission& submission) const {
+  if (check_submission_) {
+    if (absl::Status checked = check_submission_(submission); !checked.ok()) return checked;
+  }
   if (submission.has_auto_watermark_interval_us() && submission.auto_watermark_interval_us() <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("pipeline.auto-watermark-interval must be positive, got ",
@@ -59,58 +62,56 @@ absl::StatusOr<JobGraph> Dispatcher::CheckGraph(const v1::JobSubmission& submiss
   }
   auto described = engine::FromProto(submission.graph());
   if (!described.ok()) return described.status();
-  auto built =
-      library.Build(submission.job_name(), {submission.args().begin(), submission.args().end()},
-                    submission.parallelism(), submission.max_parallelism());
-  if (!built.ok()) return built.status();
-  if (built->Hash() != described->Hash()) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "job '%s': the graph built here (hash %016x) differs from the submitted one (hash "
-        "%016x): its build function is not deterministic",
-        submission.job_name(), built->Hash(), described->Hash()));
-  }
-  const int needed = SlotsNeeded(*built);
+  const int needed = SlotsNeeded(*described);
   if (int total = total_slots_(); total > 0 && needed > total) {
     return absl::ResourceExhaustedError(
         absl::StrCat("job '", submission.job_name(), "' needs ", needed,
                      " slots (its largest parallelism) but the whole cluster has ", total));
   }
-  return built;
+  return described;
 }
 
 void Dispatcher::Submit(v1::JobSubmission submission, std::string library_path, SubmitDone done) {
   submit_worker_->Post([this, submission = std::move(submission),
                         library_path = std::move(library_path), done = std::move(done)]() mutable {
-    auto job = Accept(submission, library_path);
-    if (!job.ok()) return done(job.status());
-    main_->Post([this, job = *std::move(job), done = std::move(done)]() mutable {
-      std::string id = job.master->id();
-      Add(std::move(id), std::move(job), std::move(done));
+    auto described = Precheck(submission);
+    if (!described.ok()) return done(described.status());
+    GraphBuildRequest request{library_path,
+                              submission.job_name(),
+                              {submission.args().begin(), submission.args().end()},
+                              submission.parallelism(),
+                              submission.max_parallelism()};
+    build_graph_(std::move(request), [this, submission = std::move(submission),
+                                      described = *std::move(described), done = std::move(done)](
+                                         absl::StatusOr<uint64_t> built_hash) mutable {
+      submit_worker_->Post([this, submission = std::move(submission),
+                            described = std::move(described), built_hash = std::move(built_hash),
+                            done = std::move(done)]() mutable {
+        auto job = Accept(submission, std::move(described), built_hash);
+        if (!job.ok()) return done(job.status());
+        main_->Post([this, job = *std::move(job), done = std::move(done)]() mutable {
+          std::string id = job.master->id();
+          Add(std::move(id), std::move(job), std::move(done));
+        });
+      });
     });
   });
 }
 
 absl::StatusOr<Dispatcher::Job> Dispatcher::Accept(const v1::JobSubmission& submission,
-                                                   const std::string& library_path) {
-  if (check_submission_) {
-    if (absl::Status checked = check_submission_(submission); !checked.ok()) return checked;
+                                                   JobGraph described,
+                                                   const absl::StatusOr<uint64_t>& built_hash) {
+  if (!built_hash.ok()) return built_hash.status();
+  if (*built_hash != described.Hash()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "job '%s': the graph built here (hash %016x) differs from the submitted one (hash "
+        "%016x): its build function is not deterministic",
+        submission.job_name(), *built_hash, described.Hash()));
   }
-  auto& loaded = libraries_[submission.library_sha256()];
-  if (!loaded) {
-    auto fresh = engine::JobLibrary::Load(library_path);
-    if (!fresh.ok()) {
-      libraries_.erase(submission.library_sha256());
-      return fresh.status();
-    }
-    loaded = std::move(*fresh);
-  }
-  const engine::JobLibrary* library = loaded.get();
-  auto graph = CheckGraph(submission, *library);
-  if (!graph.ok()) return graph.status();
   v1::JobSubmission accepted = submission;
   if (!submission.restore_path().empty()) {
     auto resume =
-        CheckResume(*graph, submission.restore_path(), submission.allow_non_restored_state());
+        CheckResume(described, submission.restore_path(), submission.allow_non_restored_state());
     if (!resume.ok()) return resume.status();
     accepted.set_restore_path(resume->directory);
     accepted.set_restore_checkpoint_id(resume->checkpoint_id);
@@ -118,7 +119,7 @@ absl::StatusOr<Dispatcher::Job> Dispatcher::Accept(const v1::JobSubmission& subm
   std::string id = NewJobId();
   Job job;
   job.mailbox = std::make_shared<Mailbox>(absl::StrCat("jm-", id.substr(0, 8)));
-  job.master = make_master_(id, std::move(accepted), *std::move(graph), job.mailbox);
+  job.master = make_master_(id, std::move(accepted), std::move(described), job.mailbox);
   return job;
 }
 

@@ -5,8 +5,9 @@
 // An actor: the job table changes only on the Dispatcher's main executor (a
 // "jm-dispatcher" mailbox unless one is given): accepting a job, forgetting
 // ended ones (which joins their idle threads). A submission is checked on the
-// submit worker (a "jm-submit" mailbox unless one is given), one at a time,
-// as that loads the library and runs the user's build function. Each
+// submit worker (a "jm-submit" mailbox unless one is given); the user's build
+// function runs outside the JobManager, in the process a GraphBuilder starts,
+// and its answer comes back to the submit worker. Each
 // JobMaster runs on a mailbox of its own. List, Get, Find and Cancel may be
 // called from any thread (gRPC, REST, metrics): they read a snapshot of the
 // table, never block, and Cancel answers once the JobMaster has handled it.
@@ -23,7 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/mailbox.h"
-#include "engine/job_library.h"
+#include "jobmanager/graph_builder_process.h"
 #include "jobmanager/job_history.h"
 #include "jobmanager/job_master.h"
 #include "jobmanager/library_store.h"
@@ -36,6 +37,11 @@ using JobMasterFactory =
     std::function<std::shared_ptr<JobMaster>(std::string id, v1::JobSubmission submission,
                                              JobGraph graph, std::shared_ptr<Executor> executor)>;
 
+// Builds a submission's graph from its library, outside this process, and
+// answers (on any thread) with the built graph's hash.
+using GraphBuilder = std::function<void(
+    GraphBuildRequest request, std::function<void(absl::StatusOr<uint64_t> graph_hash)> done)>;
+
 class Dispatcher {
  public:
   using SubmitDone = std::function<void(absl::StatusOr<v1::JobStatus>)>;
@@ -44,8 +50,11 @@ class Dispatcher {
   // `total_slots` returns the cluster's slots now (0: unknown). Submissions
   // are checked on `submit_worker`, the table kept on `main`; null: a mailbox
   // of the Dispatcher's own for each.
-  Dispatcher(JobMasterFactory make_master, std::function<int()> total_slots,
-             JobHistoryLimits history, std::unique_ptr<Executor> submit_worker = nullptr,
+  // `build_graph` must answer every request, and stop answering before the
+  // Dispatcher is destroyed.
+  Dispatcher(JobMasterFactory make_master, GraphBuilder build_graph,
+             std::function<int()> total_slots, JobHistoryLimits history,
+             std::unique_ptr<Executor> submit_worker = nullptr,
              std::unique_ptr<Executor> main = nullptr);
   // Drops submissions not yet checked (unanswered: stop the RPC server
   // first), cancels every job, waits briefly for them to end.
@@ -81,9 +90,11 @@ class Dispatcher {
   using Table = std::map<std::string, std::shared_ptr<JobMaster>>;
 
   // On the submit worker.
-  absl::StatusOr<Job> Accept(const v1::JobSubmission& submission, const std::string& library_path);
-  absl::StatusOr<JobGraph> CheckGraph(const v1::JobSubmission& submission,
-                                      const engine::JobLibrary& library) const;
+  // The checks that need no user code: options, the described graph, slots.
+  absl::StatusOr<JobGraph> Precheck(const v1::JobSubmission& submission) const;
+  // With the built graph's hash: determinism, the savepoint to resume from.
+  absl::StatusOr<Job> Accept(const v1::JobSubmission& submission, JobGraph described,
+                             const absl::StatusOr<uint64_t>& built_hash);
   // On the main executor.
   void Add(std::string id, Job job, SubmitDone done);
   // Drops the ended jobs the history limits say to forget.
@@ -92,13 +103,12 @@ class Dispatcher {
   Table Snapshot() const;
 
   const JobMasterFactory make_master_;
+  const GraphBuilder build_graph_;
   std::function<absl::Status(const v1::JobSubmission&)> check_submission_;
   const std::function<int()> total_slots_;
   const JobHistoryLimits history_;
   // The main executor's.
   std::map<std::string, Job> jobs_;
-  // The submit worker's.
-  std::map<std::string, std::unique_ptr<engine::JobLibrary>> libraries_;
   // What List, Get and Find read.
   mutable absl::Mutex snapshot_mu_;
   Table snapshot_ ABSL_GUARDED_BY(snapshot_mu_);

@@ -69,11 +69,18 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
   jm->config_ = std::make_unique<Config>(config);
   jm->rm_link_ = std::make_unique<ResourceManagerLink>(jm.get());
   jm->task_managers_ = std::make_unique<TaskManagerGatewayCache>(jm->rpc_timeout_);
+  jm->graph_builder_ = std::make_unique<GraphBuilderProcess>(
+      DefaultGraphBuilderPath(),
+      GraphBuildLimits{config.GetDuration("jobmanager.graph-builder.timeout"),
+                       config.GetMemoryBytes("jobmanager.graph-builder.memory")});
   jm->dispatcher_ = std::make_unique<Dispatcher>(
       [raw = jm.get()](std::string id, v1::JobSubmission submission, JobGraph graph,
                        std::shared_ptr<Executor> executor) {
         return raw->MakeJobMaster(std::move(id), std::move(submission), std::move(graph),
                                   std::move(executor));
+      },
+      [builder = jm->graph_builder_.get()](GraphBuildRequest request, auto done) {
+        builder->Build(std::move(request), std::move(done));
       },
       [raw = jm.get()] {
         auto overview = raw->overview();
@@ -369,6 +376,7 @@ void JobManager::Shutdown() {
   if (shut_down_.exchange(true)) return;
   rest_.http().Stop();
   StopGrpcServer(grpc_);
+  graph_builder_.reset();  // answers what is building, before the Dispatcher goes
   dispatcher_.reset();
   // The cancelled jobs' releases were posted to the slot pool: sent before
   // the session closes.

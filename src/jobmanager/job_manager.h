@@ -90,6 +90,8 @@ class JobManager final : public Daemon {
   std::unique_ptr<TaskManagerGatewayCache> task_managers_;
   std::unique_ptr<LibraryStore> libraries_;
   std::unique_ptr<Dispatcher> dispatcher_;
+  // After the Dispatcher: destroyed first, as it answers into the Dispatcher.
+  std::unique_ptr<GraphBuilderProcess> graph_builder_;
   std::unique_ptr<JobManagerService> service_;
   std::unique_ptr<JobMasterServiceImpl> job_master_service_;
   RunningGrpcServer grpc_;

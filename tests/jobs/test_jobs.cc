@@ -1,10 +1,14 @@
 // Jobs that misbehave on purpose, for the cluster tests.
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "sluice/sluice.h"
 
@@ -181,4 +185,25 @@ SLUICE_JOB(SlowSink) {
       .Sink([](const std::string&) { std::this_thread::sleep_for(std::chrono::microseconds(500)); })
       .Name("SlowSink")
       .SetParallelism(2);
+}
+
+// Misbehaves in its build function, as `--how` says, but only in the
+// JobManager's graph builder: the CLI that submits it builds it fine.
+SLUICE_JOB(MisbehavesInTheJobManager) {
+  auto params = sluice::ParameterTool::FromArgs(args);
+  std::error_code error;
+  const bool in_graph_builder =
+      std::filesystem::read_symlink("/proc/self/exe", error).filename() == "sluice-graph-builder";
+  const std::string how = params.Get("how", "segfault");
+  if (in_graph_builder) {
+    if (how == "segfault") std::raise(SIGSEGV);
+    if (how == "abort") std::abort();
+    if (how == "exit") std::exit(0);
+    if (how == "hang") std::this_thread::sleep_for(std::chrono::hours(1));
+    if (how == "allocate") {
+      std::vector<std::unique_ptr<char[]>> hoard;
+      for (int i = 0; i < 64; ++i) hoard.emplace_back(new char[64 << 20]());  // 4 GiB
+    }
+  }
+  env.Sequence(0, 10).Name("Numbers").Discard();
 }

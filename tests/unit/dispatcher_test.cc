@@ -1,7 +1,7 @@
 // The Dispatcher checks submissions on its submit worker and keeps its job
-// table on its main executor, here queues this thread runs: loading the
-// library and running the user's build function never happen on the caller's
-// (in the daemon a gRPC) thread, and the table changes only on main.
+// table on its main executor, here queues this thread runs; the user's build
+// function runs in the graph builder (here the test answers for it), never on
+// the caller's (in the daemon a gRPC) thread, and the table changes only on main.
 #include "jobmanager/dispatcher.h"
 
 #include <gmock/gmock.h>
@@ -39,6 +39,9 @@ class DispatcherTest : public ::testing::Test {
           return JobMaster::Create(std::move(id), std::move(submission), std::move(graph),
                                    std::move(services));
         },
+        [this](GraphBuildRequest request, auto done) {
+          builds_.push_back(Build{std::move(request), std::move(done)});
+        },
         [] { return 0; }, JobHistoryLimits{}, std::move(worker), std::move(main));
   }
 
@@ -59,6 +62,12 @@ class DispatcherTest : public ::testing::Test {
                         [&answer](absl::StatusOr<v1::JobStatus> status) { answer = status; });
   }
 
+  // What the graph builder was asked; the test answers.
+  struct Build {
+    GraphBuildRequest request;
+    std::function<void(absl::StatusOr<uint64_t>)> done;
+  };
+  std::vector<Build> builds_;
   FakeResourceManager rm_;
   FakeTaskManagers tms_;
   QueueExecutor* worker_ = nullptr;  // the Dispatcher's
@@ -68,9 +77,18 @@ class DispatcherTest : public ::testing::Test {
 
 TEST_F(DispatcherTest, ASubmissionIsCheckedAndStartedOnTheSubmitWorker) {
   Answer answer;
-  Submit(Submission("Unbounded"), answer);
+  const v1::JobSubmission submission = Submission("Unbounded");
+  Submit(submission, answer);
   EXPECT_FALSE(answer.has_value());
-  EXPECT_TRUE(dispatcher_->List().empty()) << "nothing is loaded or built on the caller's thread";
+  EXPECT_TRUE(builds_.empty()) << "nothing is checked or built on the caller's thread";
+  EXPECT_EQ(worker_->RunUntilIdle(), 1);
+  ASSERT_EQ(builds_.size(), 1u) << "the graph is built by the graph builder";
+  EXPECT_EQ(builds_[0].request.library_path, testing::kTestJobsLibrary);
+  EXPECT_EQ(builds_[0].request.job_name, "Unbounded");
+  EXPECT_EQ(builds_[0].request.parallelism, 1);
+  EXPECT_FALSE(answer.has_value());
+  builds_[0].done(submission.graph().hash());
+  EXPECT_FALSE(answer.has_value()) << "the builder's answer is handled on the submit worker";
   EXPECT_EQ(worker_->RunUntilIdle(), 1);
   EXPECT_FALSE(answer.has_value()) << "accepted on the main executor";
   EXPECT_TRUE(dispatcher_->List().empty());
@@ -85,6 +103,9 @@ TEST_F(DispatcherTest, ASubmissionIsCheckedAndStartedOnTheSubmitWorker) {
 TEST_F(DispatcherTest, CancelAnswersOnceTheJobMasterHandledItWithoutBlocking) {
   Answer submitted;
   Submit(Submission("Unbounded"), submitted);
+  worker_->RunUntilIdle();
+  ASSERT_EQ(builds_.size(), 1u);
+  builds_[0].done(Submission("Unbounded").graph().hash());
   worker_->RunUntilIdle();
   main_->RunUntilIdle();
   ASSERT_TRUE(submitted.has_value() && submitted->ok());
@@ -109,15 +130,42 @@ TEST_F(DispatcherTest, CancelAnswersOnceTheJobMasterHandledItWithoutBlocking) {
   EXPECT_EQ(unknown->status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(DispatcherTest, ARefusalIsAnsweredFromTheSubmitWorker) {
+TEST_F(DispatcherTest, ABuilderErrorIsTheAnswerFromTheSubmitWorker) {
   Answer answer;
   Submit(Submission("NoSuchJob"), answer);
+  worker_->RunUntilIdle();
+  ASSERT_EQ(builds_.size(), 1u);
+  builds_[0].done(absl::InvalidArgumentError("'lib.so' has no job named 'NoSuchJob'"));
   EXPECT_FALSE(answer.has_value());
   worker_->RunUntilIdle();
   ASSERT_TRUE(answer.has_value());
-  EXPECT_FALSE(answer->ok());
-  EXPECT_THAT(answer->status().message(), HasSubstr("NoSuchJob"));
+  EXPECT_EQ(answer->status().message(), "'lib.so' has no job named 'NoSuchJob'");
   EXPECT_TRUE(dispatcher_->List().empty());
+}
+
+TEST_F(DispatcherTest, AGraphBuiltDifferentlyFromTheSubmittedOneIsRefused) {
+  Answer answer;
+  const v1::JobSubmission submission = Submission("Unbounded");
+  Submit(submission, answer);
+  worker_->RunUntilIdle();
+  ASSERT_EQ(builds_.size(), 1u);
+  builds_[0].done(submission.graph().hash() + 1);
+  worker_->RunUntilIdle();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(answer->status().message(), HasSubstr("its build function is not deterministic"));
+  EXPECT_TRUE(dispatcher_->List().empty());
+}
+
+TEST_F(DispatcherTest, ASubmissionThatFailsTheChecksIsNeverBuilt) {
+  Answer answer;
+  v1::JobSubmission broken = Submission("Unbounded");
+  broken.mutable_graph()->set_hash(broken.graph().hash() + 1);
+  Submit(broken, answer);
+  worker_->RunUntilIdle();
+  EXPECT_TRUE(builds_.empty());
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -64,6 +64,13 @@ std::vector<ConfigOption> BuildOptions() {
           "/tmp/sluice-jobmanager-<pid>."),
       Opt("jobmanager.library.max-size", T::kMemorySize, "256m",
           "Largest job library the JobManager accepts.", 1024, 1e12),
+      Opt("jobmanager.graph-builder.timeout", T::kDuration, "60 s",
+          "How long a submitted job's build function may run. The JobManager never loads a "
+          "job library itself: it builds the graph in a short-lived sluice-graph-builder "
+          "process and kills it after this time.",
+          100 * kMs, 24 * 3600 * kSecond),
+      Opt("jobmanager.graph-builder.memory", T::kMemorySize, "1g",
+          "Address space a sluice-graph-builder process may use (RLIMIT_AS).", 64 * kMiB, 1e13),
       Opt("jobstore.max-capacity", T::kInt, "1000",
           "Ended jobs (finished, canceled, failed) the JobManager remembers for `sluice list`; "
           "beyond it, the ones that ended first are forgotten. Running jobs are always kept.",
