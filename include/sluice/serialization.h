@@ -59,6 +59,15 @@ class Reader {
     }
     throw std::runtime_error("malformed length");
   }
+  // A length or element count, checked against the bytes left: a corrupt or
+  // hostile record can never make the reader allocate more than it holds
+  // (every element of a container takes at least one byte).
+  uint64_t Length() {
+    const uint64_t n = VarUint();
+    if (n > remaining()) throw std::runtime_error("a length in a record exceeds the record");
+    return n;
+  }
+  size_t remaining() const { return static_cast<size_t>(end_ - data_); }
   const char* position() const { return data_; }
   bool done() const { return data_ == end_; }
 
@@ -103,7 +112,7 @@ struct Serializer<std::string> {
     w.Bytes(v.data(), v.size());
   }
   static std::string Read(Reader& r) {
-    std::string v(r.VarUint(), '\0');
+    std::string v(r.Length(), '\0');
     r.Bytes(v.data(), v.size());
     return v;
   }
@@ -139,7 +148,7 @@ struct Serializer<std::vector<T>> {
   }
   static std::vector<T> Read(Reader& r) {
     std::vector<T> v;
-    uint64_t n = r.VarUint();
+    uint64_t n = r.Length();
     v.reserve(n);
     for (uint64_t i = 0; i < n; ++i) v.push_back(Serializer<T>::Read(r));
     return v;
@@ -169,7 +178,7 @@ struct Serializer<std::map<K, V>> {
   }
   static std::map<K, V> Read(Reader& r) {
     std::map<K, V> v;
-    uint64_t n = r.VarUint();
+    uint64_t n = r.Length();
     for (uint64_t i = 0; i < n; ++i) {
       K k = Serializer<K>::Read(r);
       v.emplace(std::move(k), Serializer<V>::Read(r));
@@ -217,7 +226,7 @@ void ReadInto(T& v, Reader& r) {
   if constexpr (FieldSerializable<T>) {
     SluiceDeserialize(v, r);
   } else if constexpr (std::is_same_v<T, std::string>) {
-    v.resize(r.VarUint());
+    v.resize(r.Length());
     r.Bytes(v.data(), v.size());
   } else {
     v = Serializer<T>::Read(r);

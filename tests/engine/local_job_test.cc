@@ -6,10 +6,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,6 +22,7 @@
 #include <thread>
 
 #include "common/process_stats.h"
+#include "sluice/internal/file_writer.h"
 #include "sluice/sluice.h"
 
 namespace sluice::engine {
@@ -138,6 +141,51 @@ TEST(LocalJobTest, AUserExceptionFailsTheJobNamingOperatorSubtaskAndMessage) {
   EXPECT_EQ(result.state, JobState::kFailed);
   EXPECT_THAT(result.error, HasSubstr("operator 'Curse' of Sequence -> Curse -> Discard (1/2)"));
   EXPECT_THAT(result.error, HasSubstr("failed: record 500 is cursed"));
+}
+
+// A full disk used to go unnoticed until the end of a bounded job, and for
+// ever in a streaming one. Here the file size limit (RLIMIT_FSIZE, as a full
+// disk: the write that does not fit fails) stops the text file sink of an
+// unbounded job: the job fails at once, with the operating system's reason.
+TEST(LocalJobTest, ASinksWriteErrorFailsTheStreamingJobWithTheReason) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("sluice-full-disk-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  StreamEnvironment env("full-disk");
+  env.SetParallelism(1);
+  env.Generate([](int64_t i) { return std::string(100, static_cast<char>('a' + i % 26)); })
+      .WriteAsText(dir.string())
+      .Name("Files");
+  rlimit saved{};
+  getrlimit(RLIMIT_FSIZE, &saved);
+  rlimit small = saved;
+  small.rlim_cur = 1 << 20;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  LocalJobOptions options;
+  auto job = LocalJob::Start(env.Build(), options);
+  ASSERT_TRUE(job.ok()) << job.status();
+  auto result = (*job)->WaitFor(absl::Seconds(30));
+  setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, old_handler);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(result.has_value()) << "the streaming job went on although its output was lost";
+  EXPECT_EQ(result->state, JobState::kFailed);
+  EXPECT_THAT(result->error, HasSubstr("operator 'Files'"));
+  EXPECT_THAT(result->error, HasSubstr("cannot write " + dir.string() + "/.part-0-1-"));
+  EXPECT_THAT(result->error, HasSubstr(": File too large"));
+}
+
+TEST(LocalJobTest, AWriteToAFullDeviceThrowsWithTheReason) {
+  internal::FileWriter writer;
+  writer.Open("/dev/full");
+  try {
+    writer.Append(std::string(internal::FileWriter::kBufferBytes + 1, 'x'));
+    writer.Close();
+    ADD_FAILURE() << "the writes to /dev/full succeeded";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "cannot write /dev/full: No space left on device");
+  }
 }
 
 TEST(LocalJobTest, CancelStopsAnUnboundedJobPromptly) {

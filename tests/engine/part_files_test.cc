@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -68,9 +69,9 @@ TEST_F(PartFilesTest, AFileIsCommittedOnlyOnceItsCheckpointCompletes) {
   FakeRuntime runtime(0, 1);
   PartFiles files(dir_.string(), &runtime);
   files.Initialize(0, {});
-  files.Current() << "a\n";
+  files.Current().Append("a\n");
   files.Snapshot(1);
-  files.Current() << "b\n";
+  files.Current().Append("b\n");
   EXPECT_THAT(Committed(), IsEmpty()) << "checkpoint 1 is not complete yet";
   files.Snapshot(2);
   files.Commit(1);
@@ -78,7 +79,7 @@ TEST_F(PartFilesTest, AFileIsCommittedOnlyOnceItsCheckpointCompletes) {
               ElementsAre(std::pair<const std::string, std::string>("part-0-1", "a\n")));
   files.Commit(2);
   EXPECT_EQ(Committed().at("part-0-2"), "b\n");
-  files.Current() << "c\n";
+  files.Current().Append("c\n");
   files.Finish();
   EXPECT_EQ(Committed().at("part-0-3"), "c\n");
   EXPECT_EQ(Hidden(), 0);
@@ -90,11 +91,11 @@ TEST_F(PartFilesTest, ARestoreCommitsWhatTheCheckpointHadPendingAndDropsWhatCame
     FakeRuntime runtime(0, 1);
     PartFiles files(dir_.string(), &runtime);
     files.Initialize(0, {});
-    files.Current() << "before\n";
+    files.Current().Append("before\n");
     saved = files.Snapshot(1);  // checkpoint 1 completes, but its notification is lost
-    files.Current() << "after\n";
+    files.Current().Append("after\n");
     files.Snapshot(2);  // never completes
-    files.Current() << "later\n";
+    files.Current().Append("later\n");
   }  // the attempt dies
   EXPECT_THAT(Committed(), IsEmpty());
   FakeRuntime runtime(0, 1);
@@ -103,7 +104,7 @@ TEST_F(PartFilesTest, ARestoreCommitsWhatTheCheckpointHadPendingAndDropsWhatCame
   EXPECT_EQ(Committed().at("part-0-1"), "before\n");
   EXPECT_EQ(Hidden(), 0) << "in-progress files of the dead attempt are deleted";
   files.Initialize(1, {saved});  // committing again (another restore) changes nothing
-  files.Current() << "replayed\n";
+  files.Current().Append("replayed\n");
   files.Finish();
   EXPECT_THAT(
       Committed(),
@@ -117,9 +118,9 @@ TEST_F(PartFilesTest, AtLowerParallelismEachOldSubtasksFilesHaveOneNewOwner) {
     FakeRuntime runtime(s, 3);
     PartFiles files(dir_.string(), &runtime);
     files.Initialize(0, {});
-    files.Current() << "from " << s << "\n";
+    files.Current().Append("from " + std::to_string(s) + "\n");
     states.push_back(files.Snapshot(4));
-    files.Current() << "uncommitted\n";
+    files.Current().Append("uncommitted\n");
     files.Snapshot(5);
   }
   FakeRuntime zero(0, 2), one(1, 2);
@@ -138,7 +139,7 @@ TEST_F(PartFilesTest, ACancelledTaskCommitsNothingAtTheEnd) {
   FakeRuntime runtime(0, 1);
   PartFiles files(dir_.string(), &runtime);
   files.Initialize(0, {});
-  files.Current() << "x\n";
+  files.Current().Append("x\n");
   runtime.cancelled_ = true;
   EXPECT_THROW(files.Finish(), std::runtime_error);
   EXPECT_THAT(Committed(), IsEmpty());
@@ -154,7 +155,7 @@ TEST_F(PartFilesTest, APendingFileThatVanishedFailsTheCommitNamingIt) {
   FakeRuntime runtime(0, 1);
   PartFiles files(dir_.string(), &runtime);
   files.Initialize(0, {});
-  files.Current() << "x\n";
+  files.Current().Append("x\n");
   files.Snapshot(1);
   for (const auto& entry : fs::directory_iterator(dir_)) fs::remove(entry.path());
   try {

@@ -63,6 +63,22 @@ TEST(SerializationTest, TruncatedInputIsAnErrorNotACrash) {
   EXPECT_THROW(Deserialize<int64_t>(std::string("abc")), std::runtime_error);
 }
 
+// A few bytes claiming a length of 2^62 used to allocate before checking.
+TEST(SerializationTest, AHugeLengthIsRefusedBeforeAnythingIsAllocated) {
+  std::string huge;
+  Writer w(&huge);
+  w.VarUint(uint64_t{1} << 62);
+  huge += "abc";
+  EXPECT_THROW(Deserialize<std::string>(huge), std::runtime_error);
+  EXPECT_THROW(Deserialize<std::vector<int64_t>>(huge), std::runtime_error);
+  EXPECT_THROW((Deserialize<std::map<std::string, int>>(huge)), std::runtime_error);
+  std::string field;
+  Reader r(huge.data(), huge.size());
+  EXPECT_THROW(internal::ReadInto(field, r), std::runtime_error);
+  // A length that fits what is left is fine.
+  EXPECT_EQ(Deserialize<std::string>(Serialize(std::string(1000, 'x'))), std::string(1000, 'x'));
+}
+
 }  // namespace
 }  // namespace sluice
 

@@ -345,9 +345,14 @@ class PrintSink final : public Collector<T> {
   using Collector<T>::Collect;
   void Collect(T&& record) override { Collect(static_cast<const T&>(record)); }
   void Collect(const T& record) override {
-    runtime_->out() << runtime_->subtask() + 1 << "> " << format_(record) << "\n";
+    std::ostream& out = runtime_->out();
+    out << runtime_->subtask() + 1 << "> " << format_(record) << "\n";
+    if (!out) throw std::runtime_error("writing to the task's standard output failed");
   }
-  void EndOfInput() override { runtime_->out().flush(); }
+  void EndOfInput() override {
+    runtime_->out().flush();
+    if (!runtime_->out()) throw std::runtime_error("writing to the task's standard output failed");
+  }
 
  private:
   Format format_;
@@ -365,8 +370,9 @@ class TextFileSink final : public Collector<T>, public CheckpointedOperator {
   using Collector<T>::Collect;
   void Collect(T&& record) override { Collect(static_cast<const T&>(record)); }
   void Collect(const T& record) override {
-    std::ofstream& out = files_.Current();
-    CallUser(name_, [&] { out << format_(record) << '\n'; });
+    CallUser(name_, [&] { line_ = format_(record); });
+    line_.push_back('\n');
+    files_.Current().Append(line_);
   }
   void EndOfInput() override { files_.Finish(); }
 
@@ -382,6 +388,7 @@ class TextFileSink final : public Collector<T>, public CheckpointedOperator {
   std::string name_;
   Format format_;
   PartFiles files_;
+  std::string line_;
 };
 
 // The tail of a chain into one outgoing edge: serializes each record (and,

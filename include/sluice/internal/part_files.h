@@ -18,14 +18,15 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <system_error>
 #include <vector>
 
+#include "sluice/internal/file_writer.h"
 #include "sluice/runtime.h"
 #include "sluice/serialization.h"
 
@@ -43,8 +44,9 @@ class PartFiles {
     std::filesystem::create_directories(dir_, ignored);
   }
 
-  // The in-progress file, opened on first use.
-  std::ofstream& Current() {
+  // The in-progress file, opened on first use. Its writes throw at the
+  // first failure, with the operating system's reason.
+  FileWriter& Current() {
     if (!out_.is_open()) Open();
     return out_;
   }
@@ -115,15 +117,13 @@ class PartFiles {
     const std::string epoch = std::to_string(subtask_) + "-" + std::to_string(last_barrier_ + 1);
     current_.temp_path = dir_ + "/.part-" + epoch + "-" + token_ + ".inprogress";
     current_.final_path = dir_ + "/part-" + epoch;
-    out_.open(current_.temp_path, std::ios::trunc);
-    if (!out_) throw std::runtime_error("cannot write " + current_.temp_path);
+    out_.Open(current_.temp_path);
     wrote_any_ = true;
   }
 
   void CloseCurrent(int64_t checkpoint_id) {
     if (!out_.is_open()) return;
-    out_.close();
-    if (!out_) throw std::runtime_error("cannot write " + current_.temp_path);
+    out_.Close();
     current_.checkpoint_id = checkpoint_id;
     pending_.push_back(std::move(current_));
     current_ = Pending();
@@ -132,12 +132,14 @@ class PartFiles {
   // Renames a pending file into place; done already if only the final one is there.
   static void Publish(const Pending& file) {
     if (std::rename(file.temp_path.c_str(), file.final_path.c_str()) == 0) return;
+    const int why = errno;
     std::error_code error;
     if (!std::filesystem::exists(file.temp_path, error) &&
         std::filesystem::exists(file.final_path, error)) {
       return;
     }
-    throw std::runtime_error("cannot commit " + file.temp_path + " as " + file.final_path);
+    throw std::runtime_error("cannot commit " + file.temp_path + " as " + file.final_path + ": " +
+                             std::strerror(why));
   }
 
   // In-progress files of subtasks this one takes over, from earlier attempts.
@@ -168,7 +170,7 @@ class PartFiles {
     Reader r(bytes.data(), bytes.size());
     SavedState saved;
     saved.subtask = static_cast<int>(r.VarUint());
-    saved.pending.resize(r.VarUint());
+    saved.pending.resize(r.Length());
     for (Pending& file : saved.pending) {
       file.checkpoint_id = static_cast<int64_t>(r.VarUint());
       file.temp_path = Serializer<std::string>::Read(r);
@@ -185,7 +187,7 @@ class PartFiles {
   const std::string token_;
   int64_t last_barrier_ = 0;
   bool wrote_any_ = false;
-  std::ofstream out_;
+  FileWriter out_;
   Pending current_;
   std::vector<Pending> pending_;
 };
