@@ -2,6 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <fstream>
+#include <vector>
+
 #include "absl/strings/escaping.h"
 
 namespace sluice {
@@ -31,6 +34,18 @@ std::string Sha256::HexDigest() {
 std::string Sha256::Of(absl::string_view data) {
   Sha256 sha;
   sha.Update(data);
+  return sha.HexDigest();
+}
+
+std::optional<std::string> Sha256::OfFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  Sha256 sha;
+  std::vector<char> buffer(1 << 20);
+  while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
+    sha.Update(absl::string_view(buffer.data(), static_cast<size_t>(in.gcount())));
+  }
+  if (in.bad()) return std::nullopt;
   return sha.HexDigest();
 }
 

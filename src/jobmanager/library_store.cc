@@ -35,7 +35,14 @@ std::optional<std::string> LibraryStore::PathOf(const std::string& sha256) const
   if (!Sha256::IsHexDigest(sha256)) return std::nullopt;  // never a path from outside input
   std::string path = absl::StrCat(dir_, "/", sha256, ".so");
   std::error_code error;
-  return fs::is_regular_file(path, error) ? std::optional<std::string>(path) : std::nullopt;
+  if (!fs::is_regular_file(path, error)) return std::nullopt;
+  // A stored file that no longer has its digest (a disk error, a hand edit)
+  // is not that library: it is dropped and must be uploaded again.
+  if (Sha256::OfFile(path) != sha256) {
+    fs::remove(path, error);
+    return std::nullopt;
+  }
+  return path;
 }
 
 LibraryStore::Upload::Upload(const LibraryStore* store, std::string temp_path)

@@ -503,7 +503,11 @@ void JobDeployments::ReportEnd(const Subtasks& subtasks, int vertex, int subtask
 absl::StatusOr<std::string> JobDeployments::FetchLibrary(const std::string& address,
                                                          const std::string& sha256) {
   std::string path = absl::StrCat(options_.library_dir, "/", sha256, ".so");
-  if (std::filesystem::exists(path)) return path;  // cached by digest
+  if (std::filesystem::exists(path)) {  // cached by digest, if it still has it
+    if (Sha256::OfFile(path) == sha256) return path;
+    spdlog::warn("Cached job library {} does not match its digest: fetching it again", path);
+    std::remove(path.c_str());
+  }
   auto stub = v1::JobManager::NewStub(CreateChannel(address, absl::Seconds(2)));
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout * 6));
