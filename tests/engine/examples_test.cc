@@ -86,8 +86,7 @@ TEST_F(ExamplesTest, LoadingMistakesAreClearErrors) {
   std::filesystem::resize_file(dir_ / "truncated.so", 4096);
   auto truncated = JobLibrary::Load((dir_ / "truncated.so").string());
   EXPECT_EQ(truncated.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(truncated.status().message()),
-              HasSubstr("bytes: the file is truncated"));
+  EXPECT_THAT(std::string(truncated.status().message()), HasSubstr("bytes: the file is truncated"));
   auto program = JobLibrary::Load("/bin/true");
   EXPECT_THAT(std::string(program.status().message()),
               HasSubstr("'/bin/true': it is a program, not a shared object"));
