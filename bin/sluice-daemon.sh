@@ -2,7 +2,8 @@
 # sluice-daemon.sh (start|start-foreground|stop|stop-all) (resourcemanager|jobmanager|taskmanager) [daemon args...]
 #
 # start: runs the daemon in the background with its own log file under
-# $SLUICE_LOG_DIR and appends its pid to $SLUICE_PID_DIR/sluice-<daemon>.pid;
+# $SLUICE_LOG_DIR (sluice-<daemon>-<n>-<host>.log, n the first instance number
+# no running instance uses; the previous run's log is rotated) and appends its pid to $SLUICE_PID_DIR/sluice-<daemon>.pid;
 # several instances of one daemon (e.g. TaskManagers) can run on a host.
 # stop: SIGTERM to the most recently started instance, then waits for a clean
 # exit (at most $SLUICE_STOP_TIMEOUT s, then SIGKILL). stop-all: every instance.
@@ -50,6 +51,27 @@ stop_pid() {
   echo "Stopped sluice-$daemon (pid $pid) on $(hostname)."
 }
 
+# Does a running instance write <log> (its stdout)?
+log_in_use() {
+  local pid
+  for pid in "${pids[@]}"; do
+    [[ $(readlink "/proc/$pid/fd/1" 2>/dev/null) == "$1" ]] && return 0
+  done
+  return 1
+}
+
+# <log> of an earlier run becomes <log>.1, .1 becomes .2, and so on; at most
+# $SLUICE_LOG_MAX old ones are kept (Flink's env.log.max, 10).
+rotate_log() {
+  local log=$1 keep=$SLUICE_LOG_MAX i
+  [[ -f $log ]] || return 0
+  rm -f "$log.$keep"
+  for ((i = keep - 1; i >= 1; i--)); do
+    if [[ -f $log.$i ]]; then mv -f "$log.$i" "$log.$((i + 1))"; fi
+  done
+  mv -f "$log" "$log.1"
+}
+
 write_pids() {
   if [[ $# -eq 0 ]]; then rm -f "$pid_file"; else printf '%s\n' "$@" >"$pid_file"; fi
 }
@@ -66,8 +88,12 @@ case "$action" in
     require_binary
     mkdir -p "$SLUICE_LOG_DIR" "$SLUICE_PID_DIR"
     mapfile -t pids < <(live_pids)
-    instance=${#pids[@]}
-    log="$SLUICE_LOG_DIR/sluice-$daemon-$instance-$(hostname).log"
+    instance=0  # the first whose log no running instance writes
+    while log="$(realpath -m "$SLUICE_LOG_DIR")/sluice-$daemon-$instance-$(hostname).log" &&
+      log_in_use "$log"; do
+      instance=$((instance + 1))
+    done
+    rotate_log "$log"
     nohup "$binary" --conf-dir "$SLUICE_CONF_DIR" "$@" >"$log" 2>&1 </dev/null &
     pid=$!
     write_pids "${pids[@]}" "$pid"

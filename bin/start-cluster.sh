@@ -8,8 +8,24 @@ bin=$(dirname "${BASH_SOURCE[0]}")
 
 mapfile -t masters < <(read_hosts masters)
 mapfile -t workers < <(read_hosts workers)
+# A master that fails to start stops the ones started before it, so a failed
+# start leaves no half cluster behind (a second try would find its ports taken).
+started=()
+undo_masters() {
+  local i
+  for ((i = ${#started[@]} - 1; i >= 0; i--)); do
+    read -r host script <<<"${started[$i]}"
+    run_on_host "$host" "$script" stop || true
+  done
+}
 for host in "${masters[@]}"; do
-  run_on_host "$host" resourcemanager.sh start
-  run_on_host "$host" jobmanager.sh start
+  for script in resourcemanager.sh jobmanager.sh; do
+    if ! run_on_host "$host" "$script" start; then
+      echo "start-cluster: ${script%.sh} failed to start on $host; stopping the masters started" >&2
+      undo_masters
+      exit 1
+    fi
+    started+=("$host $script")
+  done
 done
 run_on_hosts taskmanager.sh "${workers[@]}"

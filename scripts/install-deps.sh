@@ -6,7 +6,7 @@ packages=(
   cmake g++ ninja-build pkg-config ccache
   clang clang-format  # scripts/build-clang.sh (thread-safety analysis), scripts/check-format.sh
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  libspdlog-dev libyaml-cpp-dev prometheus-cpp-dev libcpp-httplib-dev libcli11-dev
+  libspdlog-dev libyaml-cpp-dev prometheus-cpp-dev libcpp-httplib-dev libmicrohttpd-dev libcli11-dev
   nlohmann-json3-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev procps curl hostname

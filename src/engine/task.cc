@@ -12,6 +12,12 @@
 
 namespace sluice::engine {
 
+namespace {
+thread_local const Task* current_task = nullptr;
+}  // namespace
+
+const Task* CurrentTask() { return current_task; }
+
 // Collects a task's printed text and hands out whole lines, so lines of
 // different subtasks never interleave.
 class Task::LineBuffer final : public std::streambuf {
@@ -580,6 +586,7 @@ uint64_t Task::SourceEmitted() const {
 }
 
 void Task::Run() {
+  current_task = this;
   stats_.running_since_ns.store(absl::GetCurrentTimeNanos(), std::memory_order_relaxed);
   bool finished = false;
   try {

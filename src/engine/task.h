@@ -84,6 +84,11 @@ struct TaskStats {
   std::atomic<uint64_t> late_records_dropped{0};  // by the chain's windows
 };
 
+class Task;
+// The task whose thread calls this (null on other threads): a crash handler
+// names it as the cause.
+const Task* CurrentTask();
+
 class Task final : public TaskRuntime {
  public:
   Task(const JobGraph& graph, const JobVertex& vertex, int subtask, JobContext* job);

@@ -45,9 +45,8 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
   const std::string rm_address = ResourceManagerAddress(config);
   jm->rm_stub_ = v1::ResourceManager::NewStub(
       CreateChannel(rm_address, config.GetDuration("cluster.registration.max-timeout")));
-  std::string work_dir = config.GetString("jobmanager.work-dir");
-  if (work_dir.empty()) work_dir = absl::StrCat("/tmp/sluice-jobmanager-", getpid());
-  auto libraries = LibraryStore::Create(absl::StrCat(work_dir, "/libraries"),
+  jm->work_dir_ = std::make_unique<WorkDir>(config.GetString("jobmanager.work-dir"), "jobmanager");
+  auto libraries = LibraryStore::Create(absl::StrCat(jm->work_dir_->path(), "/libraries"),
                                         config.GetMemoryBytes("jobmanager.library.max-size"));
   if (!libraries.ok()) return libraries.status();
   jm->libraries_ = *std::move(libraries);
@@ -87,9 +86,9 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
         return overview ? overview->slots_total() : 0;
       },
       history);
-  jm->service_ = std::make_unique<JobManagerService>(jm->rm_stub_.get(), rm_address,
-                                                     config.GetDuration("rpc.timeout"),
-                                                     jm->libraries_.get(), jm->dispatcher_.get());
+  jm->service_ = std::make_unique<JobManagerService>(
+      jm->rm_stub_.get(), rm_address, config.GetDuration("rpc.timeout"), jm->libraries_.get(),
+      jm->dispatcher_.get(), config.GetDuration("jobmanager.upload.timeout"));
   jm->dispatcher_->CheckSubmissionsWith([raw = jm.get()](const v1::JobSubmission& submission) {
     return JobConfigOf(*raw->config_, submission).status();
   });

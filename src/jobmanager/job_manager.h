@@ -22,6 +22,7 @@
 #include "common/metrics/utilization_gauges.h"
 #include "common/rpc/grpc_server.h"
 #include "common/rpc/session_keeper.h"
+#include "common/work_dir.h"
 #include "jobmanager/dispatcher.h"
 #include "jobmanager/job_manager_service.h"
 #include "jobmanager/job_master_service.h"
@@ -76,6 +77,7 @@ class JobManager final : public Daemon {
   void OnTaskState(const v1::TaskStateUpdate& update);
   void ServeRestApi();
 
+  std::unique_ptr<WorkDir> work_dir_;  // first: removed after everything in it is closed
   std::string id_;
   std::string rpc_address_;
   MetricsEndpoint rest_;  // /metrics plus the REST API, on rest.port

@@ -1,10 +1,14 @@
 #include "jobmanager/job_manager_service.h"
 
+#include <grpcpp/alarm.h>
+
+#include <atomic>
 #include <fstream>
 #include <memory>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/rpc/grpc_status.h"
 #include "common/sha256.h"
@@ -27,15 +31,56 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context,
 // and renames it, no fsync), then hands both to the Dispatcher, whose submit
 // worker answers: loading the library and running the user's build function
 // never happen on a gRPC thread.
+//
+// An upload must complete within jobmanager.upload.timeout: a client that
+// opens one and stalls (or whose connection is half open) has it cancelled,
+// and its temporary file removed, instead of holding them for ever.
 class SubmitReactor final : public grpc::ServerReadReactor<v1::SubmitJobRequest> {
  public:
-  SubmitReactor(LibraryStore* libraries, Dispatcher* dispatcher, v1::JobStatus* response)
-      : libraries_(libraries), dispatcher_(dispatcher), response_(response) {
+  SubmitReactor(grpc::CallbackServerContext* context, LibraryStore* libraries,
+                Dispatcher* dispatcher, v1::JobStatus* response, absl::Duration upload_timeout)
+      : context_(context),
+        libraries_(libraries),
+        dispatcher_(dispatcher),
+        response_(response),
+        upload_timeout_(upload_timeout) {
+    alarm_.Set(absl::ToChronoTime(absl::Now() + upload_timeout),
+               [this](bool fired) { OnUploadTimeout(fired); });
     StartRead(&request_);
   }
 
  private:
+  // On a gRPC thread, at the deadline (fired) or once the alarm is cancelled.
+  void OnUploadTimeout(bool fired) {
+    mu_.Lock();
+    alarm_pending_ = false;
+    if (!fired || done_) return Release();
+    timed_out_ = cancelling_ = true;
+    mu_.Unlock();
+    spdlog::warn(
+        "Cancelled a job upload that did not complete within {} (jobmanager.upload.timeout)",
+        absl::FormatDuration(upload_timeout_));
+    context_->TryCancel();  // may run OnReadDone and OnDone on this thread
+    mu_.Lock();
+    cancelling_ = false;
+    Release();
+  }
+  // Unlocks mu_; deletes this once gRPC is done with it (OnDone) and no
+  // alarm callback can come any more.
+  void Release() ABSL_UNLOCK_FUNCTION(mu_) {
+    const bool unreachable = done_ && !alarm_pending_ && !cancelling_;
+    mu_.Unlock();
+    if (unreachable) delete this;
+  }
+
   void OnReadDone(bool ok) override {
+    if (timed_out_) {
+      Finish(grpc::Status(
+          grpc::StatusCode::DEADLINE_EXCEEDED,
+          absl::StrCat("the upload did not complete within ", absl::FormatDuration(upload_timeout_),
+                       " (jobmanager.upload.timeout)")));
+      return;
+    }
     if (!ok) {
       Complete();
       return;
@@ -70,6 +115,7 @@ class SubmitReactor final : public grpc::ServerReadReactor<v1::SubmitJobRequest>
   }
 
   void Complete() {
+    alarm_.Cancel();  // the upload is complete: building the graph has its own limit
     if (!upload_) {
       Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the upload carried no submission"));
       return;
@@ -81,27 +127,46 @@ class SubmitReactor final : public grpc::ServerReadReactor<v1::SubmitJobRequest>
     }
     upload_.reset();
     // The reactor lives until Finish (OnDone deletes it).
-    dispatcher_->Submit(submission_, *path, [this](absl::StatusOr<v1::JobStatus> status) {
-      if (!status.ok()) {
-        spdlog::warn("Refused job '{}': {}", submission_.job_name(),
-                     std::string(status.status().message()));
-        Finish(ToGrpcStatus(status.status()));
-        return;
-      }
-      spdlog::info("Accepted job {} ('{}')", status->job_id(), status->name());
-      *response_ = *std::move(status);
-      Finish(grpc::Status::OK);
-    });
+    dispatcher_->Submit(submission_, *path,
+                        [this, path = *path](absl::StatusOr<v1::JobStatus> status) {
+                          if (status.ok()) {
+                            libraries_->Accepted(path);
+                          } else {
+                            libraries_->Refused(path);  // no refused job's library stays on disk
+                          }
+                          if (!status.ok()) {
+                            spdlog::warn("Refused job '{}': {}", submission_.job_name(),
+                                         std::string(status.status().message()));
+                            Finish(ToGrpcStatus(status.status()));
+                            return;
+                          }
+                          spdlog::info("Accepted job {} ('{}')", status->job_id(), status->name());
+                          *response_ = *std::move(status);
+                          Finish(grpc::Status::OK);
+                        });
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    alarm_.Cancel();  // before done_: until then its callback cannot delete this
+    mu_.Lock();
+    done_ = true;
+    Release();  // or the alarm's callback will, or the one cancelling
+  }
 
+  grpc::CallbackServerContext* const context_;
   LibraryStore* const libraries_;
   Dispatcher* const dispatcher_;
   v1::JobStatus* const response_;
+  const absl::Duration upload_timeout_;
   v1::SubmitJobRequest request_;
   v1::JobSubmission submission_;
   std::unique_ptr<LibraryStore::Upload> upload_;
+  std::atomic<bool> timed_out_{false};
+  absl::Mutex mu_;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool alarm_pending_ ABSL_GUARDED_BY(mu_) = true;
+  bool cancelling_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Alarm alarm_;
 };
 
 // Streams a stored library in chunks.
@@ -167,8 +232,8 @@ grpc::ServerUnaryReactor* JobManagerService::GetClusterStatus(
 }
 
 grpc::ServerReadReactor<v1::SubmitJobRequest>* JobManagerService::SubmitJob(
-    grpc::CallbackServerContext*, v1::JobStatus* response) {
-  return new SubmitReactor(libraries_, dispatcher_, response);
+    grpc::CallbackServerContext* context, v1::JobStatus* response) {
+  return new SubmitReactor(context, libraries_, dispatcher_, response, upload_timeout_);
 }
 
 grpc::ServerUnaryReactor* JobManagerService::ListJobs(grpc::CallbackServerContext* context,

@@ -16,10 +16,12 @@ namespace sluice {
 class JobManagerService final : public v1::JobManager::CallbackService {
  public:
   JobManagerService(v1::ResourceManager::Stub* rm, std::string rm_address, absl::Duration timeout,
-                    LibraryStore* libraries, Dispatcher* dispatcher)
+                    LibraryStore* libraries, Dispatcher* dispatcher,
+                    absl::Duration upload_timeout = absl::Minutes(5))
       : rm_(rm),
         rm_address_(std::move(rm_address)),
         timeout_(timeout),
+        upload_timeout_(upload_timeout),
         libraries_(libraries),
         dispatcher_(dispatcher) {}
 
@@ -47,6 +49,7 @@ class JobManagerService final : public v1::JobManager::CallbackService {
   v1::ResourceManager::Stub* const rm_;
   const std::string rm_address_;
   const absl::Duration timeout_;
+  const absl::Duration upload_timeout_;  // jobmanager.upload.timeout
   LibraryStore* const libraries_;
   Dispatcher* const dispatcher_;
 };

@@ -81,7 +81,28 @@ absl::StatusOr<std::string> LibraryStore::Upload::Commit(const std::string& sha2
     return absl::UnavailableError(absl::StrCat("cannot store the job library at ", path));
   }
   committed_ = true;
+  store_->Committed(path);
   return path;
+}
+
+void LibraryStore::Committed(const std::string& path) const {
+  absl::MutexLock lock(&mu_);
+  ++deciding_[path];
+}
+
+void LibraryStore::Accepted(const std::string& path) const {
+  absl::MutexLock lock(&mu_);
+  kept_.insert(path);
+  if (--deciding_[path] <= 0) deciding_.erase(path);
+}
+
+void LibraryStore::Refused(const std::string& path) const {
+  absl::MutexLock lock(&mu_);
+  if (--deciding_[path] > 0) return;  // another upload of it is being decided
+  deciding_.erase(path);
+  if (kept_.count(path) > 0) return;
+  std::error_code ignored;
+  fs::remove(path, ignored);
 }
 
 }  // namespace sluice

@@ -7,11 +7,14 @@
 
 #include <cstdint>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/sha256.h"
 
 namespace sluice {
@@ -44,11 +47,20 @@ class LibraryStore {
   // The stored file for a digest, if present.
   std::optional<std::string> PathOf(const std::string& sha256) const;
   int64_t max_size() const { return max_size_; }
+  // What became of the job a committed library came with: an accepted job's
+  // library stays; a refused job's is removed unless an accepted job or
+  // another upload in progress has the same library.
+  void Accepted(const std::string& path) const;
+  void Refused(const std::string& path) const;
 
  private:
   LibraryStore(std::string dir, int64_t max_size) : dir_(std::move(dir)), max_size_(max_size) {}
+  void Committed(const std::string& path) const;  // until Accepted or Refused
   std::string dir_;
   int64_t max_size_;
+  mutable absl::Mutex mu_;
+  mutable std::map<std::string, int> deciding_ ABSL_GUARDED_BY(mu_);  // by path
+  mutable std::set<std::string> kept_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sluice

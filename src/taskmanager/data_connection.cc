@@ -11,7 +11,7 @@
 namespace sluice {
 
 absl::StatusOr<std::unique_ptr<DataConnection>> DataConnection::Open(const std::string& address,
-                                                                     const std::string& self_id,
+                                                                     const data::Hello& self,
                                                                      absl::Duration timeout,
                                                                      data::Traffic* traffic) {
   auto fd = net::Connect(address, timeout);
@@ -20,7 +20,7 @@ absl::StatusOr<std::unique_ptr<DataConnection>> DataConnection::Open(const std::
         absl::StrCat("cannot connect to the data port ", address, ": ", fd.status().message()));
   }
   std::unique_ptr<DataConnection> connection(new DataConnection(address, *std::move(fd), traffic));
-  std::string hello = data::EncodeHello(self_id);
+  std::string hello = data::EncodeHello(self);
   try {
     connection->Write(data::FrameType::kHello, data::kVersion, &hello, nullptr);
   } catch (const std::runtime_error& e) {

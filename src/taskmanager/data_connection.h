@@ -34,9 +34,10 @@ struct SendCancelled {};
 
 class DataConnection {
  public:
-  // Connects to the data port at `address` and introduces this TaskManager.
+  // Connects to the data port at `address` and introduces this TaskManager
+  // (and, from a job process, its job).
   static absl::StatusOr<std::unique_ptr<DataConnection>> Open(const std::string& address,
-                                                              const std::string& self_id,
+                                                              const data::Hello& self,
                                                               absl::Duration timeout,
                                                               data::Traffic* traffic);
   ~DataConnection();  // closes the socket and joins the reader

@@ -104,6 +104,10 @@ class DataExchange::JobPlacement final : public engine::Placement {
 
 absl::StatusOr<std::unique_ptr<DataExchange>> DataExchange::Start(DataExchangeOptions options) {
   std::unique_ptr<DataExchange> exchange(new DataExchange(std::move(options)));
+  if (!exchange->options_.job_scope.empty()) {  // a job process: connections come by Adopt()
+    exchange->server_ = DataServer::WithoutPort(exchange.get(), &exchange->traffic_);
+    return exchange;
+  }
   auto server = DataServer::Start(exchange->options_.bind_host, exchange->options_.port,
                                   exchange.get(), &exchange->traffic_);
   if (!server.ok()) return server.status();
@@ -113,6 +117,17 @@ absl::StatusOr<std::unique_ptr<DataExchange>> DataExchange::Start(DataExchangeOp
 }
 
 DataExchange::~DataExchange() { Stop(); }
+
+void DataExchange::Adopt(net::Fd fd, std::string buffered, std::string sender, std::string peer) {
+  if (server_)
+    server_->Adopt(std::move(fd), std::move(peer), std::move(sender), std::move(buffered));
+}
+
+bool DataExchange::HandOff(const std::string& job, net::Fd& fd, const std::string& buffered,
+                           const std::string& sender) {
+  // Without job processes here, a job-scoped connection is served like any.
+  return hand_off_ && hand_off_(job, fd, buffered, sender);
+}
 
 void DataExchange::Stop() {
   server_.reset();  // no more deliveries
@@ -135,7 +150,8 @@ std::shared_ptr<DataConnection> DataExchange::ConnectionTo(const std::string& ad
   }
   // Connect without the lock: tasks bound for other TaskManagers need not
   // wait for this one's connect timeout.
-  auto opened = DataConnection::Open(address, id_, options_.connect_timeout, &traffic_);
+  auto opened = DataConnection::Open(address, data::Hello{id_, options_.job_scope},
+                                     options_.connect_timeout, &traffic_);
   if (!opened.ok()) throw std::runtime_error(std::string(opened.status().message()));
   absl::MutexLock lock(&connections_mu_);
   if (stopped_) throw std::runtime_error("the TaskManager's data exchange is stopped");

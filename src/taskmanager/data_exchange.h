@@ -9,6 +9,7 @@
 #ifndef SLUICE_TASKMANAGER_DATA_EXCHANGE_H_
 #define SLUICE_TASKMANAGER_DATA_EXCHANGE_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,6 +32,10 @@ struct DataExchangeOptions {
   std::string advertised_host = "localhost";  // how other TaskManagers reach this one
   int credits_per_channel = 2;                // taskmanager.network.buffers-per-channel
   absl::Duration connect_timeout = absl::Seconds(10);
+  // In a job process (taskmanager.isolation: process): the job whose
+  // channels its connections carry, and no data port of its own: its
+  // TaskManager accepts the connections and hands them over (Adopt).
+  std::string job_scope;
 };
 
 // Where a subtask of a job runs: its TaskManager's id and data address.
@@ -67,7 +72,18 @@ class DataExchange final : public DataRouter {
   std::shared_ptr<DataConnection> ConnectionTo(const std::string& address);
   const data::Traffic& traffic() const { return traffic_; }
 
+  // In a job process: serves a connection its TaskManager accepted, whose
+  // hello (from `sender`) is read already; `buffered` is what followed it.
+  void Adopt(net::Fd fd, std::string buffered, std::string sender, std::string peer);
+  // In a TaskManager with job processes: where a connection whose hello
+  // names a job goes (the job's process); false: it is closed.
+  using HandOffTo = std::function<bool(const std::string& job, net::Fd& fd,
+                                       const std::string& buffered, const std::string& sender)>;
+  void SetHandOff(HandOffTo hand_off) { hand_off_ = std::move(hand_off); }
+
   // DataRouter
+  bool HandOff(const std::string& job, net::Fd& fd, const std::string& buffered,
+               const std::string& sender) override;
   int Open(const std::string& sender, const std::string& job, int channel,
            std::shared_ptr<CreditReturn> credits) override;
   void Deliver(const std::string& job, int channel, std::string buffer,
@@ -89,6 +105,7 @@ class DataExchange final : public DataRouter {
   std::string address_;
   data::Traffic traffic_;
   std::unique_ptr<DataServer> server_;
+  HandOffTo hand_off_;  // set before connections arrive
   absl::Mutex mu_;
   std::map<std::string, std::map<int, Inbound>> inbound_ ABSL_GUARDED_BY(mu_);
   absl::Mutex connections_mu_;

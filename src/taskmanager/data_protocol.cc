@@ -30,13 +30,32 @@ void EncodeHeader(const FrameHeader& header, char out[kHeaderSize]) {
   Put32(header.value, out + 8);
 }
 
-std::string EncodeHello(const std::string& sender) { return std::string(kMagic, 8) + sender; }
+std::string EncodeHello(const Hello& hello) {
+  std::string payload = std::string(kMagic, 8) + hello.sender;
+  if (!hello.job.empty()) payload += std::string(1, '\0') + hello.job;
+  return payload;
+}
 
-absl::StatusOr<std::string> DecodeHello(const std::string& payload) {
+absl::StatusOr<Hello> DecodeHello(const std::string& payload) {
   if (payload.size() < 8 || std::memcmp(payload.data(), kMagic, 8) != 0) {
     return absl::DataLossError("not a Sluice data connection (bad magic)");
   }
-  return payload.substr(8);
+  Hello hello;
+  const size_t scope = payload.find('\0', 8);
+  hello.sender = payload.substr(8, scope == std::string::npos ? std::string::npos : scope - 8);
+  if (scope != std::string::npos) hello.job = payload.substr(scope + 1);
+  return hello;
+}
+
+FrameReader::FrameReader(const net::Fd& fd, const std::string& buffered)
+    : fd_(fd), buffer_(std::max<size_t>(64 << 10, buffered.size())), end_(buffered.size()) {
+  std::memcpy(buffer_.data(), buffered.data(), buffered.size());
+}
+
+std::string FrameReader::TakeBuffered() {
+  std::string rest(buffer_.data() + begin_, end_ - begin_);
+  begin_ = end_ = 0;
+  return rest;
 }
 
 std::string EncodeOpen(const OpenPayload& open) {

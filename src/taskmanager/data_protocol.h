@@ -4,7 +4,9 @@
 // number of credits granted.
 //
 // The connecting TaskManager (the sender) begins with kHello (payload: the
-// magic, then its id) and opens one stream per channel with kOpen (payload:
+// magic, then its id, and for a job process's connection '\0' and the job
+// id: the receiving TaskManager hands such a connection to its process for
+// that job) and opens one stream per channel with kOpen (payload:
 // the channel number, 4 bytes, then the job id); then it sends kData and
 // finally kEnd for each stream, or kClose when its job is gone. The
 // accepting TaskManager (the receiver) answers on the same connection with
@@ -45,9 +47,13 @@ inline constexpr size_t kHeaderSize = 12;
 
 void EncodeHeader(const FrameHeader& header, char out[kHeaderSize]);
 
-// Payloads of kHello (magic, sender id) and kOpen (channel, job id).
-std::string EncodeHello(const std::string& sender);
-absl::StatusOr<std::string> DecodeHello(const std::string& payload);  // the sender id
+// Payloads of kHello (magic, sender id, job scope) and kOpen (channel, job id).
+struct Hello {
+  std::string sender;  // the sending TaskManager's id
+  std::string job;     // empty: the connection carries every job's channels
+};
+std::string EncodeHello(const Hello& hello);
+absl::StatusOr<Hello> DecodeHello(const std::string& payload);
 struct OpenPayload {
   int channel = 0;
   std::string job;
@@ -59,7 +65,10 @@ absl::StatusOr<OpenPayload> DecodeOpen(const std::string& payload);
 // small frames costs one system call.
 class FrameReader {
  public:
-  explicit FrameReader(const net::Fd& fd) : fd_(fd), buffer_(64 << 10) {}
+  // `buffered`: bytes of the stream read already (by whoever handed it over).
+  explicit FrameReader(const net::Fd& fd, const std::string& buffered = {});
+  // What was read from the socket but not consumed yet; empties the buffer.
+  std::string TakeBuffered();
   // Fails at the end of the stream, on a socket error or on a malformed header.
   absl::Status ReadHeader(FrameHeader* header);
   absl::Status ReadPayload(uint32_t length, std::string* payload);

@@ -19,9 +19,24 @@ InboundConnection::InboundConnection(net::Fd fd, std::string peer, DataRouter* r
                                      data::Traffic* traffic)
     : fd_(std::move(fd)), peer_(std::move(peer)), router_(router), traffic_(traffic) {}
 
+InboundConnection::InboundConnection(net::Fd fd, std::string peer, std::string sender,
+                                     std::string buffered, DataRouter* router,
+                                     data::Traffic* traffic)
+    : fd_(std::move(fd)),
+      peer_(std::move(peer)),
+      buffered_(std::move(buffered)),
+      router_(router),
+      traffic_(traffic),
+      sender_(std::move(sender)) {}
+
+void InboundConnection::Stop() {
+  absl::MutexLock lock(&fd_mu_);
+  fd_.Shutdown();
+}
+
 void InboundConnection::Run() {
   absl::Status status = Serve();
-  fd_.Shutdown();  // the sender sees the end at once
+  Stop();  // the sender sees the end at once
   for (auto& [id, stream] : streams_) {
     if (stream.credits) stream.credits->Detach();
   }
@@ -32,10 +47,20 @@ void InboundConnection::Run() {
 }
 
 absl::Status InboundConnection::Serve() {
-  data::FrameReader reader(fd_);
+  data::FrameReader reader(fd_, buffered_);
+  buffered_.clear();
   data::FrameHeader header;
-  if (auto status = reader.ReadHeader(&header); !status.ok()) return status;
-  if (auto status = OnHello(reader, header); !status.ok()) return status;
+  if (sender_.empty()) {  // not handed over: the hello comes first
+    if (auto status = reader.ReadHeader(&header); !status.ok()) return status;
+    std::string job;
+    if (auto status = OnHello(reader, header, &job); !status.ok()) return status;
+    if (!job.empty()) {
+      absl::MutexLock lock(&fd_mu_);
+      if (router_->HandOff(job, fd_, reader.TakeBuffered(), sender_)) {
+        return absl::CancelledError("handed to the job's process");
+      }
+    }
+  }
   while (true) {
     if (auto status = reader.ReadHeader(&header); !status.ok()) return status;
     traffic_->received.fetch_add(
@@ -73,21 +98,22 @@ absl::Status InboundConnection::Serve() {
   }
 }
 
-absl::Status InboundConnection::OnHello(data::FrameReader& reader,
-                                        const data::FrameHeader& header) {
+absl::Status InboundConnection::OnHello(data::FrameReader& reader, const data::FrameHeader& header,
+                                        std::string* job) {
   std::string payload;
   if (header.type != data::FrameType::kHello || header.value > 4096) {
     return absl::DataLossError("not a Sluice data connection (no hello)");
   }
   if (auto status = reader.ReadPayload(header.value, &payload); !status.ok()) return status;
-  auto sender = data::DecodeHello(payload);
-  if (!sender.ok()) return sender.status();
+  auto hello = data::DecodeHello(payload);
+  if (!hello.ok()) return hello.status();
   if (header.stream != data::kVersion) {
     return absl::DataLossError(absl::StrCat("data protocol version ", header.stream,
                                             " is not supported (this TaskManager speaks ",
                                             data::kVersion, ")"));
   }
-  sender_ = *std::move(sender);
+  sender_ = std::move(hello->sender);
+  *job = std::move(hello->job);
   return absl::OkStatus();
 }
 
@@ -164,6 +190,35 @@ absl::StatusOr<std::unique_ptr<DataServer>> DataServer::Start(const std::string&
   return server;
 }
 
+std::unique_ptr<DataServer> DataServer::WithoutPort(DataRouter* router, data::Traffic* traffic) {
+  return std::unique_ptr<DataServer>(new DataServer(net::Listener{}, router, traffic));
+}
+
+void DataServer::Adopt(net::Fd fd, std::string peer, std::string sender, std::string buffered) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return;  // closes it
+  Serve(std::make_unique<InboundConnection>(std::move(fd), std::move(peer), std::move(sender),
+                                            std::move(buffered), router_, traffic_));
+}
+
+void DataServer::Serve(std::unique_ptr<InboundConnection> connection) {
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    if (it->done) {
+      it->thread.join();
+      it = connections_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto& running = connections_.emplace_back();
+  running.connection = std::move(connection);
+  running.thread = std::thread([this, &running] {
+    running.connection->Run();
+    absl::MutexLock lock(&mu_);
+    running.done = true;
+  });
+}
+
 DataServer::~DataServer() {
   {
     absl::MutexLock lock(&mu_);
@@ -171,7 +226,7 @@ DataServer::~DataServer() {
     for (auto& running : connections_) running.connection->Stop();
   }
   listener_.fd.Shutdown();
-  acceptor_.join();
+  if (acceptor_.joinable()) acceptor_.join();
   for (auto& running : connections_) running.thread.join();
 }
 
@@ -191,23 +246,7 @@ void DataServer::AcceptLoop() {
       mu_.Lock();
       continue;
     }
-    // Reap connections that have ended.
-    for (auto it = connections_.begin(); it != connections_.end();) {
-      if (it->done) {
-        it->thread.join();
-        it = connections_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    auto& running = connections_.emplace_back();
-    running.connection =
-        std::make_unique<InboundConnection>(*std::move(fd), peer, router_, traffic_);
-    running.thread = std::thread([this, &running] {
-      running.connection->Run();
-      absl::MutexLock lock(&mu_);
-      running.done = true;
-    });
+    Serve(std::make_unique<InboundConnection>(*std::move(fd), peer, router_, traffic_));
   }
 }
 

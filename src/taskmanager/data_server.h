@@ -47,13 +47,22 @@ class DataRouter {
   // A buffer (or end of partition) for the channel; dropped if it is gone.
   virtual void Deliver(const std::string& job, int channel, std::string buffer,
                        bool end_of_partition) = 0;
+  // A connection of `sender` carries only `job`'s channels (its hello said
+  // so): the router may take it elsewhere (moving `fd` out; `buffered` is
+  // what was read after the hello) and return true. Else it is served here.
+  virtual bool HandOff(const std::string& job, net::Fd& fd, const std::string& buffered,
+                       const std::string& sender) = 0;
 };
 
 class InboundConnection {
  public:
   InboundConnection(net::Fd fd, std::string peer, DataRouter* router, data::Traffic* traffic);
+  // A connection whose hello was read already (by the TaskManager that
+  // handed it over): `buffered` is what followed the hello.
+  InboundConnection(net::Fd fd, std::string peer, std::string sender, std::string buffered,
+                    DataRouter* router, data::Traffic* traffic);
   void Run();  // on its own thread, until the connection ends
-  void Stop() { fd_.Shutdown(); }
+  void Stop();
   void SendCredit(uint32_t stream, int credits);
 
  private:
@@ -63,12 +72,16 @@ class InboundConnection {
     std::shared_ptr<CreditReturn> credits;
   };
   absl::Status Serve();
-  absl::Status OnHello(data::FrameReader& reader, const data::FrameHeader& header);
+  // Reads the hello: the sender's id into sender_, the job it is scoped to into `job`.
+  absl::Status OnHello(data::FrameReader& reader, const data::FrameHeader& header,
+                       std::string* job);
   absl::Status OnOpen(data::FrameReader& reader, const data::FrameHeader& header);
   absl::Status OnData(data::FrameReader& reader, const data::FrameHeader& header);
 
-  const net::Fd fd_;
+  absl::Mutex fd_mu_;  // the descriptor moves out (hand-off) while Stop() may run
+  net::Fd fd_;         // written only by the reader thread, under fd_mu_
   const std::string peer_;
+  std::string buffered_;  // read by whoever handed the connection over
   DataRouter* const router_;
   data::Traffic* const traffic_;
   std::string sender_;                  // the peer's TaskManager id, after kHello
@@ -82,6 +95,10 @@ class DataServer {
   static absl::StatusOr<std::unique_ptr<DataServer>> Start(const std::string& bind_host, int port,
                                                            DataRouter* router,
                                                            data::Traffic* traffic);
+  // Without a port: it serves only connections handed to Adopt().
+  static std::unique_ptr<DataServer> WithoutPort(DataRouter* router, data::Traffic* traffic);
+  // Serves a connection accepted elsewhere (see InboundConnection).
+  void Adopt(net::Fd fd, std::string peer, std::string sender, std::string buffered);
   ~DataServer();  // stops accepting, ends every connection and joins
   int port() const { return listener_.port; }
 
@@ -89,6 +106,8 @@ class DataServer {
   DataServer(net::Listener listener, DataRouter* router, data::Traffic* traffic)
       : listener_(std::move(listener)), router_(router), traffic_(traffic) {}
   void AcceptLoop();
+  // Runs `connection` on a thread of its own; joins those that ended.
+  void Serve(std::unique_ptr<InboundConnection> connection) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   struct Running {
     std::unique_ptr<InboundConnection> connection;

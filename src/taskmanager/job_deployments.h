@@ -81,6 +81,7 @@ class JobDeployments {
   using TaskVisitor = std::function<void(const std::string& job_id, const engine::Task&)>;
 
   // `slots`, `owner` and `worker` must outlive this; so must `exchange`.
+  // Without `slots` (in a job process) the TaskManager checked the slots.
   JobDeployments(DeploymentOptions options, DataExchange* exchange, TaskSlotTable* slots,
                  TaskStateSink report, Executor* owner, Executor* worker,
                  CheckpointSink checkpoint_report = nullptr);

@@ -40,8 +40,9 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
   tm->exchange_->SetId(tm->spec_.id);
   DeploymentOptions deployment;
   deployment.task_manager_id = tm->spec_.id;
-  std::string work_dir = config.GetString("taskmanager.work-dir");
-  if (work_dir.empty()) work_dir = absl::StrCat("/tmp/sluice-taskmanager-", getpid());
+  tm->work_dir_ =
+      std::make_unique<WorkDir>(config.GetString("taskmanager.work-dir"), "taskmanager");
+  const std::string& work_dir = tm->work_dir_->path();
   deployment.library_dir = absl::StrCat(work_dir, "/libraries");
   deployment.rpc_timeout = rpc_timeout;
   deployment.buffer_timeout = config.GetDuration("execution.buffer-timeout");
@@ -66,6 +67,10 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
                                              v1::CheckpointAcknowledgement ack) {
         job_masters->AcknowledgeCheckpoint(address, std::move(ack));
       });
+
+  if (config.GetString("taskmanager.isolation") == "process") {
+    tm->IsolateJobs(config, deployment, work_dir);
+  }
 
   auto& registry = tm->metrics_.registry();
   tm->registered_gauge_ = &prometheus::BuildGauge()
@@ -94,6 +99,9 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
       tm->exchange_.get(),
       std::vector<prometheus::ClientMetric::Label>{{"tm_id", tm->spec_.id},
                                                    {"host", tm->spec_.host}}));
+  if (tm->processes_) {
+    tm->metrics_.AddCollectable(std::make_shared<JobProcessMetrics>(tm->processes_.get()));
+  }
   auto metrics_port =
       tm->metrics_.Start(bind_host, config.GetPortRange("metrics.reporter.prom.port"));
   if (!metrics_port.ok()) return metrics_port.status();
@@ -110,6 +118,28 @@ absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& co
   tm->state_ = State::kServing;  // every member is in place
   tm->StartSession(config);
   return tm;
+}
+
+void TaskManager::IsolateJobs(const Config& config, const DeploymentOptions& deployment,
+                              const std::string& work_dir) {
+  JobProcessLaunch launch;
+  launch.binary = DefaultJobProcessPath();
+  launch.work_dir = work_dir;
+  launch.base.host = spec_.host;
+  launch.base.deployment = deployment;
+  launch.cancellation_timeout = config.GetDuration("task.cancellation.timeout");
+  processes_ = std::make_unique<JobProcesses>(
+      std::move(launch), slot_table_.get(),
+      [job_masters = job_masters_.get()](const std::string& address, v1::TaskStateUpdate update) {
+        job_masters->UpdateTaskState(address, std::move(update));
+      },
+      &mailbox_);
+  exchange_->SetHandOff([processes = processes_.get()](const std::string& job, net::Fd& fd,
+                                                       const std::string& buffered,
+                                                       const std::string& sender) {
+    return processes->HandOff(job, fd, buffered, sender);
+  });
+  spdlog::info("Jobs run in processes of their own (taskmanager.isolation: process)");
 }
 
 void TaskManager::StartSession(const Config& config) {
@@ -247,6 +277,7 @@ void TaskManager::FreeSlot(const std::string& allocation_id, const std::string& 
   if (!slot_table_->Free(allocation_id)) return;
   spdlog::info("Freed allocation {}: {}", allocation_id, reason);
   deployments_->OnAllocationFreed(allocation_id, reason);  // freeing a slot stops its tasks
+  if (processes_) processes_->OnAllocationFreed(allocation_id, reason);
   PublishSlots();
 }
 
@@ -319,10 +350,12 @@ grpc::ServerUnaryReactor* TaskManager::DeployJob(grpc::CallbackServerContext* co
   // The mailbox checks the slots, the deploy worker fetches the library and
   // builds the subtasks, the mailbox answers. `request` lives until Finish.
   mailbox_.Post([this, reactor, request, response] {
-    deployments_->Deploy(*request, [reactor, response](absl::StatusOr<int> tasks) {
+    auto done = [reactor, response](absl::StatusOr<int> tasks) {
       if (tasks.ok()) response->set_tasks(*tasks);
       reactor->Finish(tasks.ok() ? grpc::Status::OK : ToGrpcStatus(tasks.status()));
-    });
+    };
+    if (processes_) return processes_->Deploy(*request, std::move(done));
+    deployments_->Deploy(*request, std::move(done));
   });
   return reactor;
 }
@@ -332,6 +365,7 @@ grpc::ServerUnaryReactor* TaskManager::StartJob(grpc::CallbackServerContext* con
                                                 v1::DeployJobResponse*) {
   auto* reactor = context->DefaultReactor();
   if (RefuseUnlessServing(reactor)) return reactor;
+  if (processes_) return ForwardToJobProcess(reactor, &JobProcesses::Start, *request);
   return AnswerOnMailbox(reactor,
                          [this, job_id = request->job_id(), deployment = request->deployment_id()] {
                            return deployments_->Start(job_id, deployment);
@@ -343,6 +377,7 @@ grpc::ServerUnaryReactor* TaskManager::CancelJob(grpc::CallbackServerContext* co
                                                  v1::DeployJobResponse*) {
   auto* reactor = context->DefaultReactor();
   if (RefuseUnlessServing(reactor)) return reactor;
+  if (processes_) return ForwardToJobProcess(reactor, &JobProcesses::Cancel, *request);
   // Answered from the deploy worker once the subtasks are joined.
   mailbox_.Post([this, reactor, job_id = request->job_id(), deployment = request->deployment_id()] {
     deployments_->Cancel(job_id, deployment,
@@ -356,6 +391,7 @@ grpc::ServerUnaryReactor* TaskManager::TriggerCheckpoint(
     v1::DeployJobResponse*) {
   auto* reactor = context->DefaultReactor();
   if (RefuseUnlessServing(reactor)) return reactor;
+  if (processes_) return ForwardToJobProcess(reactor, &JobProcesses::TriggerCheckpoint, *request);
   return AnswerOnMailbox(
       reactor, [this, request = *request] { return deployments_->TriggerCheckpoint(request); });
 }
@@ -365,6 +401,15 @@ grpc::ServerUnaryReactor* TaskManager::HeartbeatFromJobMaster(
     v1::JobMasterHeartbeatAnswer* answer) {
   auto* reactor = context->DefaultReactor();
   if (RefuseUnlessServing(reactor)) return reactor;
+  if (processes_) {
+    mailbox_.Post([this, reactor, request = *request, answer] {
+      slot_table_->Confirm(request.job_id());
+      processes_->Heartbeat(request, answer, [reactor](absl::Status status) {
+        reactor->Finish(ToGrpcStatus(status));
+      });
+    });
+    return reactor;
+  }
   return AnswerOnMailbox(reactor, [this, request = *request, answer] {
     slot_table_->Confirm(request.job_id());
     deployments_->Confirm(request);
@@ -380,6 +425,7 @@ grpc::ServerUnaryReactor* TaskManager::NotifyCheckpoint(grpc::CallbackServerCont
                                                         v1::DeployJobResponse*) {
   auto* reactor = context->DefaultReactor();
   if (RefuseUnlessServing(reactor)) return reactor;
+  if (processes_) return ForwardToJobProcess(reactor, &JobProcesses::NotifyCheckpoint, *request);
   return AnswerOnMailbox(
       reactor, [this, request = *request] { return deployments_->NotifyCheckpoint(request); });
 }
@@ -388,6 +434,7 @@ void TaskManager::Shutdown() {
   if (state_.exchange(State::kStopping) == State::kStopping) return;
   // Members may be missing if Start() failed half-way.
   if (deployments_) deployments_->Close();  // deployments under way are answered soon
+  if (processes_) processes_->Close();
   // Both wait until every call is answered (by the mailbox and the deploy
   // worker, which still run) and every scrape is done.
   StopGrpcServer(grpc_);
@@ -407,8 +454,14 @@ void TaskManager::Shutdown() {
 void TaskManager::CancelAllJobs() {
   if (!deployments_) return;
   std::promise<void> cancelled;
-  mailbox_.Post(
-      [this, &cancelled] { deployments_->CancelAll([&cancelled] { cancelled.set_value(); }); });
+  mailbox_.Post([this, &cancelled] {
+    deployments_->CancelAll([this, &cancelled] {
+      // On the deploy worker; the job processes are stopped from the mailbox.
+      if (!processes_) return cancelled.set_value();
+      mailbox_.Post(
+          [this, &cancelled] { processes_->CancelAll([&cancelled] { cancelled.set_value(); }); });
+    });
+  });
   cancelled.get_future().wait();
 }
 

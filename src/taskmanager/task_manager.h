@@ -33,12 +33,14 @@
 #include "common/rpc/grpc_server.h"
 #include "common/rpc/grpc_status.h"
 #include "common/rpc/session_keeper.h"
+#include "common/work_dir.h"
 #include "prometheus/gauge.h"
 #include "sluice/v1/resourcemanager.grpc.pb.h"
 #include "sluice/v1/taskmanager.grpc.pb.h"
 #include "taskmanager/data_exchange.h"
 #include "taskmanager/job_deployments.h"
 #include "taskmanager/job_master_client.h"
+#include "taskmanager/job_processes.h"
 #include "taskmanager/task_manager_spec.h"
 #include "taskmanager/task_sampler.h"
 #include "taskmanager/task_slot_table.h"
@@ -102,7 +104,22 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
   grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* context,
                                       const v1::JobTasksRequest* request,
                                       v1::DeployJobResponse* response) override;
+  // Starts job processes for the deployments (taskmanager.isolation: process).
+  void IsolateJobs(const Config& config, const DeploymentOptions& deployment,
+                   const std::string& work_dir);
   // Finishes `reactor` with what `call` returns, run on the mailbox.
+  // Finishes `reactor` with what the job process answers to `request`.
+  template <typename Request>
+  grpc::ServerUnaryReactor* ForwardToJobProcess(grpc::ServerUnaryReactor* reactor,
+                                                void (JobProcesses::*method)(const Request&,
+                                                                             JobProcesses::Done),
+                                                Request request) {
+    mailbox_.Post([this, reactor, method, request = std::move(request)] {
+      (processes_.get()->*method)(
+          request, [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
+    });
+    return reactor;
+  }
   template <typename Call>
   grpc::ServerUnaryReactor* AnswerOnMailbox(grpc::ServerUnaryReactor* reactor, Call call) {
     mailbox_.Post([reactor, call = std::move(call)] { reactor->Finish(ToGrpcStatus(call())); });
@@ -118,6 +135,7 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
                                              const v1::NotifyCheckpointRequest* request,
                                              v1::DeployJobResponse* response) override;
 
+  std::unique_ptr<WorkDir> work_dir_;  // first: removed after everything in it is closed
   std::atomic<State> state_{State::kStarting};
   TaskManagerSpec spec_;
   absl::Duration slot_timeout_;
@@ -131,6 +149,9 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
   std::unique_ptr<JobMasterClient> job_masters_;
   std::unique_ptr<DataExchange> exchange_;
   std::unique_ptr<JobDeployments> deployments_;  // mailbox thread only
+  // With taskmanager.isolation: process, the jobs' tasks run in job processes
+  // and deployment calls go there (deployments_ stays empty).
+  std::unique_ptr<JobProcesses> processes_;  // mailbox thread only, but HandOff and metrics
   RunningGrpcServer grpc_;
   std::unique_ptr<v1::ResourceManager::Stub> rm_stub_;
   std::unique_ptr<SessionKeeper<v1::TaskManagerMessage>> keeper_;

@@ -144,7 +144,11 @@ class ClusterE2eTest : public ::testing::Test {
     std::vector<int> ports;
     static const std::regex kLine(R"(metrics at http://[^:]+:(\d+)/metrics)");
     for (const auto& entry : fs::directory_iterator(root_ / "log")) {
-      if (entry.path().filename().string().find("taskmanager") == std::string::npos) continue;
+      const std::string name = entry.path().filename().string();
+      // Only the current logs: *.log.1 and older are earlier runs' (rotated).
+      if (name.find("taskmanager") == std::string::npos || entry.path().extension() != ".log") {
+        continue;
+      }
       std::string log = ReadFile(entry.path());
       std::smatch match;
       if (std::regex_search(log, match, kLine)) ports.push_back(std::stoi(match[1]));

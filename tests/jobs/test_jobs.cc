@@ -1,4 +1,5 @@
 // Jobs that misbehave on purpose, for the cluster tests.
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -20,6 +21,33 @@ SLUICE_JOB(Failing) {
         return x;
       })
       .Name("Curse")
+      .Discard();
+}
+
+// Its map misbehaves at record --at (default 2000) as --how says: segfault,
+// abort, exit (exit(0)), hang (spins, ignoring cancellation) or allocate
+// (4 GiB); until then it passes records on, unbounded, at 2000 a second.
+SLUICE_JOB(MisbehavesInATask) {
+  auto params = sluice::ParameterTool::FromArgs(args);
+  const std::string how = params.Get("how", "segfault");
+  const int64_t at = params.GetLong("at", 2000);
+  env.Generate([](int64_t i) { return i; }, -1, 2000)
+      .Map([how, at](int64_t x) {
+        if (x != at) return x;
+        if (how == "segfault") std::raise(SIGSEGV);
+        if (how == "abort") std::abort();
+        if (how == "exit") std::exit(0);
+        if (how == "hang") {
+          std::atomic<uint64_t> spin{0};
+          while (true) spin.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (how == "allocate") {
+          std::vector<std::unique_ptr<char[]>> hoard;
+          for (int i = 0; i < 64; ++i) hoard.emplace_back(new char[64 << 20]());  // 4 GiB
+        }
+        return x;
+      })
+      .Name("Misbehave")
       .Discard();
 }
 

@@ -232,7 +232,7 @@ class RawClient {
     ASSERT_TRUE(TryFrame(type, stream, payload, value));
   }
   void Hello(const std::string& id) {
-    Frame(data::FrameType::kHello, data::kVersion, data::EncodeHello(id));
+    Frame(data::FrameType::kHello, data::kVersion, data::EncodeHello({id, ""}));
   }
   void Open(uint32_t stream, int channel, const std::string& job) {
     Frame(data::FrameType::kOpen, stream, data::EncodeOpen({channel, job}));
@@ -256,7 +256,7 @@ TEST_F(DataExchangeTest, SomethingElseOnTheDataPortIsDroppedAndRealSendersCarryO
   http.Raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_TRUE(http.ClosedByPeer());
   RawClient old_version(b_->address());
-  old_version.Frame(data::FrameType::kHello, 99, data::EncodeHello("A"));
+  old_version.Frame(data::FrameType::kHello, 99, data::EncodeHello({"A", ""}));
   EXPECT_TRUE(old_version.ClosedByPeer());
 
   EXPECT_TRUE(out_->Write("still works").ok());
@@ -311,6 +311,73 @@ TEST_F(DataExchangeTest, AChannelOpenedByTheWrongTaskManagerGetsNoCredit) {
   impostor.Frame(data::FrameType::kData, 1, "x");  // no credit was granted
   EXPECT_TRUE(impostor.ClosedByPeer());
   EXPECT_EQ(gate_.queued(), 0);
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// taskmanager.isolation: process, in one test process: A's job process sends
+// on a connection scoped to the job; TaskManager B's data port hands it over
+// (as B does to its job process) to C, where the job's gate is.
+TEST(JobScopedDataTest, AConnectionNamingItsJobIsHandedOverWithWhatFollowedItsHello) {
+  auto scoped = [](const std::string& id) {
+    DataExchangeOptions options;
+    options.job_scope = kJob;
+    options.connect_timeout = absl::Seconds(5);
+    auto exchange = DataExchange::Start(options);
+    EXPECT_TRUE(exchange.ok()) << exchange.status();
+    (*exchange)->SetId(id);
+    return *std::move(exchange);
+  };
+  auto a = scoped("A");
+  auto c = scoped("B");  // B's job process: the TaskManager's id
+  auto b = StartExchange("B");
+  std::atomic<int> handed{0};
+  b->SetHandOff([&](const std::string& job, net::Fd& fd, const std::string& buffered,
+                    const std::string& sender) {
+    EXPECT_EQ(job, kJob);
+    EXPECT_EQ(sender, "A");
+    ++handed;
+    c->Adopt(std::move(fd), buffered, sender, "test");
+    return true;
+  });
+  JobLocations where{{{0, 0}, {"A", ""}}, {{1, 0}, {"B", b->address()}}};
+  std::atomic<bool> cancelled{false};
+  engine::InputGate gate{2, 32 << 10, &cancelled};
+  auto receiving = c->PlacementFor(kJob, where);
+  receiving->RemoteInput(kChannel, 0, 0, &gate, 0, gate.AddChannel());
+  auto sending = a->PlacementFor(kJob, where);
+  engine::ChannelSink* out = sending->RemoteOutput(kChannel, 1, 0);
+  std::thread producer([out] {
+    for (int i = 0; i < 500; ++i) EXPECT_TRUE(out->Write(Big(std::to_string(i))).ok());
+    EXPECT_TRUE(out->Close().ok());
+  });
+  std::string received;
+  for (auto next = gate.Next(absl::Now() + absl::Seconds(10)); next && !next->end_of_partition;
+       next = gate.Next(absl::Now() + absl::Seconds(10))) {
+    received += next->buffer;
+  }
+  producer.join();
+  std::string sent;
+  for (int i = 0; i < 500; ++i) sent += Big(std::to_string(i));
+  EXPECT_EQ(received.size(), sent.size());
+  EXPECT_TRUE(received == sent) << "bytes lost or reordered in the hand-over";
+  EXPECT_EQ(handed.load(), 1);
+  c->StopReceiving(kJob);
+}
+
+TEST(DataProtocolTest, AHelloCarriesItsJobScopeAndAnUnscopedOneStaysAsItWas) {
+  auto scoped = data::DecodeHello(data::EncodeHello({"tm-1", "job-7"}));
+  ASSERT_TRUE(scoped.ok());
+  EXPECT_EQ(scoped->sender, "tm-1");
+  EXPECT_EQ(scoped->job, "job-7");
+  auto shared = data::DecodeHello(std::string(data::kMagic, 8) + "tm-2");
+  ASSERT_TRUE(shared.ok());
+  EXPECT_EQ(shared->sender, "tm-2");
+  EXPECT_EQ(shared->job, "");
 }
 
 }  // namespace

@@ -372,9 +372,12 @@ class TextFileSink final : public Collector<T>, public CheckpointedOperator {
   void Collect(const T& record) override {
     CallUser(name_, [&] { line_ = format_(record); });
     line_.push_back('\n');
-    files_.Current().Append(line_);
+    // A failed write (disk full, file too large) is this sink's failure.
+    CallUser(name_, [&] { files_.Current().Append(line_); });
   }
-  void EndOfInput() override { files_.Finish(); }
+  void EndOfInput() override {
+    CallUser(name_, [&] { files_.Finish(); });
+  }
 
   void InitializeState(int64_t checkpoint_id, const std::vector<std::string>& states) override {
     files_.Initialize(checkpoint_id, states);

@@ -61,7 +61,13 @@ std::vector<ConfigOption> BuildOptions() {
           "Address the JobManager's RPC server binds to."),
       Opt("jobmanager.work-dir", T::kString, "",
           "Where the JobManager keeps uploaded job libraries (by content hash). Empty: "
-          "/tmp/sluice-jobmanager-<pid>."),
+          "/tmp/sluice-jobmanager-<pid>, removed when the JobManager stops (and, if it was "
+          "killed, when the next one starts). A configured directory is kept."),
+      Opt("jobmanager.upload.timeout", T::kDuration, "5 min",
+          "How long a job submission's upload (the job and its library) may take. One that has "
+          "not completed by then (a stalled client, a half-open connection) is cancelled and its "
+          "partial library removed.",
+          1 * kMs, 24 * 3600 * kSecond),
       Opt("jobmanager.library.max-size", T::kMemorySize, "256m",
           "Largest job library the JobManager accepts.", 1024, 1e12),
       Opt("jobmanager.graph-builder.timeout", T::kDuration, "60 s",
@@ -200,8 +206,10 @@ std::vector<ConfigOption> BuildOptions() {
           "Dedicates this TaskManager to one tenant: only that tenant's jobs get its slots. "
           "Empty: shared."),
       Opt("taskmanager.work-dir", T::kString, "",
-          "Where the TaskManager caches job libraries fetched from the JobManager. Empty: "
-          "/tmp/sluice-taskmanager-<pid>."),
+          "Where the TaskManager caches job libraries fetched from the JobManager (and, with "
+          "taskmanager.isolation: process, its job processes' sockets). Empty: "
+          "/tmp/sluice-taskmanager-<pid>, removed when the TaskManager stops (and, if it was "
+          "killed, when the next one starts). A configured directory is kept."),
       Opt("taskmanager.network.buffers-per-channel", T::kInt, "2",
           "Buffers (of taskmanager.memory.segment-size each) a channel may have in flight: the "
           "credits a receiver grants. Bounds memory per channel; more buffers absorb bursts.",
@@ -231,6 +239,21 @@ std::vector<ConfigOption> BuildOptions() {
           "it (`sluice run -D pipeline.auto-watermark-interval=50ms`); the TaskManagers' own "
           "applies to jobs submitted without one.",
           1 * kMs, 3600 * kSecond),
+      Opt("taskmanager.isolation", T::kString, "shared",
+          "Where a TaskManager runs a job's tasks. shared: threads of the TaskManager process "
+          "(the fastest; a crash in the job's code ends the TaskManager and every job on it). "
+          "process: one sluice-job-process per job on each TaskManager, so that a segfault, "
+          "abort() or exit() in one job's code fails only that job (named with the signal and "
+          "the task), its memory is limited to its slots' (RLIMIT_DATA) and freed when it "
+          "ends, and tasks that ignore cancellation are killed after task.cancellation.timeout. "
+          "Every TaskManager of a cluster must use the same mode.")
+          .OneOf({"shared", "process"}),
+      Opt("task.cancellation.timeout", T::kDuration, "180 s",
+          "How long a cancelled task may take to stop (Flink's key) before, with "
+          "taskmanager.isolation: process, its job process is killed and its slots are free "
+          "again. With shared isolation a task that ignores cancellation is logged and keeps "
+          "its thread.",
+          1 * kMs, 24 * 3600 * kSecond),
       Opt("taskmanager.slot.timeout", T::kDuration, "10 s",
           "How long a TaskManager keeps a slot it offered to a JobMaster that never accepted "
           "it, before freeing it.",

@@ -1,7 +1,14 @@
 #include "common/http/http_server.h"
 
-#include <httplib.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <map>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -9,44 +16,155 @@
 #include "nlohmann/json.hpp"
 #include "prometheus/collectable.h"
 #include "prometheus/text_serializer.h"
+#include "spdlog/spdlog.h"
 
 namespace sluice {
+namespace {
 
-HttpServer::HttpServer() : server_(std::make_unique<httplib::Server>()) {
-  // httplib's default adds SO_REUSEPORT, which would let two daemons on one
-  // host share a metrics port; a port range must yield distinct ports.
-  server_->set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-  // Every error is JSON, as Flink's: unknown routes and methods too.
-  httplib::Server::HandlerWithResponse json_errors = [](const httplib::Request& req,
-                                                        httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    const std::string message =
-        res.status == 404 ? absl::StrCat("Not found: ", req.path)
-                          : absl::StrCat("HTTP ", res.status, ": ", req.method, " ", req.path);
-    res.set_content(nlohmann::json{{"errors", {message}}}.dump(), "application/json");
-    return httplib::Server::HandlerResponse::Handled;
-  };
-  server_->set_error_handler(std::move(json_errors));
-  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    return RouteBodiless(req, res);
-  });
-  server_->set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
-        std::string what = "unknown error";
-        try {
-          std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        res.status = 500;
-        res.set_content(nlohmann::json{{"errors", {"Internal server error: " + what}}}.dump(),
-                        "application/json");
-      });
+std::string ErrorBody(const std::string& message) {
+  return nlohmann::json{{"errors", {message}}}.dump();
 }
+
+// What arrives of one request before it is complete.
+struct PendingRequest {
+  std::string body;
+  bool refused = false;  // answered already (413): the rest is dropped
+};
+
+MHD_Result Send(MHD_Connection* connection, const HttpResponse& response) {
+  MHD_Response* reply = MHD_create_response_from_buffer(
+      response.body.size(), const_cast<char*>(response.body.data()), MHD_RESPMEM_MUST_COPY);
+  if (reply == nullptr) return MHD_NO;
+  MHD_add_response_header(reply, MHD_HTTP_HEADER_CONTENT_TYPE, response.content_type.c_str());
+  const MHD_Result queued =
+      MHD_queue_response(connection, static_cast<unsigned>(response.status), reply);
+  MHD_destroy_response(reply);
+  return queued;
+}
+
+MHD_Result CollectQuery(void* out, MHD_ValueKind, const char* key, const char* value) {
+  static_cast<HttpRequest*>(out)->query_params.emplace_back(key, value == nullptr ? "" : value);
+  return MHD_YES;
+}
+
+std::string TooLarge(size_t limit) {
+  return ErrorBody(
+      absl::StrCat("Request body larger than ", FormatBytes(static_cast<int64_t>(limit))));
+}
+
+// libmicrohttpd calls this once the headers are in, once per piece of the
+// body, and once more when the request is complete.
+MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url, const char* method,
+                     const char* /*version*/, const char* upload_data, size_t* upload_data_size,
+                     void** state) {
+  const auto* server = static_cast<const HttpServer*>(cls);
+  const size_t limit = server->limits().max_body_bytes;
+  auto* pending = static_cast<PendingRequest*>(*state);
+  if (pending == nullptr) {
+    *state = pending = new PendingRequest();
+    const char* length =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (length != nullptr && std::strtoull(length, nullptr, 10) > limit) {
+      pending->refused = true;
+      return Send(connection, HttpResponse{413, "application/json", TooLarge(limit)});
+    }
+    return MHD_YES;
+  }
+  if (*upload_data_size > 0) {
+    const size_t size = *upload_data_size;
+    *upload_data_size = 0;
+    if (pending->refused) return MHD_YES;
+    if (pending->body.size() + size > limit) {
+      // A body without a length (chunked) that outgrew the limit: no answer
+      // can be queued mid-body, so the connection is closed.
+      spdlog::warn("HTTP {} {}: body larger than {}: connection closed", method, url,
+                   FormatBytes(static_cast<int64_t>(limit)));
+      return MHD_NO;
+    }
+    pending->body.append(upload_data, size);
+    return MHD_YES;
+  }
+  if (pending->refused) return MHD_YES;
+  HttpRequest request;
+  MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &CollectQuery, &request);
+  request.body = std::move(pending->body);
+  return Send(connection, server->Answer(method, url, std::move(request)));
+}
+
+void OnCompleted(void*, MHD_Connection*, void** state, MHD_RequestTerminationCode) {
+  delete static_cast<PendingRequest*>(*state);
+  *state = nullptr;
+}
+
+// One family per name, as the text format requires, when several
+// collectables report the same one (a TaskManager and its job processes):
+// samples with the same labels are added up (counters of one thing, such as
+// bytes through one data port, counted in several processes).
+std::vector<prometheus::MetricFamily> MergeFamilies(std::vector<prometheus::MetricFamily> in) {
+  std::vector<prometheus::MetricFamily> out;
+  std::map<std::string, size_t> index;
+  for (auto& family : in) {
+    auto [it, fresh] = index.try_emplace(family.name, out.size());
+    if (fresh) {
+      out.push_back(std::move(family));
+      continue;
+    }
+    auto& merged = out[it->second].metric;
+    for (auto& metric : family.metric) {
+      auto same = std::find_if(merged.begin(), merged.end(),
+                               [&](const auto& m) { return m.label == metric.label; });
+      if (same == merged.end()) {
+        merged.push_back(std::move(metric));
+      } else {
+        same->counter.value += metric.counter.value;
+        same->gauge.value += metric.gauge.value;
+      }
+    }
+  }
+  return out;
+}
+
+const char* MethodName(HttpServer::Method method) {
+  switch (method) {
+    case HttpServer::Method::kGet:
+      return "GET";
+    case HttpServer::Method::kPost:
+      return "POST";
+    case HttpServer::Method::kPatch:
+      return "PATCH";
+  }
+  return "";
+}
+
+// The address to bind for `host` (a name, an IPv4 or an IPv6 address).
+absl::StatusOr<sockaddr_storage> Resolve(const std::string& host, socklen_t* length) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (int error = getaddrinfo(host.c_str(), nullptr, &hints, &found); error != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot resolve HTTP bind host '", host, "': ", gai_strerror(error)));
+  }
+  sockaddr_storage address{};
+  std::memcpy(&address, found->ai_addr, found->ai_addrlen);
+  *length = found->ai_addrlen;
+  freeaddrinfo(found);
+  return address;
+}
+
+void SetPort(sockaddr_storage* address, int port) {
+  if (address->ss_family == AF_INET6) {
+    reinterpret_cast<sockaddr_in6*>(address)->sin6_port = htons(static_cast<uint16_t>(port));
+  } else {
+    reinterpret_cast<sockaddr_in*>(address)->sin_port = htons(static_cast<uint16_t>(port));
+  }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(HttpLimits limits) : limits_(limits) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -64,67 +182,26 @@ std::string HttpRequest::query(const std::string& key) const {
   return "";
 }
 
-namespace {
-
-void Answer(const HttpServer::RequestHandler& handler, std::vector<std::string> path_params,
-            const httplib::Request& req, httplib::Response& res) {
-  HttpRequest request;
-  request.path_params = std::move(path_params);
-  for (const auto& [name, value] : req.params) request.query_params.emplace_back(name, value);
-  request.body = req.body;
-  HttpResponse response = handler(request);
-  res.status = response.status;
-  res.set_content(response.body, response.content_type.c_str());
-}
-
-// A POST or PATCH as `curl -X PATCH <url>` sends it: no body, and no
-// Content-Length saying so. httplib would wait for a body until its read
-// timeout and answer 400.
-bool BodilessWrite(const httplib::Request& req) {
-  return (req.method == "POST" || req.method == "PATCH") && !req.has_header("Content-Length") &&
-         req.get_header_value("Transfer-Encoding").find("chunked") == std::string::npos;
-}
-
-}  // namespace
-
 void HttpServer::Handle(Method method, const std::string& pattern, RequestHandler handler) {
-  if (method != Method::kGet) {
-    bodiless_routes_.push_back(
-        {method == Method::kPost ? "POST" : "PATCH", std::regex(pattern), handler});
-  }
-  auto serve = [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-    std::vector<std::string> params;
-    for (size_t i = 1; i < req.matches.size(); ++i) params.push_back(req.matches[i]);
-    Answer(handler, std::move(params), req, res);
-  };
-  switch (method) {
-    case Method::kGet:
-      server_->Get(pattern, std::move(serve));
-      return;
-    case Method::kPost:
-      server_->Post(pattern, std::move(serve));
-      return;
-    case Method::kPatch:
-      server_->Patch(pattern, std::move(serve));
-      return;
-  }
+  routes_.push_back(Route{method, std::regex(pattern), std::move(handler)});
 }
 
-httplib::Server::HandlerResponse HttpServer::RouteBodiless(const httplib::Request& req,
-                                                           httplib::Response& res) const {
-  if (!BodilessWrite(req)) return httplib::Server::HandlerResponse::Unhandled;
-  for (const BodilessRoute& route : bodiless_routes_) {
+HttpResponse HttpServer::Answer(const std::string& method, const std::string& path,
+                                HttpRequest request) const {
+  for (const Route& route : routes_) {
     std::smatch match;
-    if (route.method != req.method || !std::regex_match(req.path, match, route.pattern)) continue;
-    std::vector<std::string> params;
-    for (size_t i = 1; i < match.size(); ++i) params.push_back(match[i]);
-    Answer(route.handler, std::move(params), req, res);
-    return httplib::Server::HandlerResponse::Handled;
+    if (method != MethodName(route.method) || !std::regex_match(path, match, route.pattern)) {
+      continue;
+    }
+    for (size_t i = 1; i < match.size(); ++i) request.path_params.push_back(match[i]);
+    try {
+      return route.handler(request);
+    } catch (const std::exception& e) {
+      spdlog::error("HTTP {} {} failed: {}", method, path, e.what());
+      return HttpResponse{500, "application/json", ErrorBody("Internal server error")};
+    }
   }
-  res.status = 404;
-  res.set_content(nlohmann::json{{"errors", {"Not found: " + req.path}}}.dump(),
-                  "application/json");
-  return httplib::Server::HandlerResponse::Handled;
+  return HttpResponse{404, "application/json", ErrorBody(absl::StrCat("Not found: ", path))};
 }
 
 void HttpServer::ServeMetrics(std::vector<std::weak_ptr<prometheus::Collectable>> collectables) {
@@ -138,33 +215,41 @@ void HttpServer::ServeMetrics(std::vector<std::weak_ptr<prometheus::Collectable>
       }
     }
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                        prometheus::TextSerializer().Serialize(families)};
+                        prometheus::TextSerializer().Serialize(MergeFamilies(std::move(families)))};
   });
 }
 
 absl::StatusOr<int> HttpServer::Start(const std::string& host, PortRange ports) {
-  int bound = -1;
-  if (ports.first == 0) {
-    bound = server_->bind_to_any_port(host.c_str());
-  } else {
-    for (int port = ports.first; port <= ports.last && bound < 0; ++port) {
-      if (server_->bind_to_port(host.c_str(), port)) bound = port;
-    }
+  socklen_t length = 0;
+  auto address = Resolve(host, &length);
+  if (!address.ok()) return address.status();
+  unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD;
+  if (address->ss_family == AF_INET6) flags |= MHD_USE_IPv6;
+  const auto idle = static_cast<unsigned>(absl::ToInt64Seconds(limits_.idle_timeout));
+  for (int port = ports.first; port <= ports.last && daemon_ == nullptr; ++port) {
+    SetPort(&*address, port);
+    daemon_ =
+        MHD_start_daemon(flags, static_cast<uint16_t>(port), nullptr, nullptr, &OnRequest, this,
+                         MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&*address),
+                         MHD_OPTION_THREAD_POOL_SIZE, limits_.threads, MHD_OPTION_CONNECTION_LIMIT,
+                         limits_.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, idle,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits_.connection_memory,
+                         MHD_OPTION_NOTIFY_COMPLETED, &OnCompleted, nullptr, MHD_OPTION_END);
   }
-  if (bound <= 0) {
+  if (daemon_ == nullptr) {
     return absl::UnavailableError(absl::StrCat("cannot bind an HTTP port in ", ports.first, "-",
                                                ports.last, " on ", host,
                                                ": all in use or not permitted"));
   }
-  port_ = bound;
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  return bound;
+  const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
+  port_ = info != nullptr ? info->port : 0;
+  return port_;
 }
 
 void HttpServer::Stop() {
-  if (!thread_.joinable()) return;
-  server_->stop();
-  thread_.join();
+  if (daemon_ == nullptr) return;
+  MHD_stop_daemon(daemon_);
+  daemon_ = nullptr;
 }
 
 }  // namespace sluice

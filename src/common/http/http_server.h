@@ -1,22 +1,27 @@
 // The HTTP server every daemon runs: /metrics for Prometheus, and on the
-// JobManager the REST API. Built on cpp-httplib (a well-kept, dependency-light
-// server from Debian) rather than on prometheus-cpp's civetweb Exposer, so the
-// same server can carry JSON endpoints and the web UI later.
+// JobManager the REST API and the web UI. Built on GNU libmicrohttpd (from
+// Debian): its event loop holds a connection without holding a thread, so
+// idle or slow clients (hundreds of idle connections, slowloris trickling
+// headers) cost only a connection slot and a bounded buffer, and the rest
+// are still served. Every limit is explicit: connections, inactivity,
+// header memory and body size.
 #ifndef SLUICE_COMMON_HTTP_HTTP_SERVER_H_
 #define SLUICE_COMMON_HTTP_HTTP_SERVER_H_
 
-#include <httplib.h>
-
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <regex>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/config/value_parsers.h"
+
+struct MHD_Daemon;
+struct MHD_Connection;
 
 namespace prometheus {
 class Collectable;
@@ -37,14 +42,21 @@ struct HttpResponse {
   std::string body;
 };
 
+struct HttpLimits {
+  size_t max_body_bytes = 1 << 20;                  // larger: 413, or the connection is closed
+  unsigned max_connections = 1000;                  // beyond: new ones wait in the backlog
+  absl::Duration idle_timeout = absl::Seconds(10);  // a connection silent this long is closed
+  size_t connection_memory = 64 << 10;              // request line and headers, per connection
+  unsigned threads = 4;                             // handlers run on these
+};
+
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse()>;
-
-  HttpServer();
-  ~HttpServer();  // Stop()s.
-
   using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+  explicit HttpServer(HttpLimits limits = {});
+  ~HttpServer();  // Stop()s.
 
   // Serves GET `path`. Call before Start().
   void HandleGet(const std::string& path, Handler handler);
@@ -56,24 +68,26 @@ class HttpServer {
   void ServeMetrics(std::vector<std::weak_ptr<prometheus::Collectable>> collectables);
 
   // Binds the first free port of `ports` on `host` (port 0: any free port) and
-  // serves in a background thread. Returns the bound port.
+  // serves in background threads. Returns the bound port.
   absl::StatusOr<int> Start(const std::string& host, PortRange ports);
   void Stop();
   int port() const { return port_; }
 
+  // The answer to one complete request; public for the request callback.
+  HttpResponse Answer(const std::string& method, const std::string& path,
+                      HttpRequest request) const;
+  const HttpLimits& limits() const { return limits_; }
+
  private:
-  struct BodilessRoute {
-    std::string method;
+  struct Route {
+    Method method;
     std::regex pattern;
     RequestHandler handler;
   };
-  // Answers a POST or PATCH without a body (and no Content-Length) itself.
-  httplib::Server::HandlerResponse RouteBodiless(const httplib::Request& req,
-                                                 httplib::Response& res) const;
 
-  std::vector<BodilessRoute> bodiless_routes_;  // the POST and PATCH routes
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  const HttpLimits limits_;
+  std::vector<Route> routes_;
+  MHD_Daemon* daemon_ = nullptr;
   int port_ = 0;
 };
 
