@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "common/config/value_parsers.h"
+#include "common/config/yaml_reader.h"
 
 namespace sluice {
 namespace {
@@ -285,6 +286,21 @@ TEST(ValueParsersTest, PortRanges) {
   EXPECT_FALSE(ParsePortRange("9260-9249").ok());
   EXPECT_FALSE(ParsePortRange("65536").ok());
   EXPECT_FALSE(ParsePortRange("a-b").ok());
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// Found by tests/fuzz/config_yaml_fuzzer: a bad escape quoted a newline.
+TEST(YamlReaderTest, AnErrorQuotingAControlCharacterStaysOneLine) {
+  const std::string yaml("a: &y 1\x10\x00\nb: *x\n", 18);
+  auto keys = ReadYamlKeys(yaml, "x.yaml");
+  ASSERT_FALSE(keys.ok());
+  EXPECT_EQ(std::string(keys.status().message()).find('\n'), std::string::npos)
+      << keys.status().message();
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/exceptions.h"
 #include "yaml-cpp/mark.h"
@@ -14,6 +15,21 @@
 
 namespace sluice {
 namespace {
+
+// Errors are one line whatever the file holds: control characters the
+// message quotes from it (a newline in a key, a bad escape) are escaped.
+std::string OneLine(const std::string& message) {
+  std::string out;
+  for (char c : message) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      absl::StrAppend(&out, absl::StrFormat("\\x%02x", byte));
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
 
 // Thrown from the event handler to stop the parser at the first refusal.
 struct Refusal {
@@ -132,11 +148,11 @@ absl::StatusOr<std::map<std::string, YamlValue>> ReadYamlKeys(absl::string_view 
     while (parser.HandleNextDocument(handler)) {
     }
   } catch (const Refusal& refusal) {
-    return absl::InvalidArgumentError(refusal.message);
+    return absl::InvalidArgumentError(OneLine(refusal.message));
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": invalid YAML at line ",
-                                                   e.mark.line + 1, ", column ", e.mark.column + 1,
-                                                   ": ", e.msg));
+    return absl::InvalidArgumentError(
+        OneLine(absl::StrCat(source, ": invalid YAML at line ", e.mark.line + 1, ", column ",
+                             e.mark.column + 1, ": ", e.msg)));
   }
   return std::move(handler).Take();
 }
