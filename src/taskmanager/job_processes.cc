@@ -141,8 +141,15 @@ absl::StatusOr<JobProcesses::ProcessPtr> JobProcesses::Spawn(const std::string& 
     return absl::InternalError(absl::StrCat("cannot start the job process '", launch_.binary,
                                             "': ", std::strerror(spawned)));
   }
-  auto channel =
-      grpc::CreateChannel("unix:" + options.socket_path, grpc::InsecureChannelCredentials());
+  // The process needs some milliseconds before it listens: retry connecting
+  // every 10 ms (gRPC's default backoff would wait a second after the first
+  // refusal, delaying every deployment by as much).
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 10);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 10);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 100);
+  auto channel = grpc::CreateCustomChannel("unix:" + options.socket_path,
+                                           grpc::InsecureChannelCredentials(), args);
   process->tasks = v1::TaskExecutor::NewStub(channel);
   process->control = v1::JobProcess::NewStub(channel);
   spdlog::info("Started job process {} for job {}", process->pid, job_id);
@@ -176,7 +183,7 @@ void JobProcesses::Call(const ProcessPtr& process, Starter start, const Request&
   {
     absl::MutexLock lock(&mu_);
     ++in_flight_;
-    process->calls.insert(context.get());
+    process->calls[context.get()] = context;
   }
   start(context.get(), owned_request.get(), response,
         [this, context, owned_request, process, done = std::move(done)](grpc::Status status) {
@@ -236,6 +243,13 @@ void JobProcesses::Deploy(const v1::DeployJobRequest& request, DeployDone done) 
        /*wait_for_ready=*/true,
        [this, process, response, deployment = request.deployment_id(),
         done = std::move(done)](absl::Status status) {
+         if (process->deployments.count(deployment) == 0) {
+           // Cancelled (or its process ended) while it was being deployed:
+           // not kept, whatever the process answered.
+           return done(absl::CancelledError(
+               absl::StrCat("deployment ", deployment, " of job ", process->job_id,
+                            " was cancelled while it was being deployed")));
+         }
          if (!status.ok()) {
            process->deployments.erase(deployment);
            StopIfIdle(process);
@@ -272,7 +286,7 @@ void JobProcesses::Cancel(const v1::JobTasksRequest& request, Done done) {
          }
          if (absl::IsDeadlineExceeded(status)) {
            spdlog::error(
-               "Tasks of job {} did not stop within task.cancellation.timeout ({}): killing its "
+               "Tasks of job {} did not stop within {} (task.cancellation.timeout): killing its "
                "job process {}",
                process->job_id, absl::FormatDuration(launch_.cancellation_timeout), process->pid);
            process->stopping = true;
@@ -359,7 +373,8 @@ void JobProcesses::CancelAll(std::function<void()> done) {
     process->on_exit.push_back([left, done] {
       if (--*left == 0) done();
     });
-    Stop(process);
+    // The TaskManager is stopping: its stop script waits only so long.
+    Stop(process, std::min(launch_.cancellation_timeout, absl::Seconds(5)));
   }
 }
 
@@ -367,7 +382,7 @@ void JobProcesses::StopIfIdle(const ProcessPtr& process) {
   if (process->deployments.empty()) Stop(process);
 }
 
-void JobProcesses::Stop(const ProcessPtr& process) {
+void JobProcesses::Stop(const ProcessPtr& process, absl::Duration grace) {
   {
     absl::MutexLock lock(&mu_);
     auto it = running_.find(process->job_id);
@@ -378,13 +393,13 @@ void JobProcesses::Stop(const ProcessPtr& process) {
   kill(process->pid, SIGTERM);
   // A process whose tasks ignore the stop is killed.
   std::weak_ptr<Process> weak = process;
-  owner_->PostAfter(launch_.cancellation_timeout, [this, weak] {
+  owner_->PostAfter(grace, [this, weak, grace] {
     auto alive = weak.lock();
     if (!alive || alive->exited) return;
     spdlog::error(
-        "Job process {} of job {} did not stop within task.cancellation.timeout ({}): a task "
-        "ignores cancellation; killing it",
-        alive->pid, alive->job_id, absl::FormatDuration(launch_.cancellation_timeout));
+        "Job process {} of job {} did not stop within {} (task.cancellation.timeout, or 5 s "
+        "when the TaskManager stops): a task ignores cancellation; killing it",
+        alive->pid, alive->job_id, absl::FormatDuration(grace));
     kill(alive->pid, SIGKILL);
   });
 }
@@ -392,14 +407,17 @@ void JobProcesses::Stop(const ProcessPtr& process) {
 void JobProcesses::OnExited(const ProcessPtr& process, int status, const std::string& note) {
   process->watcher.join();
   process->exited = true;
+  std::vector<std::shared_ptr<grpc::ClientContext>> calls;
   {
     absl::MutexLock lock(&mu_);
-    // Calls waiting for it (a deployment waits for its socket) end now.
-    for (grpc::ClientContext* call : process->calls) call->TryCancel();
+    for (const auto& [raw, call] : process->calls) calls.push_back(call);
     auto it = running_.find(process->job_id);
     if (it != running_.end() && it->second == process) running_.erase(it);
     std::erase(all_, process);
   }
+  // Calls waiting for it (a deployment waits for its socket) end now;
+  // outside the lock, as their callbacks may run right here.
+  for (const auto& call : calls) call->TryCancel();
   std::error_code ignored;
   std::filesystem::remove(absl::StrCat(launch_.work_dir, "/jobs/", process->job_id.substr(0, 12),
                                        "-", process->generation),

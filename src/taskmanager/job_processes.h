@@ -24,8 +24,8 @@
 
 #include <functional>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -104,7 +104,8 @@ class JobProcesses {
     std::unique_ptr<v1::TaskExecutor::Stub> tasks;
     std::unique_ptr<v1::JobProcess::Stub> control;
     std::thread watcher;
-    std::set<grpc::ClientContext*> calls;  // in flight; guarded by JobProcesses::mu_
+    // Calls in flight, guarded by JobProcesses::mu_.
+    std::map<grpc::ClientContext*, std::shared_ptr<grpc::ClientContext>> calls;
     // Owner only.
     std::string job_manager_address;
     std::map<std::string, std::vector<Attempt>> deployments;  // by deployment id
@@ -123,8 +124,10 @@ class JobProcesses {
   template <typename Request, typename Response, typename Starter>
   void Call(const ProcessPtr& process, Starter start, const Request& request, Response* response,
             absl::Duration timeout, bool wait_for_ready, std::function<void(absl::Status)> done);
-  // Tells the process to end (SIGTERM; SIGKILL after the cancellation timeout).
-  void Stop(const ProcessPtr& process);
+  // Tells the process to end: SIGTERM, then SIGKILL after `grace` (the
+  // cancellation timeout; shorter when the TaskManager itself stops).
+  void Stop(const ProcessPtr& process, absl::Duration grace);
+  void Stop(const ProcessPtr& process) { Stop(process, launch_.cancellation_timeout); }
   void StopIfIdle(const ProcessPtr& process);
   void SetMemoryLimit(const Process& process);
   // Owner: the process ended (`status` from waitpid, `note` from its crash report).

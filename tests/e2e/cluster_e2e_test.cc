@@ -321,12 +321,14 @@ TEST_F(JobE2eTest, TheRestApiListsDescribesAndCancelsJobsLikeFlinks) {
   EXPECT_TRUE(WaitFor([&] {
     vertex = json::parse(HttpGet(rest_port_, "/jobs/" + job + "/vertices/" + source).value_or("{}"),
                          nullptr, false);
+    // Bytes count when a buffer is sent (full, or at the buffer timeout),
+    // after the records in it: wait for both.
     return vertex.contains("subtasks") && vertex["subtasks"].size() == 2 &&
            vertex["subtasks"][0]["metrics"]["write-records"].get<int64_t>() > 0 &&
-           vertex["subtasks"][1]["metrics"]["write-records"].get<int64_t>() > 0;
+           vertex["subtasks"][1]["metrics"]["write-records"].get<int64_t>() > 0 &&
+           vertex["metrics"]["write-bytes"].get<int64_t>() > 0;
   })) << vertex;
   EXPECT_THAT(vertex["subtasks"][0]["endpoint"].get<std::string>(), HasSubstr("127.0.0.1:"));
-  EXPECT_GT(vertex["metrics"]["write-bytes"].get<int64_t>(), 0);
   json pressure = json::parse(
       HttpGet(rest_port_, "/jobs/" + job + "/vertices/" + source + "/backpressure").value_or("{}"));
   EXPECT_EQ(pressure["subtasks"].size(), 2u) << pressure;

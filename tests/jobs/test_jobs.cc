@@ -79,9 +79,12 @@ SLUICE_JOB(UnboundedForward) {
 // each key also keeps n bytes of state, so that snapshots go to state files.
 // Throws at `at` unless `marker` is empty or exists (created first): one
 // attempt of the job fails, the next ones pass.
-void FailOnceAt(int64_t at, int64_t x, const std::string& marker) {
+// Throws (or, with `crash`, segfaults) at record `at` if `marker` does not
+// exist yet, creating it: once per job, across its restarts.
+void FailOnceAt(int64_t at, int64_t x, const std::string& marker, bool crash = false) {
   if (marker.empty() || x != at || std::filesystem::exists(marker)) return;
   std::ofstream(marker) << "failed once\n";
+  if (crash) std::raise(SIGSEGV);
   throw std::runtime_error("failing once, at " + std::to_string(x));
 }
 
@@ -111,12 +114,14 @@ class RunningSum final
 SLUICE_JOB(CheckpointedSums) {
   auto params = sluice::ParameterTool::FromArgs(args);
   const int64_t records = params.GetLong("records", 30000);
-  const std::string marker = params.Get("fail-once", "");
+  const std::string crash_marker = params.Get("crash-once", "");
+  const std::string marker = crash_marker.empty() ? params.Get("fail-once", "") : crash_marker;
+  const bool crash = !crash_marker.empty();
   env.Generate([](int64_t i) { return i; }, records, params.GetDouble("rate", 3000))
       .Uid("numbers")
       .SetParallelism(2)
-      .Map([records, marker](int64_t x) {
-        FailOnceAt(records / 2, x, marker);
+      .Map([records, marker, crash](int64_t x) {
+        FailOnceAt(records / 2, x, marker, crash);
         return std::pair<int64_t, int64_t>(x % 16, x);
       })
       .SetParallelism(2)

@@ -239,14 +239,15 @@ std::vector<ConfigOption> BuildOptions() {
           "it (`sluice run -D pipeline.auto-watermark-interval=50ms`); the TaskManagers' own "
           "applies to jobs submitted without one.",
           1 * kMs, 3600 * kSecond),
-      Opt("taskmanager.isolation", T::kString, "shared",
-          "Where a TaskManager runs a job's tasks. shared: threads of the TaskManager process "
-          "(the fastest; a crash in the job's code ends the TaskManager and every job on it). "
-          "process: one sluice-job-process per job on each TaskManager, so that a segfault, "
-          "abort() or exit() in one job's code fails only that job (named with the signal and "
-          "the task), its memory is limited to its slots' (RLIMIT_DATA) and freed when it "
-          "ends, and tasks that ignore cancellation are killed after task.cancellation.timeout. "
-          "Every TaskManager of a cluster must use the same mode.")
+      Opt("taskmanager.isolation", T::kString, "process",
+          "Where a TaskManager runs a job's tasks. process (the default): one sluice-job-process "
+          "per job on each TaskManager, so that a segfault, abort() or exit() in one job's code "
+          "fails only that job (named with the signal and the task), its memory is limited to "
+          "its slots' (RLIMIT_DATA) and freed when it ends, and tasks that ignore cancellation "
+          "are killed after task.cancellation.timeout; it costs no measurable throughput "
+          "(BENCHMARKS.md). shared: threads of the TaskManager process, as before: a crash in "
+          "one job's code ends the TaskManager and every job on it. Every TaskManager of a "
+          "cluster must use the same mode.")
           .OneOf({"shared", "process"}),
       Opt("task.cancellation.timeout", T::kDuration, "180 s",
           "How long a cancelled task may take to stop (Flink's key) before, with "
