@@ -65,18 +65,18 @@ done
 [[ -e $(log 0).1 && -e $(log 0).2 && ! -e $(log 0).3 ]] || fail "rotation kept other than 2 old logs"
 bash "$src/bin/taskmanager.sh" stop-all >/dev/null
 
-# A JobManager that cannot start (its port is taken): no ResourceManager is left.
+# A JobManager that cannot start (its REST port is taken): no ResourceManager is left.
 python3 -c "
 import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('127.0.0.1', $jm_port)); s.listen(); time.sleep(60)" &
+s.bind(('127.0.0.1', $rest_port)); s.listen(); time.sleep(60)" &
 blocker=$!
 sleep 0.5
 echo localhost >"$SLUICE_CONF_DIR/masters"
 : >"$SLUICE_CONF_DIR/workers"
 if bash "$src/bin/start-cluster.sh" >"$work/start.out" 2>&1; then
   kill "$blocker"
-  fail "start-cluster succeeded with the JobManager's port taken"
+  fail "start-cluster succeeded with the JobManager's REST port taken"
 fi
 kill "$blocker"
 grep -q "jobmanager failed to start" "$work/start.out" || fail "no line naming the failed JobManager: $(cat "$work/start.out")"

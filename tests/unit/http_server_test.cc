@@ -210,3 +210,18 @@ TEST_F(HttpServerTest, AnUnknownRouteAnswersAJson404) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// Found by tests/fuzz/rest_request_fuzzer: a path that is not UTF-8 made the
+// 404's JSON throw out of the server.
+TEST(HttpServerAnswerTest, APathThatIsNotUtf8GetsAJson404) {
+  HttpServer server;
+  HttpResponse response = server.Answer("GET", "/\x90web/app", HttpRequest());
+  EXPECT_EQ(response.status, 404);
+  EXPECT_THAT(response.body, HasSubstr("Not found: /"));
+}
+
+}  // namespace
+}  // namespace sluice

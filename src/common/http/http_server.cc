@@ -22,7 +22,10 @@ namespace sluice {
 namespace {
 
 std::string ErrorBody(const std::string& message) {
-  return nlohmann::json{{"errors", {message}}}.dump();
+  // The message may quote the request's path: bytes that are not UTF-8 are
+  // replaced, not thrown about (found by tests/fuzz/rest_request_fuzzer).
+  return nlohmann::json{{"errors", {message}}}.dump(-1, ' ', false,
+                                                    nlohmann::json::error_handler_t::replace);
 }
 
 // What arrives of one request before it is complete.
