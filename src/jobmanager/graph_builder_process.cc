@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/config/value_parsers.h"
+#include "common/helper_binary.h"
 #include "spdlog/spdlog.h"
 
 extern char** environ;
@@ -95,13 +96,7 @@ absl::StatusOr<std::pair<GraphBuildRequest, GraphBuildLimits>> ParseGraphBuilder
 }
 
 std::string DefaultGraphBuilderPath() {
-  std::error_code error;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (!error) {
-    auto beside = self.parent_path() / kGraphBuilderName;
-    if (std::filesystem::exists(beside, error)) return beside.string();
-  }
-  return absl::StrCat(SLUICE_BUILD_BIN_DIR, "/", kGraphBuilderName);
+  return HelperBinaryPath(kGraphBuilderName, SLUICE_BUILD_BIN_DIR);
 }
 
 GraphBuilderProcess::GraphBuilderProcess(std::string helper_path, GraphBuildLimits limits)

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "common/helper_binary.h"
 #include "common/rpc/grpc_status.h"
 #include "spdlog/spdlog.h"
 
@@ -64,13 +65,7 @@ std::string ReadNote(int fd) {
   }
 
 std::string DefaultJobProcessPath() {
-  std::error_code error;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (!error) {
-    auto beside = self.parent_path() / kJobProcessName;
-    if (std::filesystem::exists(beside, error)) return beside.string();
-  }
-  return absl::StrCat(SLUICE_BUILD_BIN_DIR, "/", kJobProcessName);
+  return HelperBinaryPath(kJobProcessName, SLUICE_BUILD_BIN_DIR);
 }
 
 JobProcesses::Process::~Process() {
