@@ -28,6 +28,7 @@
 #include "sluice/internal/operators.h"
 #include "sluice/internal/sources.h"
 #include "sluice/serialization.h"
+#include "sluice/side_output.h"
 #include "sluice/text.h"
 #include "sluice/watermarks.h"
 #include "sluice/windows.h"
@@ -40,6 +41,20 @@ template <typename K, typename T>
 class KeyedStream;
 template <typename K, typename T, typename Assigner>
 class WindowedStream;
+template <typename In1, typename In2>
+class ConnectedStreams;
+template <typename K, typename In1, typename In2>
+class KeyedConnectedStreams;
+template <typename B>
+class BroadcastStream;
+template <typename In, typename B>
+class BroadcastConnectedStream;
+template <typename K, typename In, typename B>
+class KeyedBroadcastConnectedStream;
+template <typename A, typename B>
+class JoinedStreams;
+template <typename K, typename A, typename B>
+class IntervalJoinBuilder;
 
 class StreamEnvironment {
  public:
@@ -148,6 +163,38 @@ class DataStream {
     });
   }
 
+  // A ProcessFunction<T, Out> per subtask, made by `make`: every record,
+  // with its event time, the watermark and side outputs (no keyed state).
+  template <typename Fn, typename Make, std::enable_if_t<std::is_invocable_v<Make&>, int> = 0>
+  DataStream<typename Fn::Output> Process(Make make, std::string name = "Process") {
+    using Out = typename Fn::Output;
+    static_assert(std::is_same_v<typename Fn::Input, T>, "the function's input type must match");
+    return Then<Out>(std::move(name), [make](OperatorContext& ctx, AnyCollector* out) {
+      std::unique_ptr<ProcessFunction<T, Out>> fn = make();
+      return std::make_unique<internal::StreamProcessOperator<T, Out>>(
+          ctx, std::move(fn), static_cast<Collector<Out>*>(out));
+    });
+  }
+  template <typename Fn>
+  DataStream<typename Fn::Output> Process(std::string name = "Process") {
+    return Process<Fn>([] { return std::make_unique<Fn>(); }, std::move(name));
+  }
+
+  // The records this operator emitted to side output `tag` (ctx.Output in a
+  // process function, SideOutputLateData on a window), as a stream of its own.
+  template <typename U>
+  DataStream<U> GetSideOutput(const OutputTag<U>& tag) const {
+    StreamNode node;
+    node.name = "SideOutput(" + tag.id() + ")";
+    node.inputs = {node_};
+    node.side_output_tag = tag.id();
+    node.parallelism = env_->node(node_).parallelism;
+    node.make_operator = [](OperatorContext&, AnyCollector* out) -> std::unique_ptr<AnyCollector> {
+      return std::make_unique<internal::UnionPassThrough<U>>(static_cast<Collector<U>*>(out));
+    };
+    return DataStream<U>(env_, env_->template AddNode<U>(std::move(node)));
+  }
+
   // Records with equal keys go to the same subtask (by key group).
   template <typename KF>
   auto KeyBy(KF key) -> KeyedStream<std::decay_t<std::invoke_result_t<KF&, const T&>>, T> {
@@ -187,6 +234,19 @@ class DataStream {
   DataStream<T> Rescale() const { return DataStream<T>(env_, node_, Partitioning::kRescale); }
   DataStream<T> Broadcast() const { return DataStream<T>(env_, node_, Partitioning::kBroadcast); }
   DataStream<T> Forward() const { return DataStream<T>(env_, node_, Partitioning::kForward); }
+  // Every record to every subtask of the operator this is connected to, for
+  // its broadcast state (the descriptors name the MapStates it will use).
+  template <typename D, typename... More>
+  BroadcastStream<T> Broadcast(const D& descriptor, const More&... more) const;
+
+  // Two inputs into one operator (connected_streams.h).
+  template <typename U>
+  ConnectedStreams<T, U> Connect(const DataStream<U>& other) const;
+  template <typename U>
+  BroadcastConnectedStream<T, U> Connect(const BroadcastStream<U>& other) const;
+  // Pairs of records with equal keys in the same window (joins.h).
+  template <typename U>
+  JoinedStreams<T, U> Join(const DataStream<U>& other) const;
 
   DataStream<T>& Name(std::string name) {
     env_->node(node_).name = std::move(name);
@@ -400,7 +460,20 @@ class KeyedStream {
     return Process<Fn>([] { return std::make_unique<Fn>(); }, std::move(name));
   }
 
+  // Two keyed inputs sharing keyed state and timers, or a keyed input with a
+  // broadcast one (connected_streams.h).
+  template <typename U>
+  KeyedConnectedStreams<K, T, U> Connect(const KeyedStream<K, U>& other) const;
+  template <typename U>
+  KeyedBroadcastConnectedStream<K, T, U> Connect(const BroadcastStream<U>& other) const;
+  // Pairs (a, b) of equal keys with b's time in [a's + lower, a's + upper] (joins.h).
+  template <typename U>
+  IntervalJoinBuilder<K, T, U> IntervalJoin(const KeyedStream<K, U>& other) const;
+
  private:
+  template <typename, typename>
+  friend class KeyedStream;
+
   template <typename R, typename Make>
   DataStream<R> Keyed(std::string name, Make make) {
     static_assert(IsSerializable<K>::value,
@@ -507,6 +580,8 @@ inline DataStream<std::string> StreamEnvironment::SocketTextStream(std::string h
 
 }  // namespace sluice
 
-#include "sluice/windowed_stream.h"  // IWYU pragma: export
+#include "sluice/connected_streams.h"  // IWYU pragma: export
+#include "sluice/joins.h"              // IWYU pragma: export
+#include "sluice/windowed_stream.h"    // IWYU pragma: export
 
 #endif  // SLUICE_DATASTREAM_H_

@@ -28,6 +28,7 @@
 #include "sluice/collector.h"
 #include "sluice/internal/abi.h"
 #include "sluice/runtime.h"
+#include "sluice/side_output.h"
 #include "sluice/state.h"
 
 namespace sluice {
@@ -35,15 +36,20 @@ namespace sluice {
 // Which clock a timer belongs to (Flink's TimeDomain).
 enum class TimeDomain { kEventTime, kProcessingTime };
 
-template <typename K>
-class KeyedContext {
+// What every process function sees of the record being processed: its
+// event time, the clocks, and side outputs.
+class ProcessContext {
  public:
-  KeyedContext(TaskRuntime* runtime, internal::KeyedRuntime* keyed, const K* const* key,
-               const int64_t* timestamp)
-      : runtime_(runtime), keyed_(keyed), key_(key), timestamp_(timestamp) {}
+  // The watermark is read from `keyed` (a keyed operator's) if given, else
+  // from `watermark`, which the operator keeps.
+  ProcessContext(TaskRuntime* runtime, const int64_t* timestamp, const int64_t* watermark,
+                 const internal::KeyedRuntime* keyed, internal::SideOutputs* side_outputs)
+      : runtime_(runtime),
+        timestamp_(timestamp),
+        watermark_(watermark),
+        keyed_watermark_(keyed),
+        side_(side_outputs) {}
 
-  // The key of the record or timer being processed.
-  const K& current_key() const { return **key_; }
   // The event time of the record being processed (in OnTimer: of the timer,
   // for an event-time one), or nullopt without a timestamp assigner upstream.
   std::optional<int64_t> timestamp() const {
@@ -52,12 +58,41 @@ class KeyedContext {
   }
   // The operator's watermark: no record older than it is expected any more.
   // internal::kNoWatermark (the smallest int64) before the first one.
-  int64_t CurrentWatermark() const { return keyed_->current_watermark(); }
+  int64_t CurrentWatermark() const {
+    if (keyed_watermark_ != nullptr) return keyed_watermark_->current_watermark();
+    return watermark_ != nullptr ? *watermark_ : internal::kNoWatermark;
+  }
   int64_t CurrentProcessingTime() const { return runtime_->NowMs(); }
-  // In OnTimer: which kind of timer fired.
-  TimeDomain time_domain() const { return domain_; }
   int subtask() const { return runtime_->subtask(); }
   TaskRuntime& runtime() { return *runtime_; }
+  // Emits `value` to side output `tag` (read with GetSideOutput(tag)), with
+  // the current record's event time.
+  template <typename T>
+  void Output(const OutputTag<T>& tag, const T& value) {
+    if (side_ != nullptr) side_->Emit(tag, value);
+  }
+
+ private:
+  TaskRuntime* runtime_;
+  const int64_t* timestamp_;
+  const int64_t* watermark_;
+  const internal::KeyedRuntime* keyed_watermark_;
+  internal::SideOutputs* side_;
+};
+
+template <typename K>
+class KeyedContext : public ProcessContext {
+ public:
+  KeyedContext(TaskRuntime* runtime, internal::KeyedRuntime* keyed, const K* const* key,
+               const int64_t* timestamp, internal::SideOutputs* side_outputs)
+      : ProcessContext(runtime, timestamp, nullptr, keyed, side_outputs),
+        keyed_(keyed),
+        key_(key) {}
+
+  // The key of the record or timer being processed.
+  const K& current_key() const { return **key_; }
+  // In OnTimer: which kind of timer fired.
+  TimeDomain time_domain() const { return domain_; }
 
   // The handle of a named keyed state (call in Open; the handle stays valid).
   template <typename Descriptor>
@@ -86,10 +121,8 @@ class KeyedContext {
   void set_time_domain(TimeDomain domain) { domain_ = domain; }
 
  private:
-  TaskRuntime* runtime_;
   internal::KeyedRuntime* keyed_;
   const K* const* key_;  // the operator's pointer to the current key
-  const int64_t* timestamp_;
   TimeDomain domain_ = TimeDomain::kProcessingTime;
   std::deque<std::shared_ptr<void>> handles_;
 };
@@ -109,6 +142,21 @@ class KeyedProcessFunction {
   }
   // A bounded input has ended and every pending timer has fired; the last
   // chance to emit. There is no current key here.
+  virtual void OnEndOfInput(Collector<Out>& out) { (void)out; }
+};
+
+// A function over every record of a stream that is not keyed (Flink's
+// ProcessFunction): no keyed state or timers, but side outputs and the
+// record's event time.
+template <typename In, typename Out>
+class ProcessFunction {
+ public:
+  using Input = In;
+  using Output = Out;
+  virtual ~ProcessFunction() = default;
+  virtual void Open(ProcessContext& ctx) { (void)ctx; }
+  virtual void ProcessElement(const In& value, ProcessContext& ctx, Collector<Out>& out) = 0;
+  // A bounded input has ended; the last chance to emit.
   virtual void OnEndOfInput(Collector<Out>& out) { (void)out; }
 };
 

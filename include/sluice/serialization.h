@@ -19,6 +19,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace sluice {
@@ -187,6 +188,28 @@ struct Serializer<std::map<K, V>> {
   }
 };
 
+// The alternative's index, then its value.
+template <typename... Ts>
+struct Serializer<std::variant<Ts...>> {
+  static void Write(const std::variant<Ts...>& v, Writer& w) {
+    w.VarUint(v.index());
+    std::visit([&w](const auto& e) { Serializer<std::decay_t<decltype(e)>>::Write(e, w); }, v);
+  }
+  static std::variant<Ts...> Read(Reader& r) {
+    return ReadAlternative(r, r.VarUint(), std::index_sequence_for<Ts...>{});
+  }
+
+ private:
+  template <size_t... I>
+  static std::variant<Ts...> ReadAlternative(Reader& r, uint64_t index, std::index_sequence<I...>) {
+    std::optional<std::variant<Ts...>> out;
+    ((index == I ? (out.emplace(std::in_place_index<I>, Serializer<Ts>::Read(r)), true) : false) ||
+     ...);
+    if (!out) throw std::runtime_error("malformed record: variant alternative out of range");
+    return std::move(*out);
+  }
+};
+
 // Whether T has a Serializer.
 template <typename T, typename = void>
 struct IsSerializable : std::false_type {};
@@ -201,6 +224,8 @@ template <typename T>
 struct IsSerializable<std::vector<T>, void> : IsSerializable<T> {};
 template <typename T>
 struct IsSerializable<std::optional<T>, void> : IsSerializable<T> {};
+template <typename... Ts>
+struct IsSerializable<std::variant<Ts...>, void> : std::conjunction<IsSerializable<Ts>...> {};
 
 template <typename T>
 std::string Serialize(const T& value) {

@@ -64,7 +64,7 @@ template <typename K, typename T, typename Assigner>
 class WindowedStream {
  public:
   WindowedStream(KeyedStream<K, T> keyed, Assigner assigner, bool all)
-      : keyed_(std::move(keyed)), spec_{std::move(assigner), nullptr, nullptr, 0}, all_(all) {
+      : keyed_(std::move(keyed)), spec_{std::move(assigner), nullptr, nullptr, 0, {}}, all_(all) {
     if constexpr (std::is_same_v<Assigner, internal::GlobalWindowsAssigner>) {
       spec_.trigger = NeverTrigger::Create();
     } else if constexpr (Assigner::kEventTime) {
@@ -89,6 +89,13 @@ class WindowedStream {
   WindowedStream& AllowedLateness(std::chrono::milliseconds lateness) {
     if (lateness.count() < 0) throw GraphError("AllowedLateness must not be negative");
     spec_.allowed_lateness = lateness.count();
+    return *this;
+  }
+
+  // Records too late for every window go to side output `tag` instead of
+  // being dropped (read it with GetSideOutput(tag) on the window's result).
+  WindowedStream& SideOutputLateData(const OutputTag<T>& tag) {
+    spec_.late_tag = tag.id();
     return *this;
   }
 

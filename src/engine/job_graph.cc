@@ -1,8 +1,10 @@
 // JobGraph's functions: validation, chaining, hashing and the plan in
 // words. They live in the runtime, not in job libraries, so that they can
 // change without rebuilding jobs.
+#include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/key_groups.h"
@@ -50,6 +52,7 @@ void JobGraph::CheckNodes() const {
   if (!has_sink) {
     throw GraphError("the job has no sink: add Print(), WriteAsText(), Discard() or Sink()");
   }
+  CheckSideOutputs();
   std::set<std::string> uids;
   for (const auto& n : nodes) {
     if (!n.uid.empty() && !uids.insert(n.uid).second) {
@@ -58,14 +61,41 @@ void JobGraph::CheckNodes() const {
   }
 }
 
+// Every reader of one side output expects the same type, and reads it from
+// exactly one operator.
+void JobGraph::CheckSideOutputs() const {
+  std::map<std::pair<int, std::string>, const StreamNode*> readers;
+  for (const auto& n : nodes) {
+    if (n.side_output_tag.empty()) continue;
+    if (n.inputs.size() != 1) {
+      throw GraphError("side output '" + n.side_output_tag + "' must be read from one operator");
+    }
+    const StreamNode* first =
+        readers.emplace(std::make_pair(n.inputs[0], n.side_output_tag), &n).first->second;
+    if (first->output_type != n.output_type) {
+      throw GraphError("side output '" + n.side_output_tag + "' of operator '" +
+                       nodes[n.inputs[0]].name + "' is read as two types: " + first->output_type +
+                       " and " + n.output_type + " (one OutputTag id, two record types)");
+    }
+  }
+}
+
+// A node chains to its one input when it is that input's only consumer of
+// its main output, over a forward edge. A side output's reader never chains:
+// its records leave the task through an edge of their own.
 void JobGraph::Chain() {
-  const auto downstream = Downstream();
+  std::vector<int> main_consumers(nodes.size(), 0);
+  for (const auto& n : nodes) {
+    if (!n.side_output_tag.empty()) continue;
+    for (int in : n.inputs) ++main_consumers[in];
+  }
   std::vector<int> vertex_of(nodes.size(), -1);
   for (const auto& n : nodes) {
-    bool chained =
-        n.inputs.size() == 1 && n.chainable &&
-        (n.partitioning == Partitioning::kForward || n.partitioning == Partitioning::kDefault) &&
-        nodes[n.inputs[0]].parallelism == n.parallelism && downstream[n.inputs[0]].size() == 1;
+    const Partitioning first = n.inputs.empty() ? n.partitioning : InputPartitioning(n, 0);
+    bool chained = n.inputs.size() == 1 && n.chainable && n.side_output_tag.empty() &&
+                   (first == Partitioning::kForward || first == Partitioning::kDefault) &&
+                   nodes[n.inputs[0]].parallelism == n.parallelism &&
+                   main_consumers[n.inputs[0]] == 1;
     if (chained) {
       int v = vertex_of[n.inputs[0]];
       vertices[v].chain.push_back(n.id);
@@ -76,15 +106,17 @@ void JobGraph::Chain() {
     int v = static_cast<int>(vertices.size());
     vertices.push_back(JobVertex{v, {n.id}, n.parallelism, n.name});
     vertex_of[n.id] = v;
-    for (int in : n.inputs) {
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      const int in = n.inputs[i];
       const StreamNode& up = nodes[in];
-      if (!up.output_serializable) {
-        throw GraphError("operator '" + up.name + "' sends records of type " + up.output_type +
+      const StreamNode& typed = n.side_output_tag.empty() ? up : n;
+      if (!typed.output_serializable) {
+        throw GraphError("operator '" + up.name + "' sends records of type " + typed.output_type +
                          " to '" + n.name +
                          "' across a channel, but that type has no Serializer: add "
                          "SLUICE_SERIALIZABLE(...) for it");
       }
-      Partitioning p = n.partitioning;
+      Partitioning p = InputPartitioning(n, i);
       if (p == Partitioning::kDefault) {
         p = up.parallelism == n.parallelism ? Partitioning::kForward : Partitioning::kRebalance;
       }
@@ -132,6 +164,8 @@ uint64_t JobGraph::Hash() const {
     mix(std::to_string(n.parallelism));
     mix(std::to_string(n.max_parallelism));
     mix(PartitioningName(n.partitioning));
+    for (Partitioning p : n.input_partitionings) mix(PartitioningName(p));
+    if (!n.side_output_tag.empty()) mix("side:" + n.side_output_tag);
     mix(n.output_type);
     for (int in : n.inputs) mix(std::to_string(in));
   }

@@ -59,6 +59,8 @@ v1::JobGraph ToProto(const JobGraph& graph) {
     node->set_partitioning(PartitioningName(n.partitioning));
     node->set_output_type(n.output_type);
     node->set_max_parallelism(n.max_parallelism);
+    for (Partitioning p : n.input_partitionings) node->add_input_partitionings(PartitioningName(p));
+    node->set_side_output_tag(n.side_output_tag);
   }
   for (const auto& v : graph.vertices) {
     auto* vertex = out.add_vertices();
@@ -115,6 +117,18 @@ absl::StatusOr<JobGraph> FromProto(const v1::JobGraph& proto) {
     for (int in : n.inputs()) {
       if (!valid_node(in) || in >= i) return Invalid(absl::StrCat("input ", in, " of node ", i));
       node.inputs.push_back(in);
+    }
+    if (n.input_partitionings_size() > n.inputs_size()) {
+      return Invalid(absl::StrCat("node ", i, " has more input partitionings than inputs"));
+    }
+    for (const std::string& name : n.input_partitionings()) {
+      auto p = ParsePartitioning(name);
+      if (!p) return Invalid(absl::StrCat("input partitioning '", name, "' of node ", i));
+      node.input_partitionings.push_back(*p);
+    }
+    node.side_output_tag = n.side_output_tag();
+    if (!node.side_output_tag.empty() && node.inputs.size() != 1) {
+      return Invalid(absl::StrCat("side output node ", i, " needs exactly one input"));
     }
     graph.nodes.push_back(std::move(node));
   }

@@ -249,27 +249,64 @@ internal::KeyedRuntime* Task::CreateKeyedRuntime(const StreamNode& node,
   return keyed_.back().get();
 }
 
+AnyCollector* Task::EdgeOutput(const JobEdge& edge, const std::vector<ChannelSink*>& channels,
+                               const StreamNode& typed) {
+  const StreamNode& target = graph_.node(edge.target_node);
+  RecordWriterOptions options;
+  options.partitioning = edge.partitioning;
+  options.key_groups = target.max_parallelism;
+  options.subtask = subtask_;
+  options.segment_size = job_->segment_size;
+  options.flush_every_record = job_->buffer_timeout == absl::ZeroDuration();
+  options.timestamp = &timestamp_;
+  writers_.push_back(std::make_unique<RecordWriter>(channels, options));
+  const KeyWriter* key = edge.partitioning == Partitioning::kHash ? &target.key_writer : nullptr;
+  collectors_.push_back(typed.make_edge_writer(writers_.back().get(), key));
+  return collectors_.back().get();
+}
+
 AnyCollector* Task::BuildTail(OperatorContext& ctx) {
   const StreamNode& tail = graph_.node(vertex_.chain.back());
   if (tail.kind == StreamNode::Kind::kSink) return Adopt(tail, tail.make_operator(ctx, nullptr));
   std::vector<AnyCollector*> edges;
   for (auto& [edge, channels] : outputs_) {
-    const StreamNode& target = graph_.node(edge->target_node);
-    RecordWriterOptions options;
-    options.partitioning = edge->partitioning;
-    options.key_groups = target.max_parallelism;
-    options.subtask = subtask_;
-    options.segment_size = job_->segment_size;
-    options.flush_every_record = job_->buffer_timeout == absl::ZeroDuration();
-    options.timestamp = &timestamp_;
-    writers_.push_back(std::make_unique<RecordWriter>(channels, options));
-    const KeyWriter* key = edge->partitioning == Partitioning::kHash ? &target.key_writer : nullptr;
-    collectors_.push_back(tail.make_edge_writer(writers_.back().get(), key));
-    edges.push_back(collectors_.back().get());
+    if (!graph_.node(edge->target_node).side_output_tag.empty()) continue;
+    edges.push_back(EdgeOutput(*edge, channels, tail));
   }
   if (edges.size() == 1) return edges.front();
-  collectors_.push_back(tail.make_fan_out(edges));
+  collectors_.push_back(tail.make_fan_out(edges));  // none: only side outputs are read
   return collectors_.back().get();
+}
+
+void Task::BuildSideOutputs() {
+  std::map<std::pair<int, std::string>, std::vector<AnyCollector*>> edges;
+  for (auto& [edge, channels] : outputs_) {
+    const StreamNode& reader = graph_.node(edge->target_node);
+    if (reader.side_output_tag.empty()) continue;
+    const auto id = std::make_pair(edge->source_node, reader.side_output_tag);
+    edges[id].push_back(EdgeOutput(*edge, channels, reader));
+    side_outputs_[id].reader = &reader;
+  }
+  for (auto& [id, collectors] : edges) {
+    AnyCollector* collector = collectors.front();
+    if (collectors.size() > 1) {
+      collectors_.push_back(side_outputs_[id].reader->make_fan_out(collectors));
+      collector = collectors_.back().get();
+    }
+    side_outputs_[id].collector = collector;
+  }
+}
+
+AnyCollector* Task::SideOutput(const StreamNode& node, const std::string& tag,
+                               const std::string& type) {
+  auto it = side_outputs_.find({node.id, tag});
+  if (it == side_outputs_.end()) return nullptr;
+  if (it->second.reader->output_type != type) {
+    throw std::runtime_error(absl::StrCat("side output '", tag, "' of operator '", node.name,
+                                          "' is emitted with type ", type, " but read as type ",
+                                          it->second.reader->output_type));
+  }
+  return it->second.collector;
 }
 
 void Task::BuildChain() {
@@ -277,6 +314,7 @@ void Task::BuildChain() {
   ctx.runtime = this;
   ctx.timestamp = &timestamp_;
   ctx.late_records_dropped = &stats_.late_records_dropped;
+  BuildSideOutputs();
   AnyCollector* downstream = nullptr;
   for (auto it = vertex_.chain.rbegin(); it != vertex_.chain.rend(); ++it) {
     const StreamNode& node = graph_.node(*it);
@@ -289,6 +327,9 @@ void Task::BuildChain() {
     };
     ctx.emit_watermark = [this, n = &node](int64_t watermark) {
       OnGeneratedWatermark(*n, watermark);
+    };
+    ctx.side_output = [this, n = &node](const std::string& tag, const std::string& type) {
+      return SideOutput(*n, tag, type);
     };
     if (it == vertex_.chain.rbegin()) {
       downstream = BuildTail(ctx);
@@ -316,7 +357,7 @@ void Task::BuildChain() {
   head_ = downstream;
   readers_.resize(gate_.channels());
   for (const auto& [edge, range] : inputs_) {
-    auto reader = graph_.node(edge->source_node).make_record_reader(head_);
+    auto reader = graph_.EdgeRecordType(*edge).make_record_reader(head_);
     for (int c = range.first; c < range.first + range.second; ++c) readers_[c] = reader;
   }
   open_channels_ = gate_.channels();

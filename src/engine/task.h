@@ -152,6 +152,13 @@ class Task final : public TaskRuntime {
   AnyCollector* Adopt(const StreamNode& node, std::unique_ptr<AnyCollector> op);
   void InitializeOperatorState();
   AnyCollector* BuildTail(OperatorContext& ctx);
+  // A writer into one outgoing edge, for records of `typed`'s type.
+  AnyCollector* EdgeOutput(const JobEdge& edge, const std::vector<ChannelSink*>& channels,
+                           const StreamNode& typed);
+  // The writers of every side output read downstream, made before the chain
+  // so that their readers get an end of partition even if nothing is emitted.
+  void BuildSideOutputs();
+  AnyCollector* SideOutput(const StreamNode& node, const std::string& tag, const std::string& type);
   internal::KeyedRuntime* CreateKeyedRuntime(const StreamNode& node, internal::TimerTarget* target);
   void RunSource();
   // Records the source emitted so far (into the chain, or out if alone).
@@ -197,6 +204,12 @@ class Task final : public TaskRuntime {
   std::vector<std::unique_ptr<AnyCollector>> collectors_;  // tail first
   AnyCollector* head_ = nullptr;  // first operator after the source, or the chain's head
   std::vector<std::unique_ptr<RecordWriter>> writers_;
+  struct SideOutputWriter {
+    const StreamNode* reader;  // one of the nodes reading it: its type
+    AnyCollector* collector;   // into every edge to its readers
+  };
+  // By (emitting node id, tag).
+  std::map<std::pair<int, std::string>, SideOutputWriter> side_outputs_;
   std::vector<std::unique_ptr<HeapKeyedStateBackend>> keyed_;
   std::vector<std::string> keyed_ids_;  // OperatorStateId of each keyed_ backend
   struct Checkpointed {

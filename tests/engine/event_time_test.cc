@@ -16,6 +16,7 @@
 
 #include "engine/local_job.h"
 #include "sluice/sluice.h"
+#include "tests/testing/local_run.h"
 
 namespace sluice::engine {
 namespace {
@@ -30,43 +31,9 @@ SLUICE_SERIALIZABLE(Event, key, time, value);
 // (key, window start, window end, result)
 using Row = std::tuple<int32_t, int64_t, int64_t, int64_t>;
 
-template <typename T>
-struct Collected {
-  std::mutex mu;
-  std::vector<T> items;
-  void Add(const T& t) {
-    std::lock_guard<std::mutex> lock(mu);
-    items.push_back(t);
-  }
-  std::vector<T> Sorted() {
-    std::lock_guard<std::mutex> lock(mu);
-    std::vector<T> sorted = items;
-    std::sort(sorted.begin(), sorted.end());
-    return sorted;
-  }
-};
-
-struct RunStats {
-  uint64_t late_dropped = 0;
-};
-
-RunStats RunToEnd(StreamEnvironment& env) {
-  LocalJobOptions options;
-  std::ostringstream discard;
-  options.print_out = &discard;
-  options.auto_watermark_interval = absl::Milliseconds(5);
-  auto job = LocalJob::Start(env.Build(), options);
-  EXPECT_TRUE(job.ok()) << job.status();
-  if (!job.ok()) return {};
-  auto result = (*job)->WaitFor(absl::Seconds(60));
-  EXPECT_TRUE(result.has_value()) << "the job did not end within 60 s";
-  if (result) {
-    EXPECT_EQ(result->state, JobState::kFinished) << result->error;
-  }
-  RunStats run;
-  for (const Task* task : (*job)->tasks()) run.late_dropped += task->stats().late_records_dropped;
-  return run;
-}
+using testing::Collected;
+using testing::RunStats;
+using testing::RunToEnd;
 
 constexpr int64_t kBase = 1'700'000'000'000;
 constexpr int kKeys = 7;

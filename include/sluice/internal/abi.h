@@ -21,9 +21,12 @@ namespace sluice::internal {
 // routing and heap state in headers). Version 2: the runtime owns them.
 // Version 3: Collector::Collect(const T&) is virtual (records only read are
 // not copied) and sources report and restore their position (checkpoints).
+// Version 4: side outputs (OperatorContext::side_output, StreamNode's
+// side_output_tag) and inputs partitioned differently (input_partitionings),
+// for two-input operators, broadcast state and joins.
 // Additions a library built before them need not know of (a new interface
 // that the runtime looks for, like CheckpointedOperator) keep the version.
-inline constexpr int kAbiVersion = 3;
+inline constexpr int kAbiVersion = 4;
 
 // Event time, in milliseconds since the epoch. A record without one (no
 // timestamp assigner upstream) has kNoTimestamp; a task's watermark is

@@ -111,6 +111,10 @@ struct OperatorContext {
   // A watermark generator's new watermark, emitted in OnEvent (punctuated):
   // it goes downstream at once, behind the record that made it.
   std::function<void(int64_t watermark)> emit_watermark;
+  // The collector of this operator's side output `tag` (Flink's OutputTag),
+  // for records of type `type` (typeid name); null when nothing reads it (its
+  // records are dropped). Throws if the readers expect another type.
+  std::function<AnyCollector*(const std::string& tag, const std::string& type)> side_output;
 };
 
 // Serializes the key of a record (of the type flowing into a keyed operator).
@@ -127,6 +131,12 @@ struct StreamNode {
   int max_parallelism = -1;                            // -1: the job's, or Flink's default rule
   std::vector<int> inputs;                             // upstream nodes (several for a union)
   Partitioning partitioning = Partitioning::kDefault;  // of the edges into this node
+  // Per input, where they differ (a broadcast side next to a keyed one);
+  // empty: `partitioning` for every input.
+  std::vector<Partitioning> input_partitionings;
+  // Not empty: this node reads side output `side_output_tag` of its one
+  // input (records of this node's type), not that input's main output.
+  std::string side_output_tag;
   bool chainable = true;
   bool output_serializable = true;
   std::string output_type;
@@ -184,10 +194,21 @@ struct JobGraph {
   // The plan in words: vertices, their chains, parallelism and partitioning.
   std::string Describe() const;
   const StreamNode& node(int id) const { return nodes.at(id); }
+  // How records go from `input` (one of node's inputs, by position) into node.
+  static Partitioning InputPartitioning(const StreamNode& node, size_t input) {
+    return input < node.input_partitionings.size() ? node.input_partitionings[input]
+                                                   : node.partitioning;
+  }
+  // The node whose type an edge's records have: a side output's reader, else its source.
+  const StreamNode& EdgeRecordType(const JobEdge& edge) const {
+    const StreamNode& target = node(edge.target_node);
+    return target.side_output_tag.empty() ? node(edge.source_node) : target;
+  }
 
  private:
   std::vector<std::vector<int>> Downstream() const;
   void CheckNodes() const;
+  void CheckSideOutputs() const;
   void Chain();
 };
 

@@ -195,7 +195,8 @@ class ProcessOperator final : public Collector<In>,
         fn_(std::move(fn)),
         keyed_(ctx.keyed_runtime(this)),
         timestamp_(ctx.timestamp),
-        ctx_(ctx.runtime, keyed_, &current_, ctx.timestamp),
+        side_outputs_(ctx.side_output),
+        ctx_(ctx.runtime, keyed_, &current_, ctx.timestamp, &side_outputs_),
         out_(out) {
     CallUser(name_, [&] { fn_->Open(ctx_); });
   }
@@ -242,7 +243,42 @@ class ProcessOperator final : public Collector<In>,
   K record_key_{};
   K timer_key_{};
   const K* current_ = nullptr;
+  SideOutputs side_outputs_;
   KeyedContext<K> ctx_;
+  Collector<Out>* out_;
+};
+
+// Runs a ProcessFunction (not keyed) over each record; keeps the watermark
+// for its context.
+template <typename In, typename Out>
+class StreamProcessOperator final : public Collector<In>, public WatermarkOperator {
+ public:
+  StreamProcessOperator(const OperatorContext& ctx, std::unique_ptr<ProcessFunction<In, Out>> fn,
+                        Collector<Out>* out)
+      : name_(ctx.name),
+        fn_(std::move(fn)),
+        side_outputs_(ctx.side_output),
+        ctx_(ctx.runtime, ctx.timestamp, &watermark_, nullptr, &side_outputs_),
+        out_(out) {
+    CallUser(name_, [&] { fn_->Open(ctx_); });
+  }
+  using Collector<In>::Collect;
+  void Collect(In&& record) override { Collect(static_cast<const In&>(record)); }
+  void Collect(const In& record) override {
+    CallUser(name_, [&] { fn_->ProcessElement(record, ctx_, *out_); });
+  }
+  void ProcessWatermark(int64_t watermark) override { watermark_ = watermark; }
+  void EndOfInput() override {
+    CallUser(name_, [&] { fn_->OnEndOfInput(*out_); });
+    out_->EndOfInput();
+  }
+
+ private:
+  std::string name_;
+  std::unique_ptr<ProcessFunction<In, Out>> fn_;
+  int64_t watermark_ = kNoWatermark;
+  SideOutputs side_outputs_;
+  ProcessContext ctx_;
   Collector<Out>* out_;
 };
 
@@ -282,6 +318,7 @@ class FanOut final : public Collector<T> {
   }
   using Collector<T>::Collect;
   void Collect(T&& record) override {
+    if (outputs_.empty()) return;  // only side outputs of the operator are read
     for (size_t i = 0; i + 1 < outputs_.size(); ++i)
       outputs_[i]->Collect(static_cast<const T&>(record));
     outputs_.back()->Collect(std::move(record));

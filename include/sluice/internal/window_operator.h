@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -136,6 +137,7 @@ struct WindowSpec {
   TriggerPtr trigger;
   EvictorPtr<T> evictor;
   int64_t allowed_lateness = 0;
+  std::string late_tag;  // the side output for late records; empty: dropped
 };
 
 template <typename K, typename T, typename Out, typename KeyF, typename Assigner, typename Fn,
@@ -159,6 +161,7 @@ class WindowOperator final : public Collector<T>,
         keyed_(ctx.keyed_runtime(this)),
         timestamp_(ctx.timestamp),
         late_(ctx.late_records_dropped),
+        late_output_(LateOutput(ctx, spec_.late_tag)),
         incremental_(spec_.evictor ? nullptr
                                    : keyed_->State("window:contents",
                                                    StateTypeOf<Windows<typename Fn::Acc>>())),
@@ -188,6 +191,11 @@ class WindowOperator final : public Collector<T>,
  private:
   template <typename C>
   using Windows = std::map<TimeWindow, WindowEntry<C>>;
+
+  static Collector<T>* LateOutput(const OperatorContext& ctx, const std::string& tag) {
+    if (tag.empty() || !ctx.side_output) return nullptr;
+    return static_cast<Collector<T>*>(ctx.side_output(tag, typeid(T).name()));
+  }
 
   template <typename C>
   void OnRecord(const T& record, StateTable* table) {
@@ -222,7 +230,13 @@ class WindowOperator final : public Collector<T>,
       Act(CallUser(name_, [&] { return spec_.trigger->OnElement(time, window, *this); }), window,
           entry);
     });
-    if (!added) late_->fetch_add(1, std::memory_order_relaxed);
+    if (!added) {
+      if (late_output_ != nullptr) {
+        late_output_->Collect(record);
+      } else {
+        late_->fetch_add(1, std::memory_order_relaxed);
+      }
+    }
     if (windows->empty()) table->Remove();
   }
 
@@ -399,6 +413,7 @@ class WindowOperator final : public Collector<T>,
   KeyedRuntime* keyed_;
   int64_t* timestamp_;
   std::atomic<uint64_t>* late_;
+  Collector<T>* late_output_;
   StateTable* incremental_;  // without an evictor
   StateTable* buffered_;     // with an evictor
   K key_value_{};
