@@ -220,6 +220,66 @@ TEST_F(CheckpointE2eTest, EventTimeWindowsSurviveAKilledTaskManagerWithEveryWind
               ::testing::ContainsRegex("restarts=[1-9]"));
 }
 
+// The lines of every committed part file in `dir`.
+std::vector<std::string> PartFileLines(const fs::path& dir) {
+  std::vector<std::string> lines;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    EXPECT_EQ(entry.path().filename().string().rfind("part-", 0), 0u) << entry.path();
+    std::ifstream in(entry.path());
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+TEST_F(CheckpointE2eTest, AnIntervalJoinAndBroadcastStateSurviveAKilledTaskManagerExactlyOnce) {
+  const fs::path out = root_ / "joined";
+  constexpr int64_t kRecords = 24000;
+  CommandResult run =
+      Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c JoinedWithRules ", kTestJobs, " -- --records ",
+                          kRecords, " --rate 2000 --out ", out.string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string job = JobIdIn(run.output);
+  ASSERT_FALSE(job.empty()) << run.output;
+  ASSERT_TRUE(WaitFor([&] { return CompletedCheckpoints(job) >= 2; }, absl::Seconds(20)));
+  const int victim = TaskManagerWithTasks();
+  ASSERT_GT(victim, 0);
+  ASSERT_EQ(kill(victim, SIGKILL), 0);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return HttpGet(rest_port_, "/jobs/" + job).value_or("").find(R"("state":"FINISHED")") !=
+               std::string::npos;
+      },
+      absl::Seconds(90)))
+      << HttpGet(rest_port_, "/jobs/" + job).value_or("");
+
+  // Pair (x, y): equal keys, and 20 y + 5 - 10 x within [-15, 15] ms.
+  std::vector<std::string> pairs;
+  std::map<int64_t, int64_t> sums;
+  for (int64_t x = 0; x < kRecords; ++x) {
+    for (int64_t y = std::max<int64_t>(0, x / 2 - 2); y <= x / 2 + 2 && y < kRecords / 2; ++y) {
+      const int64_t gap = 20 * y + 5 - 10 * x;
+      if (x % 8 != y % 8 || gap < -15 || gap > 15) continue;
+      pairs.push_back(absl::StrCat(x, " ", y));
+      sums[x % 8] += x + y;
+    }
+  }
+  std::sort(pairs.begin(), pairs.end());
+  ASSERT_GT(pairs.size(), 1000u);
+  EXPECT_EQ(PartFileLines(out / "pairs"), pairs) << "each pair exactly once";
+  std::vector<std::string> summary;
+  for (const auto& [key, sum] : sums) {
+    int64_t rules = 0;
+    for (int64_t r = 0; r < kRecords / 100; ++r) rules += r % 8 == key;
+    summary.push_back(absl::StrCat(key, " ", sum, " ", rules));
+  }
+  std::sort(summary.begin(), summary.end());
+  EXPECT_EQ(PartFileLines(out / "summary"), summary)
+      << "keyed sums and broadcast rule counts, restored from the checkpoint";
+  EXPECT_THAT(Sluice(absl::StrCat("list", Jm())).output,
+              ::testing::ContainsRegex("restarts=[1-9]"));
+}
+
 TEST_F(CheckpointE2eTest, ATaskThatThrowsOnceRestartsTheJobWhichStillCountsEveryRecordOnce) {
   const fs::path out = root_ / "sums";
   constexpr int64_t kRecords = 20000;

@@ -181,6 +181,109 @@ SLUICE_JOB(WindowedSums) {
       .Uid("files");
 }
 
+// Two inputs with state through failures. Left: --records numbers x of key
+// x % 8 at event time 1.7e12 + 10 x; right: --records / 2 numbers y of key
+// y % 8 at 1.7e12 + 20 y + 5, both at --rate's pace. An interval join
+// (-15 ms, +15 ms) writes "<x> <y>" per pair to <out>/pairs; the pairs then
+// meet a broadcast stream of --records / 100 rules (rule r for key r % 8),
+// counted per key in broadcast state, and each key's sum of x + y is kept in
+// keyed state: at the end "<key> <sum> <rules>" per key goes to
+// <out>/summary. Both sinks are exactly once.
+struct JoinedPair {
+  int64_t key = 0;
+  int64_t left = 0;
+  int64_t right = 0;
+};
+SLUICE_SERIALIZABLE(JoinedPair, key, left, right);
+
+class PairUp final : public sluice::ProcessJoinFunction<Stamped, Stamped, JoinedPair> {
+  void ProcessElement(const Stamped& a, const Stamped& b, sluice::IntervalJoinContext&,
+                      sluice::Collector<JoinedPair>& out) override {
+    out.Collect(JoinedPair{a.key, a.value, b.value});
+  }
+};
+
+const sluice::MapStateDescriptor<int64_t, int64_t> kRulesSeen("rules-seen");
+
+class Summary final
+    : public sluice::KeyedBroadcastProcessFunction<int64_t, JoinedPair, int64_t, std::string> {
+  void Open(sluice::KeyedContext<int64_t>& ctx) override {
+    sum_ = &ctx.GetState(sluice::ValueStateDescriptor<int64_t>("sum"));
+  }
+  void ProcessElement(const JoinedPair& p, const sluice::BroadcastState&,
+                      sluice::KeyedContext<int64_t>& ctx,
+                      sluice::Collector<std::string>&) override {
+    sum_->update(sum_->value().value_or(0) + p.left + p.right);
+    ctx.RegisterProcessingTimeTimer(kAtTheEnd);
+  }
+  void ProcessBroadcastElement(const int64_t& rule, sluice::BroadcastState& state,
+                               sluice::ProcessContext&, sluice::Collector<std::string>&) override {
+    state.Get(kRulesSeen)[rule % 8] += 1;
+  }
+  void OnTimer(int64_t, const sluice::BroadcastState& state, sluice::KeyedContext<int64_t>& ctx,
+               sluice::Collector<std::string>& out) override {
+    const auto& seen = state.Get(kRulesSeen);
+    auto rules = seen.find(ctx.current_key());
+    out.Collect(std::to_string(ctx.current_key()) + " " + std::to_string(*sum_->value()) + " " +
+                std::to_string(rules == seen.end() ? 0 : rules->second));
+  }
+  // A processing-time timer this far ahead fires only when the input ends.
+  static constexpr int64_t kAtTheEnd = 4'102'444'800'000;
+  sluice::ValueState<int64_t>* sum_ = nullptr;
+};
+
+SLUICE_JOB(JoinedWithRules) {
+  auto params = sluice::ParameterTool::FromArgs(args);
+  const int64_t records = params.GetLong("records", 20000);
+  const double rate = params.GetDouble("rate", 2000);
+  const std::string out = params.GetRequired("out");
+  auto stamped = [](std::string uid, auto make, int64_t count, double per_second) {
+    return [=](sluice::StreamEnvironment& e) {
+      return e.Generate(make, count, per_second)
+          .Uid(uid)
+          .SetParallelism(2)
+          .AssignTimestampsAndWatermarks(
+              sluice::WatermarkStrategy<Stamped>::ForBoundedOutOfOrderness(
+                  std::chrono::milliseconds(50))
+                  .WithTimestampAssigner([](const Stamped& s) { return s.time; }))
+          .SetParallelism(2)
+          .KeyBy([](const Stamped& s) { return s.key; });
+    };
+  };
+  auto left = stamped(
+      "left",
+      [](int64_t x) {
+        return Stamped{x % 8, 1'700'000'000'000 + 10 * x, x};
+      },
+      records, rate)(env);
+  auto right = stamped(
+      "right",
+      [](int64_t y) {
+        return Stamped{y % 8, 1'700'000'000'000 + 20 * y + 5, y};
+      },
+      records / 2, rate / 2)(env);
+  auto pairs = left.IntervalJoin(right)
+                   .Between(std::chrono::milliseconds(-15), std::chrono::milliseconds(15))
+                   .Process<PairUp>()
+                   .Uid("interval-join");
+  pairs.SetParallelism(2);
+  pairs
+      .WriteAsText(out + "/pairs",
+                   [](const JoinedPair& p) {
+                     return std::to_string(p.left) + " " + std::to_string(p.right);
+                   })
+      .Uid("pair-files");
+  auto rules = env.Generate([](int64_t r) { return r; }, records / 100, rate / 100)
+                   .Uid("rules")
+                   .SetParallelism(1);
+  pairs.KeyBy([](const JoinedPair& p) { return p.key; })
+      .Connect(rules.Broadcast(kRulesSeen))
+      .Process<Summary>()
+      .Uid("summary")
+      .WriteAsText(out + "/summary")
+      .Uid("summary-files");
+}
+
 // Two independent pipelined regions (forward edges only): --records numbers
 // from 2 generators through a map that throws once at the middle number
 // (--fail-once <file>, as CheckpointedSums) into the exactly-once file sink,
