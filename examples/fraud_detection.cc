@@ -1,11 +1,16 @@
-// Fraud detection over a generated stream of card transactions: an account is
-// flagged when a small transaction (< 1.00) is followed by a large one
-// (> 500.00) within one minute. Keyed value state remembers the small one; a
-// processing-time timer forgets it after the minute.
+// Fraud detection over a generated stream of card transactions, in event
+// time: an account is flagged when a small transaction (< 1.00) is followed
+// by a large one (> 500.00) within one minute of the transactions' own
+// timestamps (one every 50 ms), however fast or slow they are processed.
+// Keyed value state remembers the small one; an event-time timer forgets it
+// once the watermark passes its minute.
 //
 //   sluice run --local -c FraudDetection libsluice_examples.so --
-//       [--transactions 100000] [--accounts 1000] [--frauds 25] [--rate 0] [--output <dir>]
+//       [--transactions 100000] [--accounts 1000] [--frauds 25] [--expired 10] [--rate 0]
+//       [--output <dir>]
+#include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <sstream>
 
 #include "sluice/parameter_tool.h"
@@ -15,8 +20,9 @@ struct Transaction {
   int64_t account = 0;
   double amount = 0;
   int64_t sequence = 0;
+  int64_t time = 0;  // event time, ms since the epoch
 };
-SLUICE_SERIALIZABLE(Transaction, account, amount, sequence);
+SLUICE_SERIALIZABLE(Transaction, account, amount, sequence, time);
 
 struct Alert {
   int64_t account = 0;
@@ -36,23 +42,40 @@ namespace {
 constexpr double kSmall = 1.00;
 constexpr double kLarge = 500.00;
 constexpr int64_t kMinuteMs = 60'000;
+constexpr int64_t kEveryMs = 50;                           // between two transactions
+constexpr int64_t kBaseMs = 1'700'000'000'000;             // the first one's time
+constexpr int64_t kExpiredGap = 2 * kMinuteMs / kEveryMs;  // transactions
 
 // A deterministic stream: ordinary amounts stay within [1, 500]; every
 // `spacing`-th pair of transactions is a planted fraud (0.42 then 742.00) on
-// account (pair index % accounts).
+// account (pair index % accounts). Halfway between two frauds, `expired`
+// times, a 0.42 whose 742.00 comes two minutes later: no fraud.
 struct TransactionGenerator {
   int64_t accounts;
   int64_t spacing;
   int64_t frauds;
+  int64_t expired;
   Transaction operator()(int64_t i) const {
+    const int64_t time = kBaseMs + i * kEveryMs;
     int64_t pair = i / 2;
     if (pair % spacing == spacing - 1 && pair / spacing < frauds) {
       int64_t account = (pair / spacing) % accounts;
-      return Transaction{account, i % 2 == 0 ? 0.42 : 742.00, i};
+      return Transaction{account, i % 2 == 0 ? 0.42 : 742.00, i, time};
+    }
+    if (auto account = ExpiredAccount(i)) return Transaction{*account, 0.42, i, time};
+    if (auto account = ExpiredAccount(i - kExpiredGap)) {
+      return Transaction{*account, 742.00, i, time};
     }
     uint64_t x = static_cast<uint64_t>(i) * 0x9e3779b97f4a7c15ULL;
     double amount = 1.0 + static_cast<double>((x >> 20) % 49900) / 100.0;  // [1, 500)
-    return Transaction{static_cast<int64_t>((x >> 7) % accounts), amount, i};
+    return Transaction{static_cast<int64_t>((x >> 7) % accounts), amount, i, time};
+  }
+  // The account of an expired plant's small transaction at `i`, if one is there.
+  std::optional<int64_t> ExpiredAccount(int64_t i) const {
+    if (i < 0 || i % 2 != 0) return std::nullopt;
+    const int64_t pair = i / 2;
+    if (pair % spacing != spacing / 2 || pair / spacing >= expired) return std::nullopt;
+    return (pair / spacing + accounts / 2) % accounts;
   }
 };
 
@@ -62,17 +85,21 @@ class FraudDetector final : public sluice::KeyedProcessFunction<int64_t, Transac
     small_ = &ctx.GetState(sluice::ValueStateDescriptor<double>("small-amount"));
     timer_ = &ctx.GetState(sluice::ValueStateDescriptor<int64_t>("timer"));
   }
+  // The timer only frees the state: whether the large one is within the
+  // minute is decided by the two timestamps, not by when the watermark moved.
   void ProcessElement(const Transaction& t, sluice::KeyedContext<int64_t>& ctx,
                       sluice::Collector<Alert>& out) override {
-    if (auto small = small_->value(); small && t.amount > kLarge) {
+    auto small = small_->value();
+    auto deadline = timer_->value();
+    if (small && deadline && t.amount > kLarge && t.time <= *deadline) {
       out.Collect(Alert{t.account, *small, t.amount, t.sequence});
       Clear(ctx);
     }
     if (t.amount < kSmall) {
       Clear(ctx);
       small_->update(t.amount);
-      int64_t when = ctx.CurrentProcessingTime() + kMinuteMs;
-      ctx.RegisterProcessingTimeTimer(when);
+      const int64_t when = t.time + kMinuteMs;
+      ctx.RegisterEventTimeTimer(when);
       timer_->update(when);
     }
   }
@@ -83,7 +110,7 @@ class FraudDetector final : public sluice::KeyedProcessFunction<int64_t, Transac
 
  private:
   void Clear(sluice::KeyedContext<int64_t>& ctx) {
-    if (auto timer = timer_->value()) ctx.DeleteProcessingTimeTimer(*timer);
+    if (auto timer = timer_->value()) ctx.DeleteEventTimeTimer(*timer);
     small_->clear();
     timer_->clear();
   }
@@ -98,11 +125,16 @@ SLUICE_JOB(FraudDetection) {
   auto count = static_cast<int64_t>(flags.GetDouble("transactions", 100000));
   auto accounts = static_cast<int64_t>(flags.GetDouble("accounts", 1000));
   auto frauds = static_cast<int64_t>(flags.GetDouble("frauds", 25));
+  auto expired = static_cast<int64_t>(flags.GetDouble("expired", 10));
   int64_t spacing = std::max<int64_t>(1, count / 2 / std::max<int64_t>(1, frauds));
-  auto alerts = env.Generate(TransactionGenerator{accounts, spacing, frauds}, count,
+  auto alerts = env.Generate(TransactionGenerator{accounts, spacing, frauds, expired}, count,
                              flags.GetDouble("rate", 0))
                     .Name("Transactions")
                     .SetParallelism(1)  // one ordered stream, so "followed by" is well defined
+                    .AssignTimestampsAndWatermarks(
+                        sluice::WatermarkStrategy<Transaction>::ForMonotonousTimestamps()
+                            .WithTimestampAssigner([](const Transaction& t) { return t.time; }))
+                    .SetParallelism(1)
                     .KeyBy([](const Transaction& t) { return t.account; })
                     .Process<FraudDetector>("FraudDetector");
   std::string output = flags.Get("output", "");
