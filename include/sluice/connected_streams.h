@@ -102,6 +102,16 @@ class KeyedBroadcastProcessFunction {
 
 namespace internal {
 
+template <typename K, typename In1, typename In2>
+KeyWriter TwoInputKeyWriter(const TwoInputKey<K, In1, In2>& key) {
+  static_assert(IsSerializable<K>::value,
+                "KeyBy: the key type needs a Serializer: add SLUICE_SERIALIZABLE(...) for it");
+  return [key](const void* record, std::string* out) {
+    Writer w(out);
+    Serializer<K>::Write(key(*static_cast<const TwoInputs<In1, In2>*>(record)), w);
+  };
+}
+
 // Builds a two-input node: each input is tagged (chained to it) and the
 // node reads both, each partitioned as given.
 template <typename In1, typename In2>
@@ -139,17 +149,31 @@ struct TwoInputGraph {
     };
     return DataStream<Out>(env, env->template AddNode<Out>(std::move(node)));
   }
-};
 
-template <typename K, typename In1, typename In2>
-KeyWriter TwoInputKeyWriter(const TwoInputKey<K, In1, In2>& key) {
-  static_assert(IsSerializable<K>::value,
-                "KeyBy: the key type needs a Serializer: add SLUICE_SERIALIZABLE(...) for it");
-  return [key](const void* record, std::string* out) {
-    Writer w(out);
-    Serializer<K>::Write(key(*static_cast<const TwoInputs<In1, In2>*>(record)), w);
-  };
-}
+  // An operator Op(ctx, fn, out) running a user function (a Base made by `make`).
+  template <typename Op, typename Base, typename Make>
+  DataStream<typename Base::Output> AddFunction(std::string name, Make make) const {
+    using Out = typename Base::Output;
+    return Add<Out>(std::move(name), [make](OperatorContext& ctx, AnyCollector* out) {
+      std::unique_ptr<Base> fn = make();
+      return std::make_unique<Op>(ctx, std::move(fn), static_cast<Collector<Out>*>(out));
+    });
+  }
+  // The same keyed: Op(ctx, key, fn, out), both inputs hashed by `key`.
+  template <typename Op, typename Base, typename K, typename Make>
+  DataStream<typename Base::Output> AddKeyedFunction(std::string name,
+                                                     const TwoInputKey<K, In1, In2>& key,
+                                                     Make make) const {
+    using Out = typename Base::Output;
+    return Add<Out>(
+        std::move(name),
+        [make, key](OperatorContext& ctx, AnyCollector* out) {
+          std::unique_ptr<Base> fn = make();
+          return std::make_unique<Op>(ctx, key, std::move(fn), static_cast<Collector<Out>*>(out));
+        },
+        TwoInputKeyWriter(key));
+  }
+};
 
 // CoFlatMap's functions as a CoProcessFunction.
 template <typename In1, typename In2, typename Out, typename F1, typename F2>
@@ -178,13 +202,9 @@ class ConnectedStreams {
     static_assert(
         std::is_same_v<typename Fn::Input1, In1> && std::is_same_v<typename Fn::Input2, In2>,
         "the function's input types must match the connected streams");
-    return graph_.template Add<Out>(
-        std::move(name), [make](OperatorContext& ctx, AnyCollector* out) {
-          std::unique_ptr<CoProcessFunction<In1, In2, Out>> fn = make();
-          return std::make_unique<
-              internal::CoProcessOperator<In1, In2, Out, CoProcessFunction<In1, In2, Out>>>(
-              ctx, std::move(fn), static_cast<Collector<Out>*>(out));
-        });
+    using Base = CoProcessFunction<In1, In2, Out>;
+    return graph_.template AddFunction<internal::CoProcessOperator<In1, In2, Out, Base>, Base>(
+        std::move(name), make);
   }
   template <typename Fn>
   DataStream<typename Fn::Output> Process(std::string name = "CoProcess") {
@@ -227,15 +247,9 @@ class KeyedConnectedStreams {
     static_assert(
         std::is_same_v<typename Fn::Input1, In1> && std::is_same_v<typename Fn::Input2, In2>,
         "the function's input types must match the connected streams");
-    auto key = key_;
-    return graph_.template Add<Out>(
-        std::move(name),
-        [make, key](OperatorContext& ctx, AnyCollector* out) {
-          std::unique_ptr<Base> fn = make();
-          return std::make_unique<internal::KeyedCoProcessOperator<K, In1, In2, Out, Base>>(
-              ctx, key, std::move(fn), static_cast<Collector<Out>*>(out));
-        },
-        internal::TwoInputKeyWriter(key_));
+    return graph_
+        .template AddKeyedFunction<internal::KeyedCoProcessOperator<K, In1, In2, Out, Base>, Base>(
+            std::move(name), key_, make);
   }
   template <typename Fn>
   DataStream<typename Fn::Output> Process(std::string name = "KeyedCoProcess") {
@@ -273,12 +287,8 @@ class BroadcastConnectedStream {
     static_assert(
         std::is_same_v<typename Fn::Input, In> && std::is_same_v<typename Fn::Broadcast, B>,
         "the function's input types must match the connected streams");
-    return graph_.template Add<Out>(
-        std::move(name), [make](OperatorContext& ctx, AnyCollector* out) {
-          std::unique_ptr<Base> fn = make();
-          return std::make_unique<internal::BroadcastProcessOperator<In, B, Out, Base>>(
-              ctx, std::move(fn), static_cast<Collector<Out>*>(out));
-        });
+    return graph_.template AddFunction<internal::BroadcastProcessOperator<In, B, Out, Base>, Base>(
+        std::move(name), make);
   }
   template <typename Fn>
   DataStream<typename Fn::Output> Process(std::string name = "BroadcastProcess") {
@@ -304,15 +314,9 @@ class KeyedBroadcastConnectedStream {
     static_assert(
         std::is_same_v<typename Fn::Input, In> && std::is_same_v<typename Fn::Broadcast, B>,
         "the function's input types must match the connected streams");
-    auto key = key_;
-    return graph_.template Add<Out>(
-        std::move(name),
-        [make, key](OperatorContext& ctx, AnyCollector* out) {
-          std::unique_ptr<Base> fn = make();
-          return std::make_unique<internal::KeyedBroadcastProcessOperator<K, In, B, Out, Base>>(
-              ctx, key, std::move(fn), static_cast<Collector<Out>*>(out));
-        },
-        internal::TwoInputKeyWriter(key_));
+    return graph_.template AddKeyedFunction<
+        internal::KeyedBroadcastProcessOperator<K, In, B, Out, Base>, Base>(std::move(name), key_,
+                                                                            make);
   }
   template <typename Fn>
   DataStream<typename Fn::Output> Process(std::string name = "KeyedBroadcastProcess") {

@@ -122,16 +122,7 @@ TEST_F(CheckpointE2eTest, AKilledTaskManagersTasksRestartFromTheCheckpointCounti
                                      R"(",job_name="CheckpointedSums"})"))
                 .value_or(0),
             1);
-  const int victim = TaskManagerWithTasks();
-  ASSERT_GT(victim, 0);
-  ASSERT_EQ(kill(victim, SIGKILL), 0);
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        return HttpGet(rest_port_, "/jobs/" + job).value_or("").find(R"("state":"FINISHED")") !=
-               std::string::npos;
-      },
-      absl::Seconds(90)))
-      << HttpGet(rest_port_, "/jobs/" + job).value_or("");
+  ASSERT_TRUE(KillATaskManagerAndAwaitTheEnd(job));
 
   ExpectEveryRecordOnce({out}, kRecords);
   char host[256] = {};
@@ -183,16 +174,7 @@ TEST_F(CheckpointE2eTest, EventTimeWindowsSurviveAKilledTaskManagerWithEveryWind
   EXPECT_LE(watermark, 1.7e9 + kRecords * 10 / 1000.0);
   EXPECT_TRUE(late_counted);
 
-  const int victim = TaskManagerWithTasks();
-  ASSERT_GT(victim, 0);
-  ASSERT_EQ(kill(victim, SIGKILL), 0);
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        return HttpGet(rest_port_, "/jobs/" + job).value_or("").find(R"("state":"FINISHED")") !=
-               std::string::npos;
-      },
-      absl::Seconds(90)))
-      << HttpGet(rest_port_, "/jobs/" + job).value_or("");
+  ASSERT_TRUE(KillATaskManagerAndAwaitTheEnd(job));
 
   // Every (key, window) exactly once, with the count and sum computed here.
   std::map<std::pair<int64_t, int64_t>, std::pair<int64_t, int64_t>> expected;
@@ -242,16 +224,7 @@ TEST_F(CheckpointE2eTest, AnIntervalJoinAndBroadcastStateSurviveAKilledTaskManag
   const std::string job = JobIdIn(run.output);
   ASSERT_FALSE(job.empty()) << run.output;
   ASSERT_TRUE(WaitFor([&] { return CompletedCheckpoints(job) >= 2; }, absl::Seconds(20)));
-  const int victim = TaskManagerWithTasks();
-  ASSERT_GT(victim, 0);
-  ASSERT_EQ(kill(victim, SIGKILL), 0);
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        return HttpGet(rest_port_, "/jobs/" + job).value_or("").find(R"("state":"FINISHED")") !=
-               std::string::npos;
-      },
-      absl::Seconds(90)))
-      << HttpGet(rest_port_, "/jobs/" + job).value_or("");
+  ASSERT_TRUE(KillATaskManagerAndAwaitTheEnd(job));
 
   // Pair (x, y): equal keys, and 20 y + 5 - 10 x within [-15, 15] ms.
   std::vector<std::string> pairs;

@@ -271,6 +271,27 @@ class CheckpointE2eTest : public JobE2eTest {
     return std::regex_search(stats, m, std::regex(R"("completed":([0-9]+),)")) ? std::stoi(m[1])
                                                                                : 0;
   }
+  // Kills a TaskManager running tasks with SIGKILL; true once `job` is
+  // FINISHED, within 90 s.
+  bool KillATaskManagerAndAwaitTheEnd(const std::string& job) {
+    const int victim = TaskManagerWithTasks();
+    if (victim <= 0 || kill(victim, SIGKILL) != 0) {
+      ADD_FAILURE() << "no TaskManager with tasks to kill";
+      return false;
+    }
+    if (WaitFor(
+            [&] {
+              return HttpGet(rest_port_, "/jobs/" + job)
+                         .value_or("")
+                         .find(R"("state":"FINISHED")") != std::string::npos;
+            },
+            absl::Seconds(90))) {
+      return true;
+    }
+    ADD_FAILURE() << "not FINISHED after the kill: "
+                  << HttpGet(rest_port_, "/jobs/" + job).value_or("");
+    return false;
+  }
 
  protected:
   std::string ExtraConfig() override {

@@ -152,14 +152,7 @@ TEST(EventTimeWindowTest, SessionWindowsMergeRecordsCloserThanTheGap) {
   EXPECT_EQ(rows->Sorted(), ToRows(expected));
 }
 
-// A punctuated generator: each record moves event time to its own timestamp.
-class EveryRecord final : public WatermarkGenerator<Event> {
- public:
-  void OnEvent(const Event&, int64_t timestamp, WatermarkOutput& out) override {
-    out.EmitWatermark(timestamp);
-  }
-  void OnPeriodicEmit(WatermarkOutput&) override {}
-};
+using EveryRecord = testing::EveryRecordAWatermark<Event>;
 
 TEST(EventTimeWindowTest, LateRecordsWithinTheLatenessRefireAndLaterOnesAreDroppedAndCounted) {
   // Window [1000, 2000) of key 0 fires at watermark 2100 with 1000 + 1500;

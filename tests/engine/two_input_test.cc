@@ -107,14 +107,7 @@ TEST(SideOutputTest, AKeyedProcessFunctionEmitsToASideOutputWhileItsMainOutputIs
   EXPECT_EQ(rows->Sorted(), expected);
 }
 
-// Each record moves event time to its own timestamp (punctuated).
-class EveryRecord final : public WatermarkGenerator<Event> {
- public:
-  void OnEvent(const Event&, int64_t timestamp, WatermarkOutput& out) override {
-    out.EmitWatermark(timestamp);
-  }
-  void OnPeriodicEmit(WatermarkOutput&) override {}
-};
+using EveryRecord = testing::EveryRecordAWatermark<Event>;
 
 TEST(SideOutputTest, LateRecordsOfAWindowGoToItsSideOutputInsteadOfBeingDropped) {
   // In time order, and every 50th record a straggler 5 s behind: its window

@@ -32,6 +32,17 @@ struct Collected {
   }
 };
 
+// A punctuated watermark generator: each record moves event time to its
+// own timestamp, so tests decide exactly which records are late.
+template <typename T>
+class EveryRecordAWatermark final : public WatermarkGenerator<T> {
+ public:
+  void OnEvent(const T&, int64_t timestamp, WatermarkOutput& out) override {
+    out.EmitWatermark(timestamp);
+  }
+  void OnPeriodicEmit(WatermarkOutput&) override {}
+};
+
 struct RunStats {
   uint64_t late_dropped = 0;
 };

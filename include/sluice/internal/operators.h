@@ -248,13 +248,23 @@ class ProcessOperator final : public Collector<In>,
   Collector<Out>* out_;
 };
 
-// Runs a ProcessFunction (not keyed) over each record; keeps the watermark
-// for its context.
-template <typename In, typename Out>
-class StreamProcessOperator final : public Collector<In>, public WatermarkOperator {
+// Keeps the operator's watermark, for the ProcessContext of an operator
+// that is not keyed.
+class WatermarkTracker : public WatermarkOperator {
  public:
-  StreamProcessOperator(const OperatorContext& ctx, std::unique_ptr<ProcessFunction<In, Out>> fn,
-                        Collector<Out>* out)
+  void ProcessWatermark(int64_t watermark) override { watermark_ = watermark; }
+
+ protected:
+  int64_t watermark_ = kNoWatermark;
+};
+
+// What operators running a user function Fn (not keyed) share: the
+// function, opened with its ProcessContext (side outputs, watermark), and
+// its end of input.
+template <typename Fn, typename Out>
+class FunctionOperator : public WatermarkTracker {
+ protected:
+  FunctionOperator(const OperatorContext& ctx, std::unique_ptr<Fn> fn, Collector<Out>* out)
       : name_(ctx.name),
         fn_(std::move(fn)),
         side_outputs_(ctx.side_output),
@@ -262,24 +272,32 @@ class StreamProcessOperator final : public Collector<In>, public WatermarkOperat
         out_(out) {
     CallUser(name_, [&] { fn_->Open(ctx_); });
   }
-  using Collector<In>::Collect;
-  void Collect(In&& record) override { Collect(static_cast<const In&>(record)); }
-  void Collect(const In& record) override {
-    CallUser(name_, [&] { fn_->ProcessElement(record, ctx_, *out_); });
-  }
-  void ProcessWatermark(int64_t watermark) override { watermark_ = watermark; }
-  void EndOfInput() override {
+  void Finish() {
     CallUser(name_, [&] { fn_->OnEndOfInput(*out_); });
     out_->EndOfInput();
   }
 
- private:
   std::string name_;
-  std::unique_ptr<ProcessFunction<In, Out>> fn_;
-  int64_t watermark_ = kNoWatermark;
+  std::unique_ptr<Fn> fn_;
   SideOutputs side_outputs_;
   ProcessContext ctx_;
   Collector<Out>* out_;
+};
+
+// Runs a ProcessFunction (not keyed) over each record.
+template <typename In, typename Out>
+class StreamProcessOperator final : public Collector<In>,
+                                    public FunctionOperator<ProcessFunction<In, Out>, Out> {
+ public:
+  StreamProcessOperator(const OperatorContext& ctx, std::unique_ptr<ProcessFunction<In, Out>> fn,
+                        Collector<Out>* out)
+      : FunctionOperator<ProcessFunction<In, Out>, Out>(ctx, std::move(fn), out) {}
+  using Collector<In>::Collect;
+  void Collect(In&& record) override { Collect(static_cast<const In&>(record)); }
+  void Collect(const In& record) override {
+    CallUser(this->name_, [&] { this->fn_->ProcessElement(record, this->ctx_, *this->out_); });
+  }
+  void EndOfInput() override { this->Finish(); }
 };
 
 // Counts the records passing between two chained operators. Only the task

@@ -127,51 +127,26 @@ struct TwoInputKey {
   }
 };
 
-// Keeps the operator's watermark for ProcessContexts of operators that are
-// not keyed.
-class WatermarkTracker : public WatermarkOperator {
- public:
-  void ProcessWatermark(int64_t watermark) override { watermark_ = watermark; }
-
- protected:
-  int64_t watermark_ = kNoWatermark;
-};
-
 // CoProcessFunction and CoFlatMap: not keyed.
 template <typename In1, typename In2, typename Out, typename Fn>
-class CoProcessOperator final : public Collector<TwoInputs<In1, In2>>, public WatermarkTracker {
+class CoProcessOperator final : public Collector<TwoInputs<In1, In2>>,
+                                public FunctionOperator<Fn, Out> {
  public:
   using V = TwoInputs<In1, In2>;
   CoProcessOperator(const OperatorContext& ctx, std::unique_ptr<Fn> fn, Collector<Out>* out)
-      : name_(ctx.name),
-        fn_(std::move(fn)),
-        side_outputs_(ctx.side_output),
-        ctx_(ctx.runtime, ctx.timestamp, &watermark_, nullptr, &side_outputs_),
-        out_(out) {
-    CallUser(name_, [&] { fn_->Open(ctx_); });
-  }
+      : FunctionOperator<Fn, Out>(ctx, std::move(fn), out) {}
   using Collector<V>::Collect;
   void Collect(V&& record) override { Collect(static_cast<const V&>(record)); }
   void Collect(const V& record) override {
-    CallUser(name_, [&] {
+    CallUser(this->name_, [&] {
       if (record.index() == 0) {
-        fn_->ProcessElement1(std::get<0>(record), ctx_, *out_);
+        this->fn_->ProcessElement1(std::get<0>(record), this->ctx_, *this->out_);
       } else {
-        fn_->ProcessElement2(std::get<1>(record), ctx_, *out_);
+        this->fn_->ProcessElement2(std::get<1>(record), this->ctx_, *this->out_);
       }
     });
   }
-  void EndOfInput() override {
-    CallUser(name_, [&] { fn_->OnEndOfInput(*out_); });
-    out_->EndOfInput();
-  }
-
- private:
-  std::string name_;
-  std::unique_ptr<Fn> fn_;
-  SideOutputs side_outputs_;
-  ProcessContext ctx_;
-  Collector<Out>* out_;
+  void EndOfInput() override { this->Finish(); }
 };
 
 // The keyed two-input operators' common part: the key of each record and
@@ -290,41 +265,26 @@ class BroadcastStateOperator : public CheckpointedOperator {
 // BroadcastProcessFunction: input 2 is the broadcast stream.
 template <typename In, typename B, typename Out, typename Fn>
 class BroadcastProcessOperator final : public Collector<TwoInputs<In, B>>,
-                                       public WatermarkTracker,
+                                       public FunctionOperator<Fn, Out>,
                                        public BroadcastStateOperator {
  public:
   using V = TwoInputs<In, B>;
   BroadcastProcessOperator(const OperatorContext& ctx, std::unique_ptr<Fn> fn, Collector<Out>* out)
-      : BroadcastStateOperator(ctx.runtime->subtask()),
-        name_(ctx.name),
-        fn_(std::move(fn)),
-        side_outputs_(ctx.side_output),
-        ctx_(ctx.runtime, ctx.timestamp, &watermark_, nullptr, &side_outputs_),
-        out_(out) {
-    CallUser(name_, [&] { fn_->Open(ctx_); });
-  }
+      : FunctionOperator<Fn, Out>(ctx, std::move(fn), out),
+        BroadcastStateOperator(ctx.runtime->subtask()) {}
   using Collector<V>::Collect;
   void Collect(V&& record) override { Collect(static_cast<const V&>(record)); }
   void Collect(const V& record) override {
-    CallUser(name_, [&] {
+    CallUser(this->name_, [&] {
       if (record.index() == 0) {
-        fn_->ProcessElement(std::get<0>(record), std::as_const(state_), ctx_, *out_);
+        this->fn_->ProcessElement(std::get<0>(record), std::as_const(state_), this->ctx_,
+                                  *this->out_);
       } else {
-        fn_->ProcessBroadcastElement(std::get<1>(record), state_, ctx_, *out_);
+        this->fn_->ProcessBroadcastElement(std::get<1>(record), state_, this->ctx_, *this->out_);
       }
     });
   }
-  void EndOfInput() override {
-    CallUser(name_, [&] { fn_->OnEndOfInput(*out_); });
-    out_->EndOfInput();
-  }
-
- private:
-  std::string name_;
-  std::unique_ptr<Fn> fn_;
-  SideOutputs side_outputs_;
-  ProcessContext ctx_;
-  Collector<Out>* out_;
+  void EndOfInput() override { this->Finish(); }
 };
 
 // KeyedBroadcastProcessFunction: input 1 keyed, input 2 broadcast.
