@@ -9,6 +9,7 @@
 #ifndef SLUICE_ENGINE_HEAP_KEYED_STATE_BACKEND_H_
 #define SLUICE_ENGINE_HEAP_KEYED_STATE_BACKEND_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -48,6 +49,10 @@ class HeapKeyedStateBackend final : public internal::KeyedRuntime {
   // The operator's watermark reached `watermark`: fires the event-time
   // timers up to it, in time order (also those registered meanwhile).
   void AdvanceWatermark(int64_t watermark);
+  // After a restore: event time starts at the checkpoint's `watermark`
+  // (records behind it are late), without firing timers (those up to it had
+  // fired before the checkpoint).
+  void RestoreWatermark(int64_t watermark) { watermark_ = std::max(watermark_, watermark); }
 
   // Fires the timers due at processing time `now_ms`, in time order.
   void FireDueTimers(int64_t now_ms);

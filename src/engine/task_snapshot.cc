@@ -1,6 +1,7 @@
 #include "engine/task_snapshot.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "engine/checkpoint_files.h"
@@ -61,6 +62,9 @@ absl::StatusOr<v1::TaskSnapshotProto> SnapshotTask(int vertex, int subtask, int6
     auto* state = snapshot.add_operators();
     state->set_operator_id(op.operator_id);
     state->set_max_parallelism(op.backend->max_parallelism());
+    if (op.backend->current_watermark() != internal::kNoWatermark) {
+      state->set_watermark_ms(op.backend->current_watermark());
+    }
     const KeyGroupRange& range = op.backend->key_groups();
     for (int group = range.start; group <= range.end; ++group) {
       auto bytes = op.backend->SnapshotKeyGroup(group);
@@ -94,10 +98,19 @@ std::vector<std::string> OperatorListStates(const RestoredState& state,
 absl::Status RestoreKeyedOperator(const RestoredState& state, const std::string& operator_id,
                                   HeapKeyedStateBackend* backend) {
   const KeyGroupRange& range = backend->key_groups();
+  std::optional<int64_t> watermark;  // the smallest of the subtasks restored from
+  bool without_watermark = false;
   for (const auto& [vertex, snapshots] : state.vertices) {
     for (const auto& snapshot : snapshots) {
       for (const auto& op : snapshot.operators()) {
         if (op.operator_id() != operator_id) continue;
+        const bool overlaps =
+            std::any_of(op.key_groups().begin(), op.key_groups().end(),
+                        [&](const auto& kg) { return range.contains(kg.key_group()); });
+        if (overlaps && !op.has_watermark_ms()) without_watermark = true;
+        if (overlaps && op.has_watermark_ms()) {
+          watermark = std::min(watermark.value_or(op.watermark_ms()), op.watermark_ms());
+        }
         if (op.max_parallelism() != backend->max_parallelism()) {
           return absl::FailedPreconditionError(absl::StrCat(
               "the state of operator '", operator_id, "' has ", op.max_parallelism(),
@@ -115,6 +128,7 @@ absl::Status RestoreKeyedOperator(const RestoredState& state, const std::string&
       }
     }
   }
+  if (watermark && !without_watermark) backend->RestoreWatermark(*watermark);
   return absl::OkStatus();
 }
 

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "absl/synchronization/mutex.h"
 #include "engine/local_job.h"
@@ -176,6 +177,46 @@ TEST(SnapshotRestoreTest, ASourceThatCannotBeReplayedSavesNoPositionButDoesNotFa
   EXPECT_EQ(SavedSourceParallelism(state, "Socket-0"), 0);
   EXPECT_TRUE(RestoreSource(state, "Socket-0", 0, 4, &source).ok())
       << "nothing saved: it starts where it is, at any parallelism";
+}
+
+}  // namespace
+}  // namespace sluice::engine
+
+namespace sluice::engine {
+namespace {
+
+class NoTimers final : public internal::TimerTarget {
+  void OnTimer(int64_t, std::string_view) override {}
+};
+
+// Subtask `subtask` of 2 over 8 key groups, its event time at `watermark`.
+v1::TaskSnapshotProto KeyedSnapshotAt(int subtask, std::optional<int64_t> watermark) {
+  NoTimers timers;
+  HeapKeyedStateBackend backend(8, KeyGroupRange{subtask * 4, subtask * 4 + 3}, &timers);
+  if (watermark) backend.AdvanceWatermark(*watermark);
+  auto snapshot = SnapshotTask(0, subtask, 1, "", nullptr, {{"windows", &backend}}, {});
+  EXPECT_TRUE(snapshot.ok()) << snapshot.status();
+  return *snapshot;
+}
+
+int64_t RestoredWatermark(const RestoredState& state, KeyGroupRange range) {
+  NoTimers timers;
+  HeapKeyedStateBackend backend(8, range, &timers);
+  EXPECT_TRUE(RestoreKeyedOperator(state, "windows", &backend).ok());
+  return backend.current_watermark();
+}
+
+TEST(SnapshotRestoreTest, EventTimeResumesAtTheSmallestWatermarkOfTheSubtasksRestoredFrom) {
+  RestoredState state;
+  state.checkpoint_id = 1;
+  state.vertices[0] = {KeyedSnapshotAt(0, 5000), KeyedSnapshotAt(1, 7000)};
+  EXPECT_EQ(RestoredWatermark(state, {0, 3}), 5000);
+  EXPECT_EQ(RestoredWatermark(state, {4, 7}), 7000);
+  EXPECT_EQ(RestoredWatermark(state, {2, 5}), 5000) << "rescaled: from both";
+  EXPECT_EQ(RestoredWatermark(state, {0, 7}), 5000);
+  state.vertices[0][0] = KeyedSnapshotAt(0, std::nullopt);
+  EXPECT_EQ(RestoredWatermark(state, {0, 7}), internal::kNoWatermark) << "one of them had none yet";
+  EXPECT_EQ(RestoredWatermark(state, {4, 7}), 7000);
 }
 
 }  // namespace
