@@ -13,6 +13,7 @@
 #ifndef SLUICE_DATASTREAM_H_
 #define SLUICE_DATASTREAM_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -56,6 +57,8 @@ class JoinedStreams;
 template <typename K, typename A, typename B>
 class IntervalJoinBuilder;
 
+enum class CheckpointingMode { kExactlyOnce, kAtLeastOnce };
+
 class StreamEnvironment {
  public:
   explicit StreamEnvironment(std::string job_name = "job") : graph_(std::make_shared<JobGraph>()) {
@@ -75,6 +78,24 @@ class StreamEnvironment {
     return *this;
   }
   int parallelism() const { return graph_->default_parallelism; }
+
+  // Checkpoints every `interval` (execution.checkpointing.interval and
+  // .mode, Flink's env.enableCheckpointing). The job's code wins over the
+  // cluster's configuration and -D, as in Flink.
+  StreamEnvironment& EnableCheckpointing(std::chrono::milliseconds interval,
+                                         CheckpointingMode mode = CheckpointingMode::kExactlyOnce) {
+    if (interval.count() <= 0)
+      throw GraphError("EnableCheckpointing: the interval must be positive");
+    SetConfig("execution.checkpointing.interval", std::to_string(interval.count()) + " ms");
+    return SetConfig("execution.checkpointing.mode",
+                     mode == CheckpointingMode::kExactlyOnce ? "EXACTLY_ONCE" : "AT_LEAST_ONCE");
+  }
+  // Any job setting by its Flink key (execution.checkpointing.timeout,
+  // restart-strategy.type, ...); the JobManager checks it at submission.
+  StreamEnvironment& SetConfig(const std::string& key, const std::string& value) {
+    graph_->config.push_back(key + "=" + value);
+    return *this;
+  }
 
   // Sources.
   template <typename T>

@@ -157,6 +157,7 @@ uint64_t JobGraph::Hash() const {
   };
   mix(name);
   mix(std::to_string(max_parallelism));
+  for (const std::string& setting : config) mix("config:" + setting);
   for (const auto& n : nodes) {
     mix(std::to_string(static_cast<int>(n.kind)));
     mix(n.name);

@@ -77,6 +77,7 @@ v1::JobGraph ToProto(const JobGraph& graph) {
     edge->set_target_node(e.target_node);
     edge->set_partitioning(PartitioningName(e.partitioning));
   }
+  for (const std::string& setting : graph.config) out.add_config(setting);
   out.set_hash(graph.Hash());
   return out;
 }
@@ -158,6 +159,7 @@ absl::StatusOr<JobGraph> FromProto(const v1::JobGraph& proto) {
     graph.edges.push_back(JobEdge{e.source_vertex(), e.target_vertex(), e.source_node(),
                                   e.target_node(), *partitioning});
   }
+  graph.config.assign(proto.config().begin(), proto.config().end());
   if (graph.Hash() != proto.hash()) return Invalid("its hash does not match its content");
   return graph;
 }

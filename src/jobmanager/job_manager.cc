@@ -201,7 +201,8 @@ std::shared_ptr<JobMaster> JobManager::MakeJobMaster(std::string id, v1::JobSubm
   services.heartbeat_interval = heartbeat_interval_;
   services.heartbeat_timeout = heartbeat_timeout_;
   services.savepoint_dir = savepoint_dir_;
-  if (submission.job_config_size() > 0) {  // checked at submission: it holds
+  if (submission.job_config_size() > 0 || submission.graph().config_size() > 0) {
+    // checked at submission: it holds
     auto job_config = JobConfigOf(*config_, submission);
     SLUICE_CHECK(job_config.ok(), "a job's configuration was checked at submission");
     auto checkpointing = CheckpointingOptionsFromConfig(*job_config);
@@ -211,8 +212,12 @@ std::shared_ptr<JobMaster> JobManager::MakeJobMaster(std::string id, v1::JobSubm
     if (job_config->Has("execution.checkpointing.savepoint-dir")) {
       services.savepoint_dir = job_config->GetString("execution.checkpointing.savepoint-dir");
     }
-    spdlog::info("Job {} runs with its own configuration: {}", id,
-                 absl::StrJoin(submission.job_config(), ", "));
+    spdlog::info("Job {} runs with its own configuration: {}{}", id,
+                 absl::StrJoin(submission.job_config(), ", "),
+                 submission.graph().config_size() > 0
+                     ? absl::StrCat(" (from its code: ",
+                                    absl::StrJoin(submission.graph().config(), ", "), ")")
+                     : std::string());
   }
   // The JobMaster's executor is its mailbox, which it keeps alive.
   if (auto* mailbox = dynamic_cast<Mailbox*>(services.executor.get())) {

@@ -269,6 +269,40 @@ TEST_F(JobE2eTest, AJobTurnsCheckpointingOnForItselfWithDashD) {
   ASSERT_EQ(Sluice(absl::StrCat("cancel", Jm(), job)).exit_code, 0);
 }
 
+// EnableCheckpointing / SetConfig in the job's code, over -D (as in Flink);
+// a cluster key set by the code is refused at submission, named.
+TEST_F(JobE2eTest, AJobTurnsCheckpointingOnInItsCodeAndItsCodeWinsOverDashD) {
+  const fs::path out = root_ / "code-sums";
+  CommandResult cluster_key =
+      Sluice(absl::StrCat("run", Jm(), "-c CheckpointedSums ", kTestJobs, " -- --records 10 --out ",
+                          out.string(), " --cluster-key-from-code true"));
+  EXPECT_NE(cluster_key.exit_code, 0);
+  EXPECT_THAT(cluster_key.output, HasSubstr("the job's code sets: key 'rest.port'"));
+  CommandResult run = Sluice(
+      absl::StrCat("run", Jm(), "-d -D execution.checkpointing.timeout=5s -c CheckpointedSums ",
+                   kTestJobs, " -- --records 6000 --rate 2000 --out ", out.string(),
+                   " --checkpoints-from-code ", (root_ / "code-checkpoints").string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) << run.output;
+  const std::string job = id[1].str();
+  EXPECT_TRUE(WaitFor(
+      [&] { return engine::FindLatestCheckpoint((root_ / "code-checkpoints").string(), job).ok(); },
+      absl::Seconds(20)))
+      << "the cluster has no checkpointing; the job's code turns it on";
+  const std::string config =
+      HttpGet(rest_port_, "/jobs/" + job + "/checkpoints/config").value_or("");
+  EXPECT_THAT(config, HasSubstr(R"("interval":150)"));
+  EXPECT_THAT(config, HasSubstr(R"("timeout":42000)")) << "the code's 42 s over -D's 5 s";
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return HttpGet(rest_port_, "/jobs/" + job).value_or("").find(R"("state":"FINISHED")") !=
+               std::string::npos;
+      },
+      absl::Seconds(30)));
+  ExpectEveryRecordOnce({out}, 6000);
+}
+
 TEST_F(JobE2eTest, TheRestApiListsDescribesAndCancelsJobsLikeFlinks) {
   CommandResult run = Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c Unbounded ", kTestJobs));
   ASSERT_EQ(run.exit_code, 0) << run.output;

@@ -56,6 +56,7 @@ TEST(JobGraphConvertTest, TheDescriptionSurvivesTheRoundTripWithItsHash) {
 JobGraph TwoInputs() {
   StreamEnvironment env("two-inputs");
   env.SetParallelism(2);
+  env.EnableCheckpointing(std::chrono::seconds(10));
   auto rules = env.FromCollection(std::vector<std::string>{"r"});
   auto joined = env.Sequence(0, 100)
                     .KeyBy([](int64_t x) { return x % 7; })
@@ -79,6 +80,8 @@ TEST(JobGraphConvertTest, PerInputPartitioningAndSideOutputsSurviveTheRoundTrip)
   int side_readers = 0;
   for (const StreamNode& n : back->nodes) side_readers += n.side_output_tag == "rejected";
   EXPECT_EQ(side_readers, 1);
+  EXPECT_EQ(back->config, (std::vector<std::string>{"execution.checkpointing.interval=10000 ms",
+                                                    "execution.checkpointing.mode=EXACTLY_ONCE"}));
   v1::JobGraph tampered = ToProto(graph);
   for (auto& node : *tampered.mutable_nodes()) {
     if (node.input_partitionings_size() > 0) node.set_input_partitionings(0, "sideways");

@@ -117,6 +117,13 @@ SLUICE_JOB(CheckpointedSums) {
   const std::string crash_marker = params.Get("crash-once", "");
   const std::string marker = crash_marker.empty() ? params.Get("fail-once", "") : crash_marker;
   const bool crash = !crash_marker.empty();
+  // --checkpoints-from-code <dir>: the job turns checkpointing on itself.
+  if (const std::string dir = params.Get("checkpoints-from-code", ""); !dir.empty()) {
+    env.EnableCheckpointing(std::chrono::milliseconds(150))
+        .SetConfig("execution.checkpointing.dir", dir)
+        .SetConfig("execution.checkpointing.timeout", "42 s");
+  }
+  if (params.Has("cluster-key-from-code")) env.SetConfig("rest.port", "9999");
   env.Generate([](int64_t i) { return i; }, records, params.GetDouble("rate", 3000))
       .Uid("numbers")
       .SetParallelism(2)

@@ -182,6 +182,9 @@ struct JobGraph {
   std::string name;
   int default_parallelism = 1;
   int max_parallelism = -1;  // pipeline.max-parallelism; -1: per operator by Flink's rule
+  // "key=value" job settings from the job's code (execution.checkpointing.*,
+  // restart-strategy.*): over the cluster's configuration and -D, as in Flink.
+  std::vector<std::string> config;
   std::vector<StreamNode> nodes;
   std::vector<JobVertex> vertices;
   std::vector<JobEdge> edges;
