@@ -5,12 +5,16 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "client/job_commands.h"
 #include "common/job_state.h"
 #include "common/sha256.h"
@@ -27,10 +31,17 @@ std::unique_ptr<v1::JobManager::Stub> Connect(const std::string& target) {
   return v1::JobManager::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
 }
 
+// When the job started, in local time, as Flink's list shows it.
+std::string StartTime(const v1::JobStatus& job) {
+  if (job.start_time_ms() <= 0) return "-";
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(job.start_time_ms()),
+                          absl::LocalTimeZone());
+}
+
 std::string Describe(const v1::JobStatus& job) {
-  std::string line = absl::StrFormat("%s  %-12s %-10s p=%-3d tenant=%s  %.1fs", job.job_id(),
-                                     job.name(), job.state(), job.parallelism(), job.tenant(),
-                                     static_cast<double>(job.duration_ms()) / 1000);
+  std::string line = absl::StrFormat("%s  %-12s %-10s %-19s p=%-3d tenant=%s  %.1fs", job.job_id(),
+                                     job.name(), job.state(), StartTime(job), job.parallelism(),
+                                     job.tenant(), static_cast<double>(job.duration_ms()) / 1000);
   if (job.restarts() > 0) absl::StrAppend(&line, "  restarts=", job.restarts());
   if (job.has_checkpoints()) {
     const auto& c = job.checkpoints();
@@ -186,7 +197,35 @@ int RunOnCluster(const JobCommand& command, std::ostream& out, std::ostream& err
   return status.state() == "FINISHED" ? 0 : 1;
 }
 
-int ListJobs(const std::string& target, std::ostream& out, std::ostream& err) {
+namespace {
+
+bool Scheduled(const std::string& state) {
+  return state == "CREATED" || state == "INITIALIZING" || state == "SCHEDULED";
+}
+
+// One section of the list, with its header, as Flink's list prints them.
+void ListSection(const v1::ListJobsResponse& jobs, const std::string& title,
+                 const std::function<bool(const std::string&)>& shown, std::ostream& out) {
+  std::vector<const v1::JobStatus*> picked;
+  for (const auto& job : jobs.jobs()) {
+    if (shown(job.state())) picked.push_back(&job);
+  }
+  if (picked.empty()) {
+    out << "No " << absl::AsciiStrToLower(title) << ".\n";
+    return;
+  }
+  out << "------------------ " << title << " ------------------\n";
+  out << absl::StrFormat("%-32s  %-12s %-10s %-19s %-5s %-s\n", "JOB ID", "NAME", "STATE",
+                         "STARTED", "P", "TENANT  DURATION  DETAILS");
+  for (const v1::JobStatus* job : picked) {
+    out << Describe(*job) << (job->error().empty() ? "" : "  " + job->error()) << "\n";
+  }
+}
+
+}  // namespace
+
+int ListJobs(const std::string& target, const ListFilter& filter, std::ostream& out,
+             std::ostream& err) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   v1::ListJobsResponse jobs;
@@ -195,10 +234,15 @@ int ListJobs(const std::string& target, std::ostream& out, std::ostream& err) {
     err << "sluice: cannot list jobs: " << Why(status, target) << "\n";
     return 1;
   }
-  if (jobs.jobs().empty()) out << "No jobs.\n";
-  for (const auto& job : jobs.jobs()) {
-    out << Describe(job) << (job.error().empty() ? "" : "  " + job.error()) << "\n";
+  const bool both = !filter.running && !filter.scheduled && !filter.all;
+  if (filter.all || filter.running || both) {
+    ListSection(
+        jobs, "Running/Restarting Jobs",
+        [](const std::string& state) { return !Scheduled(state) && !IsTerminalJobState(state); },
+        out);
   }
+  if (filter.all || filter.scheduled || both) ListSection(jobs, "Scheduled Jobs", Scheduled, out);
+  if (filter.all) ListSection(jobs, "Ended Jobs", IsTerminalJobState, out);
   return 0;
 }
 

@@ -40,7 +40,15 @@ int RunLocal(const JobCommand& command, std::ostream& out, std::ostream& err);
 // Submits the job (graph and library) to the JobManager at command.target and,
 // unless detached, follows it to its end; 0 only if it finished.
 int RunOnCluster(const JobCommand& command, std::ostream& out, std::ostream& err);
-int ListJobs(const std::string& target, std::ostream& out, std::ostream& err);
+// Which jobs `sluice list` shows (Flink's -r, -s, -a); none set: running
+// and scheduled, as Flink's list does.
+struct ListFilter {
+  bool running = false;
+  bool scheduled = false;
+  bool all = false;
+};
+int ListJobs(const std::string& target, const ListFilter& filter, std::ostream& out,
+             std::ostream& err);
 // sluice savepoint <job-id> [dir] / sluice stop [--savepoint-path dir] [--drain] <job-id>.
 struct SavepointCommand {
   std::string job_id;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/cluster_client.h"
 #include "client/job_commands.h"
@@ -45,7 +46,21 @@ std::optional<Config> ClientConfig(const std::string& conf_dir,
     std::cerr << "sluice: configuration error: " << config.status().message() << "\n";
     return std::nullopt;
   }
+  for (const std::string& warning : config->warnings()) {  // a mistyped -D key, say
+    if (warning.rfind("-D ", 0) == 0) std::cerr << "sluice: warning: " << warning << "\n";
+  }
   return *std::move(config);
+}
+
+// -p: a short message for 0 or a negative number instead of CLI11's range error.
+CLI::Validator ParallelismValidator() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        int parallelism = 0;
+        if (absl::SimpleAtoi(value, &parallelism) && parallelism >= 1) return "";
+        return "the parallelism must be at least 1, got '" + value + "'";
+      },
+      "N>=1");
 }
 
 std::string JobManagerAddress(const Config& config) {
@@ -63,6 +78,10 @@ bool ConfigureJob(const std::string& conf_dir, const std::vector<std::string>& o
   command->auto_watermark_interval = config->GetDuration("pipeline.auto-watermark-interval");
   const int64_t max_parallelism = config->GetInt("pipeline.max-parallelism");
   command->max_parallelism = max_parallelism > 0 ? static_cast<int>(max_parallelism) : 0;
+  if (const int64_t parallelism = config->GetInt("parallelism.default");
+      command->parallelism == 0 && parallelism > 0) {
+    command->parallelism = static_cast<int>(parallelism);  // -p wins
+  }
   command->segment_size =
       static_cast<size_t>(config->GetMemoryBytes("taskmanager.memory.segment-size"));
   command->target =
@@ -129,7 +148,7 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Run a job from a job library");
   run->add_option("-c,--class", job_command.job, "Name of the job in the library")->required();
   run->add_option("-p,--parallelism", job_command.parallelism, "Default parallelism")
-      ->check(CLI::PositiveNumber);
+      ->check(sluice::ParallelismValidator());
   run->add_flag("--local", local, "Run in this process (a MiniCluster) instead of on a cluster");
   run->add_option("-m,--jobmanager", job_command.target,
                   "host:port of the JobManager (default: from the config)");
@@ -151,8 +170,12 @@ int main(int argc, char** argv) {
   run->add_option("-D", overrides, "Override a configuration key: -D key=value");
 
   std::string list_target, cancel_target, cancel_id;
-  auto* list = app.add_subcommand("list", "Running and finished jobs");
+  sluice::ListFilter list_filter;
+  auto* list = app.add_subcommand("list", "Running and scheduled jobs (-a: ended ones too)");
   list->add_option("-m,--jobmanager", list_target, "host:port of the JobManager");
+  list->add_flag("-r,--running", list_filter.running, "Only running and restarting jobs");
+  list->add_flag("-s,--scheduled", list_filter.scheduled, "Only scheduled jobs");
+  list->add_flag("-a,--all", list_filter.all, "All jobs, ended ones included");
   auto* cancel = app.add_subcommand("cancel", "Cancel a job");
   cancel->add_option("-m,--jobmanager", cancel_target, "host:port of the JobManager");
   sluice::SavepointCommand savepoint_command;
@@ -183,7 +206,7 @@ int main(int argc, char** argv) {
   auto* info = app.add_subcommand("info", "Print a job's plan: vertices, chaining, partitioning");
   info->add_option("-c,--class", job_command.job, "Name of the job in the library")->required();
   info->add_option("-p,--parallelism", job_command.parallelism, "Default parallelism")
-      ->check(CLI::PositiveNumber);
+      ->check(sluice::ParallelismValidator());
   info->add_option("library", job_command.library, "The job library (.so)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -224,7 +247,7 @@ int main(int argc, char** argv) {
       target = sluice::JobManagerAddress(*config);
     }
     target = sluice::ResolveJobManager(target);
-    return list->parsed() ? sluice::ListJobs(target, std::cout, std::cerr)
+    return list->parsed() ? sluice::ListJobs(target, list_filter, std::cout, std::cerr)
                           : sluice::CancelJob(target, cancel_id, std::cout, std::cerr);
   }
   if (docs->parsed()) {

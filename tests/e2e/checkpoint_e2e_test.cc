@@ -129,7 +129,7 @@ TEST_F(CheckpointE2eTest, AKilledTaskManagersTasksRestartFromTheCheckpointCounti
   gethostname(host, sizeof(host) - 1);
   EXPECT_THAT(ReadFile(root_ / "log" / absl::StrCat("sluice-jobmanager-0-", host, ".log")),
               HasSubstr("restarts in"));
-  const std::string listed = Sluice(absl::StrCat("list", Jm())).output;
+  const std::string listed = Sluice(absl::StrCat("list -a", Jm())).output;
   EXPECT_THAT(listed, ::testing::ContainsRegex("restarts=[1-9]"));
   EXPECT_THAT(listed, HasSubstr("last checkpoint="));
   // The ended job's series left the JobManager's metrics; REST keeps its history.
@@ -198,7 +198,7 @@ TEST_F(CheckpointE2eTest, EventTimeWindowsSurviveAKilledTaskManagerWithEveryWind
   }
   EXPECT_EQ(lines_read, static_cast<int64_t>(expected.size()));
   EXPECT_EQ(written, expected);
-  EXPECT_THAT(Sluice(absl::StrCat("list", Jm())).output,
+  EXPECT_THAT(Sluice(absl::StrCat("list -a", Jm())).output,
               ::testing::ContainsRegex("restarts=[1-9]"));
 }
 
@@ -249,7 +249,7 @@ TEST_F(CheckpointE2eTest, AnIntervalJoinAndBroadcastStateSurviveAKilledTaskManag
   std::sort(summary.begin(), summary.end());
   EXPECT_EQ(PartFileLines(out / "summary"), summary)
       << "keyed sums and broadcast rule counts, restored from the checkpoint";
-  EXPECT_THAT(Sluice(absl::StrCat("list", Jm())).output,
+  EXPECT_THAT(Sluice(absl::StrCat("list -a", Jm())).output,
               ::testing::ContainsRegex("restarts=[1-9]"));
 }
 
@@ -263,7 +263,7 @@ TEST_F(CheckpointE2eTest, ATaskThatThrowsOnceRestartsTheJobWhichStillCountsEvery
   EXPECT_THAT(run.output, HasSubstr("FINISHED"));
   EXPECT_TRUE(fs::exists(root_ / "failed-once")) << "the map did throw";
   ExpectEveryRecordOnce({out}, kRecords);
-  EXPECT_THAT(Sluice(absl::StrCat("list", Jm())).output, HasSubstr("restarts=1"));
+  EXPECT_THAT(Sluice(absl::StrCat("list -a", Jm())).output, HasSubstr("restarts=1"));
 }
 
 TEST_F(CheckpointE2eTest, ATaskFailureRestartsOnlyItsRegionAndEveryNumberIsWrittenOnce) {
@@ -285,7 +285,7 @@ TEST_F(CheckpointE2eTest, ATaskFailureRestartsOnlyItsRegionAndEveryNumberIsWritt
   EXPECT_EQ(once, kNumbers) << "every number exactly once";
   EXPECT_EQ(seen.size(), static_cast<size_t>(kNumbers));
   EXPECT_THAT(DaemonLog("jobmanager"), ::testing::ContainsRegex("region [01] restarts"));
-  EXPECT_THAT(Sluice(absl::StrCat("list", Jm())).output, HasSubstr("restarts=1"));
+  EXPECT_THAT(Sluice(absl::StrCat("list -a", Jm())).output, HasSubstr("restarts=1"));
 }
 
 TEST_F(CheckpointE2eTest, ACancelledJobResumesFromItsCheckpointAtAnotherParallelism) {
@@ -375,7 +375,7 @@ class FaultE2eTest : public CheckpointE2eTest {
   }
   int Restarts() {
     std::smatch m;
-    const std::string listed = Sluice(absl::StrCat("list", Jm())).output;
+    const std::string listed = Sluice(absl::StrCat("list -a", Jm())).output;
     return std::regex_search(listed, m, std::regex("restarts=([0-9]+)")) ? std::stoi(m[1]) : 0;
   }
   bool AllSlotsFree(int slots) {

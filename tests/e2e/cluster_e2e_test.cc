@@ -178,8 +178,17 @@ TEST_F(JobE2eTest, AFailingMapFailsTheJobWithItsMessage) {
   EXPECT_THAT(run.output, HasSubstr("FAILED"));
   EXPECT_THAT(run.output, HasSubstr("operator 'Curse'"));
   EXPECT_THAT(run.output, HasSubstr("failed: record 5000 is cursed on TaskManager"));
-  CommandResult list = Sluice(absl::StrCat("list", Jm()));
+  CommandResult list = Sluice(absl::StrCat("list -a", Jm()));
   EXPECT_THAT(list.output, HasSubstr("record 5000 is cursed"));
+  EXPECT_THAT(list.output, HasSubstr("--- Ended Jobs ---"));
+  EXPECT_THAT(list.output, ::testing::ContainsRegex("JOB ID +NAME +STATE +STARTED"));
+  EXPECT_THAT(list.output, ::testing::ContainsRegex("FAILED +20[0-9][0-9]-[0-9][0-9]-[0-9][0-9] "));
+  // As Flink's list: without -a only running and scheduled jobs.
+  CommandResult running = Sluice(absl::StrCat("list", Jm()));
+  EXPECT_EQ(running.exit_code, 0) << running.output;
+  EXPECT_THAT(running.output, HasSubstr("No running/restarting jobs."));
+  EXPECT_THAT(running.output, HasSubstr("No scheduled jobs."));
+  EXPECT_THAT(running.output, ::testing::Not(HasSubstr("cursed")));
   EXPECT_TRUE(
       WaitFor([&] { return RmMetric(R"(sluice_resourcemanager_slots{state="free"})") == 4; }));
 }
@@ -190,7 +199,7 @@ TEST_F(JobE2eTest, CancelStopsARunningUnboundedJobAndFreesItsSlots) {
   std::smatch id;
   ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) << run.output;
   ASSERT_TRUE(WaitFor([&] {
-    return Sluice(absl::StrCat("list", Jm())).output.find("RUNNING") != std::string::npos;
+    return Sluice(absl::StrCat("list -a", Jm())).output.find("RUNNING") != std::string::npos;
   }));
   EXPECT_EQ(RmMetric(R"(sluice_resourcemanager_slots{state="free"})"), 1);
   // Task and job metrics while it runs: 2 vertices x 3 subtasks.
@@ -231,7 +240,7 @@ TEST_F(JobE2eTest, ASavepointNeedsNoPeriodicCheckpointsAndBadOnesAreExplained) {
       << "none given, none configured";
   EXPECT_THAT(Sluice(absl::StrCat("savepoint", Jm(), "0123 /tmp")).output, HasSubstr("not found"));
   ASSERT_TRUE(WaitFor([&] {
-    return Sluice(absl::StrCat("list", Jm())).output.find("RUNNING") != std::string::npos;
+    return Sluice(absl::StrCat("list -a", Jm())).output.find("RUNNING") != std::string::npos;
   }));
   CommandResult saved =
       Sluice(absl::StrCat("savepoint", Jm(), job, " ", (root_ / "savepoints").string()));
@@ -301,6 +310,26 @@ TEST_F(JobE2eTest, AJobTurnsCheckpointingOnInItsCodeAndItsCodeWinsOverDashD) {
       },
       absl::Seconds(30)));
   ExpectEveryRecordOnce({out}, 6000);
+}
+
+TEST_F(JobE2eTest, ParallelismDefaultIsHonouredAndAnUnknownDashDKeyWarns) {
+  CommandResult zero = Sluice(absl::StrCat("run", Jm(), "-p 0 -c Unbounded ", kTestJobs));
+  EXPECT_EQ(zero.exit_code, 1);
+  EXPECT_THAT(zero.output, HasSubstr("the parallelism must be at least 1, got '0'"));
+  CommandResult run = Sluice(absl::StrCat("run", Jm(),
+                                          "-d -D parallelism.default=3 -D no.such.key=1 "
+                                          "-c Unbounded ",
+                                          kTestJobs));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("warning: -D no.such.key=1: unknown key 'no.such.key'"));
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(run.output, id, std::regex("JobID ([0-9a-f]{32})"))) << run.output;
+  const std::string job = id[1].str();
+  const std::regex listed(job + " +Unbounded +RUNNING +[0-9-]+ [0-9:]+ +p=3 ");
+  EXPECT_TRUE(WaitFor([&] {
+    return std::regex_search(Sluice(absl::StrCat("list -r", Jm())).output, listed);
+  })) << Sluice(absl::StrCat("list -a", Jm())).output;
+  ASSERT_EQ(Sluice(absl::StrCat("cancel", Jm(), job)).exit_code, 0);
 }
 
 TEST_F(JobE2eTest, TheRestApiListsDescribesAndCancelsJobsLikeFlinks) {
@@ -448,13 +477,13 @@ TEST_F(JobE2eTest, LosingATaskManagerFailsItsJobsWithThatCause) {
   CommandResult run = Sluice(absl::StrCat("run", Jm(), "-d -p 4 -c Unbounded ", kTestJobs));
   ASSERT_EQ(run.exit_code, 0) << run.output;
   ASSERT_TRUE(WaitFor([&] {
-    return Sluice(absl::StrCat("list", Jm())).output.find("RUNNING") != std::string::npos;
+    return Sluice(absl::StrCat("list -a", Jm())).output.find("RUNNING") != std::string::npos;
   }));
   kill(Pids("taskmanager").at(0), SIGKILL);
   ASSERT_TRUE(WaitFor([&] {
-    return Sluice(absl::StrCat("list", Jm())).output.find("FAILED") != std::string::npos;
+    return Sluice(absl::StrCat("list -a", Jm())).output.find("FAILED") != std::string::npos;
   }));
-  CommandResult list = Sluice(absl::StrCat("list", Jm()));
+  CommandResult list = Sluice(absl::StrCat("list -a", Jm()));
   EXPECT_THAT(list.output, HasSubstr("lost its slot on TaskManager"));
   // The surviving TaskManager's slots are free again.
   EXPECT_TRUE(
@@ -480,7 +509,7 @@ TEST_F(JobE2eTest, ASlowSinkOnOneTaskManagerThrottlesTheSourceOnTheOther) {
   CommandResult run = Sluice(absl::StrCat("run", Jm(), "-d -c SlowSink ", kTestJobs));
   ASSERT_EQ(run.exit_code, 0) << run.output;
   ASSERT_TRUE(WaitFor([&] {
-    return Sluice(absl::StrCat("list", Jm())).output.find("RUNNING") != std::string::npos;
+    return Sluice(absl::StrCat("list -a", Jm())).output.find("RUNNING") != std::string::npos;
   }));
   std::vector<int> ports = TaskManagerMetricsPorts();
   ASSERT_EQ(ports.size(), 2u);
@@ -714,7 +743,7 @@ class ShutdownE2eTest : public JobE2eTest {
   }
 
   std::string JobState(const std::string& job) {
-    std::string list = Sluice(absl::StrCat("list", Jm())).output;
+    std::string list = Sluice(absl::StrCat("list -a", Jm())).output;
     std::istringstream lines(list);
     for (std::string line; std::getline(lines, line);) {
       if (line.find(job) == std::string::npos) continue;

@@ -36,7 +36,7 @@ class IsolationE2eTest : public CheckpointE2eTest {
     }
     return found;
   }
-  std::string ListJobs() { return Sluice(absl::StrCat("list", Jm())).output; }
+  std::string ListJobs() { return Sluice(absl::StrCat("list -a", Jm())).output; }
   std::optional<double> FreeSlots() {
     return RmMetric(R"(sluice_resourcemanager_slots{state="free"})");
   }
@@ -71,7 +71,7 @@ TEST_F(IsolationE2eTest, ACrashingJobFailsAloneNamedWithItsSignalOrExitAndTask) 
     for (int pid : tms) EXPECT_TRUE(IsRunning(pid)) << "TaskManager " << pid << " died";
     EXPECT_THAT(ListJobs(), HasSubstr("RUNNING")) << "the other job must run on";
   }
-  EXPECT_EQ(Sluice(absl::StrCat("list", Jm())).output.find("its session stream broke"),
+  EXPECT_EQ(Sluice(absl::StrCat("list -a", Jm())).output.find("its session stream broke"),
             std::string::npos);
   // The other job ends by itself, its output intact record by record.
   ASSERT_TRUE(WaitFor(

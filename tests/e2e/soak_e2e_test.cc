@@ -146,7 +146,7 @@ TEST_F(SoakE2eTest, FaultsAndBadClientsForMinutesLeaveTheMastersFlatAndTheOutput
                std::string::npos;
       },
       absl::Seconds(180)))
-      << Sluice(absl::StrCat("list", Jm())).output;
+      << Sluice(absl::StrCat("list -a", Jm())).output;
   ExpectEveryRecordOnce({out}, kRecords);
 
   // The masters served throughout and are back where they were (allowing

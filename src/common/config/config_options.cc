@@ -218,6 +218,10 @@ std::vector<ConfigOption> BuildOptions() {
           "Size of the network buffers records are framed into between subtasks (Flink's key). "
           "The runtime owns the buffers, so job libraries need not be rebuilt when it changes.",
           4096, 16 * kMiB),
+      Opt("parallelism.default", T::kInt, "-1",
+          "The parallelism of a job submitted without `-p` (Flink's key; per job with `sluice run "
+          "-D parallelism.default=4`). -1: the job's own, 1 unless its code sets one.",
+          -1, 32768),
       Opt("pipeline.max-parallelism", T::kInt, "-1",
           "Key groups of every keyed operator: the most subtasks its state can be rescaled to. "
           "-1: per operator, 128 or 1.5 x its parallelism rounded up to a power of two (at most "
