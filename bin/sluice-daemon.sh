@@ -2,7 +2,8 @@
 # sluice-daemon.sh (start|start-foreground|stop|stop-all) (resourcemanager|jobmanager|taskmanager) [daemon args...]
 #
 # start: runs the daemon in the background with its own log file under
-# $SLUICE_LOG_DIR (sluice-<daemon>-<n>-<host>.log, n the first instance number
+# $SLUICE_LOG_DIR (sluice-<daemon>-<n>-<host>.log, and .out for its stdout: what
+# user code and print sinks write; n the first instance number
 # no running instance uses; the previous run's log is rotated) and appends its pid to $SLUICE_PID_DIR/sluice-<daemon>.pid;
 # several instances of one daemon (e.g. TaskManagers) can run on a host.
 # stop: SIGTERM to the most recently started instance, then waits for a clean
@@ -51,11 +52,11 @@ stop_pid() {
   echo "Stopped sluice-$daemon (pid $pid) on $(hostname)."
 }
 
-# Does a running instance write <log> (its stdout)?
+# Does a running instance write <log> (its stderr)?
 log_in_use() {
   local pid
   for pid in "${pids[@]}"; do
-    [[ $(readlink "/proc/$pid/fd/1" 2>/dev/null) == "$1" ]] && return 0
+    [[ $(readlink "/proc/$pid/fd/2" 2>/dev/null) == "$1" ]] && return 0
   done
   return 1
 }
@@ -93,8 +94,10 @@ case "$action" in
       log_in_use "$log"; do
       instance=$((instance + 1))
     done
+    out=${log%.log}.out  # stdout: what user code and print sinks write
     rotate_log "$log"
-    nohup "$binary" --conf-dir "$SLUICE_CONF_DIR" "$@" >"$log" 2>&1 </dev/null &
+    rotate_log "$out"
+    nohup "$binary" --conf-dir "$SLUICE_CONF_DIR" "$@" >"$out" 2>"$log" </dev/null &
     pid=$!
     write_pids "${pids[@]}" "$pid"
     # A bad configuration stops the daemon at once: report it here.
@@ -102,7 +105,7 @@ case "$action" in
     if ! is_ours "$pid"; then
       write_pids "${pids[@]}"
       echo "sluice-$daemon failed to start; $log says:" >&2
-      tail -n 5 "$log" >&2
+      tail -n 5 "$log" "$out" >&2
       exit 1
     fi
     echo "Started sluice-$daemon (pid $pid) on $(hostname), log: $log"

@@ -54,7 +54,9 @@ absl::StatusOr<Config> LoadConfig(const CommandLine& command_line) {
 }
 
 void SetUpLogging(const Config& config, const std::string& name) {
-  auto logger = spdlog::stdout_logger_mt(name);
+  // The log goes to stderr: stdout is what user code and print sinks write
+  // (the start scripts send it to the daemon's .out file, as Flink does).
+  auto logger = spdlog::stderr_logger_mt(name);
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [%n] %v");
   logger->set_level(spdlog::level::from_str(config.GetString("log.level")));
   logger->flush_on(spdlog::level::trace);

@@ -172,6 +172,31 @@ TEST_F(JobE2eTest, FraudDetectionFindsExactlyThePlantedFrauds) {
   EXPECT_EQ(alerts, 25);
 }
 
+// As in Flink: what the print sink (and any user code) writes to stdout
+// lands in the TaskManagers' .out files, their log lines in the .log files.
+TEST_F(JobE2eTest, PrintedRecordsGoToTheTaskManagersOutFilesNotTheirLogs) {
+  CommandResult run = Sluice(absl::StrCat("run", Jm(), "-p 2 -c FraudDetection ", kExamples,
+                                          " -- --transactions 100000 --frauds 25"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  int printed = 0, logged = 0, log_lines = 0;
+  for (const auto& entry : fs::directory_iterator(root_ / "log")) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("sluice-taskmanager-", 0) != 0) continue;
+    std::ifstream in(entry.path());
+    for (std::string line; std::getline(in, line);) {
+      const bool alert = line.find("ALERT account=") != std::string::npos;
+      if (absl::EndsWith(name, ".out")) printed += alert;
+      if (absl::EndsWith(name, ".log")) {
+        logged += alert;
+        ++log_lines;
+      }
+    }
+  }
+  EXPECT_EQ(printed, 25);
+  EXPECT_EQ(logged, 0);
+  EXPECT_GT(log_lines, 0) << "the TaskManagers' log lines are in their .log files";
+}
+
 TEST_F(JobE2eTest, AFailingMapFailsTheJobWithItsMessage) {
   CommandResult run = Sluice(absl::StrCat("run", Jm(), "-p 2 -c Failing ", kTestJobs));
   EXPECT_NE(run.exit_code, 0);

@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/process_stats.h"
 #include "common/sha256.h"
