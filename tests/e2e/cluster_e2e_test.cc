@@ -435,11 +435,15 @@ TEST_F(JobE2eTest, TheRestApiListsDescribesAndCancelsJobsLikeFlinks) {
   EXPECT_THAT(no_route.second, HasSubstr(R"({"errors":["Not found: /no/such/route"]})"));
   // Logs: the JobManager's own file, and nothing outside the log directory.
   json logs = json::parse(HttpGet(rest_port_, "/jobmanager/logs").value_or("{}"));
-  std::string jm_log;
+  std::string jm_log, jm_out;
   for (const auto& log : logs["logs"]) {
-    if (log["name"].get<std::string>().rfind("sluice-jobmanager", 0) == 0) jm_log = log["name"];
+    const std::string name = log["name"];
+    if (name.rfind("sluice-jobmanager", 0) != 0) continue;
+    if (absl::EndsWith(name, ".log")) jm_log = name;
+    if (absl::EndsWith(name, ".out")) jm_out = name;  // its stdout, as Flink lists it
   }
   ASSERT_FALSE(jm_log.empty()) << logs;
+  EXPECT_FALSE(jm_out.empty()) << logs;
   EXPECT_THAT(HttpGet(rest_port_, "/jobmanager/logs/" + jm_log).value_or(""),
               HasSubstr("JobManager"));
   for (const char* escape :
