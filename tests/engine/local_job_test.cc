@@ -24,6 +24,7 @@
 #include "common/process_stats.h"
 #include "sluice/internal/file_writer.h"
 #include "sluice/sluice.h"
+#include "tests/testing/local_run.h"
 
 namespace sluice::engine {
 namespace {
@@ -43,16 +44,7 @@ JobResult RunToEnd(StreamEnvironment& env, std::ostream* print = nullptr) {
   return result.value_or(JobResult{});
 }
 
-// A thread-safe place for callback sinks to put what they see.
-template <typename T>
-struct Collected {
-  std::mutex mu;
-  std::vector<T> items;
-  void Add(const T& t) {
-    std::lock_guard<std::mutex> lock(mu);
-    items.push_back(t);
-  }
-};
+using testing::Collected;  // a thread-safe place for callback sinks to put what they see
 
 TEST(LocalJobTest, WordCountAtParallelismFourMatchesAnIndependentCount) {
   // A corpus of 200,000 words from a 500-word vocabulary, in 8 files.
