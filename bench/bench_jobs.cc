@@ -115,3 +115,25 @@ SLUICE_JOB(LatencyPipeline) {
       .Sink(LatencyRecorder(flags.Get("latency-dir", "/tmp")))
       .Name("LatencySink");
 }
+
+// Full backpressure: an endless generator into a keyed operator that spends
+// --work-us of CPU on each record (a slow enrichment, say), so every queue
+// in front of it stays full. For bench/unaligned_checkpoints.sh.
+SLUICE_JOB(Backpressured) {
+  auto flags = sluice::ParameterTool::FromArgs(args);
+  const auto work = std::chrono::microseconds(flags.GetLong("work-us", 500));
+  env.Generate(
+         [](int64_t i) {
+           return BenchEvent{"key-" + std::to_string(i % 1000), i, ""};
+         },
+         static_cast<int64_t>(flags.GetDouble("records", 1e12)))
+      .Name("Events")
+      .KeyBy([](const BenchEvent& e) { return e.key; })
+      .Reduce([work](const BenchEvent& sum, const BenchEvent& e) {
+        const auto until = std::chrono::steady_clock::now() + work;
+        while (std::chrono::steady_clock::now() < until) {
+        }
+        return BenchEvent{sum.key, sum.value + e.value, ""};
+      })
+      .Discard();
+}

@@ -1,5 +1,7 @@
 #include "engine/barrier_aligner.h"
 
+#include <algorithm>
+
 namespace sluice::engine {
 
 BarrierAligner::BarrierAligner(int channels) : arrived_(channels), ended_(channels) {}
@@ -45,6 +47,22 @@ BarrierAligner::Decision BarrierAligner::OnEvent(int channel, const ChannelEvent
   if (!d.forward) d.block_channel = true;
   d.unblock_all = d.unblock_all || given_up.unblock_all;
   return d;
+}
+
+BarrierAligner::Decision BarrierAligner::GiveUp(int64_t id) {
+  Decision d;
+  d.unblock_all = pending_.has_value();
+  last_done_ = std::max(last_done_, id);
+  Reset();
+  return d;
+}
+
+std::vector<bool> BarrierAligner::Passed(int64_t id) const {
+  std::vector<bool> passed = ended_;
+  if (pending_ == id) {
+    for (size_t c = 0; c < passed.size(); ++c) passed[c] = passed[c] || arrived_[c];
+  }
+  return passed;
 }
 
 BarrierAligner::Decision BarrierAligner::OnEndOfPartition(int channel) {

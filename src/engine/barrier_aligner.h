@@ -32,8 +32,16 @@ class BarrierAligner {
   Decision OnEvent(int channel, const ChannelEvent& event);
   // `channel` ended: it no longer holds up an alignment.
   Decision OnEndOfPartition(int channel);
+  // Checkpoint `id` goes on unaligned: its alignment (or an older one's)
+  // ends, and its barriers still to come are stale.
+  Decision GiveUp(int64_t id);
+  // The channels that need nothing more of checkpoint `id`: its barrier
+  // came on them (while it is being aligned), or they ended.
+  std::vector<bool> Passed(int64_t id) const;
   // The checkpoint being aligned, if any.
   std::optional<int64_t> aligning() const { return pending_; }
+  // The newest checkpoint passed on or given up.
+  int64_t last_done() const { return last_done_; }
 
  private:
   Decision Complete();

@@ -77,6 +77,15 @@ class ChannelSink {
   virtual ~ChannelSink() = default;
   virtual absl::Status Write(std::string buffer) = 0;
   virtual absl::Status Close() = 0;  // end of partition
+  // An unaligned checkpoint barrier: `data` (the producer's unsent rest)
+  // joins the channel without waiting for room, then `barrier` overtakes
+  // everything queued for the consumer, which learns where in the channel
+  // it belongs (InputGate::Delivery::cut). This default sends both in band
+  // (the barrier then waits its turn, which is still correct).
+  virtual absl::Status WritePriority(std::string data, const ChannelEvent& barrier) {
+    AppendEvent(&data, barrier);
+    return Write(std::move(data));
+  }
   // Share of the channel's buffers in use (queued or in flight), 0..1.
   virtual double usage() const { return 0; }
 };

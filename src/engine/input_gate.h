@@ -18,6 +18,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/channel.h"
@@ -30,6 +31,9 @@ class InputGate {
     int channel = 0;
     std::string buffer;
     bool end_of_partition = false;
+    // An unaligned barrier (no buffer) and the channel's bytes before it.
+    std::optional<ChannelEvent> priority;
+    uint64_t cut = 0;
   };
 
   InputGate(int buffers_per_channel, size_t segment_size, const std::atomic<bool>* cancelled);
@@ -50,6 +54,16 @@ class InputGate {
   void Unblock(int channel);
   // Puts the unread rest of a buffer taken from `channel` back in front.
   void PushFront(int channel, std::string rest);
+  // In-flight data of an unaligned checkpoint, before anything else of `channel`.
+  void Replay(int channel, std::string data);
+  // An unaligned barrier waits to be taken (checked between records).
+  bool has_priority() const { return has_priority_.load(std::memory_order_relaxed); }
+  // The bytes of `channel` still queued here up to its byte `cut` (counted
+  // from the channel's start); what the consumer has not processed of them.
+  // DATA_LOSS if the consumer is already past `cut`.
+  absl::StatusOr<std::string> CopyQueued(int channel, uint64_t cut) const;
+  // If barrier `id` is queued in band on `channel`: the bytes queued before it.
+  std::optional<std::string> QueuedBeforeBarrier(int channel, int64_t id) const;
   // Wakes blocked producers and the consumer (after cancellation).
   void Wake();
   // Makes the consumer's current or next Next() return at once (work was
@@ -70,12 +84,17 @@ class InputGate {
   };
   struct Queue {
     std::deque<Item> items;
+    uint64_t written = 0;       // bytes the producer wrote, ever
+    uint64_t queued_bytes = 0;  // of them, still in items
     int in_flight = 0;
     bool blocked = false;
     bool listed = false;  // in ready_
     std::function<void()> consumed;
   };
   absl::Status Push(int channel, std::string buffer, bool end);
+  absl::Status PushPriority(int channel, std::string data, const ChannelEvent& barrier);
+  // Appends to `q` (joining its last buffer if `join`); no waiting.
+  void Enqueue(int channel, std::string buffer, bool counted) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MarkReady(int channel) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `callback` without the lock (it may take other locks).
   void CallUnlocked(const std::function<void()>& callback) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -87,6 +106,8 @@ class InputGate {
   mutable absl::Mutex mu_;
   std::vector<Queue> queues_ ABSL_GUARDED_BY(mu_);
   std::deque<int> ready_ ABSL_GUARDED_BY(mu_);  // channels with buffers, in turn
+  std::deque<Delivery> priority_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> has_priority_{false};
   int queued_ ABSL_GUARDED_BY(mu_) = 0;
   bool interrupted_ ABSL_GUARDED_BY(mu_) = false;
 };

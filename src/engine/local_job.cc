@@ -122,10 +122,18 @@ void LocalJob::Connect(Placement* placement) {
   }
 }
 
-void LocalJob::InjectAtSources(const ChannelEvent& event, Task::AfterEvent after) {
+void LocalJob::InjectAtSources(const ChannelEvent& event, Task::AfterEvent after, bool unaligned) {
   for (auto& subtasks : tasks_) {
     for (auto& task : subtasks) {
-      if (task) task->InjectEvent(event, after);
+      if (task) task->InjectEvent(event, after, unaligned);
+    }
+  }
+}
+
+void LocalJob::SwitchToUnaligned(const ChannelEvent& barrier) {
+  for (auto& subtasks : tasks_) {
+    for (auto& task : subtasks) {
+      if (task) task->SwitchToUnaligned(barrier);
     }
   }
 }

@@ -81,9 +81,13 @@ class LocalJob {
   // Starts the threads of a job started paused.
   void Run();
   void Cancel();
-  // Every local source sends `event` downstream, behind its records so far.
+  // Every local source sends `event` downstream, behind its records so far
+  // (an `unaligned` barrier: ahead of what is queued downstream).
   void InjectAtSources(const ChannelEvent& event,
-                       Task::AfterEvent after = Task::AfterEvent::kContinue);
+                       Task::AfterEvent after = Task::AfterEvent::kContinue,
+                       bool unaligned = false);
+  // Task::SwitchToUnaligned on every local task.
+  void SwitchToUnaligned(const ChannelEvent& barrier);
   JobResult Wait();
   // The result if the job ended within `timeout`.
   std::optional<JobResult> WaitFor(absl::Duration timeout);

@@ -88,6 +88,15 @@ void RecordWriter::BroadcastEvent(const ChannelEvent& event) {
   }
 }
 
+void RecordWriter::BroadcastPriorityBarrier(const ChannelEvent& barrier) {
+  for (size_t c = 0; c < channels_.size() && status_.ok(); ++c) {
+    std::string rest;
+    rest.reserve(options_.segment_size + 256);
+    rest.swap(buffers_[c]);
+    Check(channels_[c]->WritePriority(std::move(rest), barrier));
+  }
+}
+
 void RecordWriter::Send(size_t channel) {
   if (buffers_[channel].empty() || !status_.ok()) return;
   std::string full;

@@ -45,6 +45,9 @@ class RecordWriter final : public internal::RecordOutput {
   void Emit(std::string_view record, std::string_view key);
   // Sends `event` on every channel, behind everything written so far.
   void BroadcastEvent(const ChannelEvent& event);
+  // An unaligned checkpoint barrier on every channel: what is written so far
+  // goes out without waiting for room, and the barrier ahead of it.
+  void BroadcastPriorityBarrier(const ChannelEvent& barrier);
   void Flush();
   // Flushes and ends every channel.
   void Close();

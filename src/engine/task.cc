@@ -82,6 +82,10 @@ class MeteredSink final : public ChannelSink {
     return status;
   }
   absl::Status Close() override { return sink_->Close(); }
+  absl::Status WritePriority(std::string data, const ChannelEvent& barrier) override {
+    stats_->bytes_out.fetch_add(data.size(), std::memory_order_relaxed);
+    return sink_->WritePriority(std::move(data), barrier);
+  }
   double usage() const override { return sink_->usage(); }
 
  private:
@@ -145,16 +149,106 @@ void Task::Post(std::function<void()> action) {
   gate_.Interrupt();
 }
 
-void Task::InjectEvent(const ChannelEvent& event, AfterEvent after) {
-  Post([this, event, after] {
+void Task::InjectEvent(const ChannelEvent& event, AfterEvent after, bool unaligned) {
+  Post([this, event, after, unaligned] {
     if (!source_) return;
-    Emit(event);
-    if (event.kind == EventKind::kCheckpointBarrier) {
+    const bool barrier = event.kind == EventKind::kCheckpointBarrier;
+    if (barrier && (unaligned || event.id <= switched_to_unaligned_.load())) {
+      for (auto& writer : writers_) writer->BroadcastPriorityBarrier(event);
+      if (job_->on_event) job_->on_event(vertex_.id, subtask_, event);
+    } else {
+      Emit(event);
+    }
+    if (barrier) {
       RecordBarrierTimes(event, absl::Now());
       Snapshot(event.id);
     }
     if (after != AfterEvent::kContinue) source_after_ = after;
   });
+}
+
+void Task::SwitchToUnaligned(const ChannelEvent& barrier) {
+  int64_t seen = switched_to_unaligned_.load();
+  while (seen < barrier.id && !switched_to_unaligned_.compare_exchange_weak(seen, barrier.id)) {
+  }
+  Post([this, barrier] {
+    if (source_ || barrier.id <= aligner_->last_done()) return;  // passed already
+    if (channel_state_->active() && channel_state_->id() >= barrier.id) return;
+    StartUnaligned(barrier);
+  });
+}
+
+void Task::StartUnaligned(const ChannelEvent& barrier) {
+  AbandonUnaligned();
+  const bool aligning = aligner_->aligning() == barrier.id;
+  std::vector<bool> passed = aligner_->Passed(barrier.id);
+  Apply(0, aligner_->GiveUp(barrier.id));
+  channel_state_->Start(barrier.id, passed);
+  for (auto& writer : writers_) writer->BroadcastPriorityBarrier(barrier);
+  if (job_->on_event) job_->on_event(vertex_.id, subtask_, barrier);
+  RecordBarrierTimes(barrier, aligning ? first_barrier_ : absl::Now());
+  unaligned_snapshot_ = TakeSnapshot(barrier.id);
+  RecordQueuedBarriers();
+  AckIfComplete();
+}
+
+// Barriers that came in band before the task went unaligned: what is queued
+// before them is all their channel owes the checkpoint.
+void Task::RecordQueuedBarriers() {
+  for (int c = 0; c < gate_.channels(); ++c) {
+    if (!channel_state_->recording(c)) continue;
+    if (auto before = gate_.QueuedBeforeBarrier(c, channel_state_->id())) {
+      channel_state_->Append(c, *before);
+      channel_state_->Finish(c);
+    }
+  }
+}
+
+void Task::OnPriorityBarrier(int channel, const ChannelEvent& barrier, uint64_t cut) {
+  const bool current = channel_state_->active() && channel_state_->id() == barrier.id;
+  if (!current) {
+    if (barrier.id <= aligner_->last_done()) return;  // stale
+    if (channel_state_->active() && channel_state_->id() > barrier.id) return;
+    StartUnaligned(barrier);
+  }
+  if (channel_state_->recording(channel)) {
+    auto queued = gate_.CopyQueued(channel, cut);
+    if (!queued.ok()) {
+      throw std::runtime_error(
+          absl::StrCat("checkpoint ", barrier.id, ": ", queued.status().message()));
+    }
+    channel_state_->Append(channel, *queued);
+  }
+  FinishChannelState(channel);
+}
+
+void Task::FinishChannelState(int channel) {
+  if (!channel_state_->active()) return;
+  channel_state_->Finish(channel);
+  AckIfComplete();
+}
+
+void Task::AckIfComplete() {
+  if (!channel_state_->complete()) return;
+  const int64_t id = channel_state_->id();
+  std::vector<std::string> data = channel_state_->Take();
+  if (unaligned_snapshot_.ok()) {
+    unaligned_snapshot_->set_input_channel_count(gate_.channels());
+    for (size_t c = 0; c < data.size(); ++c) {
+      if (data[c].empty()) continue;
+      auto* channel = unaligned_snapshot_->add_input_channels();
+      channel->set_channel(static_cast<int>(c));
+      channel->set_data(std::move(data[c]));
+    }
+  }
+  if (job_->on_snapshot)
+    job_->on_snapshot(vertex_.id, subtask_, id, std::move(unaligned_snapshot_));
+  unaligned_snapshot_ = absl::CancelledError("no unaligned checkpoint");
+}
+
+void Task::AbandonUnaligned() {
+  channel_state_->Abandon();
+  unaligned_snapshot_ = absl::CancelledError("no unaligned checkpoint");
 }
 
 void Task::RunPosted() {
@@ -175,6 +269,10 @@ void Task::Emit(const ChannelEvent& event) {
 
 void Task::Snapshot(int64_t checkpoint_id) {
   if (!job_->on_snapshot) return;
+  job_->on_snapshot(vertex_.id, subtask_, checkpoint_id, TakeSnapshot(checkpoint_id));
+}
+
+absl::StatusOr<v1::TaskSnapshotProto> Task::TakeSnapshot(int64_t checkpoint_id) {
   std::vector<KeyedOperator> keyed;
   for (size_t i = 0; i < keyed_.size(); ++i) keyed.push_back({keyed_ids_[i], keyed_[i].get()});
   const std::string source_id =
@@ -193,7 +291,7 @@ void Task::Snapshot(int64_t checkpoint_id) {
         "last checkpoint is not read again",
         name_, source_id);
   }
-  job_->on_snapshot(vertex_.id, subtask_, checkpoint_id, std::move(snapshot));
+  return snapshot;
 }
 
 void Task::NotifyCheckpointComplete(int64_t id) {
@@ -362,7 +460,33 @@ void Task::BuildChain() {
   }
   open_channels_ = gate_.channels();
   aligner_ = std::make_unique<BarrierAligner>(gate_.channels());
+  channel_state_ = std::make_unique<ChannelStateRecorder>(gate_.channels());
   watermarks_ = std::make_unique<WatermarkValve>(gate_.channels());
+  if (job_->restore) ReplayChannelState();
+}
+
+void Task::ReplayChannelState() {
+  auto it = job_->restore->vertices.find(vertex_.id);
+  if (it == job_->restore->vertices.end()) return;
+  for (const v1::TaskSnapshotProto& snapshot : it->second) {
+    if (snapshot.subtask() != subtask_ || snapshot.input_channels().empty()) continue;
+    if (static_cast<int>(it->second.size()) != vertex_.parallelism ||
+        snapshot.input_channel_count() != gate_.channels()) {
+      throw std::runtime_error(absl::StrCat(
+          "checkpoint ", job_->restore->checkpoint_id, " is unaligned and holds in-flight data of ",
+          name_, " for parallelism ", it->second.size(), " and ", snapshot.input_channel_count(),
+          " input channels (now ", vertex_.parallelism, " and ", gate_.channels(),
+          "): restore it unchanged, or rescale from a savepoint, which is always aligned"));
+    }
+    for (const auto& channel : snapshot.input_channels()) {
+      if (channel.channel() < 0 || channel.channel() >= gate_.channels()) {
+        throw std::runtime_error(absl::StrCat(
+            "checkpoint ", job_->restore->checkpoint_id, ": in-flight data for input channel ",
+            channel.channel(), " of ", name_, ", which has ", gate_.channels()));
+      }
+      gate_.Replay(channel.channel(), channel.data());
+    }
+  }
 }
 
 void Task::SetOperatorWatermarks(size_t from, size_t to, int64_t watermark) {
@@ -551,6 +675,16 @@ void Task::OnEvent(int channel, const ChannelEvent& event) {
     OnWatermarkStatus(channel, event.id != 0);
     return;
   }
+  if (channel_state_->active()) {  // going on unaligned
+    if (event.kind == EventKind::kCheckpointBarrier && event.id == channel_state_->id()) {
+      FinishChannelState(channel);
+      return;
+    }
+    if (event.id < channel_state_->id()) return;  // stale
+    // Cancelled. (A newer checkpoint's barrier comes on a channel only after
+    // this one's, so the recording goes on for the others.)
+    if (event.id == channel_state_->id()) AbandonUnaligned();
+  }
   if (event.kind == EventKind::kCheckpointBarrier && event.id != aligning_id_) {
     aligning_id_ = event.id;
     first_barrier_ = absl::Now();
@@ -560,15 +694,31 @@ void Task::OnEvent(int channel, const ChannelEvent& event) {
 
 void Task::OnEndOfPartition(int channel) {
   --open_channels_;
+  FinishChannelState(channel);
   Apply(channel, aligner_->OnEndOfPartition(channel));
   if (auto advanced = watermarks_->OnEndOfPartition(channel)) AdvanceWatermark(0, *advanced);
 }
 
+// While an unaligned checkpoint records the channel, what is processed of
+// the buffer goes into it too (up to the channel's barrier). An unaligned
+// barrier waiting in the gate is taken between two records.
 void Task::Consume(int channel, std::string buffer) {
   ElementReader elements(buffer);
   channel_blocked_ = false;
   size_t records = 0;
+  size_t recorded = 0;  // bytes of the buffer recorded or not to be
+  auto record_to = [&](size_t end) {
+    if (channel_state_->recording(channel)) {
+      channel_state_->Append(channel, std::string_view(buffer).substr(recorded, end - recorded));
+    }
+    recorded = end;
+  };
   while (!channel_blocked_) {
+    const size_t at = buffer.size() - elements.rest().size();
+    if (gate_.has_priority()) {
+      channel_blocked_ = true;  // the rest goes back to the gate
+      break;
+    }
     ElementReader::Kind kind;
     std::string_view record;
     ChannelEvent event;
@@ -582,9 +732,12 @@ void Task::Consume(int channel, std::string buffer) {
       readers_[channel](record);
       ++records;
     } else {
+      record_to(at);
       OnEvent(channel, event);
+      if (event.kind == EventKind::kCheckpointBarrier) recorded = at + kEventSize;
     }
   }
+  record_to(buffer.size() - elements.rest().size());
   // Blocked at a barrier: what follows it waits in the gate.
   if (channel_blocked_ && !elements.rest().empty()) {
     gate_.PushFront(channel, std::string(elements.rest()));
@@ -599,7 +752,9 @@ void Task::RunInputs() {
     stats_.idle_ns.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - waiting),
                              std::memory_order_relaxed);
     if (delivery) {
-      if (delivery->end_of_partition) {
+      if (delivery->priority) {
+        OnPriorityBarrier(delivery->channel, *delivery->priority, delivery->cut);
+      } else if (delivery->end_of_partition) {
         OnEndOfPartition(delivery->channel);
       } else {
         stats_.bytes_in.fetch_add(delivery->buffer.size(), std::memory_order_relaxed);

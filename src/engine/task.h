@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "engine/barrier_aligner.h"
 #include "engine/channel.h"
+#include "engine/channel_state.h"
 #include "engine/heap_keyed_state_backend.h"
 #include "engine/input_gate.h"
 #include "engine/record_writer.h"
@@ -104,7 +105,13 @@ class Task final : public TaskRuntime {
   // emitted so far (a checkpoint barrier, a watermark); other tasks ignore
   // it. Then it goes on, pauses (emits nothing more until cancelled) or
   // ends its input (the job drains and finishes).
-  void InjectEvent(const ChannelEvent& event, AfterEvent after = AfterEvent::kContinue);
+  // An `unaligned` barrier overtakes the buffers queued downstream.
+  void InjectEvent(const ChannelEvent& event, AfterEvent after = AfterEvent::kContinue,
+                   bool unaligned = false);
+  // Checkpoint `barrier.id` took longer than its aligned timeout: if this
+  // task has not passed its barrier yet, it snapshots now and its barrier
+  // overtakes the queued buffers (thread-safe).
+  void SwitchToUnaligned(const ChannelEvent& barrier);
   void AddOutput(const JobEdge& edge, std::vector<ChannelSink*> channels);
   // Records the reader for input channels [first, first + count) of one edge.
   void AddInput(const JobEdge& edge, int first_channel, int count);
@@ -172,6 +179,19 @@ class Task final : public TaskRuntime {
   void Emit(const ChannelEvent& event);
   // A barrier passed: the snapshot goes to JobContext::on_snapshot.
   void Snapshot(int64_t checkpoint_id);
+  absl::StatusOr<v1::TaskSnapshotProto> TakeSnapshot(int64_t checkpoint_id);
+  // Unaligned checkpoints (see channel_state.h).
+  void OnPriorityBarrier(int channel, const ChannelEvent& barrier, uint64_t cut);
+  // Snapshots now and sends `barrier` ahead of the queued output.
+  void StartUnaligned(const ChannelEvent& barrier);
+  // Takes what is queued before an in-band barrier of the checkpoint.
+  void RecordQueuedBarriers();
+  void FinishChannelState(int channel);
+  // Every channel's in-flight data is in: the snapshot goes out.
+  void AckIfComplete();
+  void AbandonUnaligned();
+  // After a restore from an unaligned checkpoint: its in-flight data first.
+  void ReplayChannelState();
   void RecordBarrierTimes(const ChannelEvent& barrier, absl::Time first_arrival);
   void RunPosted();
   // Event time: the watermark reached chain stage `from` (and those after
@@ -237,6 +257,10 @@ class Task final : public TaskRuntime {
   std::unique_ptr<SourceRunner> source_;
   std::vector<std::function<void(std::string_view)>> readers_;  // per input channel
   std::unique_ptr<BarrierAligner> aligner_;
+  std::unique_ptr<ChannelStateRecorder> channel_state_;
+  absl::StatusOr<v1::TaskSnapshotProto> unaligned_snapshot_;
+  // The newest checkpoint asked to go unaligned (set from other threads).
+  std::atomic<int64_t> switched_to_unaligned_{0};
   std::unique_ptr<WatermarkValve> watermarks_;
   bool channel_blocked_ = false;  // Consume() stopped at a barrier
   int64_t aligning_id_ = 0;       // the barrier whose first arrival is below

@@ -142,6 +142,11 @@ absl::StatusOr<int64_t> CheckpointCoordinator::Trigger(std::optional<SavepointTr
     const bool counts = !pending_.at(id).savepoint;
     Fail(id, absl::StrCat("expired after ", HumanDuration(options_.timeout)), counts);
   });
+  if (!savepoint && options_.unaligned && options_.aligned_timeout > absl::ZeroDuration()) {
+    schedule_(options_.aligned_timeout, [alive = std::weak_ptr<int>(alive_), this, id, now] {
+      if (alive.lock() && pending_.count(id) != 0) hooks_->SwitchToUnaligned(id, now);
+    });
+  }
   const SavepointTrigger* trigger = savepoint ? &*savepoint : nullptr;
   if (absl::Status started = hooks_->TriggerSources(id, now, trigger); !started.ok()) {
     Fail(id, absl::StrCat("could not be started: ", started.message()), /*counts=*/!savepoint);

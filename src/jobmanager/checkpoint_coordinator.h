@@ -5,7 +5,10 @@
 // subsumes older ones beyond num-retained, and notifies the tasks. A
 // checkpoint that does not complete within the timeout expires; one a task
 // declines fails. More consecutive failures than tolerated fail the job over.
-// min-pause and max-concurrent-checkpoints hold back triggers.
+// min-pause and max-concurrent-checkpoints hold back triggers. With
+// unaligned checkpoints on, a checkpoint starts unaligned (aligned timeout
+// 0) or goes unaligned once it took the aligned timeout; a savepoint is
+// always aligned, as in Flink.
 //
 // Pure and single-threaded: it runs on its owner's thread (the JobMaster's
 // mailbox), time comes from an injected clock, timers from an injected
@@ -143,6 +146,10 @@ class CheckpointCoordinator {
     // created) fails the checkpoint.
     virtual absl::Status TriggerSources(int64_t id, absl::Time timestamp,
                                         const SavepointTrigger* savepoint) = 0;
+    // Checkpoint `id` (unaligned allowed) is still aligning after
+    // execution.checkpointing.aligned-checkpoint-timeout: the tasks that
+    // have not passed its barrier go unaligned.
+    virtual void SwitchToUnaligned(int64_t id, absl::Time timestamp) = 0;
     // Savepoint `id` is complete (its directory), or failed.
     virtual void SavepointDone(int64_t id, const absl::StatusOr<std::string>& directory) = 0;
     // Every task learns that checkpoint `id` is complete (sinks commit).

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/check.h"
+#include "common/config/value_parsers.h"
 #include "common/random_id.h"
 #include "engine/checkpoint_files.h"
 #include "spdlog/spdlog.h"
@@ -92,7 +93,25 @@ class JobMaster::CheckpointHooks final : public CheckpointCoordinator::Hooks {
     request.set_directory(savepoint ? savepoint->directory
                                     : engine::CheckpointDirectory(o.dir, m_->id_, id));
     request.set_stop_sources(savepoint && savepoint->stop);
+    request.set_unaligned(savepoint == nullptr && o.unaligned &&
+                          o.aligned_timeout == absl::ZeroDuration());
     request.set_drain(savepoint && savepoint->drain);
+    Send(std::move(request));
+    return absl::OkStatus();
+  }
+  void SwitchToUnaligned(int64_t id, absl::Time timestamp) override {
+    spdlog::info("Job {}: checkpoint {} goes unaligned after {} of alignment", m_->id_, id,
+                 HumanDuration(m_->services_.checkpointing.aligned_timeout));
+    v1::TriggerCheckpointRequest request;
+    request.set_job_id(m_->id_);
+    request.set_checkpoint_id(id);
+    request.set_timestamp_ms(absl::ToUnixMillis(timestamp));
+    request.set_switch_to_unaligned(true);
+    Send(std::move(request));
+  }
+  void NotifyComplete(int64_t id) override { Notify(id, true, ""); }
+  // To every TaskManager of the job's current deployments.
+  void Send(v1::TriggerCheckpointRequest request) {
     for (const auto& deployment : m_->DeploymentIds()) request.add_deployment_ids(deployment);
     m_->ToTaskManagers([&request, job = m_->id_](TaskManagerGateway& tm) {
       tm.TriggerCheckpoint(request, [job, id = request.checkpoint_id()](absl::Status status) {
@@ -102,9 +121,7 @@ class JobMaster::CheckpointHooks final : public CheckpointCoordinator::Hooks {
                        std::string(status.message()));
       });
     });
-    return absl::OkStatus();
   }
-  void NotifyComplete(int64_t id) override { Notify(id, true, ""); }
   void SavepointDone(int64_t id, const absl::StatusOr<std::string>& directory) override {
     m_->OnSavepointDone(id, directory);
   }

@@ -101,6 +101,32 @@ void DataConnection::Send(uint32_t stream, std::string buffer, const std::atomic
   SendPending(stream, cancelled);
 }
 
+void DataConnection::SendPriority(uint32_t stream, std::string data,
+                                  const engine::ChannelEvent& barrier,
+                                  const std::atomic<bool>* cancelled) {
+  std::string frame;
+  {
+    absl::MutexLock lock(&mu_);
+    Stream& s = streams_[stream];
+    // Frames of a stream keep their order: wait for one being written.
+    AwaitOrThrow([&s]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !s.sending; }, cancelled);
+    frame = std::move(s.pending);
+    s.pending.clear();
+    frame += data;
+    engine::AppendEvent(&frame, barrier);
+    s.sending = true;
+  }
+  std::exception_ptr failure;
+  try {
+    Write(data::FrameType::kPriority, stream, &frame, cancelled);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  absl::MutexLock lock(&mu_);
+  if (auto it = streams_.find(stream); it != streams_.end()) it->second.sending = false;
+  if (failure) std::rethrow_exception(failure);
+}
+
 void DataConnection::End(uint32_t stream, const std::atomic<bool>* cancelled) {
   {
     absl::MutexLock lock(&mu_);

@@ -25,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/net/tcp.h"
+#include "engine/channel.h"
 #include "taskmanager/data_protocol.h"
 
 namespace sluice {
@@ -48,6 +49,10 @@ class DataConnection {
   // full (backpressure). Throws SendCancelled once `cancelled` is
   // set, std::runtime_error if the connection broke.
   void Send(uint32_t stream, std::string buffer, const std::atomic<bool>* cancelled);
+  // An unaligned checkpoint barrier: after what is pending and `data`, in a
+  // frame that needs no credit (kPriority).
+  void SendPriority(uint32_t stream, std::string data, const engine::ChannelEvent& barrier,
+                    const std::atomic<bool>* cancelled);
   // End of partition, after everything pending.
   void End(uint32_t stream, const std::atomic<bool>* cancelled);
   // The stream's job is gone; the receiver forgets it too.

@@ -29,6 +29,10 @@ class RemoteChannel final : public engine::ChannelSink {
   absl::Status Close() override {
     return Guarded([&] { Connection()->End(stream_, cancelled_); });
   }
+  absl::Status WritePriority(std::string data, const engine::ChannelEvent& barrier) override {
+    return Guarded(
+        [&] { Connection()->SendPriority(stream_, std::move(data), barrier, cancelled_); });
+  }
   // Buffers sent but not yet consumed downstream: the credits not returned.
   double usage() const override {  // on the metrics thread
     DataConnection* connection = connected_.load(std::memory_order_acquire);
@@ -198,6 +202,16 @@ void DataExchange::Deliver(const std::string& job, int channel, std::string buff
   } else {
     c->second.sink->Write(std::move(buffer)).IgnoreError();
   }
+}
+
+void DataExchange::DeliverPriority(const std::string& job, int channel, std::string data,
+                                   const engine::ChannelEvent& barrier) {
+  absl::MutexLock lock(&mu_);
+  auto j = inbound_.find(job);
+  if (j == inbound_.end()) return;
+  auto c = j->second.find(channel);
+  if (c == j->second.end()) return;
+  c->second.sink->WritePriority(std::move(data), barrier).IgnoreError();
 }
 
 void DataExchange::StopReceiving(const std::string& job_id) {

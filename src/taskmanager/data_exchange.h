@@ -86,6 +86,8 @@ class DataExchange final : public DataRouter {
                const std::string& sender) override;
   int Open(const std::string& sender, const std::string& job, int channel,
            std::shared_ptr<CreditReturn> credits) override;
+  void DeliverPriority(const std::string& job, int channel, std::string data,
+                       const engine::ChannelEvent& barrier) override;
   void Deliver(const std::string& job, int channel, std::string buffer,
                bool end_of_partition) override;
 

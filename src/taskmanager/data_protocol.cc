@@ -93,7 +93,7 @@ absl::Status FrameReader::ReadHeader(FrameHeader* header) {
   const char* in = buffer_.data() + begin_;
   uint8_t type = static_cast<uint8_t>(in[0]);
   if (type < static_cast<uint8_t>(FrameType::kHello) ||
-      type > static_cast<uint8_t>(FrameType::kCredit) || in[1] != 0 || in[2] != 0 || in[3] != 0) {
+      type > static_cast<uint8_t>(FrameType::kPriority) || in[1] != 0 || in[2] != 0 || in[3] != 0) {
     return absl::DataLossError(absl::StrCat("malformed frame header (type byte ", type, ")"));
   }
   header->type = static_cast<FrameType>(type);

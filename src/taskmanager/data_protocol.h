@@ -11,7 +11,10 @@
 // finally kEnd for each stream, or kClose when its job is gone. The
 // accepting TaskManager (the receiver) answers on the same connection with
 // kCredit frames: a sender may send a kData frame on a stream only against a
-// credit; the receiver drops a connection that breaks this rule.
+// credit; the receiver drops a connection that breaks this rule. A
+// kPriority frame needs none: it carries an unaligned checkpoint barrier
+// (payload: the sender's unsent rest of the stream, then the barrier as a
+// channel event, engine/channel.h), which overtakes the receiver's queue.
 #ifndef SLUICE_TASKMANAGER_DATA_PROTOCOL_H_
 #define SLUICE_TASKMANAGER_DATA_PROTOCOL_H_
 
@@ -26,10 +29,10 @@
 
 namespace sluice::data {
 
-enum class FrameType : uint8_t { kHello = 1, kOpen, kData, kEnd, kClose, kCredit };
+enum class FrameType : uint8_t { kHello = 1, kOpen, kData, kEnd, kClose, kCredit, kPriority };
 
 inline constexpr char kMagic[] = "SLUICEDX";  // 8 bytes, then the sender's id
-inline constexpr uint32_t kVersion = 1;       // the stream id of kHello
+inline constexpr uint32_t kVersion = 2;       // the stream id of kHello
 inline constexpr uint32_t kMaxPayload = 256u << 20;
 
 // Bytes through the data port, frames and headers included (for metrics).

@@ -74,6 +74,9 @@ absl::Status InboundConnection::Serve() {
       case data::FrameType::kData:
         status = OnData(reader, header);
         break;
+      case data::FrameType::kPriority:
+        status = OnPriority(reader, header);
+        break;
       case data::FrameType::kEnd:
       case data::FrameType::kClose: {
         if (header.value != 0) return absl::DataLossError("end or close frame with a payload");
@@ -155,6 +158,31 @@ absl::Status InboundConnection::OnData(data::FrameReader& reader, const data::Fr
   std::string buffer;
   if (auto status = reader.ReadPayload(header.value, &buffer); !status.ok()) return status;
   router_->Deliver(it->second.job, it->second.channel, std::move(buffer), false);
+  return absl::OkStatus();
+}
+
+absl::Status InboundConnection::OnPriority(data::FrameReader& reader,
+                                           const data::FrameHeader& header) {
+  auto it = streams_.find(header.stream);
+  if (it == streams_.end()) {
+    return absl::DataLossError(absl::StrCat("barrier for unknown stream ", header.stream));
+  }
+  if (header.value < engine::kEventSize) {
+    return absl::DataLossError("a priority frame shorter than a barrier");
+  }
+  std::string payload;
+  if (auto status = reader.ReadPayload(header.value, &payload); !status.ok()) return status;
+  engine::ElementReader tail(std::string_view(payload).substr(payload.size() - engine::kEventSize));
+  engine::ElementReader::Kind kind;
+  std::string_view unused;
+  engine::ChannelEvent barrier;
+  if (auto status = tail.Next(&kind, &unused, &barrier); !status.ok()) return status;
+  if (kind != engine::ElementReader::Kind::kEvent ||
+      barrier.kind != engine::EventKind::kCheckpointBarrier) {
+    return absl::DataLossError("a priority frame that does not end with a checkpoint barrier");
+  }
+  payload.resize(payload.size() - engine::kEventSize);
+  router_->DeliverPriority(it->second.job, it->second.channel, std::move(payload), barrier);
   return absl::OkStatus();
 }
 

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/net/tcp.h"
+#include "engine/channel.h"
 #include "taskmanager/data_protocol.h"
 
 namespace sluice {
@@ -47,6 +48,9 @@ class DataRouter {
   // A buffer (or end of partition) for the channel; dropped if it is gone.
   virtual void Deliver(const std::string& job, int channel, std::string buffer,
                        bool end_of_partition) = 0;
+  // An unaligned barrier for the channel, after `data` (ChannelSink::WritePriority).
+  virtual void DeliverPriority(const std::string& job, int channel, std::string data,
+                               const engine::ChannelEvent& barrier) = 0;
   // A connection of `sender` carries only `job`'s channels (its hello said
   // so): the router may take it elsewhere (moving `fd` out; `buffered` is
   // what was read after the hello) and return true. Else it is served here.
@@ -77,6 +81,7 @@ class InboundConnection {
                        std::string* job);
   absl::Status OnOpen(data::FrameReader& reader, const data::FrameHeader& header);
   absl::Status OnData(data::FrameReader& reader, const data::FrameHeader& header);
+  absl::Status OnPriority(data::FrameReader& reader, const data::FrameHeader& header);
 
   absl::Mutex fd_mu_;  // the descriptor moves out (hand-off) while Stop() may run
   net::Fd fd_;         // written only by the reader thread, under fd_mu_

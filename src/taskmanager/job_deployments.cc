@@ -404,15 +404,18 @@ absl::Status JobDeployments::TriggerCheckpoint(const v1::TriggerCheckpointReques
     Deployed& deployed = *it->second;
     if (!deployed.job || !deployed.started) continue;
     if (!Addresses(request.deployment_ids(), it->first.second)) continue;
+    const engine::ChannelEvent barrier{engine::EventKind::kCheckpointBarrier,
+                                       request.checkpoint_id(), request.timestamp_ms()};
+    ++triggered;
+    if (request.switch_to_unaligned()) {
+      deployed.job->SwitchToUnaligned(barrier);
+      continue;
+    }
     deployed.subtasks->SetCheckpointDirectory(request.checkpoint_id(), request.directory());
     const auto after = !request.stop_sources() ? engine::Task::AfterEvent::kContinue
                        : request.drain()       ? engine::Task::AfterEvent::kEnd
                                                : engine::Task::AfterEvent::kPause;
-    deployed.job->InjectAtSources(
-        engine::ChannelEvent{engine::EventKind::kCheckpointBarrier, request.checkpoint_id(),
-                             request.timestamp_ms()},
-        after);
-    ++triggered;
+    deployed.job->InjectAtSources(barrier, after, request.unaligned());
   }
   if (triggered == 0) {
     return absl::NotFoundError(absl::StrCat(

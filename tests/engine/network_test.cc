@@ -211,6 +211,50 @@ TEST_F(InputGateTest, CancellationIsAStatusForTheProducer) {
   EXPECT_FALSE(Next().has_value());
 }
 
+TEST_F(InputGateTest, AnUnalignedBarrierOvertakesAFullChannelAndKnowsItsCut) {
+  ChannelSink* zero = gate_.AddChannel();
+  for (char c : {'a', 'b', 'c', 'd'}) ASSERT_TRUE(zero->Write(std::string(800, c)).ok());
+  EXPECT_EQ(Next()->buffer[0], 'a');
+  // Full again (4 buffers); the producer's unsent rest joins without room.
+  ASSERT_TRUE(zero->Write(std::string(800, 'e')).ok());
+  const ChannelEvent barrier{EventKind::kCheckpointBarrier, 3, 0};
+  ASSERT_TRUE(zero->WritePriority("rest", barrier).ok());
+  EXPECT_TRUE(gate_.has_priority());
+  auto first = Next();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(first->priority.has_value()) << "ahead of every queued buffer";
+  EXPECT_EQ(*first->priority, barrier);
+  EXPECT_EQ(first->cut, 5u * 800 + 4);
+  EXPECT_FALSE(gate_.has_priority());
+  auto queued = gate_.CopyQueued(0, first->cut);
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(*queued, std::string(800, 'b') + std::string(800, 'c') + std::string(800, 'd') +
+                         std::string(800, 'e') + "rest")
+      << "what the consumer has not processed before the barrier";
+  EXPECT_EQ(*gate_.CopyQueued(0, 800 + 100), std::string(100, 'b')) << "a cut inside a buffer";
+  EXPECT_EQ(Next()->buffer[0], 'b') << "the queued buffers are still processed";
+  EXPECT_TRUE(absl::IsDataLoss(gate_.CopyQueued(0, 800).status())) << "already past it";
+}
+
+TEST_F(InputGateTest, AnInBandBarrierIsFoundInTheQueueAndReplayedDataComesFirst) {
+  ChannelSink* zero = gate_.AddChannel();
+  std::string small, big, last;
+  AppendRecord(&small, "abc", internal::kNoTimestamp);
+  AppendRecord(&big, std::string(1020, 'p'), internal::kNoTimestamp);  // too big to join
+  AppendRecord(&last, "xyz", internal::kNoTimestamp);
+  const size_t before_barrier = last.size();
+  AppendEvent(&last, {EventKind::kCheckpointBarrier, 2, 0});
+  AppendRecord(&last, "after", internal::kNoTimestamp);
+  for (const std::string* b : {&small, &big, &last}) ASSERT_TRUE(zero->Write(*b).ok());
+  auto before = gate_.QueuedBeforeBarrier(0, 2);
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(*before, small + big + last.substr(0, before_barrier));
+  EXPECT_FALSE(gate_.QueuedBeforeBarrier(0, 5).has_value());
+  gate_.Replay(0, "old");
+  EXPECT_EQ(Next()->buffer, "old") << "in-flight data of a restored checkpoint first";
+  EXPECT_EQ(Next()->buffer, small);
+}
+
 TEST(BarrierAlignerTest, BlocksEachChannelUntilAllHaveTheBarrierThenForwardsOnce) {
   BarrierAligner aligner(3);
   const ChannelEvent barrier{EventKind::kCheckpointBarrier, 1, 100};

@@ -27,8 +27,10 @@ struct Seen {
   std::map<int64_t, int64_t> sums ABSL_GUARDED_BY(mu);
 };
 
-// generator (2 subtasks) -> keyBy(x % 7) -> running sum (`parallelism`) -> sink
-JobGraph SumsJob(int parallelism, double rate, std::shared_ptr<Seen> seen) {
+// generator (2 subtasks) -> keyBy(x % 7) -> running sum (`parallelism`) -> sink,
+// which takes `per_record` for each record (backpressure).
+JobGraph SumsJob(int parallelism, double rate, std::shared_ptr<Seen> seen,
+                 absl::Duration per_record = absl::ZeroDuration()) {
   StreamEnvironment env("sums");
   env.SetParallelism(parallelism);
   env.Generate([](int64_t i) { return i; }, kRecords, rate)
@@ -39,7 +41,8 @@ JobGraph SumsJob(int parallelism, double rate, std::shared_ptr<Seen> seen) {
       .Reduce([](const std::pair<int64_t, int64_t>& a, const std::pair<int64_t, int64_t>& b) {
         return std::pair<int64_t, int64_t>(a.first, a.second + b.second);
       })
-      .Sink([seen](const std::pair<int64_t, int64_t>& sum) {
+      .Sink([seen, per_record](const std::pair<int64_t, int64_t>& sum) {
+        if (per_record > absl::ZeroDuration()) absl::SleepFor(per_record);
         absl::MutexLock lock(&seen->mu);
         ++seen->records;
         seen->sums[sum.first] = sum.second;
@@ -52,9 +55,22 @@ struct Snapshots {
   std::map<std::pair<int, int>, v1::TaskSnapshotProto> by_task ABSL_GUARDED_BY(mu);
 };
 
-// Runs the job until `after` records reached the sinks, takes checkpoint 1,
-// waits for every task's snapshot and cancels.
-RestoredState Checkpoint(int64_t after) {
+const ChannelEvent kBarrier{EventKind::kCheckpointBarrier, 1, 0};
+void Aligned(LocalJob& job) { job.InjectAtSources(kBarrier); }
+void Unaligned(LocalJob& job) {
+  job.InjectAtSources(kBarrier, Task::AfterEvent::kContinue, /*unaligned=*/true);
+}
+// Starts aligned; then the aligned timeout passes.
+void SwitchedToUnaligned(LocalJob& job) {
+  job.InjectAtSources(kBarrier);
+  absl::SleepFor(absl::Milliseconds(20));
+  job.SwitchToUnaligned(kBarrier);
+}
+
+// Runs the job until `after` records reached the sinks, takes checkpoint 1
+// with `trigger`, waits for every task's snapshot and cancels.
+RestoredState Checkpoint(int64_t after, void (*trigger)(LocalJob&) = Aligned,
+                         absl::Duration per_record = absl::ZeroDuration()) {
   auto seen = std::make_shared<Seen>();
   auto snapshots = std::make_shared<Snapshots>();
   LocalJobOptions options;
@@ -65,14 +81,16 @@ RestoredState Checkpoint(int64_t after) {
     absl::MutexLock lock(&snapshots->mu);
     snapshots->by_task[{vertex, subtask}] = *snapshot;
   };
-  auto job = LocalJob::Start(SumsJob(2, /*rate=*/10000, seen), options);
+  auto job = LocalJob::Start(
+      SumsJob(2, /*rate=*/per_record > absl::ZeroDuration() ? 0 : 10000, seen, per_record),
+      options);
   EXPECT_TRUE(job.ok()) << job.status();
   {
     absl::MutexLock lock(&seen->mu);
     auto enough = [&]() ABSL_SHARED_LOCKS_REQUIRED(seen->mu) { return seen->records >= after; };
     EXPECT_TRUE(seen->mu.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(20)));
   }
-  (*job)->InjectAtSources(ChannelEvent{EventKind::kCheckpointBarrier, 1, 0});
+  trigger(**job);
   {
     absl::MutexLock lock(&snapshots->mu);
     auto all = [&]() ABSL_SHARED_LOCKS_REQUIRED(snapshots->mu) {
@@ -103,8 +121,26 @@ int64_t RecordsBeforeBarrier(const RestoredState& state) {
   return before;
 }
 
-void ExpectExactlyOnceAfterRestore(int parallelism) {
-  const RestoredState state = Checkpoint(/*after=*/3000);
+// Records of an unaligned checkpoint's in-flight data.
+int64_t InFlightRecords(const RestoredState& state) {
+  int64_t records = 0;
+  for (const auto& [vertex, snapshots] : state.vertices) {
+    for (const auto& snapshot : snapshots) {
+      for (const auto& channel : snapshot.input_channels()) {
+        ElementReader elements(channel.data());
+        ElementReader::Kind kind;
+        std::string_view record;
+        ChannelEvent event;
+        while (elements.Next(&kind, &record, &event).ok() && kind != ElementReader::Kind::kEnd) {
+          records += kind == ElementReader::Kind::kRecord;
+        }
+      }
+    }
+  }
+  return records;
+}
+
+void ExpectExactlyOnceAfterRestore(int parallelism, const RestoredState& state) {
   const int64_t before = RecordsBeforeBarrier(state);
   ASSERT_GT(before, 0);
   ASSERT_LT(before, kRecords) << "the checkpoint was taken mid-stream";
@@ -120,9 +156,15 @@ void ExpectExactlyOnceAfterRestore(int parallelism) {
   std::map<int64_t, int64_t> expected;  // an independent computation
   for (int64_t x = 0; x < kRecords; ++x) expected[x % kKeys] += x;
   absl::MutexLock lock(&seen->mu);
-  EXPECT_EQ(seen->records, kRecords - before)
-      << "each record after the barrier once, none before it again";
+  EXPECT_EQ(seen->records, kRecords - before + InFlightRecords(state))
+      << "each record after the barrier once, and those in flight at it, none else again";
   EXPECT_EQ(seen->sums, expected) << "the sums continue from the checkpointed state";
+}
+
+void ExpectExactlyOnceAfterRestore(int parallelism) {
+  const RestoredState state = Checkpoint(/*after=*/3000);
+  EXPECT_EQ(InFlightRecords(state), 0) << "aligned: nothing in flight";
+  ExpectExactlyOnceAfterRestore(parallelism, state);
 }
 
 TEST(SnapshotRestoreTest, AJobRestoredAtTheSameParallelismSeesEveryRecordExactlyOnce) {
@@ -132,6 +174,32 @@ TEST(SnapshotRestoreTest, AJobRestoredAtTheSameParallelismSeesEveryRecordExactly
 TEST(SnapshotRestoreTest, KeyedStateIsSplitByKeyGroupsWhenTheParallelismChanges) {
   ExpectExactlyOnceAfterRestore(3);
   ExpectExactlyOnceAfterRestore(1);
+}
+
+// Under backpressure (a slow sink, full input queues) the barrier overtakes
+// the queued records, which go into the checkpoint and come back first.
+TEST(SnapshotRestoreTest, AnUnalignedCheckpointKeepsTheRecordsItOvertookAndReplaysThem) {
+  const RestoredState state = Checkpoint(3000, Unaligned, absl::Microseconds(20));
+  EXPECT_GT(InFlightRecords(state), 0) << "the barrier overtook queued records";
+  ExpectExactlyOnceAfterRestore(2, state);
+}
+
+TEST(SnapshotRestoreTest, AnAlignedCheckpointPastItsTimeoutGoesOnUnaligned) {
+  const RestoredState state = Checkpoint(3000, SwitchedToUnaligned, absl::Microseconds(20));
+  EXPECT_GT(InFlightRecords(state), 0) << "the aligned barrier was still queued";
+  ExpectExactlyOnceAfterRestore(2, state);
+}
+
+TEST(SnapshotRestoreTest, InFlightDataIsRestoredOnlyAtTheSameParallelism) {
+  const RestoredState state = Checkpoint(3000, Unaligned, absl::Microseconds(20));
+  ASSERT_GT(InFlightRecords(state), 0);
+  LocalJobOptions options;
+  options.restore = std::make_shared<RestoredState>(state);
+  auto job = LocalJob::Start(SumsJob(3, 0, std::make_shared<Seen>()), options);
+  ASSERT_TRUE(job.ok());
+  JobResult result = (*job)->Wait();
+  EXPECT_EQ(result.state, JobState::kFailed);
+  EXPECT_THAT(result.error, ::testing::HasSubstr("rescale from a savepoint"));
 }
 
 TEST(SnapshotRestoreTest, ASourceResumesOnlyAtItsParallelismAndBadStateIsNamed) {

@@ -23,6 +23,8 @@ class AcceptingRouter final : public sluice::DataRouter {
     return 1 << 20;
   }
   void Deliver(const std::string&, int, std::string, bool) override {}
+  void DeliverPriority(const std::string&, int, std::string,
+                       const sluice::engine::ChannelEvent&) override {}
   bool HandOff(const std::string&, sluice::net::Fd&, const std::string&,
                const std::string&) override {
     return false;

@@ -91,13 +91,14 @@ void FailOnceAt(int64_t at, int64_t x, const std::string& marker, bool crash = f
 class RunningSum final
     : public sluice::KeyedProcessFunction<int64_t, std::pair<int64_t, int64_t>, std::string> {
  public:
-  explicit RunningSum(int64_t pad) : pad_(pad) {}
+  RunningSum(int64_t pad, int64_t slow_us) : pad_(pad), slow_us_(slow_us) {}
   void Open(sluice::KeyedContext<int64_t>& ctx) override {
     sum_ = &ctx.GetState(sluice::ValueStateDescriptor<int64_t>("sum"));
     padding_ = &ctx.GetState(sluice::ValueStateDescriptor<std::string>("padding"));
   }
   void ProcessElement(const std::pair<int64_t, int64_t>& record, sluice::KeyedContext<int64_t>&,
                       sluice::Collector<std::string>& out) override {
+    if (slow_us_ > 0) std::this_thread::sleep_for(std::chrono::microseconds(slow_us_));
     const int64_t sum = sum_->value().value_or(0) + record.second;
     sum_->update(sum);
     if (pad_ > 0 && !padding_->value()) padding_->update(std::string(pad_, 'p'));
@@ -107,6 +108,7 @@ class RunningSum final
 
  private:
   const int64_t pad_;
+  const int64_t slow_us_;  // per record: a slow operator backpressures its inputs
   sluice::ValueState<int64_t>* sum_ = nullptr;
   sluice::ValueState<std::string>* padding_ = nullptr;
 };
@@ -133,8 +135,9 @@ SLUICE_JOB(CheckpointedSums) {
       })
       .SetParallelism(2)
       .KeyBy([](const std::pair<int64_t, int64_t>& p) { return p.first; })
-      .Process<RunningSum>(
-          [pad = params.GetLong("pad", 0)] { return std::make_unique<RunningSum>(pad); })
+      .Process<RunningSum>([pad = params.GetLong("pad", 0), slow = params.GetLong("slow-us", 0)] {
+        return std::make_unique<RunningSum>(pad, slow);
+      })
       .Uid("sums")
       .WriteAsText(params.GetRequired("out"))
       .Uid("files");

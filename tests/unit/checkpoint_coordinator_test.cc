@@ -49,6 +49,7 @@ class RecordingHooks final : public CheckpointCoordinator::Hooks {
     if (savepoint != nullptr) savepoint_dirs.push_back(savepoint->directory);
     return trigger_error;
   }
+  void SwitchToUnaligned(int64_t id, absl::Time) override { switched.push_back(id); }
   void SavepointDone(int64_t id, const absl::StatusOr<std::string>& directory) override {
     savepoints.emplace_back(
         id, directory.ok() ? *directory : "failed: " + std::string(directory.status().message()));
@@ -68,7 +69,7 @@ class RecordingHooks final : public CheckpointCoordinator::Hooks {
   }
   void FailJob(const std::string& reason) override { job_failures.push_back(reason); }
 
-  std::vector<int64_t> triggered, complete, aborted, finalized, discarded;
+  std::vector<int64_t> triggered, complete, aborted, finalized, discarded, switched;
   std::vector<std::string> abort_reasons, job_failures, savepoint_dirs;
   std::vector<std::pair<int64_t, std::string>> savepoints;
   absl::Status finalize_error;
@@ -132,6 +133,26 @@ TEST_F(CheckpointCoordinatorTest, TriggersEveryIntervalAndCompletesOnceEveryTask
 
   timers_.Advance(absl::Seconds(10));
   EXPECT_THAT(hooks_.triggered, ElementsAre(1, 2));
+}
+
+TEST_F(CheckpointCoordinatorTest, ACheckpointStillAligningAfterTheAlignedTimeoutGoesUnaligned) {
+  CheckpointingOptions o = Every(absl::Seconds(10));
+  o.unaligned = true;
+  o.aligned_timeout = absl::Seconds(2);
+  Make(o);
+  timers_.Advance(absl::Seconds(10));  // checkpoint 1
+  AckAll(1);
+  timers_.Advance(absl::Seconds(2));
+  EXPECT_TRUE(hooks_.switched.empty()) << "checkpoint 1 completed in time";
+  timers_.Advance(absl::Seconds(8));  // checkpoint 2
+  timers_.Advance(absl::Milliseconds(1999));
+  EXPECT_TRUE(hooks_.switched.empty());
+  timers_.Advance(absl::Milliseconds(1));
+  EXPECT_THAT(hooks_.switched, ElementsAre(2));
+  AckAll(2);
+  ASSERT_TRUE(coordinator_->TriggerSavepoint({"/tmp/sp", false, false}).ok());
+  timers_.Advance(absl::Seconds(5));
+  EXPECT_THAT(hooks_.switched, ElementsAre(2)) << "a savepoint stays aligned";
 }
 
 TEST_F(CheckpointCoordinatorTest, DuplicateLateAndUnknownAcknowledgementsAreToldApart) {

@@ -120,6 +120,34 @@ TEST_F(DataExchangeTest, SenderWaitsForCreditUntilTheConsumerTakesABuffer) {
   EXPECT_EQ(Next()->buffer, Big("fourth"));
 }
 
+TEST_F(DataExchangeTest, AnUnalignedBarrierNeedsNoCreditAndTakesThePendingBufferAlong) {
+  EXPECT_TRUE(out_->Write(Big("one")).ok());
+  EXPECT_TRUE(out_->Write(Big("two")).ok());
+  EXPECT_TRUE(out_->Write(Big("six")).ok());  // no credit left: waits in the sender
+  const engine::ChannelEvent barrier{engine::EventKind::kCheckpointBarrier, 4, 99};
+  EXPECT_TRUE(out_->WritePriority("rest;", barrier).ok()) << "sent without waiting for credit";
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!gate_.has_priority() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  auto first = Next();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(first->priority.has_value()) << "the barrier overtook the queued buffers";
+  EXPECT_EQ(*first->priority, barrier);
+  const std::string before = Big("one") + Big("two") + Big("six") + "rest;";
+  EXPECT_EQ(first->cut, before.size());
+  auto queued = gate_.CopyQueued(0, first->cut);
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(*queued, before) << "everything written before the barrier, in order";
+  std::string processed;
+  while (processed.size() < before.size()) {
+    auto next = Next();
+    ASSERT_TRUE(next.has_value());
+    processed += next->buffer;
+  }
+  EXPECT_EQ(processed, before) << "and still processed";
+  EXPECT_TRUE(out_->Write("after;").ok()) << "credits still flow";
+  EXPECT_EQ(Next()->buffer, "after;");
+}
+
 TEST_F(DataExchangeTest, CancellingTheJobReleasesASenderWaitingForCredit) {
   for (const char* tag : {"first", "second", "third"}) EXPECT_TRUE(out_->Write(Big(tag)).ok());
   auto fourth = std::async(std::launch::async, [this] { return out_->Write(Big("fourth")); });

@@ -305,12 +305,13 @@ std::vector<ConfigOption> BuildOptions() {
               {"NO_EXTERNALIZED_CHECKPOINTS", "DELETE_ON_CANCELLATION", "RETAIN_ON_CANCELLATION"}),
       Opt("execution.checkpointing.unaligned.enabled", T::kBool, "false",
           "Barriers overtake the buffers queued in front of them, which are then stored with the "
-          "checkpoint: checkpoints complete quickly under backpressure. Needs EXACTLY_ONCE and "
-          "max-concurrent-checkpoints 1.")
+          "checkpoint and replayed first on restore: checkpoints complete quickly under "
+          "backpressure. Needs EXACTLY_ONCE and max-concurrent-checkpoints 1. A checkpoint "
+          "holding such buffers restores only at the same parallelism; savepoints stay aligned.")
           .Aliases({"execution.checkpointing.unaligned"}),
       Opt("execution.checkpointing.aligned-checkpoint-timeout", T::kDuration, "0 s",
           "With unaligned checkpoints on: 0 starts every checkpoint unaligned; more starts it "
-          "aligned and switches to unaligned once its barriers waited this long.",
+          "aligned, and the tasks it has not passed yet go unaligned once it took this long.",
           0, 365 * 24 * 3600 * kSecond)
           .Aliases({"execution.checkpointing.alignment-timeout"}),
       Opt("execution.checkpointing.dir", T::kString, std::nullopt,
