@@ -88,6 +88,8 @@ class ChannelSink {
   }
   // Share of the channel's buffers in use (queued or in flight), 0..1.
   virtual double usage() const { return 0; }
+  // A Write now would not wait for room.
+  virtual bool HasRoom() const { return true; }
 };
 
 }  // namespace sluice::engine

@@ -18,6 +18,7 @@ class InputGate::Sink final : public ChannelSink {
     return gate_->PushPriority(index_, std::move(data), barrier);
   }
   double usage() const override { return gate_->Usage(index_); }
+  bool HasRoom() const override { return gate_->HasRoom(index_); }
 
  private:
   InputGate* gate_;
@@ -237,6 +238,11 @@ std::optional<std::string> InputGate::QueuedBeforeBarrier(int channel, int64_t i
 double InputGate::Usage(int channel) const {
   absl::MutexLock lock(&mu_);
   return static_cast<double>(queues_[channel].in_flight) / capacity_;
+}
+
+bool InputGate::HasRoom(int channel) const {
+  absl::MutexLock lock(&mu_);
+  return queues_[channel].in_flight < capacity_;
 }
 
 int InputGate::queued() const {

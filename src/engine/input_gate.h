@@ -74,6 +74,7 @@ class InputGate {
   // its buffers in use.
   int queued() const;
   double Usage(int channel) const;
+  bool HasRoom(int channel) const;
 
  private:
   class Sink;

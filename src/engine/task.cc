@@ -72,13 +72,15 @@ namespace {
 // Counts what a channel carries and how long writing waited for room.
 class MeteredSink final : public ChannelSink {
  public:
-  MeteredSink(ChannelSink* sink, TaskStats* stats) : sink_(sink), stats_(stats) {}
+  MeteredSink(ChannelSink* sink, TaskStats* stats, bool* waited)
+      : sink_(sink), stats_(stats), waited_(waited) {}
   absl::Status Write(std::string buffer) override {
     stats_->bytes_out.fetch_add(buffer.size(), std::memory_order_relaxed);
     absl::Time start = absl::Now();
     absl::Status status = sink_->Write(std::move(buffer));
-    stats_->backpressured_ns.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - start),
-                                       std::memory_order_relaxed);
+    const absl::Duration took = absl::Now() - start;
+    stats_->backpressured_ns.fetch_add(absl::ToInt64Nanoseconds(took), std::memory_order_relaxed);
+    if (took > absl::Milliseconds(1)) *waited_ = true;
     return status;
   }
   absl::Status Close() override { return sink_->Close(); }
@@ -87,17 +89,19 @@ class MeteredSink final : public ChannelSink {
     return sink_->WritePriority(std::move(data), barrier);
   }
   double usage() const override { return sink_->usage(); }
+  bool HasRoom() const override { return sink_->HasRoom(); }
 
  private:
   ChannelSink* sink_;
   TaskStats* stats_;
+  bool* waited_;
 };
 
 }  // namespace
 
 void Task::AddOutput(const JobEdge& edge, std::vector<ChannelSink*> channels) {
   for (auto& channel : channels) {
-    metered_outputs_.push_back(std::make_unique<MeteredSink>(channel, &stats_));
+    metered_outputs_.push_back(std::make_unique<MeteredSink>(channel, &stats_, &output_waited_));
     channel = metered_outputs_.back().get();
   }
   outputs_.emplace_back(&edge, std::move(channels));
@@ -590,6 +594,7 @@ absl::Time Task::NextWakeUp() const {
 
 void Task::FlushIfDue() {
   absl::Time now = absl::Now();
+  if (checking_room_ && now - last_output_wait_ > absl::Seconds(1)) checking_room_ = false;
   const uint64_t written = records_out();
   if (written == records_at_flush_) {
     last_flush_ = now;  // nothing waits: the next record's clock starts now
@@ -611,9 +616,35 @@ bool Task::Healthy() const {
 
 // A step that emitted nothing waited for its next record (a rate limit, an
 // empty partition): idle time, as Flink counts a source without data.
+bool Task::OutputsHaveRoom() const {
+  return std::all_of(metered_outputs_.begin(), metered_outputs_.end(),
+                     [](const auto& output) { return output->HasRoom(); });
+}
+
+bool Task::CheckingRoom() {
+  if (output_waited_) {
+    output_waited_ = false;
+    last_output_wait_ = absl::Now();
+    checking_room_ = true;
+  }
+  return checking_room_;
+}
+
+void Task::AwaitOutputRoom() {
+  if (!CheckingRoom()) return;
+  const int64_t start = absl::GetCurrentTimeNanos();
+  while (Healthy() && !gate_.has_priority() && !OutputsHaveRoom()) {
+    last_output_wait_ = absl::Now();
+    RunPosted();
+    absl::SleepFor(absl::Microseconds(500));
+  }
+  stats_.backpressured_ns.fetch_add(absl::GetCurrentTimeNanos() - start, std::memory_order_relaxed);
+}
+
 void Task::RunSource() {
   bool more = true;
   while (more && Healthy()) {
+    AwaitOutputRoom();
     const int64_t step_start = absl::GetCurrentTimeNanos();
     const uint64_t emitted = SourceEmitted();
     switch (source_after_) {
@@ -715,7 +746,7 @@ void Task::Consume(int channel, std::string buffer) {
   };
   while (!channel_blocked_) {
     const size_t at = buffer.size() - elements.rest().size();
-    if (gate_.has_priority()) {
+    if (gate_.has_priority() || (CheckingRoom() && !OutputsHaveRoom())) {
       channel_blocked_ = true;  // the rest goes back to the gate
       break;
     }
@@ -747,6 +778,11 @@ void Task::Consume(int channel, std::string buffer) {
 
 void Task::RunInputs() {
   while (open_channels_ > 0 && Healthy()) {
+    AwaitOutputRoom();
+    if (channel_state_->active()) {  // a barrier that came in band since
+      RecordQueuedBarriers();
+      AckIfComplete();
+    }
     absl::Time waiting = absl::Now();
     auto delivery = gate_.Next(NextWakeUp());
     stats_.idle_ns.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - waiting),

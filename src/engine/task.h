@@ -167,6 +167,14 @@ class Task final : public TaskRuntime {
   void BuildSideOutputs();
   AnyCollector* SideOutput(const StreamNode& node, const std::string& tag, const std::string& type);
   internal::KeyedRuntime* CreateKeyedRuntime(const StreamNode& node, internal::TimerTarget* target);
+  // Backpressured (a write had to wait): whether every output has room,
+  // and waiting for it between records, where the task can take posted work
+  // (a checkpoint trigger) and unaligned barriers (Flink's output
+  // availability check before each record).
+  bool OutputsHaveRoom() const;
+  // Whether to check: a write waited within the last second.
+  bool CheckingRoom();
+  void AwaitOutputRoom();
   void RunSource();
   // Records the source emitted so far (into the chain, or out if alone).
   uint64_t SourceEmitted() const;
@@ -281,6 +289,9 @@ class Task final : public TaskRuntime {
   bool cancelled_ = false;
   TaskStats stats_;
   std::vector<std::unique_ptr<ChannelSink>> metered_outputs_;
+  bool output_waited_ = false;  // a write waited for room since the last check
+  bool checking_room_ = false;
+  absl::Time last_output_wait_;
   // Records passed from chain position k to k + 1 (fixed size: read by metrics).
   std::unique_ptr<std::atomic<uint64_t>[]> chained_;
   // The watermark at each chain position's input (read by metrics).

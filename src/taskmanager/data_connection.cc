@@ -200,6 +200,12 @@ int DataConnection::credits(uint32_t stream) const {
   return it == streams_.end() ? 0 : it->second.credits;
 }
 
+size_t DataConnection::pending_bytes(uint32_t stream) const {
+  absl::MutexLock lock(&mu_);
+  auto it = streams_.find(stream);
+  return it == streams_.end() ? 0 : it->second.pending.size();
+}
+
 bool DataConnection::broken() const {
   absl::MutexLock lock(&mu_);
   return !broken_.empty();

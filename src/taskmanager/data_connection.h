@@ -58,8 +58,9 @@ class DataConnection {
   // The stream's job is gone; the receiver forgets it too.
   void CloseStream(uint32_t stream);
   bool broken() const;
-  // The stream's unused credits.
+  // The stream's unused credits, and the bytes waiting for one.
   int credits(uint32_t stream) const;
+  size_t pending_bytes(uint32_t stream) const;
   const std::string& address() const { return address_; }
 
   static constexpr size_t kCoalesceBytes = 32 << 10;

@@ -33,6 +33,10 @@ class RemoteChannel final : public engine::ChannelSink {
     return Guarded(
         [&] { Connection()->SendPriority(stream_, std::move(data), barrier, cancelled_); });
   }
+  // Nothing waits for credit: a Write goes out or joins the pending buffer.
+  bool HasRoom() const override {
+    return connection_ == nullptr || connection_->pending_bytes(stream_) == 0;
+  }
   // Buffers sent but not yet consumed downstream: the credits not returned.
   double usage() const override {  // on the metrics thread
     DataConnection* connection = connected_.load(std::memory_order_acquire);
