@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "sluice/internal/abi.h"
 
 namespace sluice::engine {
@@ -90,6 +91,8 @@ class ChannelSink {
   virtual double usage() const { return 0; }
   // A Write now would not wait for room.
   virtual bool HasRoom() const { return true; }
+  // Returns once HasRoom(), or after `at_most`.
+  virtual void AwaitRoom(absl::Duration at_most) { (void)at_most; }
 };
 
 }  // namespace sluice::engine

@@ -19,6 +19,7 @@ class InputGate::Sink final : public ChannelSink {
   }
   double usage() const override { return gate_->Usage(index_); }
   bool HasRoom() const override { return gate_->HasRoom(index_); }
+  void AwaitRoom(absl::Duration at_most) override { gate_->AwaitRoom(index_, at_most); }
 
  private:
   InputGate* gate_;
@@ -243,6 +244,14 @@ double InputGate::Usage(int channel) const {
 bool InputGate::HasRoom(int channel) const {
   absl::MutexLock lock(&mu_);
   return queues_[channel].in_flight < capacity_;
+}
+
+void InputGate::AwaitRoom(int channel, absl::Duration at_most) const {
+  absl::MutexLock lock(&mu_);
+  auto room = [this, channel]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return queues_[channel].in_flight < capacity_ || cancelled_->load();
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&room), at_most);
 }
 
 int InputGate::queued() const {

@@ -75,6 +75,7 @@ class InputGate {
   int queued() const;
   double Usage(int channel) const;
   bool HasRoom(int channel) const;
+  void AwaitRoom(int channel, absl::Duration at_most) const;
 
  private:
   class Sink;

@@ -90,6 +90,7 @@ class MeteredSink final : public ChannelSink {
   }
   double usage() const override { return sink_->usage(); }
   bool HasRoom() const override { return sink_->HasRoom(); }
+  void AwaitRoom(absl::Duration at_most) override { sink_->AwaitRoom(at_most); }
 
  private:
   ChannelSink* sink_;
@@ -616,9 +617,11 @@ bool Task::Healthy() const {
 
 // A step that emitted nothing waited for its next record (a rate limit, an
 // empty partition): idle time, as Flink counts a source without data.
-bool Task::OutputsHaveRoom() const {
-  return std::all_of(metered_outputs_.begin(), metered_outputs_.end(),
-                     [](const auto& output) { return output->HasRoom(); });
+ChannelSink* Task::FullOutput() const {
+  for (const auto& output : metered_outputs_) {
+    if (!output->HasRoom()) return output.get();
+  }
+  return nullptr;
 }
 
 bool Task::CheckingRoom() {
@@ -633,10 +636,12 @@ bool Task::CheckingRoom() {
 void Task::AwaitOutputRoom() {
   if (!CheckingRoom()) return;
   const int64_t start = absl::GetCurrentTimeNanos();
-  while (Healthy() && !gate_.has_priority() && !OutputsHaveRoom()) {
+  while (Healthy() && !gate_.has_priority()) {
+    ChannelSink* full = FullOutput();
+    if (full == nullptr) break;
     last_output_wait_ = absl::Now();
     RunPosted();
-    absl::SleepFor(absl::Microseconds(500));
+    full->AwaitRoom(absl::Milliseconds(2));  // then posted work and barriers again
   }
   stats_.backpressured_ns.fetch_add(absl::GetCurrentTimeNanos() - start, std::memory_order_relaxed);
 }
@@ -746,7 +751,7 @@ void Task::Consume(int channel, std::string buffer) {
   };
   while (!channel_blocked_) {
     const size_t at = buffer.size() - elements.rest().size();
-    if (gate_.has_priority() || (CheckingRoom() && !OutputsHaveRoom())) {
+    if (gate_.has_priority() || (CheckingRoom() && FullOutput() != nullptr)) {
       channel_blocked_ = true;  // the rest goes back to the gate
       break;
     }

@@ -167,11 +167,11 @@ class Task final : public TaskRuntime {
   void BuildSideOutputs();
   AnyCollector* SideOutput(const StreamNode& node, const std::string& tag, const std::string& type);
   internal::KeyedRuntime* CreateKeyedRuntime(const StreamNode& node, internal::TimerTarget* target);
-  // Backpressured (a write had to wait): whether every output has room,
+  // Backpressured (a write had to wait): an output without room, if any,
   // and waiting for it between records, where the task can take posted work
   // (a checkpoint trigger) and unaligned barriers (Flink's output
   // availability check before each record).
-  bool OutputsHaveRoom() const;
+  ChannelSink* FullOutput() const;
   // Whether to check: a write waited within the last second.
   bool CheckingRoom();
   void AwaitOutputRoom();

@@ -206,6 +206,15 @@ size_t DataConnection::pending_bytes(uint32_t stream) const {
   return it == streams_.end() ? 0 : it->second.pending.size();
 }
 
+void DataConnection::AwaitNothingPending(uint32_t stream, absl::Duration at_most) const {
+  absl::MutexLock lock(&mu_);
+  auto done = [this, stream]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    auto it = streams_.find(stream);
+    return it == streams_.end() || it->second.pending.empty() || !broken_.empty();
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&done), at_most);
+}
+
 bool DataConnection::broken() const {
   absl::MutexLock lock(&mu_);
   return !broken_.empty();

@@ -61,6 +61,8 @@ class DataConnection {
   // The stream's unused credits, and the bytes waiting for one.
   int credits(uint32_t stream) const;
   size_t pending_bytes(uint32_t stream) const;
+  // Returns once nothing of the stream waits for credit, or after `at_most`.
+  void AwaitNothingPending(uint32_t stream, absl::Duration at_most) const;
   const std::string& address() const { return address_; }
 
   static constexpr size_t kCoalesceBytes = 32 << 10;

@@ -37,6 +37,9 @@ class RemoteChannel final : public engine::ChannelSink {
   bool HasRoom() const override {
     return connection_ == nullptr || connection_->pending_bytes(stream_) == 0;
   }
+  void AwaitRoom(absl::Duration at_most) override {
+    if (connection_ != nullptr) connection_->AwaitNothingPending(stream_, at_most);
+  }
   // Buffers sent but not yet consumed downstream: the credits not returned.
   double usage() const override {  // on the metrics thread
     DataConnection* connection = connected_.load(std::memory_order_acquire);
