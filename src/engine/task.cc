@@ -159,8 +159,7 @@ void Task::InjectEvent(const ChannelEvent& event, AfterEvent after, bool unalign
     if (!source_) return;
     const bool barrier = event.kind == EventKind::kCheckpointBarrier;
     if (barrier && (unaligned || event.id <= switched_to_unaligned_.load())) {
-      for (auto& writer : writers_) writer->BroadcastPriorityBarrier(event);
-      if (job_->on_event) job_->on_event(vertex_.id, subtask_, event);
+      EmitPriorityBarrier(event);
     } else {
       Emit(event);
     }
@@ -189,8 +188,7 @@ void Task::StartUnaligned(const ChannelEvent& barrier) {
   std::vector<bool> passed = aligner_->Passed(barrier.id);
   Apply(0, aligner_->GiveUp(barrier.id));
   channel_state_->Start(barrier.id, passed);
-  for (auto& writer : writers_) writer->BroadcastPriorityBarrier(barrier);
-  if (job_->on_event) job_->on_event(vertex_.id, subtask_, barrier);
+  EmitPriorityBarrier(barrier);
   RecordBarrierTimes(barrier, aligning ? first_barrier_ : absl::Now());
   unaligned_snapshot_ = TakeSnapshot(barrier.id);
   RecordQueuedBarriers();
@@ -265,6 +263,11 @@ void Task::RunPosted() {
     has_posted_.store(false, std::memory_order_release);
   }
   for (auto& action : actions) action();
+}
+
+void Task::EmitPriorityBarrier(const ChannelEvent& barrier) {
+  for (auto& writer : writers_) writer->BroadcastPriorityBarrier(barrier);
+  if (job_->on_event) job_->on_event(vertex_.id, subtask_, barrier);
 }
 
 void Task::Emit(const ChannelEvent& event) {

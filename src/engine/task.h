@@ -185,6 +185,8 @@ class Task final : public TaskRuntime {
   void OnEndOfPartition(int channel);
   void Apply(int channel, const BarrierAligner::Decision& decision);
   void Emit(const ChannelEvent& event);
+  // An unaligned barrier, ahead of what is queued downstream.
+  void EmitPriorityBarrier(const ChannelEvent& barrier);
   // A barrier passed: the snapshot goes to JobContext::on_snapshot.
   void Snapshot(int64_t checkpoint_id);
   absl::StatusOr<v1::TaskSnapshotProto> TakeSnapshot(int64_t checkpoint_id);
