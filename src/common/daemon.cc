@@ -54,11 +54,15 @@ absl::StatusOr<Config> LoadConfig(const CommandLine& command_line) {
 }
 
 void SetUpLogging(const Config& config, const std::string& name) {
+  SetUpLogging(name, config.GetString("log.level"));
+}
+
+void SetUpLogging(const std::string& name, const std::string& level) {
   // The log goes to stderr: stdout is what user code and print sinks write
   // (the start scripts send it to the daemon's .out file, as Flink does).
   auto logger = spdlog::stderr_logger_mt(name);
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [%n] %v");
-  logger->set_level(spdlog::level::from_str(config.GetString("log.level")));
+  logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
 }

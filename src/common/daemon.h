@@ -28,6 +28,8 @@ absl::StatusOr<Config> LoadConfig(const CommandLine& command_line);
 
 // Console logging at the configured level, each line tagged with `name`.
 void SetUpLogging(const Config& config, const std::string& name);
+// Logs named `name` at `level` ("info", …) to stderr, flushed line by line.
+void SetUpLogging(const std::string& name, const std::string& level);
 
 // A running component that can be shut down.
 class Daemon {

@@ -87,6 +87,7 @@ struct SavepointTrigger {
   std::string directory;
   bool stop = false;
   bool drain = false;
+  std::string origin;  // who asked, from where: for the log
 };
 
 struct CompletedCheckpoint {

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log_files.h"
 #include "common/rpc/proto_json.h"
 #include "jobmanager/rest_response.h"
 
@@ -35,48 +36,92 @@ json ResourceJson(const v1::ResourceProfile& profile) {
               {"extendedResources", std::move(extended)}};
 }
 
-// The regular files of `dir`, by name.
-std::vector<fs::directory_entry> LogFiles(const std::string& dir) {
-  std::vector<fs::directory_entry> files;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(dir, error)) {
-    if (entry.is_regular_file(error)) files.push_back(entry);
-  }
-  std::sort(files.begin(), files.end(),
-            [](const auto& a, const auto& b) { return a.path().filename() < b.path().filename(); });
-  return files;
-}
+// At most the last `kMaxLogBytes` of a log: a browser need not load gigabytes
+// (and a TaskManager's answer stays within gRPC's message limit).
+constexpr int64_t kMaxLogBytes = 3 << 20;
 
-HttpResponse ListLogs(const std::string& dir) {
+json LogListJson(const std::vector<LogFile>& files) {
   json logs = json::array();
-  if (!dir.empty()) {
-    for (const auto& file : LogFiles(dir)) {
-      std::error_code error;
-      const auto size = fs::file_size(file.path(), error);
-      logs.push_back({{"name", file.path().filename().string()},
-                      {"size", error ? 0 : static_cast<int64_t>(size)}});
-    }
+  for (const LogFile& file : files) {
+    logs.push_back({{"name", file.name}, {"size", file.size}, {"mtime", file.modified_ms}});
   }
-  return Json(200, json{{"logs", std::move(logs)}});
+  return json{{"logs", std::move(logs)}};
 }
 
-// At most the last `kMaxBytes` of a log: a browser need not load gigabytes.
-constexpr std::streamoff kMaxBytes = 4 << 20;
-
-HttpResponse ServeLog(const std::string& dir, const std::string& name) {
-  const std::string not_found = absl::StrCat("No log file named '", name, "'");
-  if (dir.empty()) return Error(404, not_found);
-  for (const auto& file : LogFiles(dir)) {
-    if (file.path().filename().string() != name) continue;
-    std::ifstream in(file.path(), std::ios::binary);
-    in.seekg(0, std::ios::end);
-    const std::streamoff size = in.tellg();
-    in.seekg(std::max<std::streamoff>(0, size - kMaxBytes));
-    std::ostringstream text;
-    text << in.rdbuf();
-    return HttpResponse{200, "text/plain; charset=utf-8", text.str()};
+HttpResponse LogText(const absl::StatusOr<std::string>& text) {
+  if (!text.ok()) {
+    return Error(text.status().code() == absl::StatusCode::kNotFound ? 404 : 503,
+                 std::string(text.status().message()));
   }
-  return Error(404, not_found);
+  return HttpResponse{200, "text/plain; charset=utf-8", *text};
+}
+
+using ClusterAnswer =
+    std::function<HttpResponse(const std::function<HttpResponse(const v1::ClusterStatus&)>&)>;
+
+// /taskmanagers/<id>/logs, /logs/<name>, /log and /stdout: asked of the
+// TaskManager at the RPC address the ResourceManager knows for `id`.
+void ServeTaskManagerLogs(HttpServer& http, std::shared_ptr<ClusterRestOptions> shared,
+                          ClusterAnswer cluster) {
+  // `answer` with the RPC address of the TaskManager the request names.
+  auto at_task_manager = [cluster](const HttpRequest& request,
+                                   const std::function<HttpResponse(const std::string&)>& answer) {
+    const std::string& id = request.path_params.at(0);
+    return cluster([&](const v1::ClusterStatus& status) {
+      for (const auto& tm : status.task_managers()) {
+        if (tm.id() == id) return answer(tm.rpc_address());
+      }
+      return Error(404, absl::StrCat("TaskManager ", id, " not found"));
+    });
+  };
+  auto list = [shared](const std::string& address) -> absl::StatusOr<v1::LogList> {
+    if (!shared->task_manager_logs) return absl::UnavailableError("TaskManager logs not served");
+    auto logs = shared->task_manager_logs(address);
+    if (!logs.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("TaskManager at ", address, " unavailable: ", logs.status().message()));
+    }
+    return logs;
+  };
+  http.Handle(HttpServer::Method::kGet, "/taskmanagers/([^/]+)/logs",
+              [at_task_manager, list](const HttpRequest& request) {
+                return at_task_manager(request, [&](const std::string& address) {
+                  auto logs = list(address);
+                  if (!logs.ok()) return Error(503, std::string(logs.status().message()));
+                  std::vector<LogFile> files;
+                  for (const auto& f : logs->files()) {
+                    files.push_back({f.name(), f.size(), f.modified_ms()});
+                  }
+                  return Json(200, LogListJson(files));
+                });
+              });
+  auto serve = [shared](const std::string& address, const std::string& name) {
+    if (!shared->task_manager_log) return Error(503, "TaskManager logs not served");
+    return LogText(shared->task_manager_log(address, name, kMaxLogBytes));
+  };
+  http.Handle(HttpServer::Method::kGet, "/taskmanagers/([^/]+)/logs/(.+)",
+              [at_task_manager, serve](const HttpRequest& request) {
+                return at_task_manager(request, [&](const std::string& address) {
+                  return serve(address, request.path_params.at(1));
+                });
+              });
+  // Flink's /log and /stdout: the current files.
+  for (const bool out : {false, true}) {
+    http.Handle(HttpServer::Method::kGet,
+                absl::StrCat("/taskmanagers/([^/]+)/", out ? "stdout" : "log"),
+                [at_task_manager, list, serve, out](const HttpRequest& request) {
+                  return at_task_manager(request, [&](const std::string& address) {
+                    auto logs = list(address);
+                    if (!logs.ok()) return Error(503, std::string(logs.status().message()));
+                    const std::string& name = out ? logs->stdout() : logs->log();
+                    if (name.empty()) {
+                      return Error(404, absl::StrCat("The TaskManager's ", out ? "stdout" : "log",
+                                                     " is not a file"));
+                    }
+                    return serve(address, name);
+                  });
+                });
+  }
 }
 
 HttpResponse JobManagerConfig(const Config& config) {
@@ -149,12 +194,14 @@ void ServeClusterRoutes(HttpServer& http, ClusterRestOptions options) {
                           {"jobmanager-rpc-address", shared->rpc_address}});
   });
   http.HandleGet("/jobmanager/config", [shared] { return JobManagerConfig(*shared->config); });
-  http.HandleGet("/jobmanager/logs", [shared] { return ListLogs(shared->log_dir); });
+  const LogLocation logs{shared->log_dir, ""};
+  http.HandleGet("/jobmanager/logs", [logs] { return Json(200, LogListJson(ListLogFiles(logs))); });
   http.Handle(HttpServer::Method::kGet, "/jobmanager/logs/(.+)",
-              [shared](const HttpRequest& request) {
-                return ServeLog(shared->log_dir, request.path_params.at(0));
+              [logs](const HttpRequest& request) {
+                return LogText(ReadLogTail(logs, request.path_params.at(0), kMaxLogBytes));
               });
-  auto cluster = [shared](const std::function<HttpResponse(const v1::ClusterStatus&)>& answer) {
+  ClusterAnswer cluster = [shared](
+                              const std::function<HttpResponse(const v1::ClusterStatus&)>& answer) {
     auto status = shared->cluster_status();
     if (!status.ok()) {
       return Error(503, absl::StrCat("ResourceManager unavailable: ", status.status().message()));
@@ -170,6 +217,7 @@ void ServeClusterRoutes(HttpServer& http, ClusterRestOptions options) {
       return Json(200, json{{"taskmanagers", std::move(tms)}, {"sluice", std::move(sluice)}});
     });
   });
+  ServeTaskManagerLogs(http, shared, cluster);
   http.Handle(HttpServer::Method::kGet, "/taskmanagers/([^/]+)",
               [cluster](const HttpRequest& request) {
                 const std::string& id = request.path_params.at(0);

@@ -11,6 +11,7 @@
 #include "common/random_id.h"
 #include "engine/job_graph_convert.h"
 #include "jobmanager/resume_check.h"
+#include "spdlog/spdlog.h"
 
 namespace sluice {
 namespace {
@@ -187,9 +188,10 @@ absl::StatusOr<v1::JobStatus> Dispatcher::Get(const std::string& job_id) const {
   return master->Status();
 }
 
-void Dispatcher::Cancel(const std::string& job_id, StatusDone done) {
+void Dispatcher::Cancel(const std::string& job_id, const std::string& origin, StatusDone done) {
   auto master = Find(job_id);
   if (!master) return done(absl::NotFoundError(absl::StrCat("no job with id ", job_id)));
+  spdlog::info("Cancelling job {} ('{}'): requested by {}", job_id, master->graph().name, origin);
   // The answer says how the job ended: given once its thread handled it,
   // or, should that thread have stopped, with the status before.
   struct Answer {

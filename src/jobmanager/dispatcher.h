@@ -70,7 +70,8 @@ class Dispatcher {
   absl::StatusOr<v1::JobStatus> Get(const std::string& job_id) const;
   // `done` runs on the job's JobMaster thread once the cancellation took
   // effect, with the job's status then (NOT_FOUND at once for unknown jobs).
-  void Cancel(const std::string& job_id, StatusDone done);
+  // `origin` (who asked, from where) goes to the log.
+  void Cancel(const std::string& job_id, const std::string& origin, StatusDone done);
   // Refuses submissions that `check` refuses (with its error), before their
   // library is even loaded. Call before the first submission.
   void CheckSubmissionsWith(std::function<absl::Status(const v1::JobSubmission&)> check) {

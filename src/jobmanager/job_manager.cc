@@ -16,6 +16,7 @@
 #include "jobmanager/job_config.h"
 #include "jobmanager/job_metrics.h"
 #include "jobmanager/job_rest.h"
+#include "jobmanager/task_manager_logs.h"
 #include "jobmanager/web_ui.h"
 #include "prometheus/family.h"
 #include "spdlog/spdlog.h"
@@ -368,6 +369,13 @@ void JobManager::ServeRestApi() {
     grpc::Status rpc = rm_stub_->GetClusterStatus(&context, v1::GetClusterStatusRequest{}, &status);
     if (!rpc.ok()) return FromGrpcStatus(rpc);
     return status;
+  };
+  cluster.task_manager_logs = [timeout = rpc_timeout_](const std::string& address) {
+    return ListTaskManagerLogs(address, timeout);
+  };
+  cluster.task_manager_log = [timeout = rpc_timeout_](const std::string& address,
+                                                      const std::string& name, int64_t max_bytes) {
+    return ReadTaskManagerLog(address, name, max_bytes, timeout);
   };
   ServeClusterRoutes(rest_.http(), std::move(cluster));
   ServeWebUi(rest_.http());

@@ -261,7 +261,8 @@ grpc::ServerUnaryReactor* JobManagerService::TriggerSavepoint(
                                  absl::StrCat("job ", request->job_id(), " not found")));
     return reactor;
   }
-  SavepointTrigger trigger{request->target_directory(), request->stop(), request->drain()};
+  SavepointTrigger trigger{request->target_directory(), request->stop(), request->drain(),
+                           absl::StrCat("RPC client ", context->peer())};
   // Answered from the JobMaster's thread once the savepoint is complete or failed.
   master->TriggerSavepoint(
       std::move(trigger), [reactor, response](const JobMaster::SavepointOperation& op) {
@@ -280,10 +281,12 @@ grpc::ServerUnaryReactor* JobManagerService::CancelJob(grpc::CallbackServerConte
                                                        v1::JobStatus* response) {
   auto* reactor = context->DefaultReactor();
   // Answered from the JobMaster's thread once it handled the cancellation.
-  dispatcher_->Cancel(request->job_id(), [reactor, response](absl::StatusOr<v1::JobStatus> status) {
-    if (status.ok()) *response = *std::move(status);
-    reactor->Finish(status.ok() ? grpc::Status::OK : ToGrpcStatus(status.status()));
-  });
+  dispatcher_->Cancel(
+      request->job_id(), absl::StrCat("RPC client ", context->peer()),
+      [reactor, response](absl::StatusOr<v1::JobStatus> status) {
+        if (status.ok()) *response = *std::move(status);
+        reactor->Finish(status.ok() ? grpc::Status::OK : ToGrpcStatus(status.status()));
+      });
   return reactor;
 }
 

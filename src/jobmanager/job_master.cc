@@ -722,13 +722,14 @@ void JobMaster::StartSavepoint(const std::string& trigger_id, SavepointTrigger t
   std::filesystem::create_directories(trigger.directory, error);
   if (error) return fail(absl::StrCat("cannot create ", trigger.directory, ": ", error.message()));
   const bool stop = trigger.stop, drain = trigger.drain;
+  const std::string origin = trigger.origin.empty() ? "the JobManager" : trigger.origin;
   auto id = checkpoints_->TriggerSavepoint(std::move(trigger));
   if (!id.ok()) return fail(std::string(id.status().message()));
   stopping_ = stopping_ || stop;
   draining_savepoint_ = draining_savepoint_ || (stop && drain);
   savepoints_[*id] = PendingSavepoint{trigger_id, stop, drain, std::move(done)};
-  spdlog::info("Job {}: savepoint {} triggered{}", id_, *id,
-               stop ? (drain ? " (stop, drain)" : " (stop)") : "");
+  spdlog::info("Job {}: savepoint {} triggered{}: requested by {}", id_, *id,
+               stop ? (drain ? " (stop, drain)" : " (stop)") : "", origin);
 }
 
 void JobMaster::OnSavepointDone(int64_t id, const absl::StatusOr<std::string>& directory) {

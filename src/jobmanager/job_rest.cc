@@ -45,7 +45,8 @@ HttpResponse CancelJob(Dispatcher& dispatcher, const std::string& id, const Http
   }
   // Flink answers 202 Accepted at once; the job's state shows the outcome.
   if (!dispatcher.Find(id)) return Error(404, absl::StrCat("Job ", id, " not found"));
-  dispatcher.Cancel(id, [](const absl::StatusOr<v1::JobStatus>&) {});
+  dispatcher.Cancel(id, absl::StrCat("REST client ", request.client),
+                    [](const absl::StatusOr<v1::JobStatus>&) {});
   return Json(202, json::object());
 }
 
@@ -89,6 +90,7 @@ HttpResponse TriggerSavepoint(Dispatcher& dispatcher, const std::string& id,
     trigger->stop = trigger->drain;  // cancel-job: Flink's older stop without drain
     trigger->drain = false;
   }
+  trigger->origin = absl::StrCat("REST client ", request.client);
   return Json(202, json{{"request-id", master->TriggerSavepoint(*std::move(trigger))}});
 }
 

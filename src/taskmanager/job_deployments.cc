@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/check.h"
 #include "common/rpc/channel.h"
@@ -58,6 +59,30 @@ std::string JobDeployments::ChannelScope(const Key& key) {
 std::string JobDeployments::Describe(const Key& key) {
   return key.second.empty() ? absl::StrCat("job ", key.first)
                             : absl::StrCat("deployment ", key.second, " of job ", key.first);
+}
+
+namespace {
+
+std::map<int, std::pair<std::string, int>> VerticesOf(const v1::JobGraph& graph) {
+  std::map<int, std::pair<std::string, int>> vertices;
+  for (const auto& v : graph.vertices()) vertices[v.id()] = {v.name(), v.parallelism()};
+  return vertices;
+}
+
+}  // namespace
+
+JobDeployments::Subtasks::Subtasks(std::string job_id, std::string job_manager_address,
+                                   std::map<std::pair<int, int>, LocalTask> tasks,
+                                   const v1::JobGraph& graph)
+    : job_id(std::move(job_id)),
+      job_manager_address(std::move(job_manager_address)),
+      tasks(std::move(tasks)),
+      vertices(VerticesOf(graph)) {}
+
+std::string JobDeployments::Subtasks::TaskName(int vertex, int subtask) const {
+  auto it = vertices.find(vertex);
+  if (it == vertices.end()) return absl::StrCat("vertex ", vertex, " (", subtask + 1, ")");
+  return absl::StrCat(it->second.first, " (", subtask + 1, "/", it->second.second, ")");
 }
 
 void JobDeployments::Subtasks::SetFreed(const std::string& allocation_id,
@@ -160,8 +185,8 @@ void JobDeployments::Deploy(const v1::DeployJobRequest& request, DeployDone done
     if (slots_ != nullptr) slots_->Activate(local.allocation_id);
     deployed->allocations.insert(local.allocation_id);
   }
-  deployed->subtasks =
-      std::make_shared<Subtasks>(key.first, request.job_manager_address(), std::move(tasks));
+  deployed->subtasks = std::make_shared<Subtasks>(key.first, request.job_manager_address(),
+                                                  std::move(tasks), request.graph());
   std::shared_ptr<const Subtasks> subtasks = deployed->subtasks;
   jobs_[key] = std::move(deployed);
   worker_->Post([this, request, key, subtasks, done = std::move(done)] {
@@ -262,8 +287,7 @@ absl::Status JobDeployments::Start(const std::string& job_id, const std::string&
     // RUNNING before the threads start: a task's end can never overtake it.
     const Subtasks& subtasks = *deployed.subtasks;
     for (const auto& [task, local] : subtasks.tasks) {
-      Report(job_id, subtasks.job_manager_address, task.first, task.second, local.attempt,
-             v1::EXECUTION_STATE_RUNNING, "");
+      Report(subtasks, task.first, task.second, local.attempt, v1::EXECUTION_STATE_RUNNING, "");
     }
     deployed.job->Run();
   }
@@ -501,7 +525,7 @@ void JobDeployments::ReportEnd(const Subtasks& subtasks, int vertex, int subtask
       why = *freed;
     }
   }
-  Report(subtasks.job_id, subtasks.job_manager_address, vertex, subtask, attempt, reported, why);
+  Report(subtasks, vertex, subtask, attempt, reported, why);
 }
 
 absl::StatusOr<std::string> JobDeployments::FetchLibrary(const std::string& address,
@@ -583,14 +607,18 @@ v1::ExecutionState JobDeployments::ToExecutionState(engine::JobState state) {
   return v1::EXECUTION_STATE_UNSPECIFIED;
 }
 
-void JobDeployments::Report(const std::string& job_id, const std::string& address, int vertex,
-                            int subtask, int attempt, v1::ExecutionState state,
-                            const std::string& error) {
+void JobDeployments::Report(const Subtasks& subtasks, int vertex, int subtask, int attempt,
+                            v1::ExecutionState state, const std::string& error) {
+  const std::string& job_id = subtasks.job_id;
+  const std::string& address = subtasks.job_manager_address;
+  // As Flink: "Map -> Sink: Print (2/4)#0 of job <id> switched to FINISHED".
+  const std::string task = absl::StrCat(subtasks.TaskName(vertex, subtask), "#", attempt);
   if (state == v1::EXECUTION_STATE_FAILED) {
-    spdlog::warn("Subtask {} of vertex {} of job {} failed: {}", subtask, vertex, job_id, error);
-  } else if (state != v1::EXECUTION_STATE_RUNNING) {
-    spdlog::info("Subtask {} of vertex {} of job {} {}", subtask, vertex, job_id,
-                 v1::ExecutionState_Name(state));
+    spdlog::warn("{} of job {} failed: {}", task, job_id, error);
+  } else {
+    spdlog::info(
+        "{} of job {} switched to {}", task, job_id,
+        std::string(absl::StripPrefix(v1::ExecutionState_Name(state), "EXECUTION_STATE_")));
   }
   v1::TaskStateUpdate update;
   update.set_job_id(job_id);

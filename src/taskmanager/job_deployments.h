@@ -138,10 +138,9 @@ class JobDeployments {
   class Subtasks {
    public:
     Subtasks(std::string job_id, std::string job_manager_address,
-             std::map<std::pair<int, int>, LocalTask> tasks)
-        : job_id(std::move(job_id)),
-          job_manager_address(std::move(job_manager_address)),
-          tasks(std::move(tasks)) {}
+             std::map<std::pair<int, int>, LocalTask> tasks, const v1::JobGraph& graph);
+    // Flink's name of a subtask for logs: "<vertex name> (<subtask + 1>/<parallelism>)".
+    std::string TaskName(int vertex, int subtask) const;
     void SetFreed(const std::string& allocation_id, const std::string& reason);
     // Where the tasks write their state of checkpoint `id` (empty: unknown).
     void SetCheckpointDirectory(int64_t id, std::string directory);
@@ -153,6 +152,8 @@ class JobDeployments {
     const std::string job_id;
     const std::string job_manager_address;
     const std::map<std::pair<int, int>, LocalTask> tasks;  // by (vertex, subtask)
+    // (name, parallelism) by vertex id.
+    const std::map<int, std::pair<std::string, int>> vertices;
 
    private:
     mutable absl::Mutex mu_;
@@ -209,8 +210,8 @@ class JobDeployments {
   // A task's snapshot of a checkpoint: stored, then acknowledged (or declined).
   void OnSnapshot(const Subtasks& subtasks, int vertex, int subtask, int64_t id,
                   absl::StatusOr<v1::TaskSnapshotProto> snapshot);
-  void Report(const std::string& job_id, const std::string& job_manager_address, int vertex,
-              int subtask, int attempt, v1::ExecutionState state, const std::string& error);
+  void Report(const Subtasks& subtasks, int vertex, int subtask, int attempt,
+              v1::ExecutionState state, const std::string& error);
 
   const DeploymentOptions options_;
   DataExchange* const exchange_;

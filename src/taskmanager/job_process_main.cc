@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/daemon.h"
 #include "spdlog/spdlog.h"
 #include "taskmanager/crash_report.h"
 #include "taskmanager/job_process.h"
@@ -23,8 +24,9 @@ int main(int argc, char** argv) {
     sluice::ExpectExit();
     return 2;
   }
-  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [job " + options->job_id.substr(0, 8) +
-                      "] %v");
+  // Into the TaskManager's log (the inherited stderr), not the .out file of
+  // what user code prints.
+  sluice::SetUpLogging("job " + options->job_id.substr(0, 8), "info");
   if (options->memory_bytes > 0) {
     // The slots' memory bounds what the job's code may allocate: beyond it
     // an allocation fails (std::bad_alloc fails the task), and the

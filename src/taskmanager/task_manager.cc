@@ -377,6 +377,11 @@ grpc::ServerUnaryReactor* TaskManager::CancelJob(grpc::CallbackServerContext* co
                                                  v1::DeployJobResponse*) {
   auto* reactor = context->DefaultReactor();
   if (RefuseUnlessServing(reactor)) return reactor;
+  spdlog::info("Cancelling {} of job {}: requested by the JobMaster at {}",
+               request->deployment_id().empty()
+                   ? std::string("every deployment")
+                   : absl::StrCat("deployment ", request->deployment_id()),
+               request->job_id(), context->peer());
   if (processes_) return ForwardToJobProcess(reactor, &JobProcesses::Cancel, *request);
   // Answered from the deploy worker once the subtasks are joined.
   mailbox_.Post([this, reactor, job_id = request->job_id(), deployment = request->deployment_id()] {
@@ -418,6 +423,35 @@ grpc::ServerUnaryReactor* TaskManager::HeartbeatFromJobMaster(
     });
     return absl::OkStatus();
   });
+}
+
+// Served on the gRPC thread: a directory listing and one bounded read.
+grpc::ServerUnaryReactor* TaskManager::ListLogs(grpc::CallbackServerContext* context,
+                                                const v1::ListLogsRequest*, v1::LogList* list) {
+  for (const LogFile& file : ListLogFiles(own_logs_.where)) {
+    auto* f = list->add_files();
+    f->set_name(file.name);
+    f->set_size(file.size);
+    f->set_modified_ms(file.modified_ms);
+  }
+  list->set_log(own_logs_.log);
+  list->set_stdout(own_logs_.out);
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* TaskManager::ReadLog(grpc::CallbackServerContext* context,
+                                               const v1::ReadLogRequest* request,
+                                               v1::LogContent* content) {
+  constexpr int64_t kMaxBytes = 3 << 20;  // within gRPC's default message limit
+  auto text = ReadLogTail(
+      own_logs_.where, request->name(),
+      request->max_bytes() <= 0 ? kMaxBytes : std::min(request->max_bytes(), kMaxBytes));
+  if (text.ok()) content->set_data(*std::move(text));
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(text.status()));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* TaskManager::NotifyCheckpoint(grpc::CallbackServerContext* context,

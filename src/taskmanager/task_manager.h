@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "common/config/config.h"
 #include "common/daemon.h"
+#include "common/log_files.h"
 #include "common/mailbox.h"
 #include "common/metrics/metrics_endpoint.h"
 #include "common/rpc/grpc_server.h"
@@ -134,8 +135,15 @@ class TaskManager final : public Daemon, private v1::TaskExecutor::CallbackServi
   grpc::ServerUnaryReactor* NotifyCheckpoint(grpc::CallbackServerContext* context,
                                              const v1::NotifyCheckpointRequest* request,
                                              v1::DeployJobResponse* response) override;
+  grpc::ServerUnaryReactor* ListLogs(grpc::CallbackServerContext* context,
+                                     const v1::ListLogsRequest* request,
+                                     v1::LogList* response) override;
+  grpc::ServerUnaryReactor* ReadLog(grpc::CallbackServerContext* context,
+                                    const v1::ReadLogRequest* request,
+                                    v1::LogContent* response) override;
 
   std::unique_ptr<WorkDir> work_dir_;  // first: removed after everything in it is closed
+  const OwnLogs own_logs_ = FindOwnLogs();
   std::atomic<State> state_{State::kStarting};
   TaskManagerSpec spec_;
   absl::Duration slot_timeout_;

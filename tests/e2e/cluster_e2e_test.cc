@@ -1,5 +1,7 @@
 // The real daemons, started and stopped by the real scripts, on loopback:
 // failure detection and recovery as an operator would see it in the metrics.
+#include <set>
+
 #include "tests/e2e/cluster_fixture.h"
 
 namespace sluice::e2e {
@@ -252,6 +254,62 @@ TEST_F(JobE2eTest, CancelStopsARunningUnboundedJobAndFreesItsSlots) {
   EXPECT_THAT(cancel.output, HasSubstr("CANCELED"));
   EXPECT_TRUE(
       WaitFor([&] { return RmMetric(R"(sluice_resourcemanager_slots{state="free"})") == 4; }));
+  // The logs say who cancelled, and name the tasks as Flink does.
+  EXPECT_THAT(DaemonLog("jobmanager"),
+              HasSubstr(absl::StrCat("Cancelling job ", job,
+                                     " ('Unbounded'): requested by RPC client ipv4:127.0.0.1:")));
+  const std::string tm_logs = TaskManagerLog(0) + TaskManagerLog(1);
+  EXPECT_THAT(tm_logs, HasSubstr(absl::StrCat("Cancelling every deployment of job ", job,
+                                              ": requested by the JobMaster at ipv4:127.0.0.1:")));
+  EXPECT_THAT(tm_logs,
+              HasSubstr(absl::StrCat("Generator (3/3)#0 of job ", job, " switched to RUNNING")));
+  EXPECT_THAT(tm_logs,
+              HasSubstr(absl::StrCat("Generator (1/3)#0 of job ", job, " switched to CANCELED")));
+}
+
+TEST_F(JobE2eTest, EachTaskManagerServesItsOwnLogsThroughTheRestApi) {
+  CommandResult run = Sluice(absl::StrCat("run", Jm(), "-d -p 2 -c Unbounded ", kTestJobs));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_TRUE(WaitFor([&] {
+    return Sluice(absl::StrCat("list -a", Jm())).output.find("RUNNING") != std::string::npos;
+  }));
+  using nlohmann::json;
+  json tms = json::parse(HttpGet(rest_port_, "/taskmanagers").value_or("{}"));
+  ASSERT_EQ(tms["taskmanagers"].size(), 2u) << tms;
+  std::set<std::string> logs_seen;
+  for (const auto& tm : tms["taskmanagers"]) {
+    const std::string base = "/taskmanagers/" + tm["id"].get<std::string>();
+    json listed = json::parse(HttpGet(rest_port_, base + "/logs").value_or("{}"));
+    std::set<std::string> names;
+    for (const auto& log : listed["logs"]) {
+      names.insert(log["name"].get<std::string>());
+      EXPECT_GT(log["mtime"].get<int64_t>(), 0) << log;
+    }
+    // Its own .log and .out, and not the other instance's nor other daemons'.
+    ASSERT_EQ(names.size(), 2u) << listed;
+    const std::string log = *names.begin(), out = *names.rbegin();
+    EXPECT_THAT(log, ::testing::StartsWith("sluice-taskmanager-"));
+    EXPECT_TRUE(absl::EndsWith(log, ".log") && absl::EndsWith(out, ".out")) << listed;
+    logs_seen.insert(log);
+    const std::string text = HttpGet(rest_port_, base + "/logs/" + log).value_or("");
+    EXPECT_THAT(text, HasSubstr("Starting sluice-taskmanager"));
+    EXPECT_THAT(text, HasSubstr(tm["id"].get<std::string>()));
+    EXPECT_EQ(HttpGet(rest_port_, base + "/log").value_or(""), text)
+        << "/log serves the current log";
+    EXPECT_EQ(HttpCall(rest_port_, "GET", base + "/stdout").first, 200);
+    for (const char* escape :
+         {"../sluice-jobmanager", "..%2fconf%2fsluice.yaml", "%2e%2e%2fconf%2fsluice.yaml",
+          "..%252fconf%252fsluice.yaml", "/etc/passwd", "%2fetc%2fpasswd"}) {
+      auto answer = RawHttp(rest_port_, absl::StrCat("GET ", base, "/logs/", escape,
+                                                     " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+      EXPECT_EQ(answer.first, 404) << escape;
+      EXPECT_THAT(answer.second, HasSubstr(R"({"errors":)")) << escape;
+    }
+  }
+  EXPECT_EQ(logs_seen.size(), 2u) << "each TaskManager serves its own log";
+  auto unknown = HttpCall(rest_port_, "GET", "/taskmanagers/nope/logs");
+  EXPECT_EQ(unknown.first, 404);
+  EXPECT_THAT(unknown.second, HasSubstr("TaskManager nope not found"));
 }
 
 TEST_F(JobE2eTest, ASavepointNeedsNoPeriodicCheckpointsAndBadOnesAreExplained) {
@@ -488,6 +546,9 @@ TEST_F(JobE2eTest, TheRestApiListsDescribesAndCancelsJobsLikeFlinks) {
   EXPECT_THAT(
       HttpGet(rest_port_, "/overview").value_or(""),
       ::testing::AllOf(HasSubstr(R"("jobs-running":0)"), HasSubstr(R"("jobs-cancelled":1)")));
+  EXPECT_THAT(DaemonLog("jobmanager"),
+              HasSubstr(absl::StrCat("Cancelling job ", job,
+                                     " ('Unbounded'): requested by REST client 127.0.0.1:")));
   // The CLI on an ended job, an unreachable JobManager, a bad command line.
   CommandResult again = Sluice(absl::StrCat("cancel", Jm(), job));
   EXPECT_EQ(again.exit_code, 1) << again.output;

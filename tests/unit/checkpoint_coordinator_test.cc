@@ -150,7 +150,7 @@ TEST_F(CheckpointCoordinatorTest, ACheckpointStillAligningAfterTheAlignedTimeout
   timers_.Advance(absl::Milliseconds(1));
   EXPECT_THAT(hooks_.switched, ElementsAre(2));
   AckAll(2);
-  ASSERT_TRUE(coordinator_->TriggerSavepoint({"/tmp/sp", false, false}).ok());
+  ASSERT_TRUE(coordinator_->TriggerSavepoint({"/tmp/sp", false, false, "the test"}).ok());
   timers_.Advance(absl::Seconds(5));
   EXPECT_THAT(hooks_.switched, ElementsAre(2)) << "a savepoint stays aligned";
 }
@@ -332,7 +332,8 @@ TEST_F(CheckpointCoordinatorTest, ASavepointIsNeitherHeldBackNorSubsumedNorKeptF
   options.max_concurrent = 1;
   Make(options);
   ASSERT_TRUE(coordinator_->TriggerNow().ok());  // checkpoint 1 in progress
-  auto savepoint = coordinator_->TriggerSavepoint(SavepointTrigger{"/sp/savepoint-1", true, false});
+  auto savepoint =
+      coordinator_->TriggerSavepoint(SavepointTrigger{"/sp/savepoint-1", true, false, "the test"});
   ASSERT_TRUE(savepoint.ok()) << "max-concurrent does not hold a savepoint back";
   EXPECT_EQ(*savepoint, 2);
   EXPECT_THAT(hooks_.savepoint_dirs, ::testing::ElementsAre("/sp/savepoint-1"));
@@ -350,7 +351,8 @@ TEST_F(CheckpointCoordinatorTest, ASavepointIsNeitherHeldBackNorSubsumedNorKeptF
 
   // A later checkpoint does not subsume a pending savepoint; a declined one
   // fails only itself.
-  auto second = coordinator_->TriggerSavepoint(SavepointTrigger{"/sp/savepoint-2", false, false});
+  auto second =
+      coordinator_->TriggerSavepoint(SavepointTrigger{"/sp/savepoint-2", false, false, "the test"});
   ASSERT_TRUE(second.ok());
   coordinator_->Acknowledge(1, kSource, {});
   coordinator_->Acknowledge(1, kSink, {});

@@ -113,7 +113,7 @@ TEST_F(DispatcherTest, CancelAnswersOnceTheJobMasterHandledItWithoutBlocking) {
 
   absl::Mutex mu;
   std::optional<absl::StatusOr<v1::JobStatus>> cancelled;
-  dispatcher_->Cancel(id, [&](absl::StatusOr<v1::JobStatus> status) {
+  dispatcher_->Cancel(id, "the test", [&](absl::StatusOr<v1::JobStatus> status) {
     absl::MutexLock lock(&mu);
     cancelled = std::move(status);
   });
@@ -125,7 +125,8 @@ TEST_F(DispatcherTest, CancelAnswersOnceTheJobMasterHandledItWithoutBlocking) {
   EXPECT_EQ((*cancelled)->state(), "CANCELED");
 
   std::optional<absl::StatusOr<v1::JobStatus>> unknown;
-  dispatcher_->Cancel("no-such-job", [&](absl::StatusOr<v1::JobStatus> s) { unknown = s; });
+  dispatcher_->Cancel("no-such-job", "the test",
+                      [&](absl::StatusOr<v1::JobStatus> s) { unknown = s; });
   ASSERT_TRUE(unknown.has_value()) << "answered at once";
   EXPECT_EQ(unknown->status().code(), absl::StatusCode::kNotFound);
 }

@@ -1,5 +1,6 @@
 #include "common/http/http_server.h"
 
+#include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -55,6 +56,23 @@ std::string TooLarge(size_t limit) {
       absl::StrCat("Request body larger than ", FormatBytes(static_cast<int64_t>(limit))));
 }
 
+// "host:port" of the peer of `connection` ("[v6]:port" for IPv6), for logs.
+std::string ClientAddress(MHD_Connection* connection) {
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (info == nullptr || info->client_addr == nullptr) return "unknown";
+  char host[INET6_ADDRSTRLEN] = {};
+  const sockaddr* address = info->client_addr;
+  if (address->sa_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
+    inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof(host));
+    return absl::StrCat("[", host, "]:", ntohs(v6->sin6_port));
+  }
+  const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+  inet_ntop(AF_INET, &v4->sin_addr, host, sizeof(host));
+  return absl::StrCat(host, ":", ntohs(v4->sin_port));
+}
+
 // libmicrohttpd calls this once the headers are in, once per piece of the
 // body, and once more when the request is complete.
 MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url, const char* method,
@@ -90,6 +108,7 @@ MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url, con
   if (pending->refused) return MHD_YES;
   HttpRequest request;
   MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &CollectQuery, &request);
+  request.client = ClientAddress(connection);
   request.body = std::move(pending->body);
   return Send(connection, server->Answer(method, url, std::move(request)));
 }

@@ -33,7 +33,8 @@ struct HttpRequest {
   std::vector<std::string> path_params;  // the pattern's capture groups
   std::string query(const std::string& key) const;
   std::vector<std::pair<std::string, std::string>> query_params;
-  std::string body;  // of a POST or PATCH
+  std::string body;    // of a POST or PATCH
+  std::string client;  // the peer's "host:port", for logs
 };
 
 struct HttpResponse {
