@@ -267,11 +267,12 @@ async function taskmanagers() {
   let html = `<h1>TaskManagers (${data.taskmanagers.length})</h1>${table(['ID', 'Address', { title: 'Data port', num: true },
     { title: 'Slots', num: true }, { title: 'Free', num: true }, { title: 'CPU cores', num: true },
     { title: 'Memory', num: true }, { title: 'Heartbeat age', num: true }, { title: 'CPU time', num: true },
-    { title: 'RSS', num: true }, 'Tenant'],
+    { title: 'RSS', num: true }, 'Tenant', 'Logs'],
   data.taskmanagers.map((tm) => [`<code>${esc(tm.id)}</code>`, esc(tm.path), tm.dataPort, tm.slotsNumber,
     tm.freeSlots, num(tm.totalResource.cpuCores, 2), bytes(tm.hardware.physicalMemory),
     duration(now - tm.timeSinceLastHeartbeat), `${num(tm.cpuSeconds, 1)} s`,
-    bytes(tm.residentMemoryBytes), esc(tm.tenant || '–')]))}`;
+    bytes(tm.residentMemoryBytes), esc(tm.tenant || '–'),
+    `<a class="tm-logs" href="#/taskmanagers/${encodeURIComponent(tm.id)}/logs">logs</a>`]))}`;
   html += '<h2>Slots</h2>';
   html += table(['TaskManager', { title: 'Slot', num: true }, 'Job', 'Allocation', { title: 'CPU', num: true },
     { title: 'Memory', num: true }],
@@ -295,17 +296,23 @@ async function resourcemanager() {
       num(w.priority), num(w.missing_slots), duration((w.waiting_seconds || 0) * 1000), esc(w.reason)]))}`;
 }
 
-async function logs(name) {
-  const list = await get('/jobmanager/logs');
-  const files = list.logs.map((l) => [`<a href="#/logs/${encodeURIComponent(l.name)}">${esc(l.name)}</a>`,
+// The files under `base` (/jobmanager or /taskmanagers/<id>), linked from
+// `link` (the page's own route), and the end of file `name` if one is chosen.
+async function logFiles(title, base, link, name) {
+  const list = await get(`${base}/logs`);
+  const files = list.logs.map((l) => [`<a href="${link}/${encodeURIComponent(l.name)}">${esc(l.name)}</a>`,
     bytes(l.size)]);
-  let html = `<h1>Logs</h1>${table(['File', { title: 'Size', num: true }], files)}`;
+  let html = `<h1>${esc(title)}</h1>${table(['File', { title: 'Size', num: true }], files)}`;
   if (name) {
-    const text = await get(`/jobmanager/logs/${encodeURIComponent(name)}`);
+    const text = await get(`${base}/logs/${encodeURIComponent(name)}`);
     html += `<h2>${esc(name)}</h2><pre>${esc(text.slice(-200000))}</pre>`;
   }
   return html;
 }
+
+const logs = (name) => logFiles('Logs', '/jobmanager', '#/logs', name);
+const taskManagerLogs = (id, name) => logFiles(`Logs of TaskManager ${id}`,
+  `/taskmanagers/${encodeURIComponent(id)}`, `#/taskmanagers/${encodeURIComponent(id)}/logs`, name);
 
 // ---------- routing ----------
 
@@ -313,6 +320,9 @@ function route() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'jobs' && parts[1]) {
     return { name: 'jobs', render: () => job(parts[1], parts[3]), bind: () => bindJob(parts[1]) };
+  }
+  if (parts[0] === 'taskmanagers' && parts[2] === 'logs') {
+    return { name: 'logs-taskmanager', render: () => taskManagerLogs(parts[1], parts[3]) };
   }
   const views = { jobs, taskmanagers, resourcemanager, logs: () => logs(parts[1]) };
   return { name: parts[0] || 'overview', render: views[parts[0]] ?? overview };

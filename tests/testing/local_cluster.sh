@@ -5,6 +5,7 @@
 #   start_local_cluster <build-dir> <source-dir>
 # sets: cluster_root, SLUICE_CONF_DIR/LOG_DIR/PID_DIR, jm_port, rest_port,
 # rm_port, metrics_port (the first of the daemons' metrics port range), url.
+# Savepoints go to $cluster_root/savepoints.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -36,6 +37,7 @@ taskmanager.host: 127.0.0.1
 taskmanager.bind-host: 127.0.0.1
 taskmanager.numberOfTaskSlots: 2
 metrics.reporter.prom.port: $metrics_port-$((metrics_port + 30))
+execution.checkpointing.savepoint-dir: $cluster_root/savepoints
 YAML
   printf 'localhost\n' >"$SLUICE_CONF_DIR/masters"
   local -a workers

@@ -1,11 +1,12 @@
 // Drives headless Chromium through the web UI of a running cluster:
-//   node browser_test.mjs <rest-url> <job-id> <screenshot-dir>
+//   node browser_test.mjs <rest-url> <job-id> <stopped-job-id> <screenshot-dir>
 // Every page must load without console errors and show live data from the
-// cluster; the cancel button must cancel the job. Exits non-zero on the
-// first failed check, naming it.
+// cluster; the cancel button must cancel the first job, the stop button
+// stop the second with a savepoint. Exits non-zero on the first failed
+// check, naming it.
 import { chromium } from 'playwright-core';
 
-const [url, jobId, shots] = process.argv.slice(2);
+const [url, jobId, stoppedId, shots] = process.argv.slice(2);
 const TIMEOUT = 20000;
 const errors = [];
 
@@ -38,7 +39,7 @@ try {
     .locator('.value').innerText();
   check(await card('TaskManagers') === '2', 'the overview shows both TaskManagers');
   check(await card('Slots total') === '4', 'the overview shows four slots');
-  check(await card('Running jobs') === '1', 'the overview shows the running job');
+  check(await card('Running jobs') === '2', 'the overview shows the running jobs');
   await page.locator('text=slots').first().waitFor();
   check(await page.locator('table >> text=Unbounded').count() > 0, 'recent jobs list the job');
   await page.screenshot({ path: `${shots}/overview.png`, fullPage: true });
@@ -76,6 +77,16 @@ try {
   check(await page.locator(`a[href="#/jobs/${jobId}"]`).count() >= 2, 'slots name the job holding them');
   await page.screenshot({ path: `${shots}/taskmanagers.png`, fullPage: true });
 
+  // A TaskManager's own logs, fetched from it through the JobManager.
+  await page.locator('a.tm-logs').first().click();
+  await page.waitForSelector('a[href*="/logs/sluice-taskmanager-"]');
+  check(await page.locator('a[href*="/logs/sluice-taskmanager-"]').count() === 2,
+    "a TaskManager lists its own .log and .out only");
+  await page.locator('a[href$=".log"]').first().click();
+  await page.waitForSelector('pre');
+  check((await page.locator('pre').innerText()).includes('switched to RUNNING'),
+    "the TaskManager's log is shown, naming its tasks");
+
   await page.click('nav >> text=Tenants');
   await page.waitForSelector('h2:has-text("Tenants")');
   check(await page.locator('td', { hasText: 'default' }).count() > 0, 'the default tenant is listed');
@@ -92,6 +103,17 @@ try {
   await page.click('#cancel');
   await page.waitForSelector('.toolbar .state.CANCELED', { timeout: TIMEOUT });
   check(true, 'the cancel button cancelled the job');
+
+  // Stop with a savepoint from the other job's page: it finishes, and its
+  // checkpoint statistics show the savepoint.
+  await page.goto(`${url}/#/jobs/${stoppedId}`);
+  await page.waitForSelector('#stop:not([disabled])');
+  await page.click('#stop');
+  await page.waitForSelector('.toolbar .state.FINISHED', { timeout: TIMEOUT });
+  const stats = await (await fetch(`${url}/jobs/${stoppedId}/checkpoints`)).json();
+  check(stats.latest?.savepoint?.external_path?.includes(`savepoint-${stoppedId.slice(0, 6)}-`),
+    `the stop button stopped the job with a savepoint (${stats.latest?.savepoint?.external_path})`);
+  await page.screenshot({ path: `${shots}/stopped.png`, fullPage: true });
 
   check(errors.length === 0, `no console errors (${errors.join(' | ')})`);
 } finally {

@@ -30,5 +30,10 @@ cp "$here/browser_test.mjs" "$node_dir/"
 
 source "$src/tests/testing/local_cluster.sh"
 start_local_cluster "$build" "$src"
-job=$(submit_test_job "$build" Unbounded -p 2)
-node "$node_dir/browser_test.mjs" "$url" "$job" "$shots"
+job=$(submit_test_job "$build" Unbounded -p 2)      # cancelled from its page
+stopped=$(submit_test_job "$build" Unbounded -p 2)  # stopped with a savepoint
+node "$node_dir/browser_test.mjs" "$url" "$job" "$stopped" "$shots"
+# The savepoint the stop button took is on disk, complete.
+metadata=$(find "$cluster_root/savepoints" -path "*savepoint-${stopped:0:6}-*/_metadata" | head -1)
+[[ -s $metadata ]] || { echo "check failed: no savepoint of job $stopped on disk" >&2; exit 1; }
+echo "ok - the savepoint is on disk: $metadata"
