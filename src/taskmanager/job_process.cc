@@ -38,7 +38,8 @@ std::vector<std::string> JobProcessArguments(const JobProcessOptions& o) {
           absl::StrCat("buffers-per-channel=", d.buffers_per_channel),
           absl::StrCat("segment-size=", d.segment_size),
           absl::StrCat("lease-ms=", Millis(d.lease)),
-          absl::StrCat("memory-bytes=", o.memory_bytes)};
+          absl::StrCat("memory-bytes=", o.memory_bytes),
+          absl::StrCat("parent-pid=", o.parent_pid)};
 }
 
 absl::StatusOr<JobProcessOptions> ParseJobProcessArguments(const std::vector<std::string>& args) {
@@ -57,7 +58,8 @@ absl::StatusOr<JobProcessOptions> ParseJobProcessArguments(const std::vector<std
                           absl::SimpleAtoi(given["buffers-per-channel"], &d.buffers_per_channel) &&
                           absl::SimpleAtoi(given["segment-size"], &segment) &&
                           absl::SimpleAtoi(given["lease-ms"], &lease) &&
-                          absl::SimpleAtoi(given["memory-bytes"], &o.memory_bytes);
+                          absl::SimpleAtoi(given["memory-bytes"], &o.memory_bytes) &&
+                          absl::SimpleAtoi(given["parent-pid"], &o.parent_pid);
   o.job_id = given["job"];
   o.socket_path = given["socket"];
   o.host = given["host"];

@@ -46,6 +46,10 @@ struct JobProcessOptions {
   std::string host;         // the TaskManager's, for metric labels
   DeploymentOptions deployment;
   int64_t memory_bytes = 0;  // the job's slots' memory here (0: no limit)
+  // The TaskManager's pid: a job process whose parent is another one (its
+  // TaskManager died before it could ask to die with it) ends at once. Not
+  // "parent is init": in a container the TaskManager itself is pid 1.
+  int64_t parent_pid = 0;
 };
 
 // The arguments a TaskManager starts a job process with, and back.

@@ -16,7 +16,6 @@
 
 int main(int argc, char** argv) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);  // the job's tasks never outlive their TaskManager
-  if (getppid() == 1) return 1;
   sluice::InstallCrashReporter(sluice::kCrashReportFd);
   auto options = sluice::ParseJobProcessArguments(std::vector<std::string>(argv + 1, argv + argc));
   if (!options.ok()) {
@@ -24,6 +23,7 @@ int main(int argc, char** argv) {
     sluice::ExpectExit();
     return 2;
   }
+  if (getppid() != options->parent_pid) return 1;  // the TaskManager died before prctl
   // Into the TaskManager's log (the inherited stderr), not the .out file of
   // what user code prints.
   sluice::SetUpLogging("job " + options->job_id.substr(0, 8), "info");

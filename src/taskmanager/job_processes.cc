@@ -101,6 +101,7 @@ absl::StatusOr<JobProcesses::ProcessPtr> JobProcesses::Spawn(const std::string& 
   std::filesystem::create_directories(dir, error);
   JobProcessOptions options = launch_.base;
   options.job_id = job_id;
+  options.parent_pid = getpid();
   // Unix socket paths are short (108 bytes): the job id's prefix and a counter.
   options.socket_path = absl::StrCat(dir, "/", job_id.substr(0, 12), "-", process->generation);
   int pair[2];
