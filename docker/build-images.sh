@@ -51,3 +51,6 @@ podman build -q --network host -f docker/Containerfile -t localhost/sluice:lates
 echo "Building localhost/sluice-prometheus:latest..."
 podman build -q --network host -f docker/prometheus/Containerfile \
   -t localhost/sluice-prometheus:latest .
+# Earlier builds' stages, untagged now: they would fill the disk build after
+# build (the ccache mount is kept apart and stays).
+podman image prune -f --filter until=24h >/dev/null
