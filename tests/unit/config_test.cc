@@ -276,6 +276,9 @@ TEST(ValueParsersTest, MemorySizes) {
   EXPECT_EQ(*ParseMemorySize("512k"), 512LL << 10);
   EXPECT_EQ(*ParseMemorySize("100"), 100);
   EXPECT_FALSE(ParseMemorySize("1x").ok());
+  // Found by the config_values fuzzer: int64 max rounds to 2^63 as a double.
+  EXPECT_FALSE(ParseMemorySize("00000000000009223372036854775807").ok());
+  EXPECT_FALSE(ParseMemorySize("8388608 tb").ok());
   EXPECT_FALSE(ParseMemorySize("m").ok());
 }
 

@@ -102,7 +102,8 @@ absl::StatusOr<int64_t> ParseMemorySize(absl::string_view text) {
     for (const auto& name : names) {
       if (unit != name) continue;
       double bytes = *value * scale;
-      if (bytes > static_cast<double>(std::numeric_limits<int64_t>::max())) {
+      // 2^63 is the first double past int64_t's range; llround would overflow.
+      if (bytes >= static_cast<double>(std::numeric_limits<int64_t>::max())) {
         return Invalid(what, text);
       }
       return static_cast<int64_t>(std::llround(bytes));
