@@ -138,13 +138,15 @@ absl::StatusOr<int64_t> CheckpointCoordinator::Trigger(std::optional<SavepointTr
   record.tasks = static_cast<int>(tasks_.size());
   Record(record);
   schedule_(options_.timeout, [alive = std::weak_ptr<int>(alive_), this, id] {
-    if (!alive.lock() || pending_.count(id) == 0) return;
+    if (!alive.lock() || pending_.count(id) == 0 || pending_.at(id).finalizing) return;
     const bool counts = !pending_.at(id).savepoint;
     Fail(id, absl::StrCat("expired after ", HumanDuration(options_.timeout)), counts);
   });
   if (!savepoint && options_.unaligned && options_.aligned_timeout > absl::ZeroDuration()) {
     schedule_(options_.aligned_timeout, [alive = std::weak_ptr<int>(alive_), this, id, now] {
-      if (alive.lock() && pending_.count(id) != 0) hooks_->SwitchToUnaligned(id, now);
+      if (alive.lock() && pending_.count(id) != 0 && !pending_.at(id).finalizing) {
+        hooks_->SwitchToUnaligned(id, now);
+      }
     });
   }
   const SavepointTrigger* trigger = savepoint ? &*savepoint : nullptr;
@@ -161,7 +163,9 @@ CheckpointCoordinator::Ack CheckpointCoordinator::Acknowledge(int64_t id, const 
   if (it == pending_.end()) return id > 0 && id < next_id_ ? Ack::kDiscarded : Ack::kUnknown;
   Pending& pending = it->second;
   if (pending.waiting.erase(task) == 0) {
-    return pending.states.count(task) > 0 ? Ack::kDuplicate : Ack::kUnknown;
+    const bool acked = pending.states.count(task) > 0 ||
+                       (pending.finalizing && pending.finalizing->states.count(task) > 0);
+    return acked ? Ack::kDuplicate : Ack::kUnknown;
   }
   const int64_t size = state.size_bytes;
   pending.states.emplace(task, std::move(state));
@@ -182,19 +186,35 @@ void CheckpointCoordinator::Decline(int64_t id, const TaskAttemptId& task,
 }
 
 void CheckpointCoordinator::Complete(std::map<int64_t, Pending>::iterator it) {
-  CompletedCheckpoint checkpoint;
+  CompletedCheckpoint& checkpoint = it->second.finalizing.emplace();
   checkpoint.id = it->first;
   checkpoint.triggered = it->second.triggered;
   checkpoint.completed = clock_->Now();
   checkpoint.states = std::move(it->second.states);
   checkpoint.savepoint = it->second.savepoint;
-  if (absl::Status written = hooks_->Finalize(checkpoint); !written.ok()) {
-    Fail(checkpoint.id, absl::StrCat("its metadata could not be written: ", written.message()),
+  hooks_->Finalize(
+      checkpoint, [alive = std::weak_ptr<int>(alive_), this, id = it->first](absl::Status written) {
+        if (alive.lock()) OnFinalized(id, written);
+      });
+}
+
+void CheckpointCoordinator::OnFinalized(int64_t id, const absl::Status& written) {
+  if (auto abandoned = abandoned_.extract(id)) {
+    // A savepoint's directory is the user's: it is reported failed, not removed.
+    if (!abandoned.mapped().savepoint) hooks_->Discard(abandoned.mapped());
+    return;
+  }
+  auto it = pending_.find(id);
+  if (it == pending_.end() || !it->second.finalizing) return;
+  CompletedCheckpoint checkpoint = std::move(*it->second.finalizing);
+  it->second.finalizing.reset();
+  if (!written.ok()) {
+    Fail(id, absl::StrCat("its metadata could not be written: ", written.message()),
          /*counts=*/!checkpoint.savepoint);
     return;
   }
   pending_.erase(it);
-  const int64_t id = checkpoint.id;
+  checkpoint.completed = clock_->Now();  // its duration includes the write
   if (checkpoint.savepoint) return CompleteSavepoint(checkpoint);
   // Older checkpoints still in progress can no longer be the latest.
   std::vector<int64_t> subsumed;  // savepoints are not: they are the user's
@@ -242,6 +262,7 @@ void CheckpointCoordinator::Fail(int64_t id, const std::string& reason, bool cou
   auto it = pending_.find(id);
   if (it == pending_.end()) return;
   const bool savepoint = it->second.savepoint.has_value();
+  if (it->second.finalizing) abandoned_.emplace(id, std::move(*it->second.finalizing));
   pending_.erase(it);
   ++stats_.failed;
   --stats_.in_progress;

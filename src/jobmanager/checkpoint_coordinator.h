@@ -157,10 +157,13 @@ class CheckpointCoordinator {
     virtual void NotifyComplete(int64_t id) = 0;
     // Every task drops what it holds of checkpoint `id`.
     virtual void NotifyAborted(int64_t id, const std::string& reason) = 0;
-    // Writes the checkpoint's metadata, last and atomically; an error fails
-    // the checkpoint.
-    virtual absl::Status Finalize(const CompletedCheckpoint& checkpoint) = 0;
-    // Deletes a subsumed checkpoint.
+    // Writes the checkpoint's metadata, last and atomically, off the owner's
+    // thread (an fsync can take a second on a busy disk, and the owner's
+    // thread heartbeats); `written` runs on the owner's thread with the
+    // outcome, or never if the owner is gone. An error fails the checkpoint.
+    virtual void Finalize(const CompletedCheckpoint& checkpoint,
+                          std::function<void(absl::Status)> written) = 0;
+    // Deletes a subsumed checkpoint (or one failed while it was written).
     virtual void Discard(const CompletedCheckpoint& checkpoint) = 0;
     // Too many consecutive failures: the job must fail over.
     virtual void FailJob(const std::string& reason) = 0;
@@ -203,11 +206,15 @@ class CheckpointCoordinator {
     std::set<TaskAttemptId> waiting;
     std::map<TaskAttemptId, TaskStateHandle> states;
     std::optional<SavepointTrigger> savepoint;
+    // Every ack is in and its metadata is being written: it neither expires
+    // nor goes unaligned any more.
+    std::optional<CompletedCheckpoint> finalizing;
   };
   absl::StatusOr<int64_t> Trigger(std::optional<SavepointTrigger> savepoint);
   void SchedulePeriodic(absl::Duration delay);
   void OnPeriodic(uint64_t generation);
   void Complete(std::map<int64_t, Pending>::iterator it);
+  void OnFinalized(int64_t id, const absl::Status& written);
   void CompleteSavepoint(const CompletedCheckpoint& savepoint);
   // Fails a pending checkpoint; `counts` says whether it counts towards
   // tolerable-failed-checkpoints.
@@ -226,6 +233,8 @@ class CheckpointCoordinator {
   bool running_ = false;
   int64_t next_id_ = 1;
   std::map<int64_t, Pending> pending_;
+  // Failed while their metadata was being written: deleted once written.
+  std::map<int64_t, CompletedCheckpoint> abandoned_;
   std::deque<CompletedCheckpoint> completed_;  // oldest first
   std::optional<absl::Time> last_completion_;
   int consecutive_failures_ = 0;

@@ -33,7 +33,9 @@ class TaskManagerGateway {
   // graph rebuilt, channels wired) without starting them.
   virtual void DeployTasks(const v1::DeployJobRequest& request, Done done) = 0;
   virtual void StartTasks(const std::string& job_id, Done done) = 0;
-  virtual void CancelTasks(const std::string& job_id, Done done) = 0;
+  // Cancels deployment `deployment_id` of the job there (empty: every one).
+  virtual void CancelTasks(const std::string& job_id, const std::string& deployment_id,
+                           Done done) = 0;
   virtual void TriggerCheckpoint(const v1::TriggerCheckpointRequest& request, Done done) = 0;
   virtual void NotifyCheckpoint(const v1::NotifyCheckpointRequest& request, Done done) = 0;
   // Answered with how the job's subtasks there are doing.

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/check.h"
+#include "common/net/listen_policy.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/grpc_status.h"
 #include "common/rpc/proto_json.h"
@@ -41,8 +42,14 @@ prometheus::Gauge* NewGauge(prometheus::Registry& registry, const std::string& n
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& config) {
+  if (absl::Status listen =
+          net::CheckListenAddresses(config, {"jobmanager.bind-host", "rest.bind-address"});
+      !listen.ok()) {
+    return listen;
+  }
   std::unique_ptr<JobManager> jm(new JobManager());
   jm->slots_ = std::make_unique<Mailbox>("jm-slots");
+  jm->checkpoint_io_ = std::make_shared<Mailbox>("jm-io");
   const std::string rm_address = ResourceManagerAddress(config);
   jm->rm_stub_ = v1::ResourceManager::NewStub(
       CreateChannel(rm_address, config.GetDuration("cluster.registration.max-timeout")));
@@ -192,6 +199,7 @@ std::shared_ptr<JobMaster> JobManager::MakeJobMaster(std::string id, v1::JobSubm
                                                      std::shared_ptr<Executor> executor) {
   JobMasterServices services;
   services.executor = std::move(executor);
+  services.io_executor = checkpoint_io_;
   services.resource_manager = rm_link_.get();
   services.task_managers = [this](const std::string& address) {
     return task_managers_->At(address);
@@ -390,6 +398,7 @@ void JobManager::Shutdown() {
   StopGrpcServer(grpc_);
   graph_builder_.reset();  // answers what is building, before the Dispatcher goes
   dispatcher_.reset();
+  checkpoint_io_.reset();  // joined once the last JobMaster lets go
   // The cancelled jobs' releases were posted to the slot pool: sent before
   // the session closes.
   if (slots_) slots_->Ask([] {}).wait();

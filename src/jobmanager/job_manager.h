@@ -91,6 +91,8 @@ class JobManager final : public Daemon {
   std::unique_ptr<ResourceManagerLink> rm_link_;  // the JobMasters' ResourceManagerGateway
   std::unique_ptr<TaskManagerGatewayCache> task_managers_;
   std::unique_ptr<LibraryStore> libraries_;
+  // "jm-io": the JobMasters' checkpoint metadata writes and deletions.
+  std::shared_ptr<Mailbox> checkpoint_io_;
   std::unique_ptr<Dispatcher> dispatcher_;
   // After the Dispatcher: destroyed first, as it answers into the Dispatcher.
   std::unique_ptr<GraphBuilderProcess> graph_builder_;

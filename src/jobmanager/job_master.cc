@@ -71,7 +71,10 @@ JobMaster::JobMaster(std::string id, v1::JobSubmission submission, JobGraph grap
   checkpoints_->ContinueAfter(submission_.restore_checkpoint_id());
 }
 
-JobMaster::~JobMaster() = default;
+// A JobMaster forgotten before its cancels were answered still frees its slots.
+JobMaster::~JobMaster() {
+  if (ended() && !slots_released_) services_.resource_manager->ReleaseJob(id_);
+}
 
 // The coordinator's way out, on the JobMaster's executor.
 class JobMaster::CheckpointHooks final : public CheckpointCoordinator::Hooks {
@@ -129,7 +132,35 @@ class JobMaster::CheckpointHooks final : public CheckpointCoordinator::Hooks {
     spdlog::warn("Job {}: checkpoint {} failed: {}", m_->id_, id, reason);
     Notify(id, false, reason);
   }
-  absl::Status Finalize(const CompletedCheckpoint& checkpoint) override {
+  void Finalize(const CompletedCheckpoint& checkpoint,
+                std::function<void(absl::Status)> written) override {
+    const std::string directory =
+        checkpoint.savepoint ? checkpoint.savepoint->directory : Directory(checkpoint.id);
+    std::string done =
+        absl::StrCat(checkpoint.savepoint ? "savepoint " : "checkpoint ", checkpoint.id,
+                     " complete (", checkpoint.size_bytes(), " bytes)");
+    m_->OffThread(
+        [directory, meta = Metadata(checkpoint)] { return engine::WriteMetadata(directory, meta); },
+        [master = m_, job = m_->id_, done = std::move(done),
+         written = std::move(written)](absl::Status status) {
+          if (status.ok()) spdlog::info("Job {}: {}", job, done);
+          written(std::move(status));
+          master->Publish();  // the checkpoint's new state, for REST and metrics
+        });
+  }
+  void Discard(const CompletedCheckpoint& checkpoint) override {
+    m_->OffThread(
+        [directory = Directory(checkpoint.id)] { return engine::DiscardCheckpoint(directory); },
+        [job = m_->id_](const absl::Status& gone) {
+          if (!gone.ok()) spdlog::warn("Job {}: {}", job, std::string(gone.message()));
+        });
+  }
+  void FailJob(const std::string& reason) override {
+    m_->End(JobMasterState::kFailed, reason);  // restarts come with the restart strategy
+  }
+
+ private:
+  v1::CheckpointMetadata Metadata(const CompletedCheckpoint& checkpoint) const {
     v1::CheckpointMetadata meta;
     meta.set_job_id(m_->id_);
     meta.set_checkpoint_id(checkpoint.id);
@@ -147,26 +178,8 @@ class JobMaster::CheckpointHooks final : public CheckpointCoordinator::Hooks {
       handle->set_size_bytes(state.size_bytes);
       for (const auto& op : state.operator_ids) handle->add_operator_ids(op);
     }
-    absl::Status written = engine::WriteMetadata(
-        checkpoint.savepoint ? checkpoint.savepoint->directory : Directory(checkpoint.id), meta);
-    if (written.ok()) {
-      spdlog::info("Job {}: {} {} complete ({} bytes, {} ms)", m_->id_,
-                   checkpoint.savepoint ? "savepoint" : "checkpoint", checkpoint.id,
-                   checkpoint.size_bytes(),
-                   absl::ToInt64Milliseconds(checkpoint.completed - checkpoint.triggered));
-    }
-    return written;
+    return meta;
   }
-  void Discard(const CompletedCheckpoint& checkpoint) override {
-    if (absl::Status gone = engine::DiscardCheckpoint(Directory(checkpoint.id)); !gone.ok()) {
-      spdlog::warn("Job {}: {}", m_->id_, std::string(gone.message()));
-    }
-  }
-  void FailJob(const std::string& reason) override {
-    m_->End(JobMasterState::kFailed, reason);  // restarts come with the restart strategy
-  }
-
- private:
   std::string Directory(int64_t id) const {
     return engine::CheckpointDirectory(m_->services_.checkpointing.dir, m_->id_, id);
   }
@@ -183,6 +196,20 @@ class JobMaster::CheckpointHooks final : public CheckpointCoordinator::Hooks {
 
   JobMaster* const m_;
 };
+
+// File work that may block on fsync runs on the I/O executor, then `then`
+// with its outcome back on the JobMaster's, if the JobMaster is still
+// there; both inline without an I/O executor.
+void JobMaster::OffThread(std::function<absl::Status()> io,
+                          std::function<void(absl::Status)> then) {
+  if (!services_.io_executor) return then(io());
+  services_.io_executor->Post([io = std::move(io), then = std::move(then),
+                               executor = services_.executor, master = weak_from_this()]() mutable {
+    executor->Post([status = io(), then = std::move(then), master = std::move(master)]() mutable {
+      if (auto self = master.lock()) then(std::move(status));
+    });
+  });
+}
 
 template <typename F>
 void JobMaster::Post(F handler) {
@@ -530,7 +557,8 @@ void JobMaster::HandleTaskState(const v1::TaskStateUpdate& update) {
     }
     Failover(*executions_.Failure());
   } else if (executions_.AllFinished()) {
-    if (draining_savepoint_) return Publish();  // ends once the savepoint is complete
+    // A stop ends once its savepoint is written (it may still be).
+    if (stopping_) return Publish();
     End(JobMasterState::kFinished, "");
   } else {
     Publish();
@@ -556,9 +584,13 @@ void JobMaster::Failover(const std::string& reason) {
   region_restart_ = false;
   FailSavepoints("the job is restarting");
   // The old attempts stop; a TaskManager also fences them when the new
-  // attempts arrive.
+  // attempts arrive. By their ids: a cancel that reaches a TaskManager after
+  // the new attempts (a slow one) must not stop those.
+  const std::vector<std::string> old_deployments = DeploymentIds();
   for (const auto& tm : task_managers_) {
-    services_.task_managers(tm)->CancelTasks(id_, [](absl::Status) {});
+    for (const auto& deployment : old_deployments) {
+      services_.task_managers(tm)->CancelTasks(id_, deployment, [](absl::Status) {});
+    }
   }
   task_managers_.clear();
   executions_.Restart();
@@ -655,26 +687,48 @@ void JobMaster::End(JobMasterState state, const std::string& error) {
     // externalized-checkpoint-retention: what the ended job keeps for a resume.
     const std::string job_dir = absl::StrCat(services_.checkpointing.dir, "/", id_);
     if (!services_.checkpointing.Retains(state == JobMasterState::kFailed)) {
-      if (absl::Status gone = engine::DiscardCheckpoint(job_dir); !gone.ok()) {
-        spdlog::warn("Job {}: {}", id_, std::string(gone.message()));
-      }
+      // After any metadata write still under way.
+      OffThread([job_dir] { return engine::DiscardCheckpoint(job_dir); },
+                [job = id_](const absl::Status& gone) {
+                  if (!gone.ok()) spdlog::warn("Job {}: {}", job, std::string(gone.message()));
+                });
     } else if (const CompletedCheckpoint* latest = checkpoints_->latest()) {
       spdlog::info("Job {}: checkpoint {} retained in {}/chk-{} (resume with sluice run -s)", id_,
                    latest->id, job_dir, latest->id);
     }
   }
-  // Stops what still runs (the other tasks of a failed job) and lets the
-  // TaskManagers forget the job; then every slot goes back at once.
-  for (const auto& tm : task_managers_) {
-    services_.task_managers(tm)->CancelTasks(id_, [](absl::Status) {});
-  }
-  services_.resource_manager->ReleaseJob(id_);
+  ReleaseSlotsOnceCancelled();
   if (state == JobMasterState::kFailed) {
     spdlog::error("Job {} ('{}') FAILED: {}", id_, graph_.name, error);
   } else {
     spdlog::info("Job {} ('{}') {}", id_, graph_.name, JobMasterStateName(state));
   }
   Publish();
+}
+
+// Stops what still runs (the other tasks of a failed job) and lets the
+// TaskManagers forget the job; then every slot goes back at once. Not
+// before, as Flink frees a slot when its task is gone: a slot freed first
+// fails the task a slow cancel has not reached yet. Each cancel ends within
+// rpc.timeout.
+void JobMaster::ReleaseSlotsOnceCancelled() {
+  if (task_managers_.empty()) return ReleaseSlots();
+  auto waiting = std::make_shared<size_t>(task_managers_.size());
+  for (const auto& tm : task_managers_) {
+    services_.task_managers(tm)->CancelTasks(
+        id_, "", [executor = services_.executor, master = weak_from_this(), waiting](absl::Status) {
+          executor->Post([master, waiting] {
+            auto self = master.lock();
+            if (self && --*waiting == 0) self->ReleaseSlots();
+          });
+        });
+  }
+}
+
+void JobMaster::ReleaseSlots() {
+  if (slots_released_) return;
+  slots_released_ = true;
+  services_.resource_manager->ReleaseJob(id_);
 }
 
 std::string JobMaster::TriggerSavepoint(SavepointTrigger trigger, SavepointDone done) {

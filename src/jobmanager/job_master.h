@@ -57,6 +57,9 @@ int SlotsNeeded(const JobGraph& graph);
 
 struct JobMasterServices {
   std::shared_ptr<Executor> executor;  // the JobMaster's main thread
+  // Where checkpoint metadata is written and old checkpoints deleted, so an
+  // fsync never stalls the main thread's heartbeats (null: on the main one).
+  std::shared_ptr<Executor> io_executor;
   const Clock* clock = SystemClock::Get();
   ResourceManagerGateway* resource_manager = nullptr;
   TaskManagerGateways task_managers;
@@ -134,6 +137,9 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   void OnDeployed(const std::string& address, const absl::Status& status);
   void HandleTaskState(const v1::TaskStateUpdate& update);
   void End(JobMasterState state, const std::string& error);
+  void ReleaseSlotsOnceCancelled();
+  void OffThread(std::function<absl::Status()> io, std::function<void(absl::Status)> then);
+  void ReleaseSlots();
   // A task failed or a slot was lost: restart if the strategy says so, from
   // the latest completed checkpoint, else fail the job.
   void Failover(const std::string& reason);
@@ -214,7 +220,8 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   std::unique_ptr<CheckpointHooks> checkpoint_hooks_;
   std::unique_ptr<CheckpointCoordinator> checkpoints_;  // null: no scheduler (some tests)
   std::map<int64_t, PendingSavepoint> savepoints_;      // by checkpoint id
-  bool stopping_ = false;                               // a stop-with-savepoint is in progress
+  bool slots_released_ = false;      // back to the ResourceManager, after the job ended
+  bool stopping_ = false;            // a stop-with-savepoint is in progress
   bool draining_savepoint_ = false;  // ... with --drain: the last task's end waits for it
   // The snapshots Status() and CheckpointStatistics() return.
   mutable absl::Mutex status_mu_;

@@ -67,8 +67,11 @@ void GrpcTaskManagerGateway::StartTasks(const std::string& job_id, Done done) {
        std::move(done));
 }
 
-void GrpcTaskManagerGateway::CancelTasks(const std::string& job_id, Done done) {
-  Call(stub_.get(), timeout_, JobTasks(job_id), &v1::TaskExecutor::Stub::async_interface::CancelJob,
+void GrpcTaskManagerGateway::CancelTasks(const std::string& job_id,
+                                         const std::string& deployment_id, Done done) {
+  v1::JobTasksRequest request = JobTasks(job_id);
+  request.set_deployment_id(deployment_id);
+  Call(stub_.get(), timeout_, request, &v1::TaskExecutor::Stub::async_interface::CancelJob,
        std::move(done));
 }
 

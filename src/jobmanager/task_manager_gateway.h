@@ -22,7 +22,7 @@ class GrpcTaskManagerGateway final : public TaskManagerGateway {
 
   void DeployTasks(const v1::DeployJobRequest& request, Done done) override;
   void StartTasks(const std::string& job_id, Done done) override;
-  void CancelTasks(const std::string& job_id, Done done) override;
+  void CancelTasks(const std::string& job_id, const std::string& deployment_id, Done done) override;
   void TriggerCheckpoint(const v1::TriggerCheckpointRequest& request, Done done) override;
   void NotifyCheckpoint(const v1::NotifyCheckpointRequest& request, Done done) override;
   void Heartbeat(const v1::JobMasterHeartbeat& request, HeartbeatDone done) override;

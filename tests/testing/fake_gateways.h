@@ -33,8 +33,11 @@ class FakeTaskManager final : public TaskManagerGateway {
     started.push_back(job_id);
     done(absl::OkStatus());
   }
-  void CancelTasks(const std::string& job_id, Done done) override {
+  void CancelTasks(const std::string& job_id, const std::string& deployment_id,
+                   Done done) override {
     cancelled.push_back(job_id);
+    cancelled_deployments.push_back(deployment_id);
+    if (hold_cancels) return pending_cancels.push_back(std::move(done));
     done(absl::OkStatus());
   }
   void TriggerCheckpoint(const v1::TriggerCheckpointRequest& request, Done done) override {
@@ -60,6 +63,9 @@ class FakeTaskManager final : public TaskManagerGateway {
   std::vector<Done> pending_deploy;
   std::vector<std::string> started;
   std::vector<std::string> cancelled;
+  std::vector<std::string> cancelled_deployments;  // "" for every deployment
+  bool hold_cancels = false;                       // answered by the test, through pending_cancels
+  std::vector<Done> pending_cancels;
   std::vector<v1::TriggerCheckpointRequest> checkpoints_triggered;
   std::vector<v1::NotifyCheckpointRequest> checkpoints_notified;
   std::vector<v1::JobMasterHeartbeat> heartbeats;

@@ -59,10 +59,21 @@ class RecordingHooks final : public CheckpointCoordinator::Hooks {
     aborted.push_back(id);
     abort_reasons.push_back(reason);
   }
-  absl::Status Finalize(const CompletedCheckpoint& checkpoint) override {
-    if (!finalize_error.ok()) return finalize_error;
-    finalized.push_back(checkpoint.id);
-    return absl::OkStatus();
+  void Finalize(const CompletedCheckpoint& checkpoint,
+                std::function<void(absl::Status)> written) override {
+    if (defer_writes) {
+      writing.emplace(checkpoint.id, std::move(written));
+      return;
+    }
+    if (finalize_error.ok()) finalized.push_back(checkpoint.id);
+    written(finalize_error);
+  }
+  // Ends the deferred write of checkpoint `id` with `status`.
+  void Written(int64_t id, absl::Status status = absl::OkStatus()) {
+    auto written = std::move(writing.at(id));
+    writing.erase(id);
+    if (status.ok()) finalized.push_back(id);
+    written(std::move(status));
   }
   void Discard(const CompletedCheckpoint& checkpoint) override {
     discarded.push_back(checkpoint.id);
@@ -74,6 +85,9 @@ class RecordingHooks final : public CheckpointCoordinator::Hooks {
   std::vector<std::pair<int64_t, std::string>> savepoints;
   absl::Status finalize_error;
   absl::Status trigger_error;
+  // Writes wait for Written(), as on a slow disk.
+  bool defer_writes = false;
+  std::map<int64_t, std::function<void(absl::Status)>> writing;
 };
 
 const TaskAttemptId kSource{0, 0, 0};
@@ -215,6 +229,42 @@ TEST_F(CheckpointCoordinatorTest, AMetadataWriteFailureFailsTheCheckpointAndCoun
   EXPECT_THAT(hooks_.abort_reasons, ElementsAre(HasSubstr("No space left on device")));
   EXPECT_EQ(hooks_.job_failures.size(), 1u) << "tolerable-failed-checkpoints is 0";
   EXPECT_EQ(coordinator_->latest(), nullptr) << "nothing to restore from";
+}
+
+TEST_F(CheckpointCoordinatorTest, ACheckpointBeingWrittenNeitherExpiresNorTakesAcksTwice) {
+  auto options = Every(absl::Seconds(10));
+  options.timeout = absl::Seconds(5);
+  Make(options);
+  hooks_.defer_writes = true;
+  timers_.Advance(absl::Seconds(10));
+  AckAll(1);
+  ASSERT_EQ(hooks_.writing.count(1), 1u);
+  EXPECT_TRUE(hooks_.complete.empty()) << "not complete before its metadata is written";
+  EXPECT_EQ(coordinator_->Acknowledge(1, kSink, State(20)), Ack::kDuplicate);
+  timers_.Advance(absl::Seconds(6));
+  EXPECT_TRUE(hooks_.aborted.empty()) << "a slow write is not an expiry";
+  EXPECT_EQ(coordinator_->stats().in_progress, 1);
+  clock_.Advance(absl::Seconds(1));
+  hooks_.Written(1);
+  EXPECT_THAT(hooks_.complete, ElementsAre(1));
+  ASSERT_TRUE(coordinator_->stats().latest_completed.has_value());
+  const CheckpointRecord& latest = *coordinator_->stats().latest_completed;
+  EXPECT_EQ(latest.ended - latest.triggered, absl::Seconds(7)) << "its duration includes the write";
+  EXPECT_EQ(coordinator_->Acknowledge(1, kSink, State(20)), Ack::kDiscarded);
+}
+
+TEST_F(CheckpointCoordinatorTest, ACheckpointFailedWhileWrittenIsDeletedOnceWritten) {
+  Make(Every(absl::Seconds(10)));
+  hooks_.defer_writes = true;
+  timers_.Advance(absl::Seconds(10));
+  AckAll(1);
+  coordinator_->Stop("the job is cancelled");
+  EXPECT_THAT(hooks_.aborted, ElementsAre(1));
+  EXPECT_TRUE(hooks_.discarded.empty()) << "still being written";
+  hooks_.Written(1);
+  EXPECT_THAT(hooks_.discarded, ElementsAre(1)) << "its files are not left behind";
+  EXPECT_TRUE(hooks_.complete.empty());
+  EXPECT_EQ(coordinator_->latest(), nullptr);
 }
 
 TEST_F(CheckpointCoordinatorTest, ACheckpointThatCannotStartFailsAndCounts) {

@@ -35,6 +35,7 @@ class JobMasterTest : public ::testing::Test {
   std::shared_ptr<JobMaster> Start() {
     JobMasterServices services;
     services.executor = executor_;
+    services.io_executor = io_;
     services.clock = &clock_;
     services.resource_manager = &rm_;
     services.task_managers = tms_.gateways();
@@ -130,6 +131,7 @@ class JobMasterTest : public ::testing::Test {
   std::vector<std::pair<absl::Time, std::function<void()>>> timers_;
   JobGraph graph_;
   std::shared_ptr<QueueExecutor> executor_ = std::make_shared<QueueExecutor>();
+  std::shared_ptr<QueueExecutor> io_;  // null: file work runs on executor_
   FakeClock clock_;
   FakeResourceManager rm_;
   FakeTaskManagers tms_;
@@ -167,6 +169,7 @@ TEST_F(JobMasterTest, ARunningJobIsCheckpointedAtEveryTaskManagerAndTheMetadataW
   std::filesystem::remove_all(dir);
   checkpointing_.interval = absl::Seconds(1);
   checkpointing_.dir = dir;
+  io_ = std::make_shared<QueueExecutor>();
   auto master = Running();
   clock_.Advance(absl::Seconds(1));
   RunDueTimers();
@@ -184,6 +187,11 @@ TEST_F(JobMasterTest, ARunningJobIsCheckpointedAtEveryTaskManagerAndTheMetadataW
       Ack(*master, 1, vertex, subtask);
     }
   }
+  EXPECT_FALSE(std::filesystem::exists(trigger.directory() + "/_metadata"))
+      << "written on the I/O executor, not the JobMaster's";
+  EXPECT_TRUE(tms_["b:6122"].checkpoints_notified.empty()) << "complete once written";
+  io_->RunUntilIdle();
+  executor_->RunUntilIdle();
   auto meta = engine::ReadMetadata(trigger.directory());
   ASSERT_TRUE(meta.ok()) << meta.status();
   EXPECT_EQ(meta->states_size(), 4);
@@ -201,6 +209,7 @@ TEST_F(JobMasterTest, ARunningJobIsCheckpointedAtEveryTaskManagerAndTheMetadataW
   EXPECT_FALSE(tms_["a:6122"].checkpoints_notified[1].completed());
   EXPECT_EQ(master->Status().state(), "FAILED");
   EXPECT_THAT(master->Status().error(), ::testing::HasSubstr("tolerable failure threshold"));
+  io_->RunUntilIdle();
   EXPECT_FALSE(std::filesystem::exists(dir + "/job-1"))
       << "NO_EXTERNALIZED_CHECKPOINTS: an ended job keeps none";
   std::filesystem::remove_all(dir);
@@ -225,6 +234,9 @@ TEST_F(JobMasterTest, AFailedTaskRestartsTheJobFromItsLatestCheckpointWithNewAtt
   Report(*master, 1, 1, v1::EXECUTION_STATE_FAILED, 0, "boom");
   EXPECT_EQ(master->Status().state(), "RESTARTING");
   EXPECT_EQ(tms_["a:6122"].cancelled.size(), 1u) << "the old attempts are stopped";
+  // By id: a cancel that a slow TaskManager gets after the new attempts
+  // must not stop those (r0-a1).
+  EXPECT_EQ(tms_["a:6122"].cancelled_deployments, std::vector<std::string>{"r0-a0"});
   EXPECT_EQ(TasksIn(master->Status(), v1::EXECUTION_STATE_CREATED), 4) << "next attempts";
   Report(*master, 0, 0, v1::EXECUTION_STATE_CANCELED, 0);  // an old attempt's report
   EXPECT_EQ(master->Status().state(), "RESTARTING") << "stale reports are ignored";
@@ -325,6 +337,34 @@ TEST_F(JobMasterTest, OneFailingSubtaskFailsTheJobWithItsCauseAndCancelsTheRest)
   // The others' CANCELED reports arrive late: they change nothing.
   Report(*master, 0, 0, v1::EXECUTION_STATE_CANCELED);
   EXPECT_EQ(master->Status().error(), "operator 'Map' failed: boom");
+}
+
+TEST_F(JobMasterTest, AnEndedJobGivesItsSlotsBackOnlyOnceEveryTaskManagerCancelledItsTasks) {
+  auto master = Running();
+  ReportAll(*master, v1::EXECUTION_STATE_RUNNING);
+  tms_["b:6122"].hold_cancels = true;  // a slow TaskManager
+  master->Cancel();
+  executor_->RunUntilIdle();
+  EXPECT_EQ(master->Status().state(), "CANCELED");
+  ASSERT_EQ(tms_["b:6122"].pending_cancels.size(), 1u);
+  EXPECT_TRUE(rm_.released.empty())
+      << "a slot freed first fails the task the cancel has not reached";
+  tms_["b:6122"].pending_cancels.front()(absl::DeadlineExceededError("rpc.timeout"));
+  executor_->RunUntilIdle();
+  EXPECT_EQ(rm_.released, std::vector<std::string>{"job-1"}) << "an unanswered cancel ends too";
+}
+
+TEST_F(JobMasterTest, AJobMasterForgottenBeforeItsCancelsWereAnsweredStillFreesItsSlots) {
+  auto master = Running();
+  tms_["a:6122"].hold_cancels = true;
+  master->Cancel();
+  executor_->RunUntilIdle();
+  EXPECT_TRUE(rm_.released.empty());
+  master.reset();
+  EXPECT_EQ(rm_.released, std::vector<std::string>{"job-1"});
+  tms_["a:6122"].pending_cancels.front()(absl::OkStatus());
+  executor_->RunUntilIdle();
+  EXPECT_EQ(rm_.released.size(), 1u) << "released once";
 }
 
 TEST_F(JobMasterTest, FailuresGoIntoTheExceptionHistoryNamingTheTaskAndWhereItRan) {
