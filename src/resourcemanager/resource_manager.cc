@@ -22,7 +22,7 @@ ResourceManager::ResourceManager(ResourceManagerOptions options, const Clock* cl
                                  prometheus::Registry& metrics_registry)
     : options_(std::move(options)),
       clock_(clock),
-      registry_(clock, options_.heartbeat_timeout),
+      registry_(clock, options_.heartbeat_timeout, options_.max_slots_per_task_manager),
       slots_(clock, options_.slots, options_.tenants),
       metrics_(metrics_registry),
       mailbox_("resourcemanager") {

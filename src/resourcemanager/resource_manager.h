@@ -32,6 +32,7 @@ struct ResourceManagerOptions {
   absl::Duration heartbeat_timeout = absl::Seconds(5);
   SlotManagerOptions slots;
   Tenants tenants;
+  int max_slots_per_task_manager = 4096;  // resourcemanager.taskmanager.max-slots
 };
 
 struct JobManagerInfo {

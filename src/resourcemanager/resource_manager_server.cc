@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/net/listen_policy.h"
 #include "spdlog/spdlog.h"
 
 namespace sluice {
@@ -24,6 +25,10 @@ SlotManagerOptions SlotManagerOptionsFromConfig(const Config& config) {
 
 absl::StatusOr<std::unique_ptr<ResourceManagerServer>> ResourceManagerServer::Start(
     const Config& config, const Clock* clock) {
+  if (absl::Status listen = net::CheckListenAddresses(config, {"resourcemanager.bind-host"});
+      !listen.ok()) {
+    return listen;
+  }
   std::unique_ptr<ResourceManagerServer> server(new ResourceManagerServer());
   const std::string& host = config.GetString("resourcemanager.bind-host");
   ResourceManagerOptions options;
@@ -32,6 +37,8 @@ absl::StatusOr<std::unique_ptr<ResourceManagerServer>> ResourceManagerServer::St
   options.heartbeat_interval = config.GetDuration("heartbeat.interval");
   options.heartbeat_timeout = config.GetDuration("heartbeat.timeout");
   options.slots = SlotManagerOptionsFromConfig(config);
+  options.max_slots_per_task_manager =
+      static_cast<int>(config.GetInt("resourcemanager.taskmanager.max-slots"));
   auto tenants = Tenants::FromConfig(config);
   if (!tenants.ok()) return tenants.status();
   options.tenants = *std::move(tenants);

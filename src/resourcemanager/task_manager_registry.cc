@@ -23,8 +23,9 @@ const char* RemovalReasonName(RemovalReason reason) {
   return "unknown";
 }
 
-TaskManagerRegistry::TaskManagerRegistry(const Clock* clock, absl::Duration heartbeat_timeout)
-    : clock_(clock), heartbeat_timeout_(heartbeat_timeout) {}
+TaskManagerRegistry::TaskManagerRegistry(const Clock* clock, absl::Duration heartbeat_timeout,
+                                         int max_slots)
+    : clock_(clock), heartbeat_timeout_(heartbeat_timeout), max_slots_(max_slots) {}
 
 absl::Status TaskManagerRegistry::ValidateSlots(const std::string& id,
                                                 const std::vector<SlotState>& slots) const {
@@ -45,6 +46,11 @@ absl::StatusOr<std::optional<RemovedTaskManager>> TaskManagerRegistry::Register(
   if (info.id.empty()) return absl::InvalidArgumentError("registration without a TaskManager id");
   if (info.slots.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("TaskManager '", info.id, "' offers no slots"));
+  }
+  if (static_cast<int64_t>(info.slots.size()) > max_slots_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TaskManager '", info.id, "' announces ", info.slots.size(),
+                     " slots; resourcemanager.taskmanager.max-slots allows ", max_slots_));
   }
   if (auto status = ValidateSlots(info.id, info.slots); !status.ok()) return status;
   if (id_by_session_.count(session) != 0) {

@@ -64,7 +64,10 @@ struct ClusterTotals {
 
 class TaskManagerRegistry {
  public:
-  TaskManagerRegistry(const Clock* clock, absl::Duration heartbeat_timeout);
+  // A TaskManager announcing more than `max_slots` slots is refused
+  // (resourcemanager.taskmanager.max-slots): a forged one cannot take over
+  // placement with thousands of slots.
+  TaskManagerRegistry(const Clock* clock, absl::Duration heartbeat_timeout, int max_slots = 4096);
 
   // Registers `info` on `session`. A live TaskManager with the same id and a
   // different address is refused (ALREADY_EXISTS) and kept; one with the same
@@ -102,6 +105,7 @@ class TaskManagerRegistry {
 
   const Clock* clock_;
   const absl::Duration heartbeat_timeout_;
+  const int max_slots_;
   std::map<std::string, TaskManagerRecord> by_id_;
   std::map<SessionId, std::string> id_by_session_;
   ResourceProfile capacity_;

@@ -6,6 +6,7 @@
 #include <future>
 
 #include "absl/strings/str_cat.h"
+#include "common/net/listen_policy.h"
 #include "common/process_stats.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/grpc_status.h"
@@ -18,6 +19,10 @@
 namespace sluice {
 
 absl::StatusOr<std::unique_ptr<TaskManager>> TaskManager::Start(const Config& config) {
+  if (absl::Status listen = net::CheckListenAddresses(config, {"taskmanager.bind-host"});
+      !listen.ok()) {
+    return listen;
+  }
   std::unique_ptr<TaskManager> tm(new TaskManager());
   const std::string& bind_host = config.GetString("taskmanager.bind-host");
   auto grpc = StartGrpcServer(bind_host, static_cast<int>(config.GetInt("taskmanager.rpc.port")),

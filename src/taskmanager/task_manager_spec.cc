@@ -1,12 +1,17 @@
 #include "taskmanager/task_manager_spec.h"
 
+#include "common/net/listen_policy.h"
 #include "common/rpc/grpc_server.h"
 
 namespace sluice {
 TaskManagerSpec SpecFromConfig(const Config& config, int rpc_port) {
   TaskManagerSpec spec;
   spec.host = config.GetString("taskmanager.host");
-  if (spec.host.empty()) spec.host = MachineHostName();
+  if (spec.host.empty()) {
+    // Bound to loopback, it is reachable only there.
+    const std::string& bind_host = config.GetString("taskmanager.bind-host");
+    spec.host = net::IsLoopbackHost(bind_host) ? bind_host : MachineHostName();
+  }
   spec.rpc_address = HostPort(spec.host, rpc_port);
   spec.id = config.GetString("taskmanager.resource-id");
   if (spec.id.empty()) spec.id = spec.rpc_address;

@@ -39,6 +39,19 @@ TEST_F(TaskManagerRegistryTest, RegisterAddsSlotsAndResources) {
   EXPECT_EQ(registry_.Find("tm-a")->info.rpc_address, "host-a:1");
 }
 
+TEST_F(TaskManagerRegistryTest, MoreSlotsThanTheConfiguredMostAreRefused) {
+  TaskManagerRegistry bounded(&clock_, kTimeout, /*max_slots=*/8);
+  ASSERT_TRUE(bounded.Register(1, MakeInfo("tm-a", "host-a:1", 8)).ok());
+  auto forged = bounded.Register(2, MakeInfo("tm-b", "host-b:1", 50000));
+  ASSERT_FALSE(forged.ok());
+  EXPECT_EQ(forged.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(forged.status().message(),
+            "TaskManager 'tm-b' announces 50000 slots; resourcemanager.taskmanager.max-slots "
+            "allows 8");
+  EXPECT_EQ(bounded.size(), 1);
+  EXPECT_EQ(bounded.capacity().cpu_cores, 8) << "nothing of it counted";
+}
+
 TEST_F(TaskManagerRegistryTest, LiveDuplicateIdIsRefusedAndTheExistingKept) {
   ASSERT_TRUE(registry_.Register(1, MakeInfo("tm-a", "host-a:1")).ok());
   auto second = registry_.Register(2, MakeInfo("tm-a", "host-b:7"));

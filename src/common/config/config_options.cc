@@ -57,8 +57,9 @@ std::vector<ConfigOption> BuildOptions() {
           .Required(),
       Opt("jobmanager.rpc.port", T::kInt, "6123", "Port of the JobManager's RPC endpoint.", 0,
           65535),
-      Opt("jobmanager.bind-host", T::kString, "0.0.0.0",
-          "Address the JobManager's RPC server binds to."),
+      Opt("jobmanager.bind-host", T::kString, "127.0.0.1",
+          "Address the JobManager's RPC server binds to. Beyond loopback it needs "
+          "security.allow-insecure-remote."),
       Opt("jobmanager.work-dir", T::kString, "",
           "Where the JobManager keeps uploaded job libraries (by content hash). Empty: "
           "/tmp/sluice-jobmanager-<pid>, removed when the JobManager stops (and, if it was "
@@ -91,20 +92,29 @@ std::vector<ConfigOption> BuildOptions() {
       Opt("env.log.dir", T::kString, "",
           "Directory of the daemons' log files, served by /jobmanager/logs and the web UI. "
           "Empty: $SLUICE_LOG_DIR, which the start scripts set (log/ of the installation)."),
-      Opt("rest.bind-address", T::kString, "0.0.0.0",
-          "Address the JobManager's HTTP server binds to."),
+      Opt("rest.bind-address", T::kString, "127.0.0.1",
+          "Address the JobManager's HTTP server binds to. Beyond loopback it needs "
+          "security.allow-insecure-remote."),
       Opt("resourcemanager.rpc.address", T::kString, std::nullopt,
           "Host the ResourceManager is reached at. TaskManagers and the JobManager connect here.")
           .Required(),
       Opt("resourcemanager.rpc.port", T::kInt, "6124",
           "Port of the ResourceManager's RPC endpoint.", 0, 65535),
-      Opt("resourcemanager.bind-host", T::kString, "0.0.0.0",
-          "Address the ResourceManager's RPC server binds to."),
+      Opt("resourcemanager.bind-host", T::kString, "127.0.0.1",
+          "Address the ResourceManager's RPC server binds to. Beyond loopback it needs "
+          "security.allow-insecure-remote."),
       Opt("taskmanager.host", T::kString, "",
-          "Host name or address this TaskManager advertises to others. Empty: the machine's host "
-          "name."),
-      Opt("taskmanager.bind-host", T::kString, "0.0.0.0",
-          "Address the TaskManager's RPC server binds to."),
+          "Host name or address this TaskManager advertises to others. Empty: "
+          "taskmanager.bind-host if that is a loopback address (the default), else the "
+          "machine's host name."),
+      Opt("taskmanager.bind-host", T::kString, "127.0.0.1",
+          "Address the TaskManager's RPC, data and metrics servers bind to. Beyond loopback "
+          "it needs security.allow-insecure-remote."),
+      Opt("security.allow-insecure-remote", T::kBool, "false",
+          "Lets a daemon listen beyond loopback (a bind host such as 0.0.0.0) although its "
+          "connections are neither encrypted nor authenticated: whoever reaches its ports "
+          "controls the cluster. Only on a network you trust; without it such a daemon refuses "
+          "to start and says why."),
       Opt("taskmanager.rpc.port", T::kInt, "0",
           "Port of the TaskManager's RPC endpoint. 0 picks a free port, so several TaskManagers "
           "can share a host.",
@@ -188,6 +198,10 @@ std::vector<ConfigOption> BuildOptions() {
           "How long a job keeps its slots after its JobManager disconnects; re-declaring within "
           "it keeps them. Flink uses 5 min; a shorter wait returns slots sooner.",
           1 * kMs, 86400 * kSecond),
+      Opt("resourcemanager.taskmanager.max-slots", T::kInt, "4096",
+          "Most slots one TaskManager may announce; a registration with more is refused, so "
+          "a forged or misconfigured TaskManager cannot claim the cluster's placement.",
+          1, 1000000),
       Opt("resourcemanager.tenant.<name>.weight", T::kDouble, std::nullopt,
           "Weight of tenant <name> in fair sharing (default 1). Defining any "
           "resourcemanager.tenant.<name>.* key defines the tenant; the tenant 'default' always "
