@@ -6,7 +6,7 @@
 #   SLUICE_PID_DIR   pid files (default: $SLUICE_HOME/run)
 #   SLUICE_BIN_DIR   daemon binaries (default: $SLUICE_HOME/build/bin)
 #   SLUICE_STOP_TIMEOUT  seconds stop waits for a clean exit (default: 10)
-#   SLUICE_LOG_MAX   old logs kept per daemon instance, rotated at start (default: 10)
+#   SLUICE_LOG_MAX   old logs kept per daemon instance, rotated at start (default: 5, as Flink's env.log.max)
 #   SLUICE_SSH_OPTS  extra options for ssh to remote hosts
 
 SLUICE_HOME=${SLUICE_HOME:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -15,7 +15,7 @@ SLUICE_LOG_DIR=${SLUICE_LOG_DIR:-$SLUICE_HOME/log}
 SLUICE_PID_DIR=${SLUICE_PID_DIR:-$SLUICE_HOME/run}
 SLUICE_BIN_DIR=${SLUICE_BIN_DIR:-$SLUICE_HOME/build/bin}
 SLUICE_STOP_TIMEOUT=${SLUICE_STOP_TIMEOUT:-10}
-SLUICE_LOG_MAX=${SLUICE_LOG_MAX:-10}
+SLUICE_LOG_MAX=${SLUICE_LOG_MAX:-5}
 export SLUICE_HOME SLUICE_CONF_DIR SLUICE_LOG_DIR SLUICE_PID_DIR SLUICE_BIN_DIR SLUICE_STOP_TIMEOUT
 export SLUICE_LOG_MAX
 

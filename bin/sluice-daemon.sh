@@ -62,7 +62,7 @@ log_in_use() {
 }
 
 # <log> of an earlier run becomes <log>.1, .1 becomes .2, and so on; at most
-# $SLUICE_LOG_MAX old ones are kept (Flink's env.log.max, 10).
+# $SLUICE_LOG_MAX old ones are kept (Flink's env.log.max, 5).
 rotate_log() {
   local log=$1 keep=$SLUICE_LOG_MAX i
   [[ -f $log ]] || return 0
