@@ -281,6 +281,12 @@ void ResourceManager::Execute(SlotManagerEffects& effects) {
       jm->peer->SendRequestFailed(failure.job_id, failure.message);
     }
   }
+  for (const std::string& tm : effects.unresponsive) {
+    spdlog::warn(
+        "TaskManager '{}' did not answer a slot request within rpc.timeout: no more slots are "
+        "placed on it until it registers again",
+        tm);
+  }
   for (absl::Duration latency : effects.grant_latencies) metrics_.AllocationLatency(latency);
   PublishTotals();
 }

@@ -220,6 +220,7 @@ void SlotManager::RemoveTaskManager(const std::string& id, const std::string& wh
     capacity_ -= slot.profile;
   }
   task_managers_.erase(it);
+  unresponsive_.erase(id);
   // Registering again: the registration schedules once its report is
   // adopted (now, the jobs would look short of the slots it still holds).
   if (still_held.empty()) Schedule(effects);
@@ -421,7 +422,11 @@ void SlotManager::Tick(SlotManagerEffects* effects) {
   }
   for (const auto& allocation : stale) {
     if (allocations_.count(allocation) == 0) continue;  // settled meanwhile
-    effects->frees.push_back(GrantOf(allocation));      // in case it arrives after all
+    // A TaskManager that heartbeats but leaves requests unanswered (broken,
+    // or claiming slots it does not serve) would get the retry too.
+    const std::string& tm = allocations_.at(allocation).task_manager;
+    if (unresponsive_.insert(tm).second) effects->unresponsive.push_back(tm);
+    effects->frees.push_back(GrantOf(allocation));  // in case it arrives after all
     SlotRequestRejected(allocation, "", "", effects);
   }
   Schedule(effects);
@@ -552,8 +557,9 @@ bool SlotManager::PickSlots(Job& job, int requirement, int count, std::vector<Pi
       return false;
     }
     const bool distinct = static_cast<int>(used_tms.size()) < spread_over;
-    auto choice = index_.Pick(profile, job.tenant->name, placement,
-                              distinct ? used_tms : std::set<std::string>{});
+    std::set<std::string> exclude = unresponsive_;
+    if (distinct) exclude.insert(used_tms.begin(), used_tms.end());
+    auto choice = index_.Pick(profile, job.tenant->name, placement, exclude);
     if (!choice) {
       job.wait_reason = distinct && !used_tms.empty() ? kTooFewTms : kNoFit;
       return false;

@@ -91,6 +91,9 @@ struct SlotManagerEffects {
   std::vector<Revocation> revocations;  // RM -> JobMaster: you lost this slot
   std::vector<Failure> failures;        // RM -> JobMaster: the request failed
   std::vector<absl::Duration> grant_latencies;  // declaration -> first grant, per job
+  // TaskManagers that left a slot request unanswered past pending_timeout:
+  // out of placement until they register again.
+  std::vector<std::string> unresponsive;
 };
 
 // What a job waits for, for status and metrics.
@@ -255,6 +258,7 @@ class SlotManager {
   // Hash maps: these are looked up on every pick; node maps keep references
   // stable while a scheduling pass holds them.
   absl::node_hash_map<std::string, TaskManagerSlots> task_managers_;
+  std::set<std::string> unresponsive_;  // not picked until they register again
   absl::node_hash_map<std::string, Allocation> allocations_;
   absl::node_hash_map<std::string, Job> jobs_;
   absl::node_hash_map<std::string, TenantUsage> tenant_usage_;

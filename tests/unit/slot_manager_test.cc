@@ -425,6 +425,26 @@ TEST_F(SlotManagerTest, UnansweredSlotRequestIsRetriedElsewhere) {
   EXPECT_EQ(Held("j"), 1);
 }
 
+TEST_F(SlotManagerTest, ATaskManagerLeavingARequestUnansweredGetsNoMoreUntilItRegistersAgain) {
+  AddTm("silent", 2);
+  auto first = Declare(Job("j", 1));
+  ASSERT_EQ(first.requests.size(), 1u);
+  EXPECT_EQ(first.requests[0].task_manager, "silent");
+  SlotManagerEffects effects;
+  clock_.Advance(absl::Seconds(10));
+  sm_->Tick(&effects);
+  EXPECT_EQ(effects.unresponsive, std::vector<std::string>{"silent"});
+  EXPECT_TRUE(effects.requests.empty()) << "its other free slot is not tried either";
+  EXPECT_EQ(Held("j"), 0);
+
+  auto joined = AddTm("b", 1);
+  ASSERT_EQ(joined.requests.size(), 1u) << "a responsive TaskManager serves the job";
+  EXPECT_EQ(joined.requests[0].task_manager, "b");
+  AddTm("silent", 2);
+  Declare(Job("k", 1));
+  EXPECT_EQ(Held("k"), 1) << "registered again, it is placed on again";
+}
+
 TEST_F(SlotManagerTest, ARestartedResourceManagerAdoptsRunningAllocations) {
   std::vector<SlotState> report;
   for (int i = 0; i < 3; ++i) report.push_back(SlotState{i, Cpu(1), "", ""});
