@@ -80,7 +80,7 @@ void SlotManager::Occupy(const std::string& tm, int index, const std::string& al
   slot.phase = phase;
   slot.allocation = allocation;
   slot.pending_since = clock_->Now();
-  index_.Adjust(slot.class_id, tm, -1);
+  if (InPlacement(tm)) index_.Adjust(slot.class_id, tm, -1);
   --slots_free_;
   used_ += slot.profile;
 }
@@ -89,9 +89,19 @@ void SlotManager::Vacate(const std::string& tm, int index) {
   Slot& slot = task_managers_.at(tm).slots.at(index);
   slot.phase = Phase::kFree;
   slot.allocation.clear();
-  index_.Adjust(slot.class_id, tm, +1);
+  if (InPlacement(tm)) index_.Adjust(slot.class_id, tm, +1);
   ++slots_free_;
   used_ -= slot.profile;
+}
+
+// Its free slots leave the index, so neither picks nor the counts of what
+// could be served see them.
+void SlotManager::TakeOutOfPlacement(const std::string& tm, SlotManagerEffects* effects) {
+  if (!unresponsive_.insert(tm).second) return;
+  effects->unresponsive.push_back(tm);
+  for (const auto& [index, slot] : task_managers_.at(tm).slots) {
+    if (slot.phase == Phase::kFree) index_.Adjust(slot.class_id, tm, -1);
+  }
 }
 
 void SlotManager::Bind(Job& job, const Pick& pick, const std::string& allocation) {
@@ -214,7 +224,7 @@ void SlotManager::RemoveTaskManager(const std::string& id, const std::string& wh
       Unbind(allocation);
       Vacate(id, index);
     }
-    index_.Adjust(slot.class_id, id, -1);
+    if (InPlacement(id)) index_.Adjust(slot.class_id, id, -1);
     --slots_total_;
     --slots_free_;
     capacity_ -= slot.profile;
@@ -424,8 +434,7 @@ void SlotManager::Tick(SlotManagerEffects* effects) {
     if (allocations_.count(allocation) == 0) continue;  // settled meanwhile
     // A TaskManager that heartbeats but leaves requests unanswered (broken,
     // or claiming slots it does not serve) would get the retry too.
-    const std::string& tm = allocations_.at(allocation).task_manager;
-    if (unresponsive_.insert(tm).second) effects->unresponsive.push_back(tm);
+    TakeOutOfPlacement(allocations_.at(allocation).task_manager, effects);
     effects->frees.push_back(GrantOf(allocation));  // in case it arrives after all
     SlotRequestRejected(allocation, "", "", effects);
   }
@@ -557,9 +566,8 @@ bool SlotManager::PickSlots(Job& job, int requirement, int count, std::vector<Pi
       return false;
     }
     const bool distinct = static_cast<int>(used_tms.size()) < spread_over;
-    std::set<std::string> exclude = unresponsive_;
-    if (distinct) exclude.insert(used_tms.begin(), used_tms.end());
-    auto choice = index_.Pick(profile, job.tenant->name, placement, exclude);
+    auto choice = index_.Pick(profile, job.tenant->name, placement,
+                              distinct ? used_tms : std::set<std::string>{});
     if (!choice) {
       job.wait_reason = distinct && !used_tms.empty() ? kTooFewTms : kNoFit;
       return false;
@@ -805,7 +813,7 @@ std::optional<std::string> SlotManager::CheckInvariants() const {
   for (const auto& [tm_id, tm] : task_managers_) {
     std::map<int, int> free_by_class;
     for (const auto& [index, slot] : tm.slots)
-      free_by_class[slot.class_id] += slot.phase == Phase::kFree;
+      free_by_class[slot.class_id] += slot.phase == Phase::kFree && InPlacement(tm_id);
     for (const auto& [class_id, count] : free_by_class) {
       if (index_.FreeCount(class_id, tm_id) != count) {
         return absl::StrCat("free-slot index disagrees for ", tm_id, ": ",

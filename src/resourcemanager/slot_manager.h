@@ -171,6 +171,9 @@ class SlotManager {
   // Views.
   int slots_total() const { return slots_total_; }
   int slots_free() const { return slots_free_; }
+  // False for a TaskManager that left a slot request unanswered, until it
+  // registers again: none of its free slots is picked.
+  bool InPlacement(const std::string& tm) const { return unresponsive_.count(tm) == 0; }
   const ResourceProfile& used() const { return used_; }
   std::vector<SlotState> SlotsOf(const std::string& task_manager) const;
   std::vector<WaitingRequest> Waiting() const;
@@ -242,6 +245,7 @@ class SlotManager {
   // Slot bookkeeping.
   void Occupy(const std::string& tm, int index, const std::string& allocation, Phase phase);
   void Vacate(const std::string& tm, int index);
+  void TakeOutOfPlacement(const std::string& tm, SlotManagerEffects* effects);
   void Bind(Job& job, const Pick& pick, const std::string& allocation);
   void Adopt(Job& job, const std::string& allocation);
   void Unbind(const std::string& allocation);
@@ -258,7 +262,7 @@ class SlotManager {
   // Hash maps: these are looked up on every pick; node maps keep references
   // stable while a scheduling pass holds them.
   absl::node_hash_map<std::string, TaskManagerSlots> task_managers_;
-  std::set<std::string> unresponsive_;  // not picked until they register again
+  std::set<std::string> unresponsive_;  // out of the index until they register again
   absl::node_hash_map<std::string, Allocation> allocations_;
   absl::node_hash_map<std::string, Job> jobs_;
   absl::node_hash_map<std::string, TenantUsage> tenant_usage_;

@@ -118,7 +118,7 @@ class RandomScenario {
     int free = 0;
     for (const auto& tm : tms_) {
       const std::string& dedicated = tm_tenant_[tm];
-      if (!dedicated.empty() && dedicated != tenant) continue;
+      if ((!dedicated.empty() && dedicated != tenant) || !sm_->InPlacement(tm)) continue;
       for (const auto& s : sm_->SlotsOf(tm)) free += s.IsFree() && s.profile.Fits(profile);
     }
     return free;
