@@ -136,6 +136,26 @@ TEST_F(ClusterTest, DuplicateIdIsRefusedAndTheFirstKept) {
   EXPECT_EQ(status.task_managers[0].info.rpc_address, first->spec().rpc_address);
 }
 
+TEST_F(ClusterTest, ATaskManagerAnnouncingMoreSlotsThanAllowedIsRefused) {
+  auto rm =
+      ResourceManagerServer::Start(LoopbackConfig({"resourcemanager.taskmanager.max-slots=4"}));
+  ASSERT_TRUE(rm.ok()) << rm.status();
+  rm_ = std::move(*rm);
+  auto greedy = StartTaskManager({"taskmanager.numberOfTaskSlots=8"});
+  ASSERT_TRUE(greedy);
+  ASSERT_TRUE(WaitFor([&] {
+    return MetricValue(RmMetrics(),
+                       "sluice_resourcemanager_taskmanager_registrations_refused_total")
+               .value_or(0) >= 1;
+  }));
+  EXPECT_FALSE(greedy->registered());
+  EXPECT_EQ(RegisteredTaskManagers(), 0);
+  auto modest = StartTaskManager({"taskmanager.numberOfTaskSlots=4"});
+  ASSERT_TRUE(modest);
+  EXPECT_TRUE(WaitFor([&] { return modest->registered(); }));
+  EXPECT_EQ(RegisteredTaskManagers(), 1);
+}
+
 TEST_F(ClusterTest, ShutdownDeregistersSoSlotsLeaveAtOnce) {
   auto tm1 = StartTaskManager({});
   auto tm2 = StartTaskManager({});
