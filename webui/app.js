@@ -11,8 +11,31 @@ let generation = 0;  // a newer route invalidates older pending renders
 
 // ---------- helpers ----------
 
+// A cluster with security.admin-token answers 401 without a token: the
+// user's (the administrator's or a tenant's) is asked for once and kept for
+// this tab only.
+function authorized(headers = {}) {
+  const token = sessionStorage.getItem('sluice-token');
+  return token ? { ...headers, Authorization: `Bearer ${token}` } : headers;
+}
+
+async function call(path, options = {}) {
+  const sent = sessionStorage.getItem('sluice-token');
+  let response = await fetch(path, { ...options, headers: authorized(options.headers) });
+  if (response.status === 401) {
+    // Another request may have asked meanwhile: then its token is tried.
+    if (sessionStorage.getItem('sluice-token') === sent) {
+      const token = window.prompt('This cluster needs a token (the administrator\'s or your tenant\'s):');
+      if (!token) return response;
+      sessionStorage.setItem('sluice-token', token.trim());
+    }
+    response = await fetch(path, { ...options, headers: authorized(options.headers) });
+  }
+  return response;
+}
+
 async function get(path) {
-  const response = await fetch(path, { headers: { Accept: 'application/json' } });
+  const response = await call(path, { headers: { Accept: 'application/json' } });
   const text = await response.text();
   if (!response.ok) {
     let message = text;
@@ -246,14 +269,14 @@ function bindJob(id) {
   const cancel = document.getElementById('cancel');
   cancel?.addEventListener('click', async () => {
     cancel.disabled = true;
-    const response = await fetch(`/jobs/${id}?mode=cancel`, { method: 'PATCH' });
+    const response = await call(`/jobs/${id}?mode=cancel`, { method: 'PATCH' });
     statusLine.textContent = response.ok ? 'Cancel requested' : `Cancel failed: ${response.status}`;
     render();
   });
   const stop = document.getElementById('stop');
   stop?.addEventListener('click', async () => {
     stop.disabled = true;
-    const response = await fetch(`/jobs/${id}/stop`, { method: 'POST',
+    const response = await call(`/jobs/${id}/stop`, { method: 'POST',
       headers: { 'Content-Type': 'application/json' }, body: '{"drain":false}' });
     statusLine.textContent = response.ok ? 'Stop with savepoint requested'
       : `Stop failed: ${(await response.text()).slice(0, 200)}`;

@@ -5,6 +5,7 @@
 #include <grpcpp/security/credentials.h>
 
 #include "absl/strings/str_cat.h"
+#include "client/credentials.h"
 #include "common/rpc/grpc_status.h"
 #include "sluice/v1/jobmanager.grpc.pb.h"
 #include "sluice/v1/resourcemanager.grpc.pb.h"
@@ -15,6 +16,7 @@ namespace {
 template <typename Stub>
 grpc::Status Ask(Stub& stub, absl::Duration timeout, v1::ClusterStatus* out) {
   grpc::ClientContext context;
+  Authorize(&context);
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   return stub.GetClusterStatus(&context, v1::GetClusterStatusRequest{}, out);
 }

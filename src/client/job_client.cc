@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/credentials.h"
 #include "client/job_commands.h"
 #include "common/job_state.h"
 #include "common/sha256.h"
@@ -124,6 +125,7 @@ absl::StatusOr<v1::JobSubmission> Prepare(const JobCommand& command, std::string
 grpc::Status Upload(v1::JobManager::Stub& stub, const v1::JobSubmission& submission,
                     const std::string& bytes, v1::JobStatus* status) {
   grpc::ClientContext context;
+  Authorize(&context);
   auto writer = stub.SubmitJob(&context, status);
   v1::SubmitJobRequest first;
   *first.mutable_submission() = submission;
@@ -185,6 +187,7 @@ int RunOnCluster(const JobCommand& command, std::ostream& out, std::ostream& err
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     grpc::ClientContext context;
+    Authorize(&context);
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
     v1::GetJobRequest request;
     request.set_job_id(status.job_id());
@@ -227,6 +230,7 @@ void ListSection(const v1::ListJobsResponse& jobs, const std::string& title,
 int ListJobs(const std::string& target, const ListFilter& filter, std::ostream& out,
              std::ostream& err) {
   grpc::ClientContext context;
+  Authorize(&context);
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   v1::ListJobsResponse jobs;
   grpc::Status status = Connect(target)->ListJobs(&context, v1::ListJobsRequest{}, &jobs);
@@ -249,6 +253,7 @@ int ListJobs(const std::string& target, const ListFilter& filter, std::ostream& 
 int CancelJob(const std::string& target, const std::string& job_id, std::ostream& out,
               std::ostream& err) {
   grpc::ClientContext context;
+  Authorize(&context);
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   auto stub = Connect(target);
   v1::GetJobRequest get;
@@ -265,6 +270,7 @@ int CancelJob(const std::string& target, const std::string& job_id, std::ostream
     return 1;
   }
   grpc::ClientContext cancel_context;
+  Authorize(&cancel_context);
   cancel_context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   v1::CancelJobRequest request;
   request.set_job_id(job_id);
@@ -281,6 +287,7 @@ int CancelJob(const std::string& target, const std::string& job_id, std::ostream
 int TriggerSavepoint(const std::string& target, const SavepointCommand& command, std::ostream& out,
                      std::ostream& err) {
   grpc::ClientContext context;
+  Authorize(&context);
   // A savepoint takes as long as its tasks need (execution.checkpointing.timeout at most).
   context.set_deadline(absl::ToChronoTime(absl::Now() + command.timeout));
   v1::TriggerSavepointRequest request;

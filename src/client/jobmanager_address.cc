@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include "client/credentials.h"
 #include "nlohmann/json.hpp"
 
 namespace sluice {
@@ -22,7 +23,11 @@ std::string ResolveJobManager(const std::string& target) {
   httplib::Client client(host, port);
   client.set_connection_timeout(1);
   client.set_read_timeout(2);
-  auto answer = client.Get("/config");
+  httplib::Headers headers;
+  if (std::string authorization = ClientAuthorization(); !authorization.empty()) {
+    headers.emplace("Authorization", authorization);
+  }
+  auto answer = client.Get("/config", headers);
   if (!answer || answer->status != 200) return target;
   auto config = nlohmann::json::parse(answer->body, nullptr, false);
   if (config.is_discarded() || !config.is_object() || !config.contains("jobmanager-rpc-address") ||

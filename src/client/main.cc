@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/cluster_client.h"
+#include "client/credentials.h"
 #include "client/job_commands.h"
 #include "client/jobmanager_address.h"
 #include "client/status_format.h"
@@ -117,6 +118,10 @@ int main(int argc, char** argv) {
   CLI::App app{"sluice: submit and control Sluice jobs, inspect the cluster"};
   app.set_version_flag("--version", std::string("sluice ") + SLUICE_VERSION);
   app.require_subcommand(1);
+  std::string token;
+  app.add_option("--token", token,
+                 "Token for a JobManager that authenticates clients (security.admin-token or a "
+                 "tenant's); default: $SLUICE_TOKEN");
 
   sluice::ClusterStatusArgs status_args;
   auto* cluster = app.add_subcommand("cluster", "Inspect the cluster");
@@ -218,6 +223,8 @@ int main(int argc, char** argv) {
     // Help and version exit 0; every bad command line exits 1, as every error.
     return app.exit(e) == 0 ? 0 : 1;
   }
+  // A tenant's token (run --token) also authenticates it to the JobManager.
+  sluice::SetClientToken(token.empty() ? job_command.token : token);
   if (status->parsed()) return sluice::RunClusterStatus(status_args);
   if (info->parsed()) return sluice::PrintPlan(job_command, std::cout, std::cerr);
   if (run->parsed()) {

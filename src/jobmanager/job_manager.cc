@@ -17,6 +17,7 @@
 #include "jobmanager/job_config.h"
 #include "jobmanager/job_metrics.h"
 #include "jobmanager/job_rest.h"
+#include "jobmanager/rest_auth.h"
 #include "jobmanager/task_manager_logs.h"
 #include "jobmanager/web_ui.h"
 #include "prometheus/family.h"
@@ -94,9 +95,13 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
         return overview ? overview->slots_total() : 0;
       },
       history);
+  jm->client_auth_ = ClientAuth::FromConfig(config);
+  if (jm->client_auth_.enabled()) {
+    spdlog::info("Clients authenticate with the administrator's or a tenant's token");
+  }
   jm->service_ = std::make_unique<JobManagerService>(
       jm->rm_stub_.get(), rm_address, config.GetDuration("rpc.timeout"), jm->libraries_.get(),
-      jm->dispatcher_.get(), config.GetDuration("jobmanager.upload.timeout"));
+      jm->dispatcher_.get(), config.GetDuration("jobmanager.upload.timeout"), &jm->client_auth_);
   jm->dispatcher_->CheckSubmissionsWith([raw = jm.get()](const v1::JobSubmission& submission) {
     return JobConfigOf(*raw->config_, submission).status();
   });
@@ -363,6 +368,12 @@ void JobManager::ServeRestApi() {
     return HttpResponse{200, "application/json", body.dump()};
   });
   ServeJobRoutes(rest_.http(), *dispatcher_);
+  rest_.http().SetGuard(
+      RestGuard(&client_auth_, [this](const std::string& job_id) -> std::optional<std::string> {
+        auto master = dispatcher_->Find(job_id);
+        if (!master) return std::nullopt;
+        return master->submission().tenant();
+      }));
   ClusterRestOptions cluster;
   cluster.config = config_.get();
   cluster.rpc_address = rpc_address_;

@@ -23,6 +23,7 @@
 #include "common/rpc/grpc_server.h"
 #include "common/rpc/session_keeper.h"
 #include "common/work_dir.h"
+#include "jobmanager/client_auth.h"
 #include "jobmanager/dispatcher.h"
 #include "jobmanager/job_manager_service.h"
 #include "jobmanager/job_master_service.h"
@@ -109,7 +110,9 @@ class JobManager final : public Daemon {
   CheckpointingOptions checkpointing_;  // execution.checkpointing.*, for every job
   // A restart strategy (restart-strategy.*) for each new job.
   std::function<std::shared_ptr<RestartStrategy>()> restart_strategies_;
-  std::unique_ptr<Config> config_;  // the cluster's, under each job's own keys
+  std::unique_ptr<Config> config_;
+  ClientAuth client_auth_;  // security.admin-token and the tenants' tokens  // the cluster's, under
+                            // each job's own keys
   std::atomic<bool> shut_down_{false};
 };
 

@@ -17,6 +17,19 @@
 namespace sluice {
 namespace {
 
+grpc::ServerUnaryReactor* Refused(grpc::CallbackServerContext* context,
+                                  const absl::Status& status) {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+std::string AuthorizationOf(const grpc::CallbackServerContext* context) {
+  auto it = context->client_metadata().find("authorization");
+  return it == context->client_metadata().end() ? ""
+                                                : std::string(it->second.data(), it->second.size());
+}
+
 grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context,
                                  const absl::StatusOr<v1::JobStatus>& status,
                                  v1::JobStatus* response) {
@@ -38,8 +51,10 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context,
 class SubmitReactor final : public grpc::ServerReadReactor<v1::SubmitJobRequest> {
  public:
   SubmitReactor(grpc::CallbackServerContext* context, LibraryStore* libraries,
-                Dispatcher* dispatcher, v1::JobStatus* response, absl::Duration upload_timeout)
-      : context_(context),
+                Dispatcher* dispatcher, v1::JobStatus* response, absl::Duration upload_timeout,
+                absl::StatusOr<Principal> caller)
+      : caller_(std::move(caller)),
+        context_(context),
         libraries_(libraries),
         dispatcher_(dispatcher),
         response_(response),
@@ -96,7 +111,21 @@ class SubmitReactor final : public grpc::ServerReadReactor<v1::SubmitJobRequest>
   absl::Status Take() {
     if (request_.has_submission()) {
       if (upload_) return absl::InvalidArgumentError("a second submission in one upload");
+      if (!caller_.ok()) return caller_.status();  // before any of the library is stored
       submission_ = request_.submission();
+      absl::StatusOr<std::string> tenant =
+          ClientAuth::SubmittingTenant(*caller_, submission_.tenant());
+      if (!tenant.ok()) {
+        spdlog::warn("RPC: refused SubmitJob from {}: {}", context_->peer(),
+                     std::string(tenant.status().message()));
+        return tenant.status();
+      }
+      submission_.set_tenant(*tenant);
+      if (!caller_->admin && submission_.token().empty()) {
+        // A tenant's token is also what the ResourceManager asks of its jobs.
+        std::string token = AuthorizationOf(context_);
+        submission_.set_token(token.substr(token.find(' ') + 1));
+      }
       if (!Sha256::IsHexDigest(submission_.library_sha256())) {
         return absl::InvalidArgumentError(
             absl::StrCat("library_sha256 '", submission_.library_sha256(),
@@ -153,6 +182,7 @@ class SubmitReactor final : public grpc::ServerReadReactor<v1::SubmitJobRequest>
     Release();  // or the alarm's callback will, or the one cancelling
   }
 
+  const absl::StatusOr<Principal> caller_;
   grpc::CallbackServerContext* const context_;
   LibraryStore* const libraries_;
   Dispatcher* const dispatcher_;
@@ -207,6 +237,34 @@ class LibraryReader final : public grpc::ServerWriteReactor<v1::LibraryChunk> {
 
 }  // namespace
 
+absl::StatusOr<Principal> JobManagerService::Caller(grpc::CallbackServerContext* context,
+                                                    const char* call) const {
+  if (auth_ == nullptr) return Principal{true, ""};
+  absl::StatusOr<Principal> caller = auth_->Authenticate(AuthorizationOf(context));
+  if (!caller.ok()) {
+    spdlog::warn("RPC: refused {} from {} (unauthenticated): {}", call, context->peer(),
+                 std::string(caller.status().message()));
+  }
+  return caller;
+}
+
+absl::StatusOr<Principal> JobManagerService::CallerOfJob(grpc::CallbackServerContext* context,
+                                                         const char* call,
+                                                         const std::string& job_id) const {
+  absl::StatusOr<Principal> caller = Caller(context, call);
+  if (!caller.ok() || caller->admin) return caller;
+  auto master = dispatcher_->Find(job_id);
+  if (master && !ClientAuth::MayAccess(*caller, master->submission().tenant())) {
+    spdlog::warn("RPC: refused {} of job {} from {} ({}): another tenant's job", call, job_id,
+                 context->peer(), caller->Describe());
+    return absl::PermissionDeniedError(
+        absl::StrCat("job ", job_id, " belongs to another tenant than ", caller->Describe()));
+  }
+  return caller;
+}
+
+// Not authenticated: TaskManagers fetch the libraries of the jobs they run
+// (their identity comes with mutual TLS; a digest is needed to ask).
 grpc::ServerWriteReactor<v1::LibraryChunk>* JobManagerService::FetchLibrary(
     grpc::CallbackServerContext*, const v1::FetchLibraryRequest* request) {
   return new LibraryReader(libraries_->PathOf(request->sha256()));
@@ -215,6 +273,9 @@ grpc::ServerWriteReactor<v1::LibraryChunk>* JobManagerService::FetchLibrary(
 grpc::ServerUnaryReactor* JobManagerService::GetClusterStatus(
     grpc::CallbackServerContext* context, const v1::GetClusterStatusRequest* request,
     v1::ClusterStatus* response) {
+  if (auto caller = Caller(context, "GetClusterStatus"); !caller.ok()) {
+    return Refused(context, caller.status());
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto client_context = std::make_shared<grpc::ClientContext>();
   client_context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
@@ -233,13 +294,18 @@ grpc::ServerUnaryReactor* JobManagerService::GetClusterStatus(
 
 grpc::ServerReadReactor<v1::SubmitJobRequest>* JobManagerService::SubmitJob(
     grpc::CallbackServerContext* context, v1::JobStatus* response) {
-  return new SubmitReactor(context, libraries_, dispatcher_, response, upload_timeout_);
+  return new SubmitReactor(context, libraries_, dispatcher_, response, upload_timeout_,
+                           Caller(context, "SubmitJob"));
 }
 
 grpc::ServerUnaryReactor* JobManagerService::ListJobs(grpc::CallbackServerContext* context,
                                                       const v1::ListJobsRequest*,
                                                       v1::ListJobsResponse* response) {
-  for (auto& job : dispatcher_->List()) *response->add_jobs() = std::move(job);
+  absl::StatusOr<Principal> caller = Caller(context, "ListJobs");
+  if (!caller.ok()) return Refused(context, caller.status());
+  for (auto& job : dispatcher_->List()) {
+    if (ClientAuth::MayAccess(*caller, job.tenant())) *response->add_jobs() = std::move(job);
+  }
   auto* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;
@@ -248,12 +314,18 @@ grpc::ServerUnaryReactor* JobManagerService::ListJobs(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* JobManagerService::GetJob(grpc::CallbackServerContext* context,
                                                     const v1::GetJobRequest* request,
                                                     v1::JobStatus* response) {
+  if (auto caller = CallerOfJob(context, "GetJob", request->job_id()); !caller.ok()) {
+    return Refused(context, caller.status());
+  }
   return Answer(context, dispatcher_->Get(request->job_id()), response);
 }
 
 grpc::ServerUnaryReactor* JobManagerService::TriggerSavepoint(
     grpc::CallbackServerContext* context, const v1::TriggerSavepointRequest* request,
     v1::TriggerSavepointResponse* response) {
+  if (auto caller = CallerOfJob(context, "TriggerSavepoint", request->job_id()); !caller.ok()) {
+    return Refused(context, caller.status());
+  }
   auto* reactor = context->DefaultReactor();
   auto master = dispatcher_->Find(request->job_id());
   if (!master) {
@@ -279,6 +351,9 @@ grpc::ServerUnaryReactor* JobManagerService::TriggerSavepoint(
 grpc::ServerUnaryReactor* JobManagerService::CancelJob(grpc::CallbackServerContext* context,
                                                        const v1::CancelJobRequest* request,
                                                        v1::JobStatus* response) {
+  if (auto caller = CallerOfJob(context, "CancelJob", request->job_id()); !caller.ok()) {
+    return Refused(context, caller.status());
+  }
   auto* reactor = context->DefaultReactor();
   // Answered from the JobMaster's thread once it handled the cancellation.
   dispatcher_->Cancel(

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "jobmanager/client_auth.h"
 #include "jobmanager/dispatcher.h"
 #include "jobmanager/library_store.h"
 #include "sluice/v1/jobmanager.grpc.pb.h"
@@ -17,13 +18,15 @@ class JobManagerService final : public v1::JobManager::CallbackService {
  public:
   JobManagerService(v1::ResourceManager::Stub* rm, std::string rm_address, absl::Duration timeout,
                     LibraryStore* libraries, Dispatcher* dispatcher,
-                    absl::Duration upload_timeout = absl::Minutes(5))
+                    absl::Duration upload_timeout = absl::Minutes(5),
+                    const ClientAuth* auth = nullptr)
       : rm_(rm),
         rm_address_(std::move(rm_address)),
         timeout_(timeout),
         upload_timeout_(upload_timeout),
         libraries_(libraries),
-        dispatcher_(dispatcher) {}
+        dispatcher_(dispatcher),
+        auth_(auth) {}
 
   grpc::ServerUnaryReactor* GetClusterStatus(grpc::CallbackServerContext* context,
                                              const v1::GetClusterStatusRequest* request,
@@ -46,12 +49,20 @@ class JobManagerService final : public v1::JobManager::CallbackService {
       grpc::CallbackServerContext* context, const v1::FetchLibraryRequest* request) override;
 
  private:
+  // Who calls (UNAUTHENTICATED, logged, if no one the JobManager knows).
+  absl::StatusOr<Principal> Caller(grpc::CallbackServerContext* context, const char* call) const;
+  // Whether the caller may see and control job `job_id` (PERMISSION_DENIED,
+  // logged, if it is another tenant's; NOT_FOUND is left to the call).
+  absl::StatusOr<Principal> CallerOfJob(grpc::CallbackServerContext* context, const char* call,
+                                        const std::string& job_id) const;
+
   v1::ResourceManager::Stub* const rm_;
   const std::string rm_address_;
   const absl::Duration timeout_;
   const absl::Duration upload_timeout_;  // jobmanager.upload.timeout
   LibraryStore* const libraries_;
   Dispatcher* const dispatcher_;
+  const ClientAuth* const auth_;  // null: no client authentication
 };
 
 }  // namespace sluice

@@ -130,6 +130,15 @@ json TaskCounts(const v1::JobStatus& job) {
   return counts;
 }
 
+// Every job, or only the tenant's the guard narrowed the request to.
+std::vector<v1::JobStatus> VisibleJobs(Dispatcher& dispatcher, const HttpRequest& request) {
+  std::vector<v1::JobStatus> jobs = dispatcher.List();
+  if (request.tenant) {
+    std::erase_if(jobs, [&](const v1::JobStatus& job) { return job.tenant() != *request.tenant; });
+  }
+  return jobs;
+}
+
 }  // namespace
 
 json JobOverviewJson(const v1::JobStatus& job) {
@@ -166,18 +175,20 @@ json JobCountsJson(const std::vector<v1::JobStatus>& jobs) {
 }
 
 void ServeJobRoutes(HttpServer& http, Dispatcher& dispatcher) {
-  http.Handle(HttpServer::Method::kGet, "/jobs", [&dispatcher](const HttpRequest&) {
+  http.Handle(HttpServer::Method::kGet, "/jobs", [&dispatcher](const HttpRequest& request) {
     json jobs = json::array();
-    for (const auto& job : dispatcher.List()) {
+    for (const auto& job : VisibleJobs(dispatcher, request)) {
       jobs.push_back({{"id", job.job_id()}, {"status", job.state()}});
     }
     return Json(200, json{{"jobs", jobs}});
   });
-  http.Handle(HttpServer::Method::kGet, "/jobs/overview", [&dispatcher](const HttpRequest&) {
-    json jobs = json::array();
-    for (const auto& job : dispatcher.List()) jobs.push_back(JobOverviewJson(job));
-    return Json(200, json{{"jobs", jobs}});
-  });
+  http.Handle(HttpServer::Method::kGet, "/jobs/overview",
+              [&dispatcher](const HttpRequest& request) {
+                json jobs = json::array();
+                for (const auto& job : VisibleJobs(dispatcher, request))
+                  jobs.push_back(JobOverviewJson(job));
+                return Json(200, json{{"jobs", jobs}});
+              });
   http.Handle(HttpServer::Method::kGet, "/jobs/([^/]+)", [&dispatcher](const HttpRequest& request) {
     return JobDetails(dispatcher, request.path_params.at(0));
   });

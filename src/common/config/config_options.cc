@@ -115,6 +115,12 @@ std::vector<ConfigOption> BuildOptions() {
           "connections are neither encrypted nor authenticated: whoever reaches its ports "
           "controls the cluster. Only on a network you trust; without it such a daemon refuses "
           "to start and says why."),
+      Opt("security.admin-token", T::kString, "",
+          "Turns on client authentication at the JobManager (REST, web UI, CLI): every request "
+          "presents 'Authorization: Bearer <token>', this administrator token or a tenant's "
+          "resourcemanager.tenant.<name>.token. A tenant sees and controls only its own jobs; "
+          "cluster-wide endpoints (TaskManagers, the JobManager's config and logs, /metrics) "
+          "need this token. Empty: no authentication (fine while every port is on loopback)."),
       Opt("taskmanager.rpc.port", T::kInt, "0",
           "Port of the TaskManager's RPC endpoint. 0 picks a free port, so several TaskManagers "
           "can share a host.",

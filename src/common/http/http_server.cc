@@ -40,6 +40,9 @@ MHD_Result Send(MHD_Connection* connection, const HttpResponse& response) {
       response.body.size(), const_cast<char*>(response.body.data()), MHD_RESPMEM_MUST_COPY);
   if (reply == nullptr) return MHD_NO;
   MHD_add_response_header(reply, MHD_HTTP_HEADER_CONTENT_TYPE, response.content_type.c_str());
+  for (const auto& [name, value] : response.headers) {
+    MHD_add_response_header(reply, name.c_str(), value.c_str());
+  }
   const MHD_Result queued =
       MHD_queue_response(connection, static_cast<unsigned>(response.status), reply);
   MHD_destroy_response(reply);
@@ -109,6 +112,9 @@ MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url, con
   HttpRequest request;
   MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &CollectQuery, &request);
   request.client = ClientAddress(connection);
+  const char* authorization =
+      MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+  if (authorization != nullptr) request.authorization = authorization;
   request.body = std::move(pending->body);
   return Send(connection, server->Answer(method, url, std::move(request)));
 }
@@ -210,6 +216,9 @@ void HttpServer::Handle(Method method, const std::string& pattern, RequestHandle
 
 HttpResponse HttpServer::Answer(const std::string& method, const std::string& path,
                                 HttpRequest request) const {
+  if (guard_) {
+    if (std::optional<HttpResponse> refused = guard_(method, path, request)) return *refused;
+  }
   for (const Route& route : routes_) {
     std::smatch match;
     if (method != MethodName(route.method) || !std::regex_match(path, match, route.pattern)) {

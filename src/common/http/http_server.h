@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <string>
 #include <utility>
@@ -33,14 +34,21 @@ struct HttpRequest {
   std::vector<std::string> path_params;  // the pattern's capture groups
   std::string query(const std::string& key) const;
   std::vector<std::pair<std::string, std::string>> query_params;
-  std::string body;    // of a POST or PATCH
-  std::string client;  // the peer's "host:port", for logs
+  std::string body;           // of a POST or PATCH
+  std::string client;         // the peer's "host:port", for logs
+  std::string authorization;  // the Authorization header
+  // Set by the guard: only this tenant's jobs are listed.
+  std::optional<std::string> tenant;
 };
 
 struct HttpResponse {
-  int status = 200;
-  std::string content_type = "application/json";
+  explicit HttpResponse(int status = 200, std::string content_type = "application/json",
+                        std::string body = "")
+      : status(status), content_type(std::move(content_type)), body(std::move(body)) {}
+  int status;
+  std::string content_type;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // beyond Content-Type
 };
 
 struct HttpLimits {
@@ -65,6 +73,11 @@ class HttpServer {
   // Serves `method` on paths matching the regular expression `pattern`; its
   // groups become path_params. Call before Start().
   void Handle(Method method, const std::string& pattern, RequestHandler handler);
+  // Runs before every route: a response refuses the request; it may narrow
+  // the request (HttpRequest::tenant). Call before Start().
+  using Guard = std::function<std::optional<HttpResponse>(const std::string& method,
+                                                          const std::string& path, HttpRequest&)>;
+  void SetGuard(Guard guard) { guard_ = std::move(guard); }
   // Serves the Prometheus text format of `collectables` at /metrics.
   void ServeMetrics(std::vector<std::weak_ptr<prometheus::Collectable>> collectables);
 
@@ -88,6 +101,7 @@ class HttpServer {
 
   const HttpLimits limits_;
   std::vector<Route> routes_;
+  Guard guard_;
   MHD_Daemon* daemon_ = nullptr;
   int port_ = 0;
 };
