@@ -9,7 +9,7 @@ packages=(
   libspdlog-dev libyaml-cpp-dev prometheus-cpp-dev libcpp-httplib-dev libmicrohttpd-dev libcli11-dev
   nlohmann-json3-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libssl-dev procps curl hostname
+  libssl-dev openssl procps curl hostname  # openssl: bin/sluice-certs.sh
   python3  # tests/nexmark: the queries' brute-force reference
 )
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/check.h"
+#include "common/http/http_tls.h"
 #include "common/net/listen_policy.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/grpc_status.h"
@@ -134,11 +135,19 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Start(const Config& conf
   jm->ServeRestApi();
   const std::string& rest_host = config.GetString("rest.bind-address");
   int rest_port = static_cast<int>(config.GetInt("rest.port"));
-  auto bound = jm->rest_.Start(rest_host, PortRange{rest_port, rest_port});
+  std::optional<HttpTls> tls;
+  if (config.GetBool("security.ssl.rest.enabled")) {
+    auto loaded =
+        LoadHttpTls(config, "security.ssl.rest.certificate", "security.ssl.rest.private-key");
+    if (!loaded.ok()) return loaded.status();
+    tls = *std::move(loaded);
+  }
+  const char* scheme = tls ? "https" : "http";
+  auto bound = jm->rest_.Start(rest_host, PortRange{rest_port, rest_port}, std::move(tls));
   if (!bound.ok()) return bound.status();
 
-  spdlog::info("JobManager '{}' serving RPC on {}; REST API and metrics at http://{}/", jm->id_,
-               HostPort(config.GetString("jobmanager.bind-host"), jm->grpc_.port),
+  spdlog::info("JobManager '{}' serving RPC on {}; REST API and metrics at {}://{}/", jm->id_,
+               HostPort(config.GetString("jobmanager.bind-host"), jm->grpc_.port), scheme,
                HostPort(rest_host, *bound));
   jm->StartSession(config);
   return jm;

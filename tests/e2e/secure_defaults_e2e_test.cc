@@ -1,7 +1,8 @@
 // Secure defaults on a real cluster: with only the required keys every
 // daemon listens on loopback alone (and still runs a job across two
 // TaskManagers); a daemon told to listen beyond loopback refuses to start
-// and says why, unless security.allow-insecure-remote is set.
+// and says why, unless security.allow-insecure-remote is set; REST over
+// HTTPS with certificates from bin/sluice-certs.sh.
 #include <arpa/inet.h>
 
 #include <set>
@@ -125,6 +126,47 @@ TEST_F(SecureDefaultsE2eTest, ADaemonToldToListenBeyondLoopbackRefusesUnlessTheU
       "-D resourcemanager.bind-host=0.0.0.0 -D security.allow-insecure-remote=true");
   EXPECT_EQ(opted_in.exit_code, 124) << "ran until timeout stopped it:\n" << opted_in.output;
   EXPECT_THAT(opted_in.output, HasSubstr("listening beyond loopback without TLS"));
+}
+
+TEST_F(SecureDefaultsE2eTest, RestOverHttpsWithTheClusterCaAndRefusedWithAnyOther) {
+  const fs::path tls = root_ / "tls", other = root_ / "other";
+  for (const auto& [dir, names] :
+       {std::pair{tls, "jobmanager,127.0.0.1,localhost"}, std::pair{other, "intruder,127.0.0.1"}}) {
+    CommandResult made = RunCommand(
+        absl::StrCat("bash " SLUICE_SOURCE_DIR "/bin/sluice-certs.sh ", dir.string(), " ", names));
+    ASSERT_EQ(made.exit_code, 0) << made.output;
+  }
+  WriteMinimalConfig(absl::StrCat(
+      "security.ssl.rest.enabled: true\nsecurity.ssl.rest.certificate: ",
+      (tls / "jobmanager.pem").string(),
+      "\nsecurity.ssl.rest.private-key: ", (tls / "jobmanager-key.pem").string(), "\n"));
+  CommandResult started = Script("start-cluster.sh");
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  ASSERT_TRUE(TaskManagersAre(2, absl::Seconds(15)));
+  const std::string url = absl::StrCat("https://127.0.0.1:", rest_port_, "/overview");
+  CommandResult trusted;
+  ASSERT_TRUE(WaitFor([&] {
+    trusted = RunCommand(
+        absl::StrCat("curl -sS --max-time 5 --cacert ", (tls / "ca.pem").string(), " ", url));
+    return trusted.output.find("\"taskmanagers\":2") != std::string::npos;
+  })) << trusted.output;
+  CommandResult foreign = RunCommand(
+      absl::StrCat("curl -sS --max-time 5 --cacert ", (other / "ca.pem").string(), " ", url));
+  EXPECT_EQ(foreign.exit_code, 60) << "certificate not trusted:\n" << foreign.output;
+  CommandResult plain =
+      RunCommand(absl::StrCat("curl -sS --max-time 5 http://127.0.0.1:", rest_port_, "/overview"));
+  EXPECT_NE(plain.exit_code, 0) << "no plain HTTP on an HTTPS port:\n" << plain.output;
+  EXPECT_THAT(DaemonLog("jobmanager"), HasSubstr("REST API and metrics at https://127.0.0.1:"));
+
+  // A key that is not the certificate's stops the JobManager at once, naming both keys.
+  CommandResult mismatched =
+      RunCommand(absl::StrCat("timeout 10 " SLUICE_BINARY_DIR
+                              "/bin/sluice-jobmanager -D rest.port=0 -D jobmanager.rpc.port=0 "
+                              "-D security.ssl.rest.private-key=",
+                              (other / "intruder-key.pem").string()));
+  EXPECT_EQ(mismatched.exit_code, 1) << mismatched.output;
+  EXPECT_THAT(mismatched.output, HasSubstr("security.ssl.rest.private-key is not the key of the "
+                                           "security.ssl.rest.certificate certificate"));
 }
 
 }  // namespace

@@ -115,6 +115,15 @@ std::vector<ConfigOption> BuildOptions() {
           "connections are neither encrypted nor authenticated: whoever reaches its ports "
           "controls the cluster. Only on a network you trust; without it such a daemon refuses "
           "to start and says why."),
+      Opt("security.ssl.rest.enabled", T::kBool, "false",
+          "Serves the REST API, the web UI and the JobManager's /metrics over HTTPS (Flink's "
+          "key) with security.ssl.rest.certificate and .private-key; bin/sluice-certs.sh makes "
+          "a cluster CA and certificates."),
+      Opt("security.ssl.rest.certificate", T::kString, "",
+          "PEM file of the REST server's certificate (its chain after it)."),
+      Opt("security.ssl.rest.private-key", T::kString, "",
+          "PEM file of the REST server's private key, unencrypted: keep it readable only by "
+          "the JobManager's user."),
       Opt("security.admin-token", T::kString, "",
           "Turns on client authentication at the JobManager (REST, web UI, CLI): every request "
           "presents 'Authorization: Bearer <token>', this administrator token or a tenant's "

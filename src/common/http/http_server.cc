@@ -250,27 +250,43 @@ void HttpServer::ServeMetrics(std::vector<std::weak_ptr<prometheus::Collectable>
   });
 }
 
-absl::StatusOr<int> HttpServer::Start(const std::string& host, PortRange ports) {
+absl::StatusOr<int> HttpServer::Start(const std::string& host, PortRange ports,
+                                      std::optional<HttpTls> tls) {
   socklen_t length = 0;
   auto address = Resolve(host, &length);
   if (!address.ok()) return address.status();
   unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD;
   if (address->ss_family == AF_INET6) flags |= MHD_USE_IPv6;
+  tls_ = std::move(tls);
+  std::vector<MHD_OptionItem> tls_options;
+  if (tls_) {
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+      return absl::UnimplementedError("this libmicrohttpd has no TLS: HTTPS is not available");
+    }
+    flags |= MHD_USE_TLS;
+    tls_options.push_back(
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, const_cast<char*>(tls_->private_key_pem.c_str())});
+    tls_options.push_back(
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, const_cast<char*>(tls_->certificate_pem.c_str())});
+  }
+  tls_options.push_back({MHD_OPTION_END, 0, nullptr});
   const auto idle = static_cast<unsigned>(absl::ToInt64Seconds(limits_.idle_timeout));
   for (int port = ports.first; port <= ports.last && daemon_ == nullptr; ++port) {
     SetPort(&*address, port);
-    daemon_ =
-        MHD_start_daemon(flags, static_cast<uint16_t>(port), nullptr, nullptr, &OnRequest, this,
-                         MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&*address),
-                         MHD_OPTION_THREAD_POOL_SIZE, limits_.threads, MHD_OPTION_CONNECTION_LIMIT,
-                         limits_.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, idle,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits_.connection_memory,
-                         MHD_OPTION_NOTIFY_COMPLETED, &OnCompleted, nullptr, MHD_OPTION_END);
+    daemon_ = MHD_start_daemon(
+        flags, static_cast<uint16_t>(port), nullptr, nullptr, &OnRequest, this,
+        MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&*address), MHD_OPTION_THREAD_POOL_SIZE,
+        limits_.threads, MHD_OPTION_CONNECTION_LIMIT, limits_.max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, idle, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        limits_.connection_memory, MHD_OPTION_NOTIFY_COMPLETED, &OnCompleted, nullptr,
+        MHD_OPTION_ARRAY, tls_options.data(), MHD_OPTION_END);
   }
   if (daemon_ == nullptr) {
-    return absl::UnavailableError(absl::StrCat("cannot bind an HTTP port in ", ports.first, "-",
-                                               ports.last, " on ", host,
-                                               ": all in use or not permitted"));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot bind an HTTP", tls_ ? "S" : "", " port in ", ports.first, "-", ports.last, " on ",
+        host,
+        tls_ ? ": all in use or not permitted, or the TLS certificate and key were refused"
+             : ": all in use or not permitted"));
   }
   const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
   port_ = info != nullptr ? info->port : 0;

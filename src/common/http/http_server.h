@@ -51,6 +51,13 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;  // beyond Content-Type
 };
 
+// HTTPS instead of HTTP: the server's certificate (chain) and private key,
+// PEM.
+struct HttpTls {
+  std::string certificate_pem;
+  std::string private_key_pem;
+};
+
 struct HttpLimits {
   size_t max_body_bytes = 1 << 20;                  // larger: 413, or the connection is closed
   unsigned max_connections = 1000;                  // beyond: new ones wait in the backlog
@@ -83,7 +90,8 @@ class HttpServer {
 
   // Binds the first free port of `ports` on `host` (port 0: any free port) and
   // serves in background threads. Returns the bound port.
-  absl::StatusOr<int> Start(const std::string& host, PortRange ports);
+  absl::StatusOr<int> Start(const std::string& host, PortRange ports,
+                            std::optional<HttpTls> tls = std::nullopt);
   void Stop();
   int port() const { return port_; }
 
@@ -102,6 +110,7 @@ class HttpServer {
   const HttpLimits limits_;
   std::vector<Route> routes_;
   Guard guard_;
+  std::optional<HttpTls> tls_;  // kept while serving: libmicrohttpd reads it
   MHD_Daemon* daemon_ = nullptr;
   int port_ = 0;
 };

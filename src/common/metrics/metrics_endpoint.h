@@ -24,7 +24,8 @@ class MetricsEndpoint {
     extra_.push_back(std::move(collectable));
   }
   // Binds the first free port of `ports` and serves; returns the port.
-  absl::StatusOr<int> Start(const std::string& host, PortRange ports);
+  absl::StatusOr<int> Start(const std::string& host, PortRange ports,
+                            std::optional<HttpTls> tls = std::nullopt);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
