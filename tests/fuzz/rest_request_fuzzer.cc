@@ -66,6 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (query != std::string::npos) request.query_params.emplace_back("q", path.substr(query + 1));
   sluice::HttpResponse response = Server().Answer(method, path.substr(0, query), request);
   if (response.status < 100 || response.status > 599) __builtin_trap();
-  if (response.body.find(kSecret) != std::string::npos) __builtin_trap();  // traversal
+  // Traversal: the secret file served. (An error may quote the path it was
+  // asked for, secret words and all.)
+  if (response.status < 400 && response.body.find(kSecret) != std::string::npos) __builtin_trap();
   return 0;
 }
