@@ -263,6 +263,7 @@ void JobManager::OfferSlots(v1::OfferSlotsRequest request,
 }
 
 void JobManager::OnSlotsChanged(const std::string& job_id) {
+  if (dispatcher_gone_) return;
   auto master = dispatcher_->Find(job_id);
   if (!master) return;
   if (auto failure = slot_pool_.Failure(job_id)) {
@@ -342,6 +343,7 @@ void JobManager::OnSlotMessage(const v1::ResourceManagerMessage& message) {
                      slot.task_manager_id(), slot.reason());
       }
       slot_pool_.OnSlotsRevoked(message.slots_revoked());
+      if (dispatcher_gone_) return;
       for (const auto& slot : message.slots_revoked().slots()) {
         if (auto master = dispatcher_->Find(slot.job_id())) {
           master->OnSlotLost(slot.allocation_id(),
@@ -417,6 +419,9 @@ void JobManager::Shutdown() {
   rest_.http().Stop();
   StopGrpcServer(grpc_);
   graph_builder_.reset();  // answers what is building, before the Dispatcher goes
+  // Slot news still arrive from the ResourceManager (a TaskManager leaving):
+  // from now on the slot pool's mailbox no longer passes them to JobMasters.
+  if (slots_) slots_->Ask([this] { dispatcher_gone_ = true; }).wait();
   dispatcher_.reset();
   checkpoint_io_.reset();  // joined once the last JobMaster lets go
   // The cancelled jobs' releases were posted to the slot pool: sent before

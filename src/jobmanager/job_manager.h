@@ -89,6 +89,7 @@ class JobManager final : public Daemon {
   std::unique_ptr<v1::ResourceManager::Stub> rm_stub_;
   std::unique_ptr<Mailbox> slots_;  // "jm-slots": owns slot_pool_
   SlotPool slot_pool_;
+  bool dispatcher_gone_ = false;                  // on jm-slots: set as the JobManager shuts down
   std::unique_ptr<ResourceManagerLink> rm_link_;  // the JobMasters' ResourceManagerGateway
   std::unique_ptr<TaskManagerGatewayCache> task_managers_;
   std::unique_ptr<LibraryStore> libraries_;
