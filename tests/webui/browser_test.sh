@@ -12,20 +12,7 @@ src=$(cd "$here/../.." && pwd)
 shots=${2:-$build/webui-screenshots}
 mkdir -p "$shots"
 
-missing=()
-command -v chromium >/dev/null || missing+=(chromium)
-command -v node >/dev/null || missing+=(nodejs)
-command -v npm >/dev/null || missing+=(npm)
-if ((${#missing[@]})); then
-  if [[ $(id -u) -ne 0 ]]; then echo "missing: apt-get install ${missing[*]}" >&2; exit 1; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
-fi
-node_dir=$build/webui-test-node
-if [[ ! -d $node_dir/node_modules/playwright-core ]]; then
-  mkdir -p "$node_dir"
-  cp "$here/package.json" "$here/package-lock.json" "$node_dir/"
-  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+source "$here/setup_browser.sh"
 cp "$here/browser_test.mjs" "$node_dir/"
 
 source "$src/tests/testing/local_cluster.sh"
