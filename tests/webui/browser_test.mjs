@@ -35,11 +35,15 @@ try {
   // Overview: the cluster's two TaskManagers and four slots, the running job.
   await page.goto(`${url}/`);
   await page.waitForSelector('.card');
-  const card = async (label) => page.locator('.card', { hasText: label }).first()
-    .locator('.value').innerText();
-  check(await card('TaskManagers') === '2', 'the overview shows both TaskManagers');
-  check(await card('Slots total') === '4', 'the overview shows four slots');
-  check(await card('Running jobs') === '2', 'the overview shows the running jobs');
+  // The page refreshes every 2 s: a job accepted a moment ago may show only
+  // at the next refresh, so each card is awaited (bounded by TIMEOUT).
+  const cardShows = (label, value) => page.waitForFunction(([l, v]) =>
+    [...document.querySelectorAll('.card')].some((c) => c.innerText.includes(l)
+      && c.querySelector('.value')?.innerText === v), [label, value], { timeout: TIMEOUT })
+    .then(() => true, () => false);
+  check(await cardShows('TaskManagers', '2'), 'the overview shows both TaskManagers');
+  check(await cardShows('Slots total', '4'), 'the overview shows four slots');
+  check(await cardShows('Running jobs', '2'), 'the overview shows the running jobs');
   await page.locator('text=slots').first().waitFor();
   check(await page.locator('table >> text=Unbounded').count() > 0, 'recent jobs list the job');
   await page.screenshot({ path: `${shots}/overview.png`, fullPage: true });
