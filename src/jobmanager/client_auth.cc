@@ -1,35 +1,26 @@
 #include "jobmanager/client_auth.h"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "common/check.h"
 
 namespace sluice {
 namespace {
 
 constexpr absl::string_view kDefaultTenant = "default";
 
+// Compares in time independent of where they differ.
+bool SameToken(const std::string& a, absl::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 absl::string_view TenantName(absl::string_view tenant) {
   return tenant.empty() ? kDefaultTenant : tenant;
 }
 
 }  // namespace
-
-bool SameSecret(absl::string_view a, absl::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::string NewCapability() {
-  unsigned char bytes[16];
-  SLUICE_CHECK(RAND_bytes(bytes, sizeof(bytes)) == 1, "OpenSSL's CSPRNG failed");
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
-}
 
 std::string Principal::Describe() const {
   return admin ? "the administrator" : absl::StrCat("tenant '", tenant, "'");
@@ -59,9 +50,9 @@ absl::StatusOr<Principal> ClientAuth::Authenticate(absl::string_view authorizati
   if (!absl::ConsumePrefix(&token, "Bearer ") && !absl::ConsumePrefix(&token, "bearer ")) {
     return absl::UnauthenticatedError("the Authorization header is not 'Bearer <token>'");
   }
-  if (SameSecret(admin_token_, token)) return Principal{true, ""};
+  if (SameToken(admin_token_, token)) return Principal{true, ""};
   for (const auto& [tenant_token, tenant] : tenant_by_token_) {
-    if (SameSecret(tenant_token, token)) return Principal{false, tenant};
+    if (SameToken(tenant_token, token)) return Principal{false, tenant};
   }
   return absl::UnauthenticatedError("the token is neither the administrator's nor a tenant's");
 }

@@ -22,11 +22,6 @@ struct Principal {
   std::string Describe() const;
 };
 
-// Compares secrets in time independent of where they differ.
-bool SameSecret(absl::string_view a, absl::string_view b);
-// A fresh capability: 128 bits from OpenSSL's CSPRNG, as 32 hex digits.
-std::string NewCapability();
-
 class ClientAuth {
  public:
   ClientAuth() = default;  // disabled

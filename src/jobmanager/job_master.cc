@@ -448,7 +448,6 @@ v1::DeployJobRequest JobMaster::DeployRequest(int region) const {
   request.set_job_id(id_);
   request.set_job_manager_address(services_.job_manager_address);
   request.set_library_sha256(submission_.library_sha256());
-  request.set_library_token(library_token_);
   request.set_job_name(submission_.job_name());
   *request.mutable_args() = submission_.args();
   request.set_parallelism(submission_.parallelism());

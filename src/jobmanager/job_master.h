@@ -32,7 +32,6 @@
 #include "common/clock.h"
 #include "common/executor.h"
 #include "jobmanager/checkpoint_coordinator.h"
-#include "jobmanager/client_auth.h"
 #include "jobmanager/execution_graph.h"
 #include "jobmanager/gateways.h"
 #include "jobmanager/restart_strategy.h"
@@ -124,7 +123,6 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   const CheckpointingOptions& checkpointing() const { return services_.checkpointing; }
   const JobGraph& graph() const { return graph_; }
   const v1::JobSubmission& submission() const { return submission_; }
-  const std::string& library_token() const { return library_token_; }
   const std::string& id() const { return id_; }
 
  private:
@@ -192,8 +190,6 @@ class JobMaster : public std::enable_shared_from_this<JobMaster> {
   std::vector<std::string> DeploymentIds() const;
 
   const std::string id_;
-  // The capability TaskManagers present to fetch this job's library.
-  const std::string library_token_ = NewCapability();
   const v1::JobSubmission submission_;
   const JobGraph graph_;
   const JobMasterServices services_;

@@ -198,7 +198,7 @@ void JobDeployments::Deploy(const v1::DeployJobRequest& request, DeployDone done
 absl::StatusOr<JobDeployments::Built> JobDeployments::Build(
     const v1::DeployJobRequest& request, std::shared_ptr<const Subtasks> subtasks) {
   if (closed_) return ClosedError();
-  auto library = Library(request);
+  auto library = Library(request.job_manager_address(), request.library_sha256());
   if (!library.ok()) return library.status();
   auto graph = (*library)->Build(request.job_name(), {request.args().begin(), request.args().end()},
                                  request.parallelism(), request.max_parallelism());
@@ -528,9 +528,8 @@ void JobDeployments::ReportEnd(const Subtasks& subtasks, int vertex, int subtask
   Report(subtasks, vertex, subtask, attempt, reported, why);
 }
 
-absl::StatusOr<std::string> JobDeployments::FetchLibrary(const v1::DeployJobRequest& deployment) {
-  const std::string& address = deployment.job_manager_address();
-  const std::string& sha256 = deployment.library_sha256();
+absl::StatusOr<std::string> JobDeployments::FetchLibrary(const std::string& address,
+                                                         const std::string& sha256) {
   std::string path = absl::StrCat(options_.library_dir, "/", sha256, ".so");
   if (std::filesystem::exists(path)) {  // cached by digest, if it still has it
     if (Sha256::OfFile(path) == sha256) return path;
@@ -551,8 +550,6 @@ absl::StatusOr<std::string> JobDeployments::FetchLibrary(const v1::DeployJobRequ
   };
   v1::FetchLibraryRequest request;
   request.set_sha256(sha256);
-  request.set_job_id(deployment.job_id());
-  request.set_token(deployment.library_token());
   auto reader = stub->FetchLibrary(&context, request);
   static std::atomic<int64_t> downloads{0};  // unique names for the partial files
   std::string temp = absl::StrCat(path, ".part-", downloads++);
@@ -582,15 +579,14 @@ absl::StatusOr<std::string> JobDeployments::FetchLibrary(const v1::DeployJobRequ
   return path;
 }
 
-absl::StatusOr<const engine::JobLibrary*> JobDeployments::Library(
-    const v1::DeployJobRequest& request) {
-  const std::string& sha256 = request.library_sha256();
+absl::StatusOr<const engine::JobLibrary*> JobDeployments::Library(const std::string& address,
+                                                                  const std::string& sha256) {
   if (auto it = libraries_.find(sha256); it != libraries_.end()) return it->second.get();
   if (!Sha256::IsHexDigest(sha256)) {  // it names a file below
     return absl::InvalidArgumentError(
         absl::StrCat("library digest '", sha256, "' is not lower-case SHA-256 hex"));
   }
-  auto path = FetchLibrary(request);
+  auto path = FetchLibrary(address, sha256);
   if (!path.ok()) return path.status();
   auto library = engine::JobLibrary::Load(*path);
   if (!library.ok()) return library.status();

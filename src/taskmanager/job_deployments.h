@@ -191,10 +191,10 @@ class JobDeployments {
   // Worker: the blocking part of a deployment.
   absl::StatusOr<Built> Build(const v1::DeployJobRequest& request,
                               std::shared_ptr<const Subtasks> subtasks);
-  // The deployment's library, from the cache or its JobManager (with the
-  // job's library capability).
-  absl::StatusOr<std::string> FetchLibrary(const v1::DeployJobRequest& request);
-  absl::StatusOr<const engine::JobLibrary*> Library(const v1::DeployJobRequest& request);
+  absl::StatusOr<std::string> FetchLibrary(const std::string& job_manager_address,
+                                           const std::string& sha256);
+  absl::StatusOr<const engine::JobLibrary*> Library(const std::string& job_manager_address,
+                                                    const std::string& sha256);
   // Owner: the worker built (or failed to build) a job.
   void OnBuilt(const Key& key, absl::StatusOr<Built> built, DeployDone done);
   // Takes the deployment at `it` out of jobs_ and stops it (or, while it is

@@ -2,8 +2,7 @@
 // tenants' tokens): the CLI and REST without a token get 401, a tenant sees
 // and controls only its own jobs (403 for the other's, over REST and the
 // CLI), cluster-wide endpoints are the administrator's, and each refusal is
-// logged with who and from where; a job's library goes only to whoever holds
-// the capability its JobMaster sent with the deployment.
+// logged with who and from where.
 #include "tests/e2e/cluster_fixture.h"
 
 namespace sluice::e2e {
@@ -92,41 +91,6 @@ TEST_F(ClientAuthE2eTest, ATenantSeesAndControlsOnlyItsOwnJobsAndStrangersNothin
   EXPECT_THAT(log, HasSubstr("(tenant 'alpha'): another tenant's job"));
   EXPECT_THAT(log, HasSubstr("REST: refused GET /jobs/overview from 127.0.0.1:"));
   EXPECT_THAT(log, HasSubstr("REST: refused GET /taskmanagers from 127.0.0.1:"));
-}
-
-TEST_F(ClientAuthE2eTest, AJobLibraryIsServedOnlyWithItsJobsCapability) {
-  const std::string job = RunUnbounded("alpha-secret");
-  ASSERT_FALSE(job.empty());
-  ASSERT_TRUE(WaitFor([&] {
-    return As("alpha-secret", absl::StrCat("list -r", Jm())).output.find("RUNNING") !=
-           std::string::npos;
-  })) << "its TaskManagers fetched the library with the capability";
-  const std::string digest = Sha256::OfFile(kTestJobs).value_or("");
-  auto stub = v1::JobManager::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", jm_port_),
-                                                          grpc::InsecureChannelCredentials()));
-  // (status, bytes) of a FetchLibrary for the job's library.
-  auto fetch = [&](const std::string& job_id, const std::string& token) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    v1::FetchLibraryRequest request;
-    request.set_sha256(digest);
-    request.set_job_id(job_id);
-    request.set_token(token);
-    auto reader = stub->FetchLibrary(&context, request);
-    size_t bytes = 0;
-    for (v1::LibraryChunk chunk; reader->Read(&chunk);) bytes += chunk.data().size();
-    return std::pair{reader->Finish().error_code(), bytes};
-  };
-  for (const auto& [job_id, token] :
-       {std::pair{job, std::string()}, std::pair{job, std::string(32, '0')},
-        std::pair{std::string("no-such-job"), std::string()}}) {
-    auto [code, bytes] = fetch(job_id, token);
-    EXPECT_EQ(code, grpc::StatusCode::PERMISSION_DENIED) << job_id << " '" << token << "'";
-    EXPECT_EQ(bytes, 0u) << "not a byte of the library";
-  }
-  EXPECT_THAT(DaemonLog("jobmanager"),
-              HasSubstr(absl::StrCat("RPC: refused FetchLibrary of ", digest, " for job '", job,
-                                     "' from ipv4:127.0.0.1:")));
 }
 
 }  // namespace
