@@ -1,5 +1,7 @@
 #include "taskmanager/job_deployments.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -551,8 +553,10 @@ absl::StatusOr<std::string> JobDeployments::FetchLibrary(const std::string& addr
   v1::FetchLibraryRequest request;
   request.set_sha256(sha256);
   auto reader = stub->FetchLibrary(&context, request);
-  static std::atomic<int64_t> downloads{0};  // unique names for the partial files
-  std::string temp = absl::StrCat(path, ".part-", downloads++);
+  // Unique names for the partial files: the job processes of one TaskManager
+  // share its library directory, and two jobs of one library fetch it at once.
+  static std::atomic<int64_t> downloads{0};
+  std::string temp = absl::StrCat(path, ".part-", getpid(), "-", downloads++);
   std::ofstream out(temp, std::ios::binary);
   Sha256 sha;
   for (v1::LibraryChunk chunk; reader->Read(&chunk);) {
