@@ -79,7 +79,10 @@ TEST_F(ClientAuthE2eTest, ATenantSeesAndControlsOnlyItsOwnJobsAndStrangersNothin
       << "nothing listed to a client without a token";
 
   // Beta's job ran on through all of it; its owner cancels it.
-  EXPECT_THAT(As("beta-secret", absl::StrCat("list -r", Jm())).output, HasSubstr(beta_job));
+  EXPECT_TRUE(WaitFor([&] {
+    return As("beta-secret", absl::StrCat("list -r", Jm())).output.find(beta_job) !=
+           std::string::npos;
+  })) << "beta's job runs (it may still have been deploying)";
   EXPECT_EQ(Rest("PATCH", absl::StrCat("/jobs/", beta_job, "?mode=cancel"), "beta-secret").first,
             202);
   CommandResult own = As("alpha-secret", absl::StrCat("cancel", Jm(), alpha_job));
